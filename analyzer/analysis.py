@@ -1,0 +1,148 @@
+"""One photo → landmarks → pose, scale, quality and every measure: the analyzer's pipeline.
+
+``measure_landmarks`` is pure (landmarks in, numbers out) and is what ``recompute`` reruns
+on stored landmarks; ``analyze_image`` adds the model and the image-based quality checks;
+``analyze_photo`` adds loading a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from analyzer import topology
+from analyzer.clinical import clinical_measures
+from analyzer.contour import contour_measures
+from analyzer.frame import FaceFrame, Pose, face_frame, to_frame
+from analyzer.imaging import load_photo
+from analyzer.landmarks import detect_landmarks
+from analyzer.quality import (
+    QualityCheck,
+    expression_checks,
+    face_count_check,
+    face_size_check,
+    image_checks,
+    pose_checks,
+    worst,
+)
+from analyzer.scale import IRIS_DIAMETER_MM, iris_diameters_px, mm_per_px_from_iris
+from analyzer.symmetry import Asymmetry, mirror_asymmetry
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Everything measured from one landmark set."""
+
+    frame: FaceFrame
+    mm_per_px: float
+    scale_source: str  # "iris" or "user"
+    points_mm: np.ndarray  # (478, 3) landmarks in the face frame, millimetres
+    asymmetry: Asymmetry
+    measures: dict[str, float]
+
+    @property
+    def pose(self) -> Pose:
+        return self.frame.pose
+
+
+@dataclass(frozen=True)
+class FaceAnalysis:
+    """The analysis of one photo."""
+
+    landmarks_px: np.ndarray  # (478, 3) in the photo's pixels
+    image_size: tuple[int, int]  # (width, height)
+    face_count: int
+    measurement: Measurement
+    quality: tuple[QualityCheck, ...]
+
+    @property
+    def measures(self) -> dict[str, float]:
+        return self.measurement.measures
+
+    @property
+    def pose(self) -> Pose:
+        return self.measurement.pose
+
+    @property
+    def mm_per_px(self) -> float:
+        return self.measurement.mm_per_px
+
+    @property
+    def quality_status(self) -> str:
+        return worst(self.quality)
+
+
+def measure_landmarks(landmarks_px: np.ndarray, mm_per_px: float | None = None) -> Measurement:
+    """Pose, scale and every measure from 478 landmarks in pixel units.
+
+    ``mm_per_px`` overrides the iris scale (for a photo with a ruler or a known distance).
+    """
+    landmarks_px = np.asarray(landmarks_px, dtype=np.float64)
+    if landmarks_px.shape != (topology.N_LANDMARKS, 3):
+        raise ValueError(f"expected (478, 3) landmarks, got {landmarks_px.shape}")
+    frame = face_frame(landmarks_px)
+    source = "user" if mm_per_px else "iris"
+    scale = mm_per_px or mm_per_px_from_iris(landmarks_px)
+    points_mm = to_frame(landmarks_px, frame) * scale
+    asymmetry = mirror_asymmetry(points_mm)
+    measures = asymmetry.as_measures()
+    measures.update(clinical_measures(points_mm))
+    measures.update(contour_measures(points_mm))
+    return Measurement(
+        frame=frame,
+        mm_per_px=scale,
+        scale_source=source,
+        points_mm=points_mm,
+        asymmetry=asymmetry,
+        measures=measures,
+    )
+
+
+def mouth_gap_ratio(points_mm: np.ndarray) -> float:
+    """Inner-lip gap at the midline over mouth width (0 for closed lips)."""
+    gap = points_mm[topology.INNER_UPPER_LIP_MID, 1] - points_mm[topology.INNER_LOWER_LIP_MID, 1]
+    width = np.linalg.norm(
+        points_mm[topology.LEFT.mouth_corner, :2] - points_mm[topology.RIGHT.mouth_corner, :2]
+    )
+    return float(max(gap, 0.0) / width)
+
+
+def analyze_image(
+    rgb: np.ndarray, *, mm_per_px: float | None = None, expression: str = "rest"
+) -> FaceAnalysis:
+    """Analyse an RGB ``uint8`` photo: the largest face's landmarks, quality and measures.
+
+    Raises ``NoFaceError`` when there is no face.
+    """
+    detection = detect_landmarks(rgb)
+    measurement = measure_landmarks(detection.landmarks, mm_per_px)
+    iris_px = float(np.mean(list(iris_diameters_px(detection.landmarks).values())))
+    if mm_per_px:
+        iris_px = IRIS_DIAMETER_MM / mm_per_px
+    frame_x = measurement.points_mm[:, 0]
+    checks = [
+        *pose_checks(measurement.pose),
+        face_size_check(iris_px),
+        *image_checks(rgb, detection.landmarks, frame_x),
+        *expression_checks(
+            measurement.measures, mouth_gap_ratio(measurement.points_mm), expression
+        ),
+        face_count_check(detection.face_count),
+    ]
+    height, width = rgb.shape[:2]
+    return FaceAnalysis(
+        landmarks_px=detection.landmarks,
+        image_size=(width, height),
+        face_count=detection.face_count,
+        measurement=measurement,
+        quality=tuple(checks),
+    )
+
+
+def analyze_photo(
+    source: str | Path | bytes, *, mm_per_px: float | None = None, expression: str = "rest"
+) -> FaceAnalysis:
+    """Load a photo file (or its bytes) and analyse it; see ``analyze_image``."""
+    return analyze_image(load_photo(source), mm_per_px=mm_per_px, expression=expression)

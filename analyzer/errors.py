@@ -1,0 +1,30 @@
+"""Typed errors, raised where a problem is found and turned into a sentence at the edge.
+
+Each error's message is written for a person: what went wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class AnalyzerError(Exception):
+    """Base class of every error the analyzer raises on purpose."""
+
+
+class UnreadableImageError(AnalyzerError):
+    """The file is not an image we can decode (corrupt, empty, truncated or another type)."""
+
+
+class ImageTooLargeError(AnalyzerError):
+    """The image has more pixels than the analyzer accepts."""
+
+
+class ImageTooSmallError(AnalyzerError):
+    """The image is too small to hold a measurable face."""
+
+
+class NoFaceError(AnalyzerError):
+    """No face was found in the photo."""
+
+
+class MeasurementError(AnalyzerError):
+    """Landmarks were found but a measure cannot be computed from them."""

@@ -1,0 +1,97 @@
+"""Loading photos: any common format, EXIF orientation applied, sizes checked, RGB out.
+
+Pillow decodes; pillow-heif adds HEIC/HEIF (the iPhone format). Truncated or corrupt files
+are refused rather than silently padded (Pillow's ``LOAD_TRUNCATED_IMAGES`` stays off).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+from analyzer.errors import ImageTooLargeError, ImageTooSmallError, UnreadableImageError
+
+register_heif_opener()
+
+#: Photos with more pixels than this are refused (50 megapixels: more than any phone camera).
+MAX_PIXELS = 50_000_000
+#: Below this many pixels on the short side no face can be measured in millimetres.
+MIN_SIDE_PX = 64
+#: Formats we accept, as Pillow names them.
+ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "HEIF", "MPO"})
+ACCEPTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
+
+# Pillow warns at MAX_IMAGE_PIXELS and raises at twice that; we check the size ourselves
+# before decoding, and let Pillow's own bomb check stop anything beyond twice our limit.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def load_photo(source: str | Path | bytes) -> np.ndarray:
+    """Decode a photo into an upright RGB ``uint8`` array of shape (height, width, 3).
+
+    ``source`` is a path or the file's bytes. EXIF orientation is applied, so a phone photo
+    taken in portrait comes out upright. Raises ``UnreadableImageError`` for an empty,
+    corrupt, truncated or non-image file, ``ImageTooLargeError`` above ``MAX_PIXELS`` and
+    ``ImageTooSmallError`` below ``MIN_SIDE_PX`` on the short side.
+    """
+    name = "the file" if isinstance(source, bytes) else f"'{Path(source).name}'"
+    data = source if isinstance(source, bytes) else _read_bytes(Path(source))
+    if not data:
+        raise UnreadableImageError(f"{name} is empty (0 bytes). Choose the photo again.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            _check_size(image.width, image.height, name)
+            if image.format not in ACCEPTED_FORMATS:
+                raise UnreadableImageError(
+                    f"{name} is a {image.format} image; use a JPEG, PNG, WebP or HEIC photo."
+                )
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            rgb = image.convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLargeError(_too_large(name)) from None
+    except UnidentifiedImageError:
+        raise UnreadableImageError(
+            f"{name} is not a photo we can read. Use a JPEG, PNG, WebP or HEIC file."
+        ) from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise UnreadableImageError(
+            f"{name} is damaged or incomplete ({error}). Copy the photo again from its source."
+        ) from None
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise UnreadableImageError(f"'{path}' does not exist. Check the path.")
+    if path.is_dir():
+        raise UnreadableImageError(f"'{path}' is a folder, not a photo.")
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise UnreadableImageError(f"'{path}' cannot be read: {error.strerror}.") from None
+
+
+def _check_size(width: int, height: int, name: str) -> None:
+    if width * height > MAX_PIXELS:
+        raise ImageTooLargeError(_too_large(name, width, height))
+    if min(width, height) < MIN_SIDE_PX:
+        raise ImageTooSmallError(
+            f"{name} is only {width}×{height} pixels; a face needs a photo at least "
+            f"{MIN_SIDE_PX} pixels on each side (ideally 1000 or more)."
+        )
+
+
+def _too_large(name: str, width: int | None = None, height: int | None = None) -> str:
+    size = f" ({width}×{height} = {width * height / 1e6:.0f} megapixels)" if width else ""
+    return (
+        f"{name} is too large{size}: the limit is {MAX_PIXELS / 1e6:.0f} megapixels. "
+        "Resize it or export a smaller copy."
+    )

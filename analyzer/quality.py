@@ -1,0 +1,234 @@
+"""Capture-quality checks: can this photo be trusted for a comparison?
+
+Each check is ``pass``, ``warn`` or ``fail`` with one sentence a person can act on. A photo
+with any ``fail`` is not accepted into statistics unless the user saves it anyway.
+Thresholds are named constants here; the image checks look only at the face.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from analyzer import topology
+from analyzer.frame import Pose
+
+Status = Literal["pass", "warn", "fail"]
+
+#: Expressions in which the eyes should be open and the mouth closed.
+RESTING_EXPRESSIONS = frozenset({"rest"})
+
+YAW_WARN_DEG, YAW_FAIL_DEG = 8.0, 15.0
+PITCH_WARN_DEG, PITCH_FAIL_DEG = 15.0, 25.0
+ROLL_WARN_DEG, ROLL_FAIL_DEG = 10.0, 20.0
+#: Iris diameter in pixels: below these, one pixel is more than ~1 mm / ~2 mm of face.
+IRIS_WARN_PX, IRIS_FAIL_PX = 12.0, 6.0
+#: Variance of the Laplacian of the face, resampled to ``SHARPNESS_FACE_WIDTH_PX`` wide.
+SHARPNESS_FACE_WIDTH_PX = 256
+SHARPNESS_WARN, SHARPNESS_FAIL = 40.0, 15.0
+#: Mean luma (0-255) of the face skin.
+DARK_FAIL, DARK_WARN, BRIGHT_WARN, BRIGHT_FAIL = 40.0, 70.0, 200.0, 230.0
+#: Fraction of face pixels clipped to white.
+CLIPPED_WARN = 0.08
+#: Brightness difference between the cheeks, as a fraction of their mean.
+SIDE_LIGHT_WARN, SIDE_LIGHT_FAIL = 0.20, 0.40
+#: Eye opening (fissure height / width) below which an eye looks closed.
+EYE_CLOSED_RATIO = 0.12
+#: Inner-lip gap at the midline / mouth width above which the mouth looks open.
+MOUTH_OPEN_RATIO = 0.08
+
+
+@dataclass(frozen=True)
+class QualityCheck:
+    """One named check of one photo."""
+
+    check: str
+    status: Status
+    message: str
+
+
+def worst(checks: tuple[QualityCheck, ...] | list[QualityCheck]) -> Status:
+    """The worst status among checks (``pass`` when there are none)."""
+    statuses = {c.status for c in checks}
+    return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
+
+
+def _grade(value: float, warn: float, fail: float) -> Status:
+    return "fail" if value >= fail else "warn" if value >= warn else "pass"
+
+
+def pose_checks(pose: Pose) -> list[QualityCheck]:
+    """Head turn (yaw), tilt (roll) and nod (pitch) against thresholds."""
+    yaw_side = "your left" if pose.yaw_deg > 0 else "your right"
+    roll_side = "your right shoulder" if pose.roll_deg > 0 else "your left shoulder"
+    pitch_way = "down" if pose.pitch_deg > 0 else "up"
+    specs = [
+        ("head_turn", abs(pose.yaw_deg), YAW_WARN_DEG, YAW_FAIL_DEG,
+         f"Head turned {abs(pose.yaw_deg):.0f}° towards {yaw_side}",
+         "face the camera squarely, nose pointing at the lens"),
+        ("head_tilt", abs(pose.roll_deg), ROLL_WARN_DEG, ROLL_FAIL_DEG,
+         f"Head tilted {abs(pose.roll_deg):.0f}° towards {roll_side}",
+         "hold your head upright, eyes level"),
+        ("head_pitch", abs(pose.pitch_deg), PITCH_WARN_DEG, PITCH_FAIL_DEG,
+         f"Chin {pitch_way} by about {abs(pose.pitch_deg):.0f}°",
+         "keep the camera at eye height and your chin level"),
+    ]  # fmt: skip
+    checks = []
+    for name, value, warn, fail, what, fix in specs:
+        status = _grade(value, warn, fail)
+        message = f"{what}." if status == "pass" else f"{what}: {fix}."
+        checks.append(QualityCheck(name, status, message))
+    return checks
+
+
+def face_size_check(iris_px: float) -> QualityCheck:
+    """Is the face large enough in the photo for millimetre measures?"""
+    mm_per_px = 11.7 / iris_px
+    if iris_px < IRIS_FAIL_PX:
+        status: Status = "fail"
+    elif iris_px < IRIS_WARN_PX:
+        status = "warn"
+    else:
+        status = "pass"
+    base = f"The iris is {iris_px:.0f} px wide, so one pixel is {mm_per_px:.2f} mm of face"
+    if status == "pass":
+        return QualityCheck("face_size", status, base + ".")
+    return QualityCheck(
+        "face_size",
+        status,
+        base + ": move closer or use a higher resolution, so the face fills most of the frame.",
+    )
+
+
+def _face_mask(shape: tuple[int, int], landmarks_px: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape, dtype=np.uint8)
+    polygon = np.round(landmarks_px[list(topology.FACE_OVAL), :2]).astype(np.int32)
+    cv2.fillPoly(mask, [polygon], 1)
+    return mask.astype(bool)
+
+
+def _hull_mask(shape: tuple[int, int], points_xy: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape, dtype=np.uint8)
+    hull = cv2.convexHull(np.round(points_xy).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1)
+    return mask.astype(bool)
+
+
+def sharpness(gray: np.ndarray, landmarks_px: np.ndarray) -> float:
+    """Variance of the Laplacian over the face, resampled to at most 256 px wide.
+
+    Higher is sharper. Small faces are not upsampled (that would blur them).
+    """
+    (x0, y0), (x1, y1) = landmarks_px[:, :2].min(axis=0), landmarks_px[:, :2].max(axis=0)
+    height, width = gray.shape
+    x0, y0 = max(int(x0), 0), max(int(y0), 0)
+    x1, y1 = min(int(np.ceil(x1)), width), min(int(np.ceil(y1)), height)
+    crop = gray[y0:y1, x0:x1]
+    factor = min(1.0, SHARPNESS_FACE_WIDTH_PX / max(crop.shape[1], 1))
+    size = (SHARPNESS_FACE_WIDTH_PX, max(round(crop.shape[0] * factor), 1))
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    crop = cv2.resize(crop, size, interpolation=interpolation)
+    return float(cv2.Laplacian(crop, cv2.CV_64F).var())
+
+
+def image_checks(
+    rgb: np.ndarray, landmarks_px: np.ndarray, frame_x: np.ndarray
+) -> list[QualityCheck]:
+    """Sharpness, exposure and side lighting, measured on the face only.
+
+    ``frame_x`` is each landmark's x in the face frame (positive on the subject's left).
+    """
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    checks = []
+
+    value = sharpness(gray, landmarks_px)
+    status: Status = (
+        "fail" if value < SHARPNESS_FAIL else "warn" if value < SHARPNESS_WARN else "pass"
+    )
+    message = f"Sharpness {value:.0f} (blurred below {SHARPNESS_WARN:.0f})"
+    fix = ": hold the camera still, focus on the face and use more light."
+    checks.append(QualityCheck("sharpness", status, message + ("." if status == "pass" else fix)))
+
+    face = gray[_face_mask(gray.shape, landmarks_px)]
+    mean = float(face.mean()) if face.size else 0.0
+    clipped = float((face >= 250).mean()) if face.size else 0.0
+    if mean < DARK_FAIL or mean > BRIGHT_FAIL:
+        status = "fail"
+    elif mean < DARK_WARN or mean > BRIGHT_WARN or clipped > CLIPPED_WARN:
+        status = "warn"
+    else:
+        status = "pass"
+    if mean < DARK_WARN:
+        message = f"The face is too dark (brightness {mean:.0f} of 255): add light from the front."
+    elif mean > BRIGHT_WARN or clipped > CLIPPED_WARN:
+        message = (
+            f"The face is overexposed ({clipped:.0%} of it pure white): use softer light or "
+            "move away from the window."
+        )
+    else:
+        message = f"Exposure is good (brightness {mean:.0f} of 255)."
+    checks.append(QualityCheck("exposure", status, message))
+
+    cheek = topology.region_indices("cheek")
+    sides = {}
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        points = cheek[frame_x[cheek] * sign > 0]
+        sides[side] = float(gray[_hull_mask(gray.shape, landmarks_px[points, :2])].mean())
+    imbalance = abs(sides["left"] - sides["right"]) / max((sides["left"] + sides["right"]) / 2, 1)
+    brighter = "left" if sides["left"] > sides["right"] else "right"
+    status = _grade(imbalance, SIDE_LIGHT_WARN, SIDE_LIGHT_FAIL)
+    if status == "pass":
+        message = f"Light is even across the face (cheeks differ by {imbalance:.0%})."
+    else:
+        message = (
+            f"Your {brighter} cheek is {imbalance:.0%} brighter than the other: side light "
+            "changes how contours look; face the light source or the window."
+        )
+    checks.append(QualityCheck("side_lighting", status, message))
+    return checks
+
+
+def expression_checks(
+    measures: dict[str, float], mouth_gap_ratio: float, expression: str
+) -> list[QualityCheck]:
+    """Eyes open and mouth closed, when the expression is a resting face."""
+    if expression not in RESTING_EXPRESSIONS:
+        return []
+    checks = []
+    closed = [
+        side
+        for side in topology.SIDES
+        if measures[f"palpebral_fissure_height_{side}_mm"]
+        < EYE_CLOSED_RATIO * measures[f"palpebral_fissure_width_{side}_mm"]
+    ]
+    if closed:
+        which = "Both eyes look" if len(closed) == 2 else f"Your {closed[0]} eye looks"
+        checks.append(QualityCheck(
+            "eyes_open", "warn", f"{which} closed: keep the eyes open and look at the lens."
+        ))  # fmt: skip
+    else:
+        checks.append(QualityCheck("eyes_open", "pass", "Both eyes are open."))
+    if mouth_gap_ratio > MOUTH_OPEN_RATIO:
+        checks.append(QualityCheck(
+            "mouth_closed", "warn",
+            "The mouth is open or smiling, but a resting face was expected: close the lips "
+            "gently and relax the face.",
+        ))  # fmt: skip
+    else:
+        checks.append(QualityCheck("mouth_closed", "pass", "The mouth is closed and relaxed."))
+    return checks
+
+
+def face_count_check(face_count: int) -> QualityCheck:
+    """More than one face: the largest was measured, which may not be the right person."""
+    if face_count > 1:
+        return QualityCheck(
+            "single_face",
+            "warn",
+            f"{face_count} faces are in the photo; the largest was measured. Take the photo "
+            "with only the person being measured in it.",
+        )
+    return QualityCheck("single_face", "pass", "One face in the photo.")

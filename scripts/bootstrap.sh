@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Sets up everything the app and the tests need on a fresh Debian machine: the Debian
+# packages that are missing (only when run as root), a virtual environment in .venv and the
+# pinned requirements. Safe to run again: it does only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+have_lib 'libGL.so.1' || need_apt+=(libgl1)
+have_lib 'libgthread-2.0.so.0' || need_apt+=(libglib2.0-0)
+if [ "${ANALYZER_WITH_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null; then need_apt+=(chromium); fi
+if [ "${ANALYZER_WITH_POSTGRES:-0}" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need_apt+=(postgresql); fi
+if [ "${ANALYZER_WITH_PDFTOOLS:-0}" = 1 ] && ! command -v pdftoppm >/dev/null; then need_apt+=(poppler-utils); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing Debian packages: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "Missing Debian packages: ${need_apt[*]} (run: sudo apt-get install ${need_apt[*]})" >&2
+    exit 1
+  fi
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+if [ ! -f .venv/.installed ] || [ requirements.txt -nt .venv/.installed ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -r requirements.txt
+  touch .venv/.installed
+fi
