@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from analyzer import topology
@@ -24,6 +25,14 @@ MAX_FACES = 4
 #: Photos are handed to the model at most this wide or high: its face crop is 192×192 px,
 #: so a larger input only costs time.
 MAX_MODEL_SIDE_PX = 2048
+#: The first pass looks for faces on a copy at most this wide or high.
+FIND_SIDE_PX = 640
+#: The second pass sees the face this wide, in a square crop this large.
+FACE_WIDTH_PX = 320
+CROP_SIDE_PX = 640
+#: In-plane rotations of the crop the model sees (each also mirrored); the landmark sets
+#: are averaged, which lowers the model's jitter.
+VIEW_ANGLES_DEG = (0.0, -6.0, -3.0, 3.0, 6.0)
 
 _lock = threading.Lock()
 _face_mesh = None
@@ -101,25 +110,76 @@ def detect_faces(rgb: np.ndarray) -> list[np.ndarray]:
 def detect_landmarks(rgb: np.ndarray, *, symmetrize: bool = True) -> FaceDetection:
     """Landmarks of the largest face in the image; raises ``NoFaceError`` when there is none.
 
-    With ``symmetrize`` (the default) the model also runs on the mirror image of the photo;
-    that landmark set is flipped back, each point takes its mirror partner's index, and the
-    two sets are averaged. The model's own left-right bias cancels, a mirrored photo gives
-    exactly mirrored landmarks, and jitter falls, for twice the model time.
+    Two passes: the first finds the faces on a small copy of the photo; the second runs the
+    model on a crop around the largest face, resampled so the face is always
+    ``FACE_WIDTH_PX`` wide. The model thus sees the same face whatever the photo's size,
+    which keeps millimetre measures the same for a photo and its resized copy.
+
+    With ``symmetrize`` (the default) the second pass also runs on the mirror image of the
+    crop; that landmark set is flipped back, each point takes its mirror partner's index, and
+    the two sets are averaged. The model's own left-right bias cancels, a mirrored photo
+    gives exactly mirrored landmarks, and jitter falls, for one more model run.
     """
-    faces = detect_faces(rgb)
+    height, width = rgb.shape[:2]
+    factor = min(1.0, FIND_SIDE_PX / max(height, width))
+    small = rgb
+    if factor < 1.0:
+        size = (round(width * factor), round(height * factor))
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    faces = detect_faces(small)
     if not faces:
         raise NoFaceError(
             "No face was found in the photo. Face the camera in good light, with the whole "
             "face in the picture."
         )
-    landmarks = faces[0]
-    if symmetrize:
-        mirrored = detect_faces(np.ascontiguousarray(rgb[:, ::-1]))
-        if mirrored:
-            flipped_back = mirrored[0].copy()
-            flipped_back[:, 0] = rgb.shape[1] - flipped_back[:, 0]
-            landmarks = (landmarks + flipped_back[topology.mirror_map()]) / 2
-    return FaceDetection(landmarks=landmarks, face_count=len(faces))
+    base = _crop_transform(faces[0] / factor)
+    views = VIEW_ANGLES_DEG if symmetrize else (0.0,)
+    estimates = []
+    for angle in views:
+        for mirror in (False, True) if symmetrize else (False,):
+            estimate = _landmarks_in_view(rgb, base, angle, mirror)
+            if estimate is not None:
+                estimates.append(estimate)
+    if not estimates:  # the crops always hold the face found above; this is a safety net
+        return FaceDetection(landmarks=faces[0] / factor, face_count=len(faces))
+    return FaceDetection(landmarks=np.mean(estimates, axis=0), face_count=len(faces))
+
+
+def _landmarks_in_view(
+    rgb: np.ndarray, base: np.ndarray, angle_deg: float, mirror: bool
+) -> np.ndarray | None:
+    """Run the model on one view of the face crop (rotated, perhaps mirrored); landmarks
+    come back in the photo's pixels, with mirror partners swapped back for a mirrored view."""
+    rotation = cv2.getRotationMatrix2D((CROP_SIDE_PX / 2, CROP_SIDE_PX / 2), angle_deg, 1.0)
+    view = np.vstack([rotation, [0, 0, 1]]) @ np.vstack([base, [0, 0, 1]])
+    if mirror:
+        view = np.array([[-1.0, 0, CROP_SIDE_PX], [0, 1, 0], [0, 0, 1]]) @ view
+    scale = float(np.sqrt(abs(np.linalg.det(view[:2, :2]))))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    crop = cv2.warpAffine(
+        rgb, view[:2], (CROP_SIDE_PX, CROP_SIDE_PX), flags=interpolation,
+        borderMode=cv2.BORDER_REPLICATE,
+    )  # fmt: skip
+    found = detect_faces(crop)
+    if not found:
+        return None
+    landmarks = found[0]
+    back = np.linalg.inv(view)
+    original = np.empty_like(landmarks)
+    original[:, :2] = landmarks[:, :2] @ back[:2, :2].T + back[:2, 2]
+    original[:, 2] = landmarks[:, 2] / scale
+    if mirror:
+        original = original[topology.mirror_map()]
+    return original
+
+
+def _crop_transform(landmarks_px: np.ndarray) -> np.ndarray:
+    """The 2×3 scale-and-shift that maps a face to the centre of the model crop."""
+    low, high = landmarks_px[:, :2].min(axis=0), landmarks_px[:, :2].max(axis=0)
+    centre = (low + high) / 2
+    scale = FACE_WIDTH_PX / max(high[0] - low[0], 1.0)
+    shift = CROP_SIDE_PX / 2 - scale * centre
+    return np.array([[scale, 0.0, shift[0]], [0.0, scale, shift[1]]])
 
 
 def warm_up() -> None:

@@ -10,6 +10,8 @@ are followed as they are, not as the model expects them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -34,16 +36,30 @@ def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return matrix
 
 
+@dataclass(frozen=True)
+class Tracking:
+    """Reference landmarks followed into a target photo."""
+
+    landmarks_px: np.ndarray  # (478, 3) in the target photo's pixels
+    target_px_per_reference_px: float  # how much larger the face is in the target
+
+    def target_mm_per_px(self, reference_mm_per_px: float) -> float:
+        """The target's scale carried over from the reference (no second iris reading)."""
+        return reference_mm_per_px / self.target_px_per_reference_px
+
+
 def track_landmarks(
     reference_rgb: np.ndarray,
     reference_landmarks_px: np.ndarray,
     target_rgb: np.ndarray,
     target_landmarks_px: np.ndarray,
-) -> np.ndarray:
-    """The reference landmarks followed into the target photo, (478, 3) in target pixels.
+) -> Tracking:
+    """The reference landmarks followed into the target photo.
 
     ``target_landmarks_px`` (the model's own landmarks of the target) anchor the alignment
-    on the stable points and give the depth (z), which optical flow cannot see.
+    on the stable points and give the depth (z), which optical flow cannot see. The scale
+    of the alignment carries the reference's millimetres over to the target, so the two
+    photos share one ruler and the iris's reading noise does not enter the comparison.
     """
     stable = topology.region_indices("stable")
     to_reference = similarity_transform(
@@ -79,4 +95,5 @@ def track_landmarks(
     tracked = np.empty_like(target_landmarks_px)
     tracked[:, :2] = moved @ to_target[:, :2].T + to_target[:, 2]
     tracked[:, 2] = target_landmarks_px[:, 2]
-    return tracked
+    scale = float(np.sqrt(abs(np.linalg.det(to_reference[:, :2]))))
+    return Tracking(landmarks_px=tracked, target_px_per_reference_px=1.0 / scale)

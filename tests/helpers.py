@@ -1,0 +1,58 @@
+"""Helpers shared by tests: comparing measure dictionaries and rotating landmark sets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analyzer.frame import camera_coordinates
+
+
+#: Whole-face sizes (50-150 mm): their precision is set by the iris ruler, about 0.5 %
+#: between two photos, so they get a relative tolerance rather than a fixed one.
+FACE_SIZES = frozenset({"face_height_mm", "lower_face_height_mm", "cheek_width_mm", "jaw_width_mm"})
+
+
+def tolerance_for(name: str, value: float, mm: float = 0.3, size_rel: float = 0.005) -> float:
+    """The tolerance for one measure: ``mm`` for local distances, ``size_rel`` of the value
+    for whole-face sizes, 1° for angles, 0.01 for ratios."""
+    if name.endswith("_deg"):
+        return 1.0
+    if name.endswith("_ratio"):
+        return 0.01
+    if name in FACE_SIZES:
+        return size_rel * abs(value)
+    return mm
+
+
+def largest_differences(
+    a: dict[str, float], b: dict[str, float], mm: float = 0.3, size_rel: float = 0.005
+) -> dict:
+    """Measures whose values differ by more than their tolerance: name → (a, b)."""
+    return {
+        name: (round(a[name], 3), round(b[name], 3))
+        for name in a
+        if abs(a[name] - b[name]) > tolerance_for(name, a[name], mm, size_rel)
+    }
+
+
+def rotate_landmarks(landmarks_px: np.ndarray, rotation: np.ndarray) -> np.ndarray:
+    """Rotate a 3-D landmark set (image pixels) about its centroid by a camera-frame rotation."""
+    camera = camera_coordinates(landmarks_px)
+    centre = camera.mean(axis=0)
+    rotated = (camera - centre) @ rotation.T + centre
+    return camera_coordinates(rotated)  # the conversion is its own inverse
+
+
+def swapped_sides(measures: dict[str, float]) -> dict[str, float]:
+    """The measures a mirror image should have: left ↔ right swapped, differences negated."""
+    swapped = {}
+    for name, value in measures.items():
+        if "_left_" in name:
+            swapped[name.replace("_left_", "_right_")] = value
+        elif "_right_" in name:
+            swapped[name.replace("_right_", "_left_")] = value
+        elif name.endswith("_diff_mm"):
+            swapped[name] = -value
+        else:
+            swapped[name] = value
+    return swapped
