@@ -2,7 +2,7 @@
 # requirements) on a fresh machine, then run.
 PY := .venv/bin/python
 
-.PHONY: setup run test lint bench samples
+.PHONY: setup run test lint bench topology
 setup:
 	./scripts/bootstrap.sh
 
@@ -10,16 +10,16 @@ run: setup
 	$(PY) -m analyzer analyze sample_images/*.png
 
 test:
-	ANALYZER_WITH_BROWSER=1 ANALYZER_WITH_POSTGRES=1 ANALYZER_WITH_PDFTOOLS=1 ./scripts/bootstrap.sh
-	$(PY) -m ruff check analyzer tests bench scripts app.py
+	./scripts/bootstrap.sh
+	$(PY) -m ruff check analyzer tests bench scripts
 	$(PY) -m pytest
 
 lint: setup
-	$(PY) -m ruff check analyzer tests bench scripts app.py
-	$(PY) -m ruff format --check analyzer tests bench scripts app.py
+	$(PY) -m ruff check analyzer tests bench scripts
+	$(PY) -m ruff format --check analyzer tests bench scripts
 
 bench: setup
 	$(PY) bench/bench_core.py
 
-samples: setup
-	$(PY) scripts/make_samples.py
+topology: setup
+	$(PY) scripts/make_topology.py

@@ -9,9 +9,6 @@ need_apt=()
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 have_lib 'libGL.so.1' || need_apt+=(libgl1)
 have_lib 'libgthread-2.0.so.0' || need_apt+=(libglib2.0-0)
-if [ "${ANALYZER_WITH_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null; then need_apt+=(chromium); fi
-if [ "${ANALYZER_WITH_POSTGRES:-0}" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need_apt+=(postgresql); fi
-if [ "${ANALYZER_WITH_PDFTOOLS:-0}" = 1 ] && ! command -v pdftoppm >/dev/null; then need_apt+=(poppler-utils); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing Debian packages: ${need_apt[*]}"

@@ -6,7 +6,6 @@ import numpy as np
 
 from analyzer.frame import camera_coordinates
 
-
 #: Whole-face sizes (50-150 mm): their precision is set by the iris ruler, about 0.5 %
 #: between two photos, so they get a relative tolerance rather than a fixed one.
 FACE_SIZES = frozenset({"face_height_mm", "lower_face_height_mm", "cheek_width_mm", "jaw_width_mm"})

@@ -1,0 +1,318 @@
+"""Benchmark of the measuring core: decoding, landmarks, measures and quality checks.
+
+Prints figures and asserts nothing. Test photos are made from ``sample_images/astronaut.png``
+(512×512), resized with OpenCV (``INTER_CUBIC``) to 640, 1920 and 4000 px square and saved as
+JPEG quality 92 in a temporary folder.
+
+Per photo, on one core (a child process pinned to one CPU, with ``OMP_NUM_THREADS=1`` and the
+other thread-count variables set before NumPy, OpenCV or MediaPipe load), the median and 90th
+percentile in milliseconds of:
+
+- ``load_photo``: decoding the JPEG file into RGB;
+- ``detect_landmarks``: mirrored (the default, two model passes) and single pass;
+- ``measure_landmarks``: pose, scale and every measure from the 478 landmarks (pure NumPy);
+- quality + measuring: ``analyze_image`` with its landmarks supplied, that is everything it
+  does besides running the model (measures and the image-based quality checks);
+- ``analyze_photo``: all of the above for one file.
+
+The model is built before timing; the first ``detect_landmarks`` call (which imports MediaPipe
+and builds the model) is printed separately. Each photo size gets one untimed round first.
+
+Then throughput over a folder of 1920 px JPEGs using both cores: ``analyze_photo`` per file in
+a ``ProcessPoolExecutor`` with 2 workers, and with 1 for comparison. Each worker builds its
+model in an initializer and runs it once; timing starts when every worker is warm. The workers
+keep the libraries' default thread settings.
+
+Run: ``.venv/bin/python bench/bench_core.py`` (``make bench``); ``--quick`` for a fast check
+(5 repetitions, 10 photos in the folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.metadata
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from analyzer import analysis  # noqa: E402
+from analyzer.analysis import analyze_photo, measure_landmarks  # noqa: E402
+from analyzer.imaging import load_photo  # noqa: E402
+from analyzer.landmarks import FaceDetection, detect_landmarks  # noqa: E402
+
+SAMPLE = ROOT / "sample_images" / "astronaut.png"
+WIDTHS = (640, 1920, 4000)
+FOLDER_WIDTH = 1920
+JPEG_QUALITY = 92
+#: Thread-count variables set for the single-core child (read when the libraries load).
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "OPENCV_FOR_THREADS_NUM",
+)
+
+#: One timed step, and per width, per step: the timing of each repetition in milliseconds.
+Step = Callable[[], object]
+Timings = dict[int, dict[str, list[float]]]
+
+
+# --- test photos ------------------------------------------------------------------------
+
+
+def make_photos(folder: Path, folder_size: int) -> tuple[dict[int, Path], list[Path]]:
+    """One JPEG per width, and ``folder_size`` copies of the 1920 px one in a subfolder."""
+    source = cv2.imread(str(SAMPLE), cv2.IMREAD_COLOR)
+    if source is None:
+        raise SystemExit(f"cannot read {SAMPLE}")
+    photos = {}
+    for width in WIDTHS:
+        resized = cv2.resize(source, (width, width), interpolation=cv2.INTER_CUBIC)
+        path = folder / f"astronaut_{width}.jpg"
+        if not cv2.imwrite(str(path), resized, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
+            raise SystemExit(f"cannot write {path}")
+        photos[width] = path
+    batch = folder / "batch"
+    batch.mkdir()
+    copies = [batch / f"photo_{i:03d}.jpg" for i in range(folder_size)]
+    for copy in copies:
+        shutil.copyfile(photos[FOLDER_WIDTH], copy)
+    return photos, copies
+
+
+# --- per photo, one core ----------------------------------------------------------------
+
+
+def _time_ms(step: Step) -> float:
+    start = time.perf_counter()
+    step()
+    return (time.perf_counter() - start) * 1000
+
+
+@contextlib.contextmanager
+def _landmarks_given(detection: FaceDetection) -> Iterator[None]:
+    """Make ``analyze_image`` use ``detection`` instead of running the model."""
+    original = analysis.detect_landmarks
+    analysis.detect_landmarks = lambda rgb, **_: detection
+    try:
+        yield
+    finally:
+        analysis.detect_landmarks = original
+
+
+def _quality_and_measuring(rgb: np.ndarray, detection: FaceDetection) -> None:
+    with _landmarks_given(detection):
+        analysis.analyze_image(rgb)
+
+
+def _stages(path: Path, rgb: np.ndarray, detection: FaceDetection) -> dict[str, Step]:
+    return {
+        "decode (load_photo)": lambda: load_photo(path),
+        "landmarks, mirrored (2 passes)": lambda: detect_landmarks(rgb),
+        "landmarks, single pass": lambda: detect_landmarks(rgb, symmetrize=False),
+        "measure_landmarks": lambda: measure_landmarks(detection.landmarks),
+        "quality + measuring": lambda: _quality_and_measuring(rgb, detection),
+        "analyze_photo (everything)": lambda: analyze_photo(path),
+    }
+
+
+def single_core_run(photos: dict[int, Path], reps: int) -> tuple[float, int, Timings]:
+    """Pin this (child) process to one CPU, then time every stage on every photo.
+
+    Returns the first ``detect_landmarks`` call in milliseconds, the CPU used, and the timings.
+    Stages are interleaved within each repetition so that outside load spreads evenly.
+    """
+    cpu = min(os.sched_getaffinity(0))  # CPU 0 unless this process may not use it
+    os.sched_setaffinity(0, {cpu})
+    cv2.setNumThreads(1)
+    smallest = load_photo(photos[min(photos)])
+    first_call_ms = _time_ms(lambda: detect_landmarks(smallest))
+    timings: Timings = {}
+    for width, path in photos.items():
+        rgb = load_photo(path)
+        stages = _stages(path, rgb, detect_landmarks(rgb))
+        for step in stages.values():  # untimed round
+            step()
+        samples: dict[str, list[float]] = {name: [] for name in stages}
+        for _ in range(reps):
+            for name, step in stages.items():
+                samples[name].append(_time_ms(step))
+        timings[width] = samples
+    return first_call_ms, cpu, timings
+
+
+@contextlib.contextmanager
+def _single_thread_environment() -> Iterator[None]:
+    """Set the thread-count variables for processes started inside the block."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_single_core(photos: dict[int, Path], reps: int) -> tuple[float, int, Timings]:
+    """``single_core_run`` in a fresh process, so its settings leave this one untouched."""
+    with (
+        _single_thread_environment(),
+        ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool,
+    ):
+        return pool.submit(single_core_run, photos, reps).result()
+
+
+# --- throughput over a folder -----------------------------------------------------------
+
+
+def _init_worker(warm_photo: Path, all_warm: Barrier) -> None:
+    """Build the model and run it once, then wait until every worker has done the same."""
+    analyze_photo(warm_photo)
+    all_warm.wait()
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+def _analyze(path: Path) -> int:
+    return analyze_photo(path).face_count
+
+
+def run_throughput(paths: list[Path], workers: int) -> tuple[float, float]:
+    """Seconds to start and warm ``workers`` processes, and seconds to analyse ``paths``."""
+    context = get_context("spawn")
+    all_warm = context.Barrier(workers)
+    start = time.perf_counter()
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(paths[0], all_warm),
+    ) as pool:
+        list(pool.map(_noop, range(workers)))  # returns once every worker is warm
+        warm = time.perf_counter()
+        faces = list(pool.map(_analyze, paths))
+        done = time.perf_counter()
+    if min(faces) < 1:
+        raise SystemExit("a folder photo had no face")
+    return warm - start, done - warm
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def _ms(value: float) -> str:
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def _size(path: Path) -> str:
+    size = path.stat().st_size
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+
+
+def print_machine(reps: int, folder_size: int, photos: dict[int, Path]) -> None:
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"Measuring-core benchmark: {reps} repetitions per figure, {folder_size} folder photos")
+    nproc = len(os.sched_getaffinity(0))
+    print(f"machine   nproc {nproc} (cpu_count {os.cpu_count()}), {_cpu_model()}, load {load}")
+    print(
+        f"software  Python {sys.version.split()[0]}, mediapipe {_version('mediapipe')}, "
+        f"OpenCV {cv2.__version__}, NumPy {np.__version__}, Pillow {_version('pillow')}"
+    )
+    sizes = ", ".join(f"{width} px {_size(path)}" for width, path in photos.items())
+    print(f"photos    {SAMPLE.name} → square JPEG q{JPEG_QUALITY}: {sizes}")
+
+
+def print_single_core(first_call_ms: float, cpu: int, reps: int, timings: Timings) -> None:
+    print()
+    print(f"First detect_landmarks call (imports MediaPipe, builds the model, {min(timings)} px):")
+    print(f"  {_ms(first_call_ms)} ms")
+    print()
+    print(f"Per photo on one core (CPU {cpu}), ms: median / p90 of {reps} runs")
+    stages = list(next(iter(timings.values())))
+    label_width = max(len(name) for name in stages)
+    cells = {
+        (name, width): f"{_ms(float(np.median(v)))} / {_ms(float(np.percentile(v, 90)))}"
+        for width, samples in timings.items()
+        for name, v in samples.items()
+    }
+    cell_width = max(len(cell) for cell in cells.values()) + 2
+    header = "stage".ljust(label_width)
+    print(header + "".join(f"{width} px".rjust(cell_width) for width in timings))
+    for name in stages:
+        row = "".join(cells[name, width].rjust(cell_width) for width in timings)
+        print(name.ljust(label_width) + row)
+
+
+def print_throughput(folder_size: int, results: dict[int, tuple[float, float]]) -> None:
+    print()
+    print(
+        f"Throughput over a folder: {folder_size} JPEGs of {FOLDER_WIDTH} px, analyze_photo "
+        "per file, ProcessPoolExecutor"
+    )
+    print(f"{'workers':>7}  {'seconds':>8}  {'photos/s':>8}  {'speed-up':>8}  {'start-up s':>10}")
+    base_rate = folder_size / results[min(results)][1]
+    for workers, (startup, seconds) in results.items():
+        rate = folder_size / seconds
+        print(
+            f"{workers:>7}  {seconds:>8.2f}  {rate:>8.2f}  {rate / base_rate:>7.2f}×  "
+            f"{startup:>10.2f}"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="5 repetitions and 10 folder photos, for a fast check"
+    )
+    args = parser.parse_args(argv)
+    reps, folder_size = (5, 10) if args.quick else (15, 40)
+
+    with tempfile.TemporaryDirectory(prefix="bench_core_") as tmp:
+        photos, folder = make_photos(Path(tmp), folder_size)
+        print_machine(reps, folder_size, photos)
+        sys.stdout.flush()
+        first_call_ms, cpu, timings = run_single_core(photos, reps)
+        print_single_core(first_call_ms, cpu, reps, timings)
+        sys.stdout.flush()
+        throughput = {workers: run_throughput(folder, workers) for workers in (1, 2)}
+        print_throughput(folder_size, throughput)
+
+
+if __name__ == "__main__":
+    main()
