@@ -54,7 +54,7 @@ def load_photo(source: str | Path | bytes) -> np.ndarray:
                 )
             image.load()
             image = ImageOps.exif_transpose(image)
-            rgb = image.convert("RGB")
+            rgb = _to_8_bit(image).convert("RGB")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageTooLargeError(_too_large(name)) from None
     except UnidentifiedImageError:
@@ -68,11 +68,22 @@ def load_photo(source: str | Path | bytes) -> np.ndarray:
     return np.asarray(rgb, dtype=np.uint8)
 
 
+def _to_8_bit(image: Image.Image) -> Image.Image:
+    """16- and 32-bit greyscale scaled to 8 bits (Pillow's ``convert`` would clip them)."""
+    if not (image.mode.startswith("I;16") or image.mode in {"I", "F"}):
+        return image
+    values = np.asarray(image, dtype=np.float64)
+    top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
+    return Image.fromarray(np.clip(values * (255.0 / top), 0, 255).round().astype(np.uint8), "L")
+
+
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
         raise UnreadableImageError(f"'{path}' does not exist. Check the path.")
     if path.is_dir():
-        raise UnreadableImageError(f"'{path}' is a folder, not a photo.")
+        raise UnreadableImageError(
+            f"'{path}' is a folder, not a photo. Choose a photo file inside it."
+        )
     try:
         return path.read_bytes()
     except OSError as error:

@@ -9,7 +9,8 @@ other thread-count variables set before NumPy, OpenCV or MediaPipe load), the me
 percentile in milliseconds of:
 
 - ``load_photo``: decoding the JPEG file into RGB;
-- ``detect_landmarks``: mirrored (the default, two model passes) and single pass;
+- ``detect_landmarks``: symmetrized (the default) and with ``symmetrize=False``; how many
+  times each runs the model is counted and printed too;
 - ``measure_landmarks``: pose, scale and every measure from the 478 landmarks (pure NumPy);
 - quality + measuring: ``analyze_image`` with its landmarks supplied, that is everything it
   does besides running the model (measures and the image-based quality checks);
@@ -19,9 +20,13 @@ The model is built before timing; the first ``detect_landmarks`` call (which imp
 and builds the model) is printed separately. Each photo size gets one untimed round first.
 
 Then throughput over a folder of 1920 px JPEGs using both cores: ``analyze_photo`` per file in
-a ``ProcessPoolExecutor`` with 2 workers, and with 1 for comparison. Each worker builds its
-model in an initializer and runs it once; timing starts when every worker is warm. The workers
-keep the libraries' default thread settings.
+a ``ProcessPoolExecutor`` with 2 workers, and with 1 for comparison, each both with the
+libraries' default thread settings and with one thread per worker (the variables above and
+``cv2.setNumThreads(1)``). Each worker builds its model in an initializer and runs it once;
+timing starts when every worker is warm.
+
+The code measured is whatever is in the working tree; the commit (and whether ``analyzer/``
+has uncommitted changes) is printed with the machine.
 
 Run: ``.venv/bin/python bench/bench_core.py`` (``make bench``); ``--quick`` for a fast check
 (5 repetitions, 10 photos in the folder).
@@ -34,6 +39,7 @@ import contextlib
 import importlib.metadata
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +48,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
+from typing import TypedDict
 
 import cv2
 import numpy as np
@@ -49,7 +56,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analyzer import analysis  # noqa: E402
+from analyzer import analysis, landmarks  # noqa: E402
 from analyzer.analysis import analyze_photo, measure_landmarks  # noqa: E402
 from analyzer.imaging import load_photo  # noqa: E402
 from analyzer.landmarks import FaceDetection, detect_landmarks  # noqa: E402
@@ -71,6 +78,15 @@ THREAD_VARIABLES = (
 #: One timed step, and per width, per step: the timing of each repetition in milliseconds.
 Step = Callable[[], object]
 Timings = dict[int, dict[str, list[float]]]
+
+
+class SingleCoreResult(TypedDict):
+    """What the single-core child sends back (a plain dict, so it pickles by value)."""
+
+    cpu: int
+    first_call_ms: float
+    model_runs: dict[int, tuple[int, int]]  # per width: symmetrized, single pass
+    timings: Timings
 
 
 # --- test photos ------------------------------------------------------------------------
@@ -124,18 +140,35 @@ def _quality_and_measuring(rgb: np.ndarray, detection: FaceDetection) -> None:
 def _stages(path: Path, rgb: np.ndarray, detection: FaceDetection) -> dict[str, Step]:
     return {
         "decode (load_photo)": lambda: load_photo(path),
-        "landmarks, mirrored (2 passes)": lambda: detect_landmarks(rgb),
-        "landmarks, single pass": lambda: detect_landmarks(rgb, symmetrize=False),
+        "landmarks, symmetrized (default)": lambda: detect_landmarks(rgb),
+        "landmarks, symmetrize=False": lambda: detect_landmarks(rgb, symmetrize=False),
         "measure_landmarks": lambda: measure_landmarks(detection.landmarks),
         "quality + measuring": lambda: _quality_and_measuring(rgb, detection),
         "analyze_photo (everything)": lambda: analyze_photo(path),
     }
 
 
-def single_core_run(photos: dict[int, Path], reps: int) -> tuple[float, int, Timings]:
+def _model_runs(rgb: np.ndarray, *, symmetrize: bool) -> int:
+    """How many times one ``detect_landmarks`` call runs the model (``detect_faces``)."""
+    original = landmarks.detect_faces
+    calls = 0
+
+    def counting(image: np.ndarray) -> list[np.ndarray]:
+        nonlocal calls
+        calls += 1
+        return original(image)
+
+    landmarks.detect_faces = counting
+    try:
+        detect_landmarks(rgb, symmetrize=symmetrize)
+    finally:
+        landmarks.detect_faces = original
+    return calls
+
+
+def single_core_run(photos: dict[int, Path], reps: int) -> SingleCoreResult:
     """Pin this (child) process to one CPU, then time every stage on every photo.
 
-    Returns the first ``detect_landmarks`` call in milliseconds, the CPU used, and the timings.
     Stages are interleaved within each repetition so that outside load spreads evenly.
     """
     cpu = min(os.sched_getaffinity(0))  # CPU 0 unless this process may not use it
@@ -144,8 +177,13 @@ def single_core_run(photos: dict[int, Path], reps: int) -> tuple[float, int, Tim
     smallest = load_photo(photos[min(photos)])
     first_call_ms = _time_ms(lambda: detect_landmarks(smallest))
     timings: Timings = {}
+    model_runs = {}
     for width, path in photos.items():
         rgb = load_photo(path)
+        model_runs[width] = (
+            _model_runs(rgb, symmetrize=True),
+            _model_runs(rgb, symmetrize=False),
+        )
         stages = _stages(path, rgb, detect_landmarks(rgb))
         for step in stages.values():  # untimed round
             step()
@@ -154,7 +192,9 @@ def single_core_run(photos: dict[int, Path], reps: int) -> tuple[float, int, Tim
             for name, step in stages.items():
                 samples[name].append(_time_ms(step))
         timings[width] = samples
-    return first_call_ms, cpu, timings
+    return SingleCoreResult(
+        cpu=cpu, first_call_ms=first_call_ms, model_runs=model_runs, timings=timings
+    )
 
 
 @contextlib.contextmanager
@@ -172,7 +212,7 @@ def _single_thread_environment() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def run_single_core(photos: dict[int, Path], reps: int) -> tuple[float, int, Timings]:
+def run_single_core(photos: dict[int, Path], reps: int) -> SingleCoreResult:
     """``single_core_run`` in a fresh process, so its settings leave this one untouched."""
     with (
         _single_thread_environment(),
@@ -184,8 +224,10 @@ def run_single_core(photos: dict[int, Path], reps: int) -> tuple[float, int, Tim
 # --- throughput over a folder -----------------------------------------------------------
 
 
-def _init_worker(warm_photo: Path, all_warm: Barrier) -> None:
+def _init_worker(warm_photo: Path, all_warm: Barrier, one_thread: bool) -> None:
     """Build the model and run it once, then wait until every worker has done the same."""
+    if one_thread:
+        cv2.setNumThreads(1)
     analyze_photo(warm_photo)
     all_warm.wait()
 
@@ -198,17 +240,21 @@ def _analyze(path: Path) -> int:
     return analyze_photo(path).face_count
 
 
-def run_throughput(paths: list[Path], workers: int) -> tuple[float, float]:
+def run_throughput(paths: list[Path], workers: int, one_thread: bool) -> tuple[float, float]:
     """Seconds to start and warm ``workers`` processes, and seconds to analyse ``paths``."""
     context = get_context("spawn")
     all_warm = context.Barrier(workers)
+    environment = _single_thread_environment() if one_thread else contextlib.nullcontext()
     start = time.perf_counter()
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(paths[0], all_warm),
-    ) as pool:
+    with (
+        environment,
+        ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(paths[0], all_warm, one_thread),
+        ) as pool,
+    ):
         list(pool.map(_noop, range(workers)))  # returns once every worker is warm
         warm = time.perf_counter()
         faces = list(pool.map(_analyze, paths))
@@ -236,6 +282,16 @@ def _version(package: str) -> str:
         return "?"
 
 
+def _git_state() -> str:
+    def git(*args: str) -> str:
+        run = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return run.stdout.strip() if run.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "analyzer")
+    return f"{commit}, analyzer/ with uncommitted changes" if dirty else f"{commit}, clean"
+
+
 def _ms(value: float) -> str:
     return f"{value:.2f}" if value < 10 else f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
@@ -255,43 +311,55 @@ def print_machine(reps: int, folder_size: int, photos: dict[int, Path]) -> None:
         f"OpenCV {cv2.__version__}, NumPy {np.__version__}, Pillow {_version('pillow')}"
     )
     sizes = ", ".join(f"{width} px {_size(path)}" for width, path in photos.items())
+    print(f"code      commit {_git_state()}")
     print(f"photos    {SAMPLE.name} → square JPEG q{JPEG_QUALITY}: {sizes}")
 
 
-def print_single_core(first_call_ms: float, cpu: int, reps: int, timings: Timings) -> None:
+def print_single_core(result: SingleCoreResult, reps: int) -> None:
+    timings = result["timings"]
     print()
-    print(f"First detect_landmarks call (imports MediaPipe, builds the model, {min(timings)} px):")
-    print(f"  {_ms(first_call_ms)} ms")
+    print(
+        f"First detect_landmarks call (imports MediaPipe, builds the model, {min(timings)} px): "
+        f"{_ms(result['first_call_ms'])} ms"
+    )
     print()
-    print(f"Per photo on one core (CPU {cpu}), ms: median / p90 of {reps} runs")
+    print(f"Per photo on one core (CPU {result['cpu']}), ms: median / p90 of {reps} runs")
     stages = list(next(iter(timings.values())))
-    label_width = max(len(name) for name in stages)
     cells = {
         (name, width): f"{_ms(float(np.median(v)))} / {_ms(float(np.percentile(v, 90)))}"
         for width, samples in timings.items()
         for name, v in samples.items()
     }
+    runs = "model runs per call (symmetrized, single)"
+    for width, (symmetrized, single) in result["model_runs"].items():
+        cells[runs, width] = f"{symmetrized}, {single}"
+    label_width = max(len(name) for name in [*stages, runs])
     cell_width = max(len(cell) for cell in cells.values()) + 2
-    header = "stage".ljust(label_width)
-    print(header + "".join(f"{width} px".rjust(cell_width) for width in timings))
-    for name in stages:
+    print("stage".ljust(label_width) + "".join(f"{w} px".rjust(cell_width) for w in timings))
+    for name in [*stages, runs]:
         row = "".join(cells[name, width].rjust(cell_width) for width in timings)
         print(name.ljust(label_width) + row)
 
 
-def print_throughput(folder_size: int, results: dict[int, tuple[float, float]]) -> None:
+def print_throughput(
+    folder_size: int, results: dict[tuple[int, bool], tuple[float, float]]
+) -> None:
     print()
     print(
         f"Throughput over a folder: {folder_size} JPEGs of {FOLDER_WIDTH} px, analyze_photo "
         "per file, ProcessPoolExecutor"
     )
-    print(f"{'workers':>7}  {'seconds':>8}  {'photos/s':>8}  {'speed-up':>8}  {'start-up s':>10}")
-    base_rate = folder_size / results[min(results)][1]
-    for workers, (startup, seconds) in results.items():
+    print(
+        f"{'workers':>7}  {'threads':<14}  {'seconds':>7}  {'photos/s':>8}  "
+        f"{'vs 1 worker':>11}  {'start-up s':>10}"
+    )
+    for (workers, one_thread), (startup, seconds) in results.items():
         rate = folder_size / seconds
+        base_rate = folder_size / results[1, one_thread][1]
+        threads = "1 per worker" if one_thread else "library default"
         print(
-            f"{workers:>7}  {seconds:>8.2f}  {rate:>8.2f}  {rate / base_rate:>7.2f}×  "
-            f"{startup:>10.2f}"
+            f"{workers:>7}  {threads:<14}  {seconds:>7.2f}  {rate:>8.2f}  "
+            f"{rate / base_rate:>10.2f}×  {startup:>10.2f}"
         )
 
 
@@ -307,10 +375,13 @@ def main(argv: list[str] | None = None) -> None:
         photos, folder = make_photos(Path(tmp), folder_size)
         print_machine(reps, folder_size, photos)
         sys.stdout.flush()
-        first_call_ms, cpu, timings = run_single_core(photos, reps)
-        print_single_core(first_call_ms, cpu, reps, timings)
+        print_single_core(run_single_core(photos, reps), reps)
         sys.stdout.flush()
-        throughput = {workers: run_throughput(folder, workers) for workers in (1, 2)}
+        throughput = {
+            (workers, one_thread): run_throughput(folder, workers, one_thread)
+            for one_thread in (False, True)
+            for workers in (1, 2)
+        }
         print_throughput(folder_size, throughput)
 
 

@@ -8,6 +8,7 @@ exactly on the other side's, and every contour tracing MediaPipe's edges.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -49,7 +50,7 @@ def undirected(edge_set) -> set[frozenset[int]]:
 
 
 def path_edges(path: tuple[int, ...]) -> list[frozenset[int]]:
-    return [frozenset(pair) for pair in zip(path, path[1:], strict=False)]
+    return [frozenset(pair) for pair in itertools.pairwise(path)]
 
 
 def cycle_edges(cycle: tuple[int, ...]) -> list[frozenset[int]]:
@@ -295,9 +296,9 @@ def test_asymmetry_regions_do_not_overlap():
 
 
 def test_feature_regions_hold_their_mediapipe_contours():
-    assert points(connections.FACEMESH_LEFT_EYE) | points(
-        connections.FACEMESH_RIGHT_EYE
-    ) == set(topology.region_indices("eye").tolist())
+    assert points(connections.FACEMESH_LEFT_EYE) | points(connections.FACEMESH_RIGHT_EYE) == set(
+        topology.region_indices("eye").tolist()
+    )
     assert points(connections.FACEMESH_LEFT_EYEBROW) | points(
         connections.FACEMESH_RIGHT_EYEBROW
     ) == set(topology.region_indices("brow").tolist())
