@@ -83,9 +83,11 @@ def measure_landmarks(landmarks_px: np.ndarray, mm_per_px: float | None = None) 
     landmarks_px = np.asarray(landmarks_px, dtype=np.float64)
     if landmarks_px.shape != (topology.N_LANDMARKS, 3):
         raise ValueError(f"expected (478, 3) landmarks, got {landmarks_px.shape}")
+    if mm_per_px is not None and not (np.isfinite(mm_per_px) and mm_per_px > 0):
+        raise ValueError(f"mm_per_px must be a positive number, got {mm_per_px}")
     frame = face_frame(landmarks_px)
-    source = "user" if mm_per_px else "iris"
-    scale = mm_per_px or mm_per_px_from_iris(landmarks_px)
+    source = "iris" if mm_per_px is None else "user"
+    scale = mm_per_px_from_iris(landmarks_px) if mm_per_px is None else mm_per_px
     points_mm = to_frame(landmarks_px, frame) * scale
     asymmetry = mirror_asymmetry(points_mm)
     measures = asymmetry.as_measures()
@@ -134,7 +136,7 @@ def analyze_image(
         mm_per_px = tracking.target_mm_per_px(reference_analysis.mm_per_px)
     measurement = measure_landmarks(detection.landmarks, mm_per_px)
     iris_px = float(np.mean(list(iris_diameters_px(detection.landmarks).values())))
-    if mm_per_px:
+    if mm_per_px is not None:
         iris_px = IRIS_DIAMETER_MM / mm_per_px
     frame_x = measurement.points_mm[:, 0]
     checks = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,17 @@ from analyzer import __version__
 from analyzer.errors import AnalyzerError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a number above zero")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--expression", default="rest", help="the expression the photo shows (default: rest)"
     )
     analyze.add_argument(
-        "--mm-per-px", type=float, default=None, metavar="MM",
+        "--mm-per-px", type=positive_float, default=None, metavar="MM",
         help="use this scale instead of the iris (11.7 mm) ruler",
     )  # fmt: skip
     analyze.add_argument(

@@ -50,7 +50,7 @@ def load_photo(source: str | Path | bytes) -> np.ndarray:
             _check_size(image.width, image.height, name)
             if image.format not in ACCEPTED_FORMATS:
                 raise UnreadableImageError(
-                    f"{name} is a {image.format} image; use a JPEG, PNG, WebP or HEIC photo."
+                    f"{name} is in {image.format} format; use a JPEG, PNG, WebP or HEIC photo."
                 )
             image.load()
             image = ImageOps.exif_transpose(image)
