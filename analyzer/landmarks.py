@@ -88,13 +88,7 @@ def detect_faces(rgb: np.ndarray) -> list[np.ndarray]:
     Faces are ordered largest first. An empty list means no face was found.
     """
     height, width = rgb.shape[:2]
-    factor = min(1.0, MAX_MODEL_SIDE_PX / max(height, width))
-    model_input = rgb
-    if factor < 1.0:
-        import cv2
-
-        size = (round(width * factor), round(height * factor))
-        model_input = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    model_input, _ = _shrunk(rgb, MAX_MODEL_SIDE_PX)
     model_input = np.ascontiguousarray(model_input)
     with _lock, _quiet_native_stderr():
         result = _model().process(model_input)
@@ -115,17 +109,12 @@ def detect_landmarks(rgb: np.ndarray, *, symmetrize: bool = True) -> FaceDetecti
     ``FACE_WIDTH_PX`` wide. The model thus sees the same face whatever the photo's size,
     which keeps millimetre measures the same for a photo and its resized copy.
 
-    With ``symmetrize`` (the default) the second pass also runs on the mirror image of the
-    crop; that landmark set is flipped back, each point takes its mirror partner's index, and
-    the two sets are averaged. The model's own left-right bias cancels, a mirrored photo
-    gives exactly mirrored landmarks, and jitter falls, for one more model run.
+    With ``symmetrize`` (the default) the second pass runs on ``VIEW_ANGLES_DEG`` rotations
+    of the crop, each also mirrored (a mirrored view's landmarks are flipped back and each
+    point takes its mirror partner's index), and the ten sets are averaged. The model's own
+    left-right bias cancels and its jitter falls, for ten model runs instead of one.
     """
-    height, width = rgb.shape[:2]
-    factor = min(1.0, FIND_SIDE_PX / max(height, width))
-    small = rgb
-    if factor < 1.0:
-        size = (round(width * factor), round(height * factor))
-        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    small, factor = _shrunk(rgb, FIND_SIDE_PX)
     faces = detect_faces(small)
     if not faces:
         raise NoFaceError(
@@ -171,6 +160,16 @@ def _landmarks_in_view(
     if mirror:
         original = original[topology.mirror_map()]
     return original
+
+
+def _shrunk(rgb: np.ndarray, max_side_px: int) -> tuple[np.ndarray, float]:
+    """The image at most ``max_side_px`` wide and high, and the factor it was scaled by."""
+    height, width = rgb.shape[:2]
+    factor = min(1.0, max_side_px / max(height, width))
+    if factor == 1.0:
+        return rgb, factor
+    size = (round(width * factor), round(height * factor))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), factor
 
 
 def _crop_transform(landmarks_px: np.ndarray) -> np.ndarray:
