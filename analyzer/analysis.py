@@ -17,7 +17,7 @@ from analyzer.clinical import clinical_measures
 from analyzer.contour import contour_measures
 from analyzer.frame import FaceFrame, Pose, face_frame, to_frame
 from analyzer.imaging import load_photo
-from analyzer.landmarks import FaceDetection, detect_landmarks
+from analyzer.landmarks import detect_landmarks
 from analyzer.quality import (
     QualityCheck,
     expression_checks,
@@ -27,7 +27,6 @@ from analyzer.quality import (
     pose_checks,
     worst,
 )
-from analyzer.registration import track_landmarks
 from analyzer.scale import IRIS_DIAMETER_MM, iris_diameters_px, mm_per_px_from_iris
 from analyzer.symmetry import Asymmetry, mirror_asymmetry
 
@@ -117,23 +116,12 @@ def analyze_image(
     *,
     mm_per_px: float | None = None,
     expression: str = "rest",
-    reference: tuple[np.ndarray, FaceAnalysis] | None = None,
 ) -> FaceAnalysis:
     """Analyse an RGB ``uint8`` photo: the largest face's landmarks, quality and measures.
 
-    With ``reference`` (a photo of the same person and its analysis) the landmarks are the
-    reference's, followed into this photo by optical flow, and the reference's scale is
-    carried over: the registered path of ``analyzer.registration``, for comparing two
-    photos. Raises ``NoFaceError`` when there is no face.
+    Raises ``NoFaceError`` when there is no face.
     """
     detection = detect_landmarks(rgb)
-    if reference is not None:
-        reference_rgb, reference_analysis = reference
-        tracking = track_landmarks(
-            reference_rgb, reference_analysis.landmarks_px, rgb, detection.landmarks
-        )
-        detection = FaceDetection(tracking.landmarks_px, detection.face_count)
-        mm_per_px = tracking.target_mm_per_px(reference_analysis.mm_per_px)
     measurement = measure_landmarks(detection.landmarks, mm_per_px)
     iris_px = float(np.mean(list(iris_diameters_px(detection.landmarks).values())))
     if mm_per_px is not None:
@@ -163,9 +151,6 @@ def analyze_photo(
     *,
     mm_per_px: float | None = None,
     expression: str = "rest",
-    reference: tuple[np.ndarray, FaceAnalysis] | None = None,
 ) -> FaceAnalysis:
     """Load a photo file (or its bytes) and analyse it; see ``analyze_image``."""
-    return analyze_image(
-        load_photo(source), mm_per_px=mm_per_px, expression=expression, reference=reference
-    )
+    return analyze_image(load_photo(source), mm_per_px=mm_per_px, expression=expression)

@@ -54,25 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--mm-per-px", type=positive_float, default=None, metavar="MM",
         help="use this scale instead of the iris (11.7 mm) ruler",
     )  # fmt: skip
-    analyze.add_argument(
-        "--reference", type=Path, default=None, metavar="PHOTO",
-        help="an earlier photo of the same person: follow its landmarks into each photo by "
-        "optical flow and keep its scale (more faithful for small one-sided changes)",
-    )  # fmt: skip
     return parser
 
 
-def analysis_record(
-    path: Path, args: argparse.Namespace, reference: tuple | None = None
-) -> dict[str, Any]:
+def analysis_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One photo's JSON object; ``ok`` is false and ``error`` says why when it failed."""
     from analyzer.analysis import analyze_photo  # imported here: keeps --help fast
 
     record: dict[str, Any] = {"file": str(path), "ok": False, "error": None}
     try:
-        result = analyze_photo(
-            path, mm_per_px=args.mm_per_px, expression=args.expression, reference=reference
-        )
+        result = analyze_photo(path, mm_per_px=args.mm_per_px, expression=args.expression)
     except AnalyzerError as error:
         record["error"] = str(error)
         return record
@@ -113,20 +104,9 @@ def format_report(record: dict[str, Any]) -> str:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from analyzer.analysis import analyze_image
-    from analyzer.imaging import load_photo
-
-    reference = None
-    if args.reference is not None:
-        try:
-            reference_rgb = load_photo(args.reference)
-            reference = (reference_rgb, analyze_image(reference_rgb, mm_per_px=args.mm_per_px))
-        except AnalyzerError as error:
-            print(f"The reference photo cannot be used: {error}", file=sys.stderr)
-            return EXIT_FAILED
     records = []
     for path in args.photos:
-        record = analysis_record(path, args, reference)
+        record = analysis_record(path, args)
         records.append(record)
         if not args.json:
             print(format_report(record), flush=True)

@@ -127,10 +127,10 @@ def sharpness(gray: np.ndarray, landmarks_px: np.ndarray) -> float:
     x0, y0 = max(int(x0), 0), max(int(y0), 0)
     x1, y1 = min(int(np.ceil(x1)), width), min(int(np.ceil(y1)), height)
     crop = gray[y0:y1, x0:x1]
-    factor = min(1.0, SHARPNESS_FACE_WIDTH_PX / max(crop.shape[1], 1))
-    size = (SHARPNESS_FACE_WIDTH_PX, max(round(crop.shape[0] * factor), 1))
-    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
-    crop = cv2.resize(crop, size, interpolation=interpolation)
+    factor = SHARPNESS_FACE_WIDTH_PX / max(crop.shape[1], 1)
+    if factor < 1:
+        size = (SHARPNESS_FACE_WIDTH_PX, max(round(crop.shape[0] * factor), 1))
+        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
     return float(cv2.Laplacian(crop, cv2.CV_64F).var())
 
 
@@ -140,8 +140,14 @@ def image_checks(
     """Sharpness, exposure and side lighting, measured on the face only.
 
     ``frame_x`` is each landmark's x in the face frame (positive on the subject's left).
+    Only the face's bounding box is converted and masked, so a large photo costs no more.
     """
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    height, width = rgb.shape[:2]
+    (x0, y0) = np.clip(np.floor(landmarks_px[:, :2].min(axis=0)) - 2, 0, [width, height])
+    (x1, y1) = np.clip(np.ceil(landmarks_px[:, :2].max(axis=0)) + 2, 0, [width, height])
+    x0, y0, x1, y1 = int(x0), int(y0), int(x1), int(y1)
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    landmarks_px = landmarks_px - np.array([x0, y0, 0.0])
     checks = []
 
     value = sharpness(gray, landmarks_px)

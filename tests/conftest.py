@@ -13,6 +13,7 @@ from analyzer.imaging import load_photo
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_images" / "astronaut.png"
+SECOND_SAMPLE = ROOT / "sample_images" / "grace_hopper.jpg"
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +31,14 @@ def face_rgb() -> np.ndarray:
 @pytest.fixture(scope="session")
 def face_analysis(face_rgb: np.ndarray) -> FaceAnalysis:
     return analyze_image(face_rgb)
+
+
+@pytest.fixture(scope="session")
+def second_face_rgb() -> np.ndarray:
+    """Grace Hopper's portrait at its own resolution (iris ~17 px; glasses, cap)."""
+    return load_photo(SECOND_SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def second_face_analysis(second_face_rgb: np.ndarray) -> FaceAnalysis:
+    return analyze_image(second_face_rgb)

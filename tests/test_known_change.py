@@ -1,12 +1,9 @@
 """Known change: a real face warped by a known number of millimetres must measure that change.
 
-Two measuring paths are tested. The registered path (a reference photo of the same person,
-landmarks followed by optical flow) recovers 70-100 % of the induced change on the changed
-side and moves the other side by less than 0.5 mm. The model-only path (each photo measured
-on its own) recovers less, because the mesh model pulls a one-sided change back towards
-symmetry. The issue asked for the change within 0.5 mm; neither path achieves that for the
-4 mm mouth corner and the 2 mm brow (README, "Accuracy"), so these floors record what is
-achieved and fail if it gets worse.
+The warp is a Gaussian displacement of a few millimetres' reach around one feature. The same
+displacement applied to the original landmarks says where every landmark truly went, so the
+true change of every measure is known exactly (it is a little less than the nominal shift
+where the measure's reference points move too). Measured changes are compared with it.
 """
 
 from __future__ import annotations
@@ -15,13 +12,11 @@ import numpy as np
 import pytest
 
 from analyzer import topology
-from analyzer.analysis import measure_landmarks
-from analyzer.landmarks import detect_landmarks
-from analyzer.registration import track_landmarks
-from analyzer.warps import move_feature
+from analyzer.analysis import FaceAnalysis, analyze_image, measure_landmarks
+from analyzer.warps import KnownChange, feature_change
 
-MOUTH_SIGMA_MM = 10.0
-BROW_SIGMA_MM = (15.0, 6.0)
+MOUTH_SIGMA_MM = 12.0
+BROW_SIGMA_MM = (20.0, 8.0)
 
 
 def brow_point_above_pupil(landmarks_px: np.ndarray, side: topology.SideIndices) -> np.ndarray:
@@ -31,52 +26,78 @@ def brow_point_above_pupil(landmarks_px: np.ndarray, side: topology.SideIndices)
     return np.array([x, np.interp(x, brow[order, 0], brow[order, 1])])
 
 
-def warped(face_rgb, face_analysis, feature: str, amount_mm: float) -> np.ndarray:
-    landmarks = face_analysis.landmarks_px
-    frame, scale = face_analysis.measurement.frame, face_analysis.mm_per_px
+def known_change(analysis: FaceAnalysis, feature: str, amount_mm: float) -> KnownChange:
+    landmarks = analysis.landmarks_px
+    frame, scale = analysis.measurement.frame, analysis.mm_per_px
     if feature == "left mouth corner down":
         centre = landmarks[topology.LEFT.mouth_corner, :2]
-        return move_feature(face_rgb, frame, scale, centre, (0, -amount_mm), MOUTH_SIGMA_MM)
+        return feature_change(frame, scale, centre, (0, -amount_mm), MOUTH_SIGMA_MM)
     centre = brow_point_above_pupil(landmarks, topology.LEFT)
-    return move_feature(face_rgb, frame, scale, centre, (0, amount_mm), BROW_SIGMA_MM)
+    return feature_change(frame, scale, centre, (0, amount_mm), BROW_SIGMA_MM)
 
 
-CASES = [
-    ("left mouth corner down", 2.0, "commissure_height_left_mm", "commissure_height_right_mm", -1),
-    ("left mouth corner down", 4.0, "commissure_height_left_mm", "commissure_height_right_mm", -1),
-    ("left brow up", 2.0, "brow_height_left_mm", "brow_height_right_mm", 1),
-]
+def changes(rgb, analysis, feature, amount, names):
+    """(true change, measured change) of each named measure."""
+    change = known_change(analysis, feature, amount)
+    truth = measure_landmarks(change.apply_to_points(analysis.landmarks_px), analysis.mm_per_px)
+    measured = analyze_image(change.apply_to_photo(rgb))
+    before = analysis.measures
+    return {
+        name: (truth.measures[name] - before[name], measured.measures[name] - before[name])
+        for name in names
+    }
 
 
-@pytest.mark.parametrize(("feature", "amount", "changed", "other", "sign"), CASES)
-def test_registered_measure_recovers_the_induced_change(
-    face_rgb, face_analysis, feature, amount, changed, other, sign
+MOUTH = ("commissure_height_left_mm", "commissure_height_right_mm", "commissure_height_diff_mm")
+BROW = ("brow_height_left_mm", "brow_height_right_mm", "brow_height_diff_mm")
+
+
+@pytest.mark.parametrize("amount", [2.0, 4.0])
+def test_mouth_corner_moved_down_measures_that_change(face_rgb, face_analysis, amount):
+    result = changes(face_rgb, face_analysis, "left mouth corner down", amount, MOUTH)
+    true_left, seen_left = result["commissure_height_left_mm"]
+    assert true_left == pytest.approx(-amount, abs=0.4)  # the warp does what it says
+    assert seen_left == pytest.approx(true_left, abs=0.5)
+    true_right, seen_right = result["commissure_height_right_mm"]
+    assert abs(true_right) < 0.3
+    assert seen_right == pytest.approx(true_right, abs=0.5)
+    # The left − right difference carries both sides' errors; it keeps the right sign and
+    # most of the change.
+    true_diff, seen_diff = result["commissure_height_diff_mm"]
+    assert 0.75 * true_diff > seen_diff > 1.2 * true_diff
+
+
+def test_brow_moved_up_is_seen_on_that_side_only(face_rgb, face_analysis):
+    result = changes(face_rgb, face_analysis, "left brow up", 2.0, BROW)
+    true_left, seen_left = result["brow_height_left_mm"]
+    assert true_left == pytest.approx(2.0, abs=0.3)
+    # The mesh model's brow points are loose: about 70 % of a brow lift is recovered
+    # (README, "Accuracy"). This floor fails if that gets worse.
+    assert 0.6 * true_left < seen_left < 1.2 * true_left
+    true_right, seen_right = result["brow_height_right_mm"]
+    assert seen_right == pytest.approx(true_right, abs=0.5)
+
+
+def test_a_second_face_with_glasses_shows_a_mouth_change_on_the_right_side(
+    second_face_rgb, second_face_analysis
 ):
-    photo = warped(face_rgb, face_analysis, feature, amount)
-    model = detect_landmarks(photo).landmarks
-    tracking = track_landmarks(face_rgb, face_analysis.landmarks_px, photo, model)
-    before = face_analysis.measures
-    scale = tracking.target_mm_per_px(face_analysis.mm_per_px)
-    after = measure_landmarks(tracking.landmarks_px, scale).measures
-    seen = sign * (after[changed] - before[changed])
-    assert 0.7 * amount < seen < 1.15 * amount
-    assert abs(after[other] - before[other]) < 0.5
+    # On this face the model recovers only about 70 % of a mouth-corner change (README,
+    # "Accuracy"): the floor records that, and the change must land on the changed side.
+    result = changes(second_face_rgb, second_face_analysis, "left mouth corner down", 4.0, MOUTH)
+    true_left, seen_left = result["commissure_height_left_mm"]
+    assert 0.55 * true_left > seen_left > 1.2 * true_left  # both negative
+    true_right, seen_right = result["commissure_height_right_mm"]
+    assert abs(seen_right - true_right) < 0.5 * abs(seen_left)
 
 
-@pytest.mark.parametrize(("feature", "amount", "changed", "other", "sign"), CASES)
-def test_model_alone_sees_most_of_the_change_on_the_right_side(
-    face_rgb, face_analysis, feature, amount, changed, other, sign
-):
-    photo = warped(face_rgb, face_analysis, feature, amount)
-    before = face_analysis.measures
-    after = measure_landmarks(detect_landmarks(photo).landmarks).measures
-    seen = sign * (after[changed] - before[changed])
-    assert seen > 0.55 * amount
-    assert abs(after[other] - before[other]) < 0.5 * seen
-
-
-def test_tracking_a_photo_onto_itself_changes_nothing(face_rgb, face_analysis):
-    landmarks = face_analysis.landmarks_px
-    tracking = track_landmarks(face_rgb, landmarks, face_rgb, landmarks)
-    assert np.abs(tracking.landmarks_px - landmarks).max() < 0.05
-    assert tracking.target_px_per_reference_px == pytest.approx(1.0, abs=1e-9)
+def test_warped_points_follow_the_warped_photo(face_rgb, face_analysis):
+    """The ground truth itself: a bright dot moves exactly where apply_to_points says."""
+    change = known_change(face_analysis, "left mouth corner down", 4.0)
+    dot = np.zeros_like(face_rgb)
+    x, y = (round(v) for v in change.centre_px)
+    dot[y, x] = 255
+    moved = change.apply_to_photo(dot)[..., 0].astype(float)
+    ys, xs = np.nonzero(moved > 0)
+    centroid = np.average(np.column_stack([xs, ys]), axis=0, weights=moved[ys, xs])
+    expected = change.apply_to_points(np.array([[x, y, 0.0]]))[0, :2]
+    assert np.linalg.norm(centroid - expected) < 0.5
