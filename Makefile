@@ -7,7 +7,7 @@ setup:
 	./scripts/bootstrap.sh
 
 run: setup
-	$(PY) -m analyzer analyze sample_images/*.png
+	$(PY) -m analyzer analyze sample_images/*.png sample_images/*.jpg
 
 test:
 	./scripts/bootstrap.sh

@@ -54,6 +54,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--mm-per-px", type=positive_float, default=None, metavar="MM",
         help="use this scale instead of the iris (11.7 mm) ruler",
     )  # fmt: skip
+
+    importer = commands.add_parser(
+        "import", help="import a folder of photos into a person's history",
+        description="Import every photo of a folder: one session per day (from EXIF, a "
+        "YYYY-MM-DD in the name, or the file time); identical photos are skipped.",
+    )  # fmt: skip
+    importer.add_argument("folder", type=Path)
+    importer.add_argument("--person", required=True, help="name or pseudonym (created if new)")
+    importer.add_argument("--expression", default="rest")
+    importer.add_argument("--tag", action="append", default=[], help="treatment tag, repeatable")
+    importer.add_argument(
+        "--landmarks-only", action="store_true", help="store landmarks and measures, not photos"
+    )
+
+    export = commands.add_parser("export", help="export a person's history (CSV or ZIP)")
+    export.add_argument("--person", required=True)
+    export.add_argument("--csv", type=Path, help="one row per capture with every measure")
+    export.add_argument("--zip", type=Path, help="photos, landmarks and measures")
+
+    delete = commands.add_parser("delete", help="delete a person and all their data")
+    delete.add_argument("--person", required=True)
+    delete.add_argument("--yes", action="store_true", help="do not ask first")
+
+    commands.add_parser("recompute", help="recompute every stored measure from stored landmarks")
+    commands.add_parser("info", help="where the data is kept, and what it holds")
     return parser
 
 
@@ -118,6 +143,147 @@ def run_analyze(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def _open():
+    """The database and photo store the user configured, and a line saying where they are."""
+    from analyzer.datadir import PhotoStore, data_dir, database_url, redacted
+    from analyzer.storage import open_database
+
+    url = database_url()
+    where = f"Data folder: {data_dir()}   Database: {redacted(url)}"
+    return open_database(url), PhotoStore.default(), where
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from analyzer.importer import import_folder
+
+    if not args.folder.is_dir():
+        print(f"'{args.folder}' is not a folder. Give the folder that holds the photos.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
+    db, store, where = _open()
+    print(where, file=sys.stderr)
+    with tqdm(unit="photo", desc="Analysing", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        report = import_folder(
+            db, store, args.folder, args.person, expression=args.expression,
+            keep_photos=not args.landmarks_only, tags=args.tag, progress=progress,
+        )  # fmt: skip
+    print(
+        f"Imported {report.imported} photo(s) into {report.sessions} session(s) for "
+        f"{args.person}; {report.duplicates} already stored (skipped)."
+    )
+    if report.not_accepted:
+        print(f"{report.not_accepted} photo(s) failed a quality check: stored, but left out "
+              "of the statistics.")  # fmt: skip
+    if report.failed:
+        print(f"{len(report.failed)} file(s) could not be imported:")
+        for name, message in report.failed:
+            print(f"  {name}: {message}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _person_or_message(session, name: str):
+    from analyzer.storage import get_person
+
+    person = get_person(session, name)
+    if person is None:
+        print(f"There is no person called '{name}'. `python -m analyzer info` lists them.",
+              file=sys.stderr)  # fmt: skip
+    return person
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from analyzer.export import write_csv, write_zip
+
+    if not args.csv and not args.zip:
+        print("Say what to write: --csv FILE and/or --zip FILE.", file=sys.stderr)
+        return EXIT_USAGE
+    db, store, _ = _open()
+    with db.transaction() as session:
+        person = _person_or_message(session, args.person)
+        if person is None:
+            return EXIT_FAILED
+        if args.csv:
+            count = write_csv(session, person, args.csv)
+            print(f"Wrote {count} capture(s) to {args.csv}.")
+        if args.zip:
+            count = write_zip(session, person, store, args.zip)
+            print(f"Wrote {count} capture(s) with photos and landmarks to {args.zip}.")
+    return EXIT_OK
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    from analyzer.maintenance import delete_person
+
+    db, store, where = _open()
+    with db.transaction() as session:
+        if _person_or_message(session, args.person) is None:
+            return EXIT_FAILED
+    if not args.yes:
+        try:
+            answer = input(f"Delete {args.person} and every photo and measure of theirs? "
+                           "This cannot be undone. Type yes: ")  # fmt: skip
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() != "yes":
+            print("Nothing was deleted.")
+            return EXIT_FAILED
+    deleted = delete_person(db, store, args.person)
+    print(f"Deleted {args.person}: {deleted.sessions} session(s), {deleted.captures} "
+          f"capture(s), {deleted.photos} photo file(s). {where}")  # fmt: skip
+    return EXIT_OK
+
+
+def run_recompute(_args: argparse.Namespace) -> int:
+    from analyzer.maintenance import recompute_all
+
+    db, _, where = _open()
+    print(where, file=sys.stderr)
+    print(f"Recomputed the measures of {recompute_all(db)} capture(s) from their landmarks.")
+    return EXIT_OK
+
+
+def run_info(_args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from analyzer.storage import Capture, Person, Sitting
+
+    db, _, where = _open()
+    print(where)
+    with db.transaction() as session:
+        people = session.scalars(select(Person).order_by(Person.name)).all()
+        if not people:
+            print(
+                "No people yet. Import photos with: python -m analyzer import FOLDER --person NAME"
+            )
+        for person in people:
+            sessions = session.scalar(
+                select(func.count()).select_from(Sitting).where(Sitting.person_id == person.id)
+            )
+            captures = session.scalar(
+                select(func.count()).select_from(Capture).where(Capture.person_id == person.id)
+            )
+            print(f"  {person.name}: {sessions} session(s), {captures} capture(s)")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "analyze": run_analyze,
+    "import": run_import,
+    "export": run_export,
+    "delete": run_delete,
+    "recompute": run_recompute,
+    "info": run_info,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -125,10 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as stop:  # argparse exits 2 on usage errors, 0 for --help
         return int(stop.code or 0)
     try:
-        if args.command == "analyze":
-            return run_analyze(args)
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
+        return COMMANDS[args.command](args)
+    except AnalyzerError as error:
+        print(str(error), file=sys.stderr)
         return EXIT_FAILED
-    parser.error(f"unknown command {args.command}")
-    return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("Interrupted. Sessions already written are complete; run the same command "
+              "again to continue.", file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED

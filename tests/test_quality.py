@@ -8,7 +8,7 @@ import pytest
 
 from analyzer.analysis import analyze_image
 from analyzer.frame import Pose
-from analyzer.quality import face_size_check, pose_checks, worst
+from analyzer.quality import expression_checks, face_size_check, pose_checks, worst
 
 
 def check(result, name):
@@ -98,3 +98,13 @@ def test_small_face_warns_with_the_millimetres_per_pixel():
 def test_worst_status_orders_fail_over_warn_over_pass(face_analysis):
     assert worst([]) == "pass"
     assert worst(face_analysis.quality) in {"warn", "fail"}
+
+
+def test_closed_eye_is_reported_only_for_a_resting_face(face_analysis):
+    measures = dict(face_analysis.measures)
+    measures["palpebral_fissure_height_left_mm"] = 1.0  # width is ~26 mm: a closed eye
+    rest = {c.check: c for c in expression_checks(measures, 0.0, "rest")}
+    assert rest["eyes_open"].status == "warn"
+    assert "left eye" in rest["eyes_open"].message
+    assert rest["mouth_closed"].status == "pass"
+    assert expression_checks(measures, 0.0, "full eye closure") == []

@@ -1,0 +1,235 @@
+"""Importing a folder of photos into a person's history.
+
+Each photo's time comes from its EXIF DateTimeOriginal, else a date in its file name
+(YYYY-MM-DD), else the file's modification time. The photos of one day form one session,
+and each session is written in one transaction after all its photos are analysed: an
+interrupted import (Ctrl-C, a killed process) leaves no half-written session, and running it
+again skips what is already stored (photos are recognised by the hash of their bytes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+from sqlalchemy.exc import IntegrityError
+
+from analyzer import __version__
+from analyzer.analysis import FaceAnalysis, analyze_image
+from analyzer.datadir import PhotoStore, sha256
+from analyzer.errors import AnalyzerError
+from analyzer.imaging import ACCEPTED_SUFFIXES, load_photo
+from analyzer.storage import (
+    Capture,
+    Database,
+    Person,
+    get_or_create_person,
+    known_hashes,
+    landmarks_to_bytes,
+    session_for_day,
+)
+
+EXIF_IFD = 0x8769
+DATE_TIME_ORIGINAL = 36867
+DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+@dataclass
+class ImportReport:
+    """What an import did, for the closing message."""
+
+    imported: int = 0
+    duplicates: int = 0
+    sessions: int = 0
+    not_accepted: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Photo:
+    path: Path
+    data: bytes
+    digest: str
+    taken_at: dt.datetime
+
+
+def photo_time(path: Path, data: bytes) -> dt.datetime:
+    """When the photo was taken: EXIF DateTimeOriginal, else a YYYY-MM-DD in the file name,
+    else the file's modification time."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            value = image.getexif().get_ifd(EXIF_IFD).get(DATE_TIME_ORIGINAL)
+        if value:
+            return dt.datetime.strptime(str(value).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+    except (OSError, ValueError, SyntaxError):
+        pass  # no readable EXIF date: fall back to the name, then the file time
+    match = DATE_IN_NAME.search(path.name)
+    if match:
+        try:
+            return dt.datetime(int(match[1]), int(match[2]), int(match[3]), 12, 0)
+        except ValueError:
+            pass  # e.g. 2024-13-45 is not a date
+    return dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+
+
+def capture_record(
+    analysis: FaceAnalysis,
+    *,
+    person_id: int,
+    session_id: int,
+    taken_at: dt.datetime,
+    photo_sha256: str,
+    photo_path: str | None,
+    source_name: str,
+    expression: str = "rest",
+    mirrored: bool = False,
+    user_mm_per_px: float | None = None,
+    accept_anyway: bool = False,
+) -> Capture:
+    """A capture row from an analysis. It is accepted into statistics unless a quality check
+    failed (``accept_anyway`` is the user's explicit "save anyway")."""
+    status = analysis.quality_status
+    pose = analysis.pose
+    return Capture(
+        person_id=person_id,
+        session_id=session_id,
+        taken_at=taken_at,
+        expression=expression,
+        source_name=source_name,
+        photo_sha256=photo_sha256,
+        photo_path=photo_path,
+        mirrored=mirrored,
+        image_width=analysis.image_size[0],
+        image_height=analysis.image_size[1],
+        landmarks=landmarks_to_bytes(analysis.landmarks_px),
+        user_mm_per_px=user_mm_per_px,
+        scale_mm_per_px=analysis.mm_per_px,
+        yaw_deg=pose.yaw_deg,
+        pitch_deg=pose.pitch_deg,
+        roll_deg=pose.roll_deg,
+        quality=[
+            {"check": q.check, "status": q.status, "message": q.message} for q in analysis.quality
+        ],
+        quality_status=status,
+        accepted=status != "fail" or accept_anyway,
+        measures=analysis.measures,
+        analyzer_version=__version__,
+    )
+
+
+def photo_files(folder: Path) -> list[Path]:
+    """The files of a folder that could be photos, by name, hidden files left out."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def import_folder(
+    db: Database,
+    store: PhotoStore,
+    folder: Path,
+    person_name: str,
+    *,
+    expression: str = "rest",
+    keep_photos: bool = True,
+    tags: Iterable[str] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import every photo of ``folder`` into ``person_name``'s history (see module doc).
+
+    ``progress(done, total)`` is called as photos are analysed (for a progress bar);
+    ``keep_photos=False`` stores landmarks and measures only, not the photo.
+    """
+    report = ImportReport()
+    with db.transaction() as session:
+        person = get_or_create_person(session, person_name)
+        seen = known_hashes(session, person)
+        person_id = person.id
+
+    days: dict[dt.date, list[_Photo]] = {}
+    for path in photo_files(folder):
+        if path.suffix.lower() not in ACCEPTED_SUFFIXES:
+            report.failed.append((path.name, "not a photo file (use JPEG, PNG, WebP or HEIC)"))
+            continue
+        data = path.read_bytes()
+        digest = sha256(data)
+        if digest in seen:
+            report.duplicates += 1
+            continue
+        seen.add(digest)
+        taken = photo_time(path, data)
+        days.setdefault(taken.date(), []).append(_Photo(path, data, digest, taken))
+
+    total, done = sum(len(photos) for photos in days.values()), 0
+    if progress:
+        progress(0, total)
+    for day in sorted(days):
+        analysed: list[tuple[_Photo, FaceAnalysis]] = []
+        for photo in sorted(days[day], key=lambda p: p.taken_at):
+            done += 1
+            if progress:
+                progress(done, total)
+            try:
+                analysed.append(
+                    (photo, analyze_image(load_photo(photo.data), expression=expression))
+                )
+            except AnalyzerError as error:
+                report.failed.append((photo.path.name, str(error)))
+        if analysed:
+            _write_session(db, store, person_id, analysed, expression, keep_photos, tags, report)
+    return report
+
+
+def _write_session(
+    db: Database,
+    store: PhotoStore,
+    person_id: int,
+    analysed: list[tuple[_Photo, FaceAnalysis]],
+    expression: str,
+    keep_photos: bool,
+    tags: Iterable[str],
+    report: ImportReport,
+) -> None:
+    """Write one day's captures in one transaction (retried once if another importer wrote
+    the same day or the same photo meanwhile)."""
+    paths = {
+        photo.digest: store.put(photo.data, photo.path.suffix) if keep_photos else None
+        for photo, _ in analysed
+    }
+    for attempt in range(2):
+        try:
+            written = not_accepted = 0
+            with db.transaction() as session:
+                person = session.get(Person, person_id)
+                already = known_hashes(session, person)
+                fresh = [(p, a) for p, a in analysed if p.digest not in already]
+                if not fresh:
+                    report.duplicates += len(analysed)
+                    return
+                sitting = session_for_day(session, person, fresh[0][0].taken_at)
+                sitting.tags = sorted(set(sitting.tags or []) | set(tags))
+                for photo, analysis in fresh:
+                    capture = capture_record(
+                        analysis,
+                        person_id=person_id,
+                        session_id=sitting.id,
+                        taken_at=photo.taken_at,
+                        photo_sha256=photo.digest,
+                        photo_path=paths[photo.digest],
+                        source_name=photo.path.name,
+                        expression=expression,
+                    )
+                    session.add(capture)
+                    written += 1
+                    not_accepted += not capture.accepted
+            report.imported += written
+            report.duplicates += len(analysed) - len(fresh)
+            report.not_accepted += not_accepted
+            report.sessions += 1
+            return
+        except IntegrityError:
+            if attempt == 1:
+                raise

@@ -1,0 +1,73 @@
+"""Deleting a person completely, and recomputing stored measures after a definition changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from analyzer import __version__
+from analyzer.analysis import measure_landmarks
+from analyzer.datadir import PhotoStore
+from analyzer.storage import Capture, Database, Person
+
+
+@dataclass(frozen=True)
+class Deleted:
+    sessions: int
+    captures: int
+    photos: int
+
+
+def delete_person(db: Database, store: PhotoStore, name: str) -> Deleted | None:
+    """Remove every row and every stored photo of a person; None if there is no such person.
+
+    A photo file shared with another person's capture (the same bytes) is kept for them.
+    """
+    with db.transaction() as session:
+        person = session.scalar(select(Person).where(Person.name == name))
+        if person is None:
+            return None
+        paths = set(
+            session.scalars(
+                select(Capture.photo_path).where(
+                    Capture.person_id == person.id, Capture.photo_path.is_not(None)
+                )
+            )
+        )
+        shared = set(
+            session.scalars(
+                select(Capture.photo_path).where(
+                    Capture.person_id != person.id, Capture.photo_path.in_(paths)
+                )
+            )
+        )
+        n_sessions = len(person.sessions)
+        n_captures = session.scalar(
+            select(func.count()).select_from(Capture).where(Capture.person_id == person.id)
+        )
+        session.delete(person)
+    removable = paths - shared
+    for path in removable:
+        store.remove(path)
+    return Deleted(sessions=n_sessions, captures=int(n_captures or 0), photos=len(removable))
+
+
+def recompute_all(db: Database) -> int:
+    """Recompute every stored capture's pose, scale and measures from its stored landmarks.
+
+    No photo is needed. The image-based quality checks (sharpness, light) are kept as they
+    were. Returns the number of captures updated.
+    """
+    updated = 0
+    with db.transaction() as session:
+        for capture in session.scalars(select(Capture)):
+            result = measure_landmarks(capture.landmarks_px(), capture.user_mm_per_px)
+            capture.measures = result.measures
+            capture.scale_mm_per_px = result.mm_per_px
+            capture.yaw_deg = result.pose.yaw_deg
+            capture.pitch_deg = result.pose.pitch_deg
+            capture.roll_deg = result.pose.roll_deg
+            capture.analyzer_version = __version__
+            updated += 1
+    return updated

@@ -1,0 +1,666 @@
+"""Change over time: is a difference between sessions real, or the measure's own wobble?
+
+Every photo of a session is a *capture*; a session's value is the mean of its captures. How
+much a measure wobbles between photos of the same face is the pooled within-session SD,
+SD_w, from sessions with repeat photos (Bland & Altman, "Measurement error", BMJ 1996;313:
+744). From it: the standard error of a session mean of n captures, SEM = SD_w / √n, and the
+minimal detectable change at 95 %, MDC95 = 1.96 · √(SEM_a² + SEM_b²), which is the familiar
+1.96 · √2 · SEM when both sessions have the same n (Weir, J Strength Cond Res 2005;19:231;
+de Vet et al., J Clin Epidemiol 2006;59:1033, where it is the "smallest detectable change").
+
+A change is called ``"changed"`` only when it is larger than the MDC95 *and* its 95 %
+confidence interval excludes zero, so neither a large-but-uncertain nor a
+certain-but-tiny difference is reported as real.
+
+Values carry ``_mm`` in their names because nearly every measure is in millimetres; for the
+``*_deg`` and ratio measures the same fields hold degrees or plain numbers, and the ``unit``
+argument only changes the wording. Pure functions: no I/O, no storage.
+
+Limitation worth knowing: SD_w comes from photos taken minutes apart, so it does not contain
+day-to-day variation (sleep, water, light, expression); the MDC95 is therefore the smallest
+change the *camera* can see, and a change above it may still be biology rather than
+treatment.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, NamedTuple
+
+import numpy as np
+from scipy import stats
+
+#: The two-sided 95 % normal quantile as written in the MDC literature (Weir 2005).
+Z95 = 1.96
+#: Theil-Sen slopes are reported per this many days (a month, near enough).
+TREND_PERIOD_DAYS = 30.0
+#: Differences smaller than this fraction of the values' size are float rounding, not change:
+#: a noiseless series (SD_w = 0, so MDC95 = 0) must not turn 1e-17 into a "change".
+_FLOAT_TOLERANCE = 1e-9
+
+VerdictKind = Literal["changed", "no detectable change", "not enough captures"]
+TrendKind = Literal["rising", "falling", "no clear trend", "not enough sessions"]
+Side = Literal["left", "right"]
+
+
+class Capture(NamedTuple):
+    """One accepted photo's value of one measure. A plain 3-tuple works just as well."""
+
+    session_id: Hashable
+    session_time: datetime
+    value_mm: float
+
+
+@dataclass(frozen=True)
+class SessionValue:
+    """One session's value of one measure: the mean of its captures."""
+
+    session_id: Hashable
+    time: datetime
+    mean_mm: float  # NaN when n == 0 (a session without an accepted capture)
+    sd_mm: float | None  # SD of the captures, ddof=1; None when n < 2
+    n: int  # number of captures
+
+
+@dataclass(frozen=True)
+class Repeatability:
+    """How much one measure varies between photos of one face taken in the same session."""
+
+    within_sd_mm: float | None  # pooled within-session SD (SD_w); None: cannot be known
+    df: int | None  # its degrees of freedom, Σ(n_i − 1); None for a default (normal quantile)
+    n_sessions: int  # this person's sessions with at least ``min_replicates`` captures
+    is_default: bool  # True: SD_w is the supplied typical value, not this person's own
+    reason: str  # one sentence saying where SD_w comes from
+
+    @property
+    def available(self) -> bool:
+        """Whether SD_w is known (own or default), so changes can be judged."""
+        return self.within_sd_mm is not None
+
+    def sem_mm(self, n: int) -> float:
+        """Standard error of a session mean of ``n`` captures, SD_w / √n.
+
+        Raises
+        ------
+        ValueError
+            When SD_w is not known or ``n`` < 1.
+        """
+        return self._sd() / math.sqrt(_positive(n, "n"))
+
+    def mdc95_mm(self, n_a: int, n_b: int) -> float:
+        """Minimal detectable change between session means of ``n_a`` and ``n_b`` captures.
+
+        MDC95 = 1.96 · √(SEM_a² + SEM_b²); with n_a = n_b this is 1.96 · √2 · SEM (Weir 2005;
+        de Vet et al. 2006).
+        """
+        return Z95 * math.hypot(self.sem_mm(n_a), self.sem_mm(n_b))
+
+    def _sd(self) -> float:
+        if self.within_sd_mm is None:
+            raise ValueError(f"within-session SD unknown: {self.reason}")
+        return self.within_sd_mm
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether one measure changed between two groups of captures, in numbers and words."""
+
+    measure: str  # stored name, e.g. "brow_height_left_mm"
+    label: str  # human name, e.g. "left brow height"
+    unit: str
+    verdict: VerdictKind
+    sentence: str  # the verdict for a person, values to 1 decimal
+    baseline_mm: float | None  # reference mean (baseline session, or before treatment)
+    current_mm: float | None  # compared mean (current session, or after treatment)
+    n_baseline: int  # captures behind each mean
+    n_current: int
+    difference_mm: float | None  # current − baseline
+    se_mm: float | None  # standard error of the difference
+    ci95_mm: tuple[float, float] | None  # 95 % confidence interval of the difference
+    mdc95_mm: float | None  # minimal detectable change for these numbers of captures
+    repeatability_is_default: bool
+    repeatability_reason: str
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Theil-Sen trend of session means over time."""
+
+    n_sessions: int
+    span_days: float  # first to last session
+    slope_mm_per_30_days: float | None  # None when there are not enough sessions
+    slope_ci95_mm_per_30_days: tuple[float, float] | None
+    intercept_mm: float | None  # fitted value at the first session
+    status: TrendKind  # rising/falling: the whole 95 % interval is above/below zero
+    sentence: str
+
+
+class _Wording(NamedTuple):
+    """How a comparison is phrased: 'than at baseline' or 'after treatment than before'."""
+
+    than: str  # after the direction word in a "changed" sentence
+    when: str  # after the label in the other sentences ("" or " after treatment")
+    reference: str  # what a missing baseline is called
+    compared: str  # what a missing current value is called
+
+
+_BASELINE = _Wording("than at baseline", "", "the baseline session", "the current session")
+_TREATMENT = _Wording(
+    "after treatment than before",
+    " after treatment",
+    "the sessions before treatment",
+    "the sessions after treatment",
+)
+
+
+def session_values(captures: Iterable[tuple[Hashable, datetime, float]]) -> list[SessionValue]:
+    """Per session: mean, SD (ddof=1) and number of captures, sorted by session time.
+
+    Parameters
+    ----------
+    captures
+        ``(session_id, session_time, value)`` of every accepted capture of one measure.
+        A session's time is the earliest time given for it.
+
+    Raises
+    ------
+    ValueError
+        When a value is not finite: a missing measure must be left out, not averaged.
+    """
+    times: dict[Hashable, datetime] = {}
+    values: dict[Hashable, list[float]] = {}
+    for session_id, session_time, value in captures:
+        _check_finite(value, f"capture of session {session_id!r}")
+        times[session_id] = min(times.get(session_id, session_time), session_time)
+        values.setdefault(session_id, []).append(float(value))
+    result = [_summarise(sid, times[sid], values[sid]) for sid in values]
+    return sorted(result, key=lambda s: s.time)
+
+
+def captures_by_session(
+    captures: Iterable[tuple[Hashable, datetime, float]],
+) -> dict[Hashable, list[float]]:
+    """The capture values grouped by session, the input of ``repeatability``."""
+    grouped: dict[Hashable, list[float]] = {}
+    for session_id, _, value in captures:
+        _check_finite(value, f"capture of session {session_id!r}")
+        grouped.setdefault(session_id, []).append(float(value))
+    return grouped
+
+
+def repeatability(
+    captures_by_session: Mapping[Hashable, Sequence[float]],
+    min_sessions: int = 3,
+    min_replicates: int = 2,
+    default_sd: float | None = None,
+    default_df: int | None = None,
+) -> Repeatability:
+    """Pooled within-session SD of one measure, this person's own or a typical default.
+
+    SD_w = √(Σ (n_i − 1) s_i² / Σ (n_i − 1)) over every session with two or more captures:
+    the within-group mean square of a one-way ANOVA (Bland & Altman 1996), so sessions with
+    more photos weigh more. It is trusted only when at least ``min_sessions`` sessions have
+    ``min_replicates`` or more captures; otherwise ``default_sd`` (a typical SD measured on
+    sample data, supplied by the caller) is used and ``is_default`` says so.
+
+    Parameters
+    ----------
+    captures_by_session
+        Capture values of one measure, per session.
+    min_sessions, min_replicates
+        How many sessions with how many captures each make this person's own figure.
+    default_sd
+        Typical within-session SD of this measure; None: no default, changes cannot be judged
+        until this person has enough repeat photos.
+    default_df
+        Degrees of freedom behind ``default_sd``; None uses the normal quantile.
+    """
+    _positive(min_sessions, "min_sessions")
+    if min_replicates < 2:
+        raise ValueError(
+            f"min_replicates must be at least 2 to see any spread, not {min_replicates}"
+        )
+    sums_of_squares, df, n_sessions = 0.0, 0, 0
+    for session_id, values in captures_by_session.items():
+        array = np.asarray(values, dtype=float)
+        _check_finite(array, f"captures of session {session_id!r}")
+        if array.size >= 2:
+            sums_of_squares += float(np.sum((array - array.mean()) ** 2))
+            df += array.size - 1
+        n_sessions += array.size >= min_replicates
+    need = f"{min_sessions} sessions with {min_replicates}+ photos each"
+    if n_sessions >= min_sessions:
+        return Repeatability(
+            within_sd_mm=math.sqrt(sums_of_squares / df),
+            df=df,
+            n_sessions=n_sessions,
+            is_default=False,
+            reason=f"Based on this person's own repeat photos: {n_sessions} sessions with "
+            f"{min_replicates}+ photos each.",
+        )
+    has = f"(has {n_sessions})"
+    if default_sd is None:
+        return Repeatability(
+            within_sd_mm=None,
+            df=None,
+            n_sessions=n_sessions,
+            is_default=False,
+            reason=f"Not known how much this measure varies: this person needs {need} "
+            f"{has}, and no typical figure was given.",
+        )
+    _check_finite(default_sd, "default_sd")
+    if default_sd < 0:
+        raise ValueError(f"default_sd must not be negative, not {default_sd}")
+    return Repeatability(
+        within_sd_mm=float(default_sd),
+        df=default_df,
+        n_sessions=n_sessions,
+        is_default=True,
+        reason=f"Based on typical repeatability: this person needs {need} for their own "
+        f"figure {has}.",
+    )
+
+
+def change_vs_baseline(
+    baseline: SessionValue | None,
+    current: SessionValue | None,
+    rep: Repeatability,
+    *,
+    measure: str,
+    label: str,
+    unit: str = "mm",
+    direction_words: tuple[str, str] = ("higher", "lower"),
+) -> Verdict:
+    """Has the measure changed between the baseline session and the current one?
+
+    The difference is current − baseline. Its standard error uses SD_w from ``rep`` for both
+    means, SE = √(SD_w²/n_a + SD_w²/n_b); the 95 % CI uses Student's t with ``rep.df``
+    degrees of freedom (the normal quantile when the df is unknown, as for a default SD).
+    ``"changed"`` needs |difference| > MDC95 and a CI that excludes zero.
+
+    Parameters
+    ----------
+    baseline, current
+        The two sessions; None or ``n == 0`` means the session has no accepted capture.
+    rep
+        Repeatability of this measure.
+    measure, label, unit
+        Stored name, human name (e.g. "left brow height") and unit, for the sentence.
+    direction_words
+        Words for a positive and a negative difference, e.g. ("higher", "lower").
+    """
+    return _compare(
+        baseline,
+        current,
+        rep,
+        _BASELINE,
+        measure=measure,
+        label=label,
+        unit=unit,
+        direction_words=direction_words,
+    )
+
+
+def before_after(
+    session_values: Sequence[SessionValue],
+    first_treatment_time: datetime,
+    rep: Repeatability,
+    *,
+    measure: str,
+    label: str,
+    unit: str = "mm",
+    direction_words: tuple[str, str] = ("higher", "lower"),
+    treatment_session_is_before: bool = True,
+) -> Verdict:
+    """Mean of all captures before the first treatment against the mean of all after it.
+
+    Captures are pooled within each side of the treatment (each session weighted by its
+    number of captures) and judged exactly as ``change_vs_baseline``. The session held at
+    ``first_treatment_time`` counts as *before* by default, because photos at a treatment
+    visit are usually taken before the treatment works; set ``treatment_session_is_before``
+    to False for a treatment with an immediate effect.
+
+    Pooling treats every capture as an independent replicate, so the SE ignores day-to-day
+    variation and any trend within each side: with many sessions on each side it is
+    optimistic, and ``theil_sen_trend`` on each side is the check.
+    """
+    valid = [s for s in session_values if s.n > 0]
+    if treatment_session_is_before:
+        before = [s for s in valid if s.time <= first_treatment_time]
+        after = [s for s in valid if s.time > first_treatment_time]
+    else:
+        before = [s for s in valid if s.time < first_treatment_time]
+        after = [s for s in valid if s.time >= first_treatment_time]
+    return _compare(
+        _pool(before, "before treatment"),
+        _pool(after, "after treatment"),
+        rep,
+        _TREATMENT,
+        measure=measure,
+        label=label,
+        unit=unit,
+        direction_words=direction_words,
+    )
+
+
+def theil_sen_trend(
+    session_values: Sequence[SessionValue], *, label: str = "this measure", unit: str = "mm"
+) -> Trend:
+    """Theil-Sen slope of session means against days since the first session, per 30 days.
+
+    The median of all pairwise slopes (Theil 1950; Sen, J Am Stat Assoc 1968;63:1379), via
+    ``scipy.stats.theilslopes``, with its 95 % interval: robust to one odd session, which a
+    least-squares line is not. Needs at least 3 sessions at different times; sessions
+    without an accepted capture are left out. ``status`` is "rising" or "falling" only when
+    the whole 95 % interval is on one side of zero.
+    """
+    valid = sorted((s for s in session_values if s.n > 0), key=lambda s: s.time)
+    n_times = len({s.time for s in valid})
+    span_days = (valid[-1].time - valid[0].time).total_seconds() / 86400 if valid else 0.0
+    if n_times < 3:
+        return Trend(
+            n_sessions=len(valid),
+            span_days=span_days,
+            slope_mm_per_30_days=None,
+            slope_ci95_mm_per_30_days=None,
+            intercept_mm=None,
+            status="not enough sessions",
+            sentence=f"Not enough sessions for a trend in {label}: needs 3 on different "
+            f"days, has {n_times}.",
+        )
+    days = np.array([(s.time - valid[0].time).total_seconds() / 86400 for s in valid])
+    means = np.array([s.mean_mm for s in valid])
+    fit = stats.theilslopes(means, days, alpha=0.95)
+    slope, low, high = (float(v) * TREND_PERIOD_DAYS for v in (fit[0], fit[2], fit[3]))
+    status: TrendKind = "rising" if low > 0 else "falling" if high < 0 else "no clear trend"
+    per = f"per {TREND_PERIOD_DAYS:.0f} days (95% range {low:.1f} to {_amount(high, unit)})"
+    over = f"over {len(valid)} sessions across {span_days:.0f} days"
+    if status == "no clear trend":
+        sentence = f"No clear trend in {label}: {slope:+.1f} {per}, {over}."
+    else:
+        sentence = f"{_capitalise(label)} {status} by {_amount(abs(slope), unit)} {per}, {over}."
+    return Trend(
+        n_sessions=len(valid),
+        span_days=span_days,
+        slope_mm_per_30_days=slope,
+        slope_ci95_mm_per_30_days=(low, high),
+        intercept_mm=float(fit[1]),
+        status=status,
+        sentence=sentence,
+    )
+
+
+def split_face_series(
+    left_values: Sequence[SessionValue],
+    right_values: Sequence[SessionValue],
+    treated_side: str,
+) -> list[tuple[datetime, float]]:
+    """Treated-side minus untreated-side session mean, per session, sorted by time.
+
+    Sign convention: positive means the treated side's value is larger than the untreated
+    side's (for heights: the treated side sits higher). The untreated side is the control,
+    so a change of this difference over time is a change of the treated side *beyond*
+    whatever moved both sides (weight, light, posture, the ruler). Sessions are matched by
+    ``session_id``; a session missing either side is left out.
+    """
+    return [
+        (treated.time, treated.mean_mm - untreated.mean_mm)
+        for treated, untreated in _paired(left_values, right_values, treated_side)
+    ]
+
+
+def split_face_change(
+    left_values: Sequence[SessionValue],
+    right_values: Sequence[SessionValue],
+    treated_side: str,
+    rep: Repeatability,
+    *,
+    measure: str,
+    label: str,
+    unit: str = "mm",
+    direction_words: tuple[str, str] = ("higher", "lower"),
+    baseline_session_id: Hashable | None = None,
+    current_session_id: Hashable | None = None,
+) -> Verdict:
+    """Has the treated-minus-untreated difference changed since baseline?
+
+    A difference of differences, judged like ``change_vs_baseline``. ``rep`` is the
+    repeatability of one side's measure, assumed the same on both sides, and the two sides
+    are assumed independent within a photo, so one capture's side difference has SD
+    √2 · SD_w and SE = SD_w · √(1/nT_a + 1/nU_a + 1/nT_b + 1/nU_b). Both sides come from the
+    same photo, so their errors may well be correlated (a head roll lifts one brow and drops
+    the other); when per-photo differences are stored (the ``*_diff_mm`` measures), their own
+    repeatability with ``change_vs_baseline`` on their session values needs no assumption.
+
+    Parameters
+    ----------
+    left_values, right_values
+        Session values of the left and right measure (the subject's anatomical sides).
+    treated_side
+        "left" or "right".
+    rep
+        Repeatability of the one-side measure.
+    label
+        Side-free human name, e.g. "brow height".
+    baseline_session_id, current_session_id
+        The sessions to compare; by default the first and the latest with both sides.
+    """
+    pairs = _paired(left_values, right_values, treated_side)
+    untreated_side = "right" if treated_side == "left" else "left"
+    sided_label = f"treated {treated_side} {label} against the untreated {untreated_side}"
+    by_id = {treated.session_id: (treated, untreated) for treated, untreated in pairs}
+    baseline = _pick(pairs, by_id, baseline_session_id, 0)
+    current = _pick(pairs, by_id, current_session_id, -1)
+    if baseline is None or current is None or baseline is current:
+        # A verdict needs two sessions; with fewer, the current one counts as missing.
+        current = None if baseline is current else current
+        return _compare(
+            _difference(baseline) if baseline else None,
+            _difference(current) if current else None,
+            rep,
+            _BASELINE,
+            measure=measure,
+            label=sided_label,
+            unit=unit,
+            direction_words=direction_words,
+        )
+    n_sum = sum(1 / s.n for pair in (baseline, current) for s in pair)
+    return _compare(
+        _difference(baseline),
+        _difference(current),
+        rep,
+        _BASELINE,
+        measure=measure,
+        label=sided_label,
+        unit=unit,
+        direction_words=direction_words,
+        se_of=lambda sd: sd * math.sqrt(n_sum),
+    )
+
+
+def _compare(
+    baseline: SessionValue | None,
+    current: SessionValue | None,
+    rep: Repeatability,
+    wording: _Wording,
+    *,
+    measure: str,
+    label: str,
+    unit: str,
+    direction_words: tuple[str, str],
+    se_of: Callable[[float], float] | None = None,
+) -> Verdict:
+    """The shared verdict: difference, SE, CI, MDC95 and the sentence.
+
+    ``se_of`` maps SD_w to the SE of the difference; by default SD_w · √(1/n_a + 1/n_b).
+    MDC95 is 1.96 · SE, the same SE the CI uses, so the two criteria agree by construction.
+    """
+    n_a = baseline.n if baseline else 0
+    n_b = current.n if current else 0
+    common = dict(
+        measure=measure,
+        label=label,
+        unit=unit,
+        n_baseline=n_a,
+        n_current=n_b,
+        repeatability_is_default=rep.is_default,
+        repeatability_reason=rep.reason,
+    )
+    missing = [
+        name
+        for name, n in ((wording.reference, n_a), (wording.compared, n_b))
+        if n == 0  # also None: n was set to 0 above
+    ]
+    if missing or rep.within_sd_mm is None:
+        why = (
+            f"{' and '.join(missing)} {'have' if len(missing) > 1 else 'has'} no accepted photo"
+            if missing
+            else f"{rep.reason[0].lower()}{rep.reason[1:-1]}"
+        )
+        return Verdict(
+            verdict="not enough captures",
+            sentence=f"Not enough photos to compare {label}{wording.when}: {why}.",
+            baseline_mm=baseline.mean_mm if n_a else None,
+            current_mm=current.mean_mm if n_b else None,
+            difference_mm=None,
+            se_mm=None,
+            ci95_mm=None,
+            mdc95_mm=None,
+            **common,
+        )
+    assert baseline is not None and current is not None  # n_a, n_b > 0 above
+    sd = rep.within_sd_mm
+    se = se_of(sd) if se_of else sd * math.sqrt(1 / n_a + 1 / n_b)
+    mdc = Z95 * se
+    difference = current.mean_mm - baseline.mean_mm
+    quantile = stats.t.ppf(0.975, rep.df) if rep.df else stats.norm.ppf(0.975)
+    ci = (difference - float(quantile) * se, difference + float(quantile) * se)
+    rounding = _FLOAT_TOLERANCE * max(1.0, abs(baseline.mean_mm), abs(current.mean_mm))
+    real = abs(difference) > rounding
+    beyond_mdc = real and abs(difference) > mdc
+    ci_excludes_zero = real and (ci[0] > 0 or ci[1] < 0)
+    changed = beyond_mdc and ci_excludes_zero
+    amount, varies = _amounts(abs(difference) if real else 0.0, mdc, unit)
+    word = direction_words[0] if difference > 0 else direction_words[1]
+    by = f"the {varies} this measure varies by"
+    if changed:
+        sentence = f"{_capitalise(label)} {amount} {word} {wording.than}, beyond {by}."
+    elif not real:
+        sentence = f"No detectable change in {label}{wording.when}: no difference at all."
+    elif beyond_mdc:
+        sentence = (
+            f"No detectable change in {label}{wording.when}: {amount} {word}, more than {by} "
+            f"but still uncertain (95% range {ci[0]:.1f} to {_amount(ci[1], unit)}); more "
+            "photos per session would settle it."
+        )
+    else:
+        sentence = f"No detectable change in {label}{wording.when}: {amount} {word}, within {by}."
+    return Verdict(
+        verdict="changed" if changed else "no detectable change",
+        sentence=sentence,
+        baseline_mm=baseline.mean_mm,
+        current_mm=current.mean_mm,
+        difference_mm=difference,
+        se_mm=se,
+        ci95_mm=ci,
+        mdc95_mm=mdc,
+        **common,
+    )
+
+
+def _summarise(session_id: Hashable, time: datetime, values: Sequence[float]) -> SessionValue:
+    array = np.asarray(values, dtype=float)
+    return SessionValue(
+        session_id=session_id,
+        time=time,
+        mean_mm=float(array.mean()) if array.size else math.nan,
+        sd_mm=float(array.std(ddof=1)) if array.size >= 2 else None,
+        n=int(array.size),
+    )
+
+
+def _pool(sessions: Sequence[SessionValue], session_id: Hashable) -> SessionValue | None:
+    """All captures of several sessions as one group (time: the latest session's)."""
+    if not sessions:
+        return None
+    n = np.array([s.n for s in sessions], dtype=float)
+    means = np.array([s.mean_mm for s in sessions])
+    mean = float(np.sum(n * means) / n.sum())
+    # Total sum of squares = within-session part + between-session part (one-way ANOVA).
+    within = sum((s.n - 1) * s.sd_mm**2 for s in sessions if s.sd_mm is not None)
+    total = within + float(np.sum(n * (means - mean) ** 2))
+    return SessionValue(
+        session_id=session_id,
+        time=max(s.time for s in sessions),
+        mean_mm=mean,
+        sd_mm=math.sqrt(total / (n.sum() - 1)) if n.sum() >= 2 else None,
+        n=int(n.sum()),
+    )
+
+
+def _paired(
+    left_values: Sequence[SessionValue], right_values: Sequence[SessionValue], treated_side: str
+) -> list[tuple[SessionValue, SessionValue]]:
+    """(treated, untreated) session values of the sessions that have both, sorted by time."""
+    if treated_side not in ("left", "right"):
+        raise ValueError(f"treated_side must be 'left' or 'right', not {treated_side!r}")
+    left = {s.session_id: s for s in left_values if s.n > 0}
+    right = {s.session_id: s for s in right_values if s.n > 0}
+    treated, untreated = (left, right) if treated_side == "left" else (right, left)
+    pairs = [(treated[sid], untreated[sid]) for sid in treated if sid in untreated]
+    return sorted(pairs, key=lambda pair: pair[0].time)
+
+
+def _pick(
+    pairs: list[tuple[SessionValue, SessionValue]],
+    by_id: dict[Hashable, tuple[SessionValue, SessionValue]],
+    session_id: Hashable | None,
+    default_index: int,
+) -> tuple[SessionValue, SessionValue] | None:
+    if session_id is None:
+        return pairs[default_index] if pairs else None
+    return by_id.get(session_id)
+
+
+def _difference(pair: tuple[SessionValue, SessionValue]) -> SessionValue:
+    """Treated − untreated as a session value; n is the smaller side's (its SE is set apart)."""
+    treated, untreated = pair
+    return SessionValue(
+        session_id=treated.session_id,
+        time=treated.time,
+        mean_mm=treated.mean_mm - untreated.mean_mm,
+        sd_mm=None,
+        n=min(treated.n, untreated.n),
+    )
+
+
+def _amounts(difference: float, mdc: float, unit: str) -> tuple[str, str]:
+    """Both numbers to 1 decimal, or 2 when 1 would print them equal (e.g. 0.94 vs 0.9)."""
+    digits = 2 if f"{difference:.1f}" == f"{mdc:.1f}" and difference != mdc else 1
+    return _amount(difference, unit, digits), _amount(mdc, unit, digits)
+
+
+def _amount(value: float, unit: str, digits: int = 1) -> str:
+    """'1.8 mm', '3.0°', '0.2': no space before a degree or percent sign."""
+    number = f"{value:.{digits}f}"
+    if not unit:
+        return number
+    return f"{number}{unit}" if unit in ("°", "%") else f"{number} {unit}"
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _positive(n: int, name: str) -> int:
+    if n < 1:
+        raise ValueError(f"{name} must be at least 1, not {n}")
+    return n
+
+
+def _check_finite(value: float | np.ndarray, what: str) -> None:
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{what} is not a finite number: leave missing values out")

@@ -1,0 +1,288 @@
+"""The history: people, sessions and captures in a real database (SQLAlchemy 2 + Alembic).
+
+A person has sessions (one per day: the photos of one day are one sitting); a session has
+captures (one photo of one expression, with its landmarks, quality and measures). The schema
+is created and upgraded by the Alembic migrations in ``analyzer/migrations`` when the
+database is opened, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    deferred,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
+
+from analyzer.errors import AnalyzerError
+
+AFFECTED_SIDES = ("left", "right", "none")
+
+
+class StorageError(AnalyzerError):
+    """The database cannot be opened or used."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    affected_side: Mapped[str] = mapped_column(String(5), default="none")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    sessions: Mapped[list[Sitting]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", order_by="Sitting.started_at"
+    )
+
+
+class Sitting(Base):
+    """A session: one day's captures of one person (named so as not to clash with ORM sessions)."""
+
+    __tablename__ = "session"
+    __table_args__ = (UniqueConstraint("person_id", "day", name="one_session_per_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    person: Mapped[Person] = relationship(back_populates="sessions")
+    captures: Mapped[list[Capture]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="Capture.taken_at"
+    )
+
+
+class Capture(Base):
+    __tablename__ = "capture"
+    __table_args__ = (UniqueConstraint("person_id", "photo_sha256", name="one_copy_of_a_photo"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("session.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    taken_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expression: Mapped[str] = mapped_column(String(40), default="rest")
+    source_name: Mapped[str] = mapped_column(String(500), default="")
+    photo_sha256: Mapped[str] = mapped_column(String(64))
+    photo_path: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    mirrored: Mapped[bool] = mapped_column(Boolean, default=False)
+    image_width: Mapped[int] = mapped_column(Integer)
+    image_height: Mapped[int] = mapped_column(Integer)
+    landmarks: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    user_mm_per_px: Mapped[float | None] = mapped_column(Float, nullable=True)
+    scale_mm_per_px: Mapped[float] = mapped_column(Float)
+    yaw_deg: Mapped[float] = mapped_column(Float)
+    pitch_deg: Mapped[float] = mapped_column(Float)
+    roll_deg: Mapped[float] = mapped_column(Float)
+    quality: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    quality_status: Mapped[str] = mapped_column(String(4))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    measures: Mapped[dict[str, float]] = mapped_column(JSON)
+    analyzer_version: Mapped[str] = mapped_column(String(20))
+    session: Mapped[Sitting] = relationship(back_populates="captures")
+
+    def landmarks_px(self) -> np.ndarray:
+        return landmarks_from_bytes(self.landmarks)
+
+
+def landmarks_to_bytes(landmarks_px: np.ndarray) -> bytes:
+    """478 × 3 landmarks as little-endian float64 bytes (11 kB, exact)."""
+    return np.asarray(landmarks_px, dtype="<f8").tobytes()
+
+
+def landmarks_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<f8").reshape(-1, 3).copy()
+
+
+@dataclass
+class Database:
+    """An open database: its engine and a session factory."""
+
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A unit of work: committed on success, rolled back on any error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (the dashboard) work while an import writes; foreign keys make
+    # cascading deletes real; the busy timeout lets two importers take turns.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Take the write lock at the start of a transaction, so two writers queue instead of
+    # failing halfway with "database is locked".
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Open (creating and upgrading as needed) the database at ``url``."""
+    is_sqlite = url.startswith("sqlite")
+    if is_sqlite and url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30} if is_sqlite else {})
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # Let SQLAlchemy's own transaction control drive BEGIN (pysqlite's is off).
+        event.listen(
+            engine,
+            "connect",
+            lambda dbapi_connection, _record: setattr(dbapi_connection, "isolation_level", None),
+        )
+        event.listen(engine, "begin", _sqlite_begin_immediate)
+    try:
+        if migrate:
+            upgrade(engine)
+    except Exception as error:  # a database we cannot reach or upgrade: say so plainly
+        engine.dispose()
+        raise StorageError(f"The database at {_safe(url)} cannot be opened: {error}") from error
+    return Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+def _safe(url: str) -> str:
+    from analyzer.datadir import redacted
+
+    return redacted(url)
+
+
+def upgrade(engine: Engine) -> None:
+    """Run the Alembic migrations up to the newest."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+# --- queries -------------------------------------------------------------------------
+
+
+def get_person(session: Session, name: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.name == name))
+
+
+def get_or_create_person(session: Session, name: str, affected_side: str = "none") -> Person:
+    person = get_person(session, name)
+    if person is None:
+        if affected_side not in AFFECTED_SIDES:
+            raise ValueError(f"affected side must be one of {AFFECTED_SIDES}")
+        person = Person(name=name, affected_side=affected_side, notes="", created_at=_now())
+        session.add(person)
+        session.flush()
+    return person
+
+
+def session_for_day(session: Session, person: Person, when: dt.datetime) -> Sitting:
+    """The person's session of that day, created if there is none yet."""
+    day = when.date()
+    sitting = session.scalar(
+        select(Sitting).where(Sitting.person_id == person.id, Sitting.day == day)
+    )
+    if sitting is None:
+        sitting = Sitting(person_id=person.id, day=day, started_at=when, tags=[], notes="")
+        session.add(sitting)
+        session.flush()
+    elif when < sitting.started_at:
+        sitting.started_at = when
+    return sitting
+
+
+def known_hashes(session: Session, person: Person) -> set[str]:
+    return set(session.scalars(select(Capture.photo_sha256).where(Capture.person_id == person.id)))
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One capture of a person's history, without landmarks (what trends and exports need)."""
+
+    capture_id: int
+    session_id: int
+    session_day: dt.date
+    session_started_at: dt.datetime
+    session_tags: tuple[str, ...]
+    taken_at: dt.datetime
+    expression: str
+    quality_status: str
+    accepted: bool
+    measures: dict[str, float]
+
+
+def load_history(session: Session, person: Person) -> list[HistoryRow]:
+    """Every capture of a person with every measure, oldest first, in one query."""
+    rows = session.execute(
+        select(
+            Capture.id,
+            Sitting.id,
+            Sitting.day,
+            Sitting.started_at,
+            Sitting.tags,
+            Capture.taken_at,
+            Capture.expression,
+            Capture.quality_status,
+            Capture.accepted,
+            Capture.measures,
+        )
+        .join(Sitting, Capture.session_id == Sitting.id)
+        .where(Capture.person_id == person.id)
+        .order_by(Sitting.started_at, Capture.taken_at, Capture.id)
+    )
+    return [
+        HistoryRow(r[0], r[1], r[2], r[3], tuple(r[4] or ()), r[5], r[6], r[7], r[8], r[9])
+        for r in rows
+    ]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
