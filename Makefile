@@ -10,7 +10,7 @@ run: setup
 	$(PY) -m analyzer analyze sample_images/*.png sample_images/*.jpg
 
 test:
-	./scripts/bootstrap.sh
+	ANALYZER_TEST_TOOLS=1 ./scripts/bootstrap.sh
 	$(PY) -m ruff check analyzer tests bench scripts
 	$(PY) -m pytest
 

@@ -25,7 +25,7 @@ treatment.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, NamedTuple
@@ -143,16 +143,27 @@ class _Wording(NamedTuple):
 
     than: str  # after the direction word in a "changed" sentence
     when: str  # after the label in the other sentences ("" or " after treatment")
-    reference: str  # what a missing baseline is called
-    compared: str  # what a missing current value is called
+    no_reference: str  # why there is nothing to compare from
+    no_compared: str  # why there is nothing to compare with
 
 
-_BASELINE = _Wording("than at baseline", "", "the baseline session", "the current session")
+_BASELINE = _Wording(
+    "than at baseline",
+    "",
+    "the baseline session has no accepted photo",
+    "the current session has no accepted photo",
+)
 _TREATMENT = _Wording(
     "after treatment than before",
     " after treatment",
-    "the sessions before treatment",
-    "the sessions after treatment",
+    "there is no accepted photo before the first treatment",
+    "there is no accepted photo after the first treatment",
+)
+_SPLIT = _Wording(
+    "than at baseline",
+    "",
+    "the baseline session has no accepted photo of both sides",
+    "no later session has accepted photos of both sides",
 )
 
 
@@ -248,8 +259,8 @@ def repeatability(
             df=None,
             n_sessions=n_sessions,
             is_default=False,
-            reason=f"Not known how much this measure varies: this person needs {need} "
-            f"{has}, and no typical figure was given.",
+            reason=f"No figure yet for how much this measure varies: this person needs {need} "
+            f"{has}.",
         )
     _check_finite(default_sd, "default_sd")
     if default_sd < 0:
@@ -329,7 +340,7 @@ def before_after(
     """
     valid = [s for s in session_values if s.n > 0]
     if treatment_session_is_before:
-        before = [s for s in valid if s.time <= first_treatment_time]
+        before = [s for s in valid if s.time < first_treatment_time]
         after = [s for s in valid if s.time > first_treatment_time]
     else:
         before = [s for s in valid if s.time < first_treatment_time]
@@ -379,7 +390,7 @@ def theil_sen_trend(
     per = f"per {TREND_PERIOD_DAYS:.0f} days (95% range {low:.1f} to {_amount(high, unit)})"
     over = f"over {len(valid)} sessions across {span_days:.0f} days"
     if status == "no clear trend":
-        sentence = f"No clear trend in {label}: {slope:+.1f} {per}, {over}."
+        sentence = f"No clear trend in {label}: {_amount(slope, unit)} {per}, {over}."
     else:
         sentence = f"{_capitalise(label)} {status} by {_amount(abs(slope), unit)} {per}, {over}."
     return Trend(
@@ -450,34 +461,24 @@ def split_face_change(
     """
     pairs = _paired(left_values, right_values, treated_side)
     untreated_side = "right" if treated_side == "left" else "left"
-    sided_label = f"treated {treated_side} {label} against the untreated {untreated_side}"
     by_id = {treated.session_id: (treated, untreated) for treated, untreated in pairs}
     baseline = _pick(pairs, by_id, baseline_session_id, 0)
     current = _pick(pairs, by_id, current_session_id, -1)
-    if baseline is None or current is None or baseline is current:
-        # A verdict needs two sessions; with fewer, the current one counts as missing.
-        current = None if baseline is current else current
-        return _compare(
-            _difference(baseline) if baseline else None,
-            _difference(current) if current else None,
-            rep,
-            _BASELINE,
-            measure=measure,
-            label=sided_label,
-            unit=unit,
-            direction_words=direction_words,
-        )
-    n_sum = sum(1 / s.n for pair in (baseline, current) for s in pair)
+    if current is baseline:
+        current = None  # a single session has nothing to be compared with
+    factor = None
+    if baseline is not None and current is not None:
+        factor = sum(1 / s.n for pair in (baseline, current) for s in pair)
     return _compare(
-        _difference(baseline),
-        _difference(current),
+        _difference(baseline) if baseline else None,
+        _difference(current) if current else None,
         rep,
-        _BASELINE,
+        _SPLIT,
         measure=measure,
-        label=sided_label,
+        label=f"treated {treated_side} {label} against the untreated {untreated_side}",
         unit=unit,
         direction_words=direction_words,
-        se_of=lambda sd: sd * math.sqrt(n_sum),
+        variance_factor=factor,
     )
 
 
@@ -491,12 +492,12 @@ def _compare(
     label: str,
     unit: str,
     direction_words: tuple[str, str],
-    se_of: Callable[[float], float] | None = None,
+    variance_factor: float | None = None,
 ) -> Verdict:
     """The shared verdict: difference, SE, CI, MDC95 and the sentence.
 
-    ``se_of`` maps SD_w to the SE of the difference; by default SD_w · √(1/n_a + 1/n_b).
-    MDC95 is 1.96 · SE, the same SE the CI uses, so the two criteria agree by construction.
+    SE = SD_w · √``variance_factor``, by default 1/n_a + 1/n_b. MDC95 is 1.96 · SE, the SE
+    the CI uses too, so the two criteria differ only by t against 1.96.
     """
     n_a = baseline.n if baseline else 0
     n_b = current.n if current else 0
@@ -509,20 +510,12 @@ def _compare(
         repeatability_is_default=rep.is_default,
         repeatability_reason=rep.reason,
     )
-    missing = [
-        name
-        for name, n in ((wording.reference, n_a), (wording.compared, n_b))
-        if n == 0  # also None: n was set to 0 above
-    ]
+    missing = [why for why, n in ((wording.no_reference, n_a), (wording.no_compared, n_b)) if not n]
     if missing or rep.within_sd_mm is None:
-        why = (
-            f"{' and '.join(missing)} {'have' if len(missing) > 1 else 'has'} no accepted photo"
-            if missing
-            else f"{rep.reason[0].lower()}{rep.reason[1:-1]}"
-        )
+        start = f"Not enough photos to compare {label}{wording.when}"
         return Verdict(
             verdict="not enough captures",
-            sentence=f"Not enough photos to compare {label}{wording.when}: {why}.",
+            sentence=f"{start}: {' and '.join(missing)}." if missing else f"{start}. {rep.reason}",
             baseline_mm=baseline.mean_mm if n_a else None,
             current_mm=current.mean_mm if n_b else None,
             difference_mm=None,
@@ -533,7 +526,7 @@ def _compare(
         )
     assert baseline is not None and current is not None  # n_a, n_b > 0 above
     sd = rep.within_sd_mm
-    se = se_of(sd) if se_of else sd * math.sqrt(1 / n_a + 1 / n_b)
+    se = sd * math.sqrt(variance_factor or (1 / n_a + 1 / n_b))
     mdc = Z95 * se
     difference = current.mean_mm - baseline.mean_mm
     quantile = stats.t.ppf(0.975, rep.df) if rep.df else stats.norm.ppf(0.975)

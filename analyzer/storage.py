@@ -46,6 +46,8 @@ from sqlalchemy.orm import (
 from analyzer.errors import AnalyzerError
 
 AFFECTED_SIDES = ("left", "right", "none")
+#: PostgreSQL advisory-lock key held while migrating.
+MIGRATION_LOCK = 7_202_611
 
 
 class StorageError(AnalyzerError):
@@ -202,6 +204,10 @@ def upgrade(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two processes opening a new database at once must not both create the schema:
+            # the second waits for the first's transaction (SQLite's BEGIN IMMEDIATE does this).
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

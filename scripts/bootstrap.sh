@@ -9,6 +9,10 @@ need_apt=()
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 have_lib 'libGL.so.1' || need_apt+=(libgl1)
 have_lib 'libgthread-2.0.so.0' || need_apt+=(libglib2.0-0)
+# The test suite also needs a PostgreSQL server (started by the tests on loopback).
+if [ "${ANALYZER_TEST_TOOLS:-0}" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  need_apt+=(postgresql)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing Debian packages: ${need_apt[*]}"

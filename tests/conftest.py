@@ -42,3 +42,40 @@ def second_face_rgb() -> np.ndarray:
 @pytest.fixture(scope="session")
 def second_face_analysis(second_face_rgb: np.ndarray) -> FaceAnalysis:
     return analyze_image(second_face_rgb)
+
+
+# --- storage ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on loopback for the whole test run (never skipped)."""
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'analyzer.db'}"
+    return request.getfixturevalue("postgres_server").url()
+
+
+def write_photo_variants(folder: Path, names: list[str], source: Path = SAMPLE) -> list[Path]:
+    """Distinct photo files of the same real face (each slightly rescaled, so their bytes
+    differ), saved as JPEG under the given names."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    base = Image.open(source).convert("RGB")
+    paths = []
+    for i, name in enumerate(names):
+        side = 900 + 7 * i
+        path = folder / name
+        base.resize((side, side * base.height // base.width)).save(path, quality=92)
+        paths.append(path)
+    return paths

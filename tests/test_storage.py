@@ -1,0 +1,177 @@
+"""The history in a real database, SQLite file and PostgreSQL server alike."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import func, select, text, update
+
+from analyzer.analysis import measure_landmarks
+from analyzer.datadir import PhotoStore
+from analyzer.export import write_csv, write_zip
+from analyzer.importer import import_folder, photo_time
+from analyzer.maintenance import delete_person, recompute_all
+from analyzer.storage import Capture, Person, Sitting, get_person, load_history, open_database
+from tests.conftest import SECOND_SAMPLE, write_photo_variants
+
+NAMES = ["2026-01-05_a.jpg", "2026-01-05_b.jpg", "2026-02-02_a.jpg", "2026-03-01_a.jpg"]
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    photos = tmp_path / "photos"
+    write_photo_variants(photos, NAMES)
+    (photos / "2026-03-01_copy.jpg").write_bytes((photos / "2026-03-01_a.jpg").read_bytes())
+    (photos / "2026-03-01_broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    return photos
+
+
+@pytest.fixture
+def store(tmp_path) -> PhotoStore:
+    return PhotoStore(tmp_path / "data" / "photos")
+
+
+def test_import_makes_one_session_per_day_and_reports_what_it_skipped(db_url, folder, store):
+    db = open_database(db_url)
+    report = import_folder(db, store, folder, "Ana", tags=["microcurrent"])
+    assert report.imported == 4
+    assert report.sessions == 3
+    assert report.duplicates == 1  # the copy
+    assert [name for name, _ in report.failed] == ["2026-03-01_broken.jpg"]
+    assert "damaged" in report.failed[0][1] or "not a photo" in report.failed[0][1]
+    with db.transaction() as session:
+        person = get_person(session, "Ana")
+        days = [(s.day.isoformat(), len(s.captures), s.tags) for s in person.sessions]
+        assert days == [
+            ("2026-01-05", 2, ["microcurrent"]),
+            ("2026-02-02", 1, ["microcurrent"]),
+            ("2026-03-01", 1, ["microcurrent"]),
+        ]
+        capture = person.sessions[0].captures[0]
+        assert store.read(capture.photo_path)[:2] == b"\xff\xd8"  # the photo itself, stored
+        assert capture.landmarks_px().shape == (478, 3)
+        stored = measure_landmarks(capture.landmarks_px()).measures
+        assert capture.measures["brow_height_left_mm"] == pytest.approx(
+            stored["brow_height_left_mm"], abs=1e-6
+        )
+    db.close()
+
+
+def test_importing_again_skips_everything_already_stored(db_url, folder, store):
+    db = open_database(db_url)
+    import_folder(db, store, folder, "Ana")
+    again = import_folder(db, store, folder, "Ana")
+    assert again.imported == 0
+    assert again.duplicates == 5
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Capture)) == 4
+    db.close()
+
+
+def test_landmarks_only_import_keeps_no_photo(db_url, folder, store):
+    db = open_database(db_url)
+    import_folder(db, store, folder, "Ana", keep_photos=False)
+    with db.transaction() as session:
+        paths = session.scalars(select(Capture.photo_path)).all()
+    assert paths and all(p is None for p in paths)
+    assert store.files() == []
+    db.close()
+
+
+def test_session_time_prefers_exif_then_file_name(tmp_path):
+    photo = tmp_path / "2025-12-24_portrait.jpg"
+    image = Image.open(SECOND_SAMPLE)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[36867] = "2024:06:30 09:15:00"
+    image.save(photo, exif=exif)
+    assert photo_time(photo, photo.read_bytes()).isoformat() == "2024-06-30T09:15:00"
+    plain = tmp_path / "2025-12-24_plain.jpg"
+    image.save(plain)
+    assert photo_time(plain, plain.read_bytes()).date().isoformat() == "2025-12-24"
+
+
+def test_export_csv_and_zip_hold_every_capture_and_measure(db_url, folder, store, tmp_path):
+    db = open_database(db_url)
+    import_folder(db, store, folder, "Ana")
+    with db.transaction() as session:
+        person = get_person(session, "Ana")
+        assert write_csv(session, person, tmp_path / "ana.csv") == 4
+        assert write_zip(session, person, store, tmp_path / "ana.zip") == 4
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "ana.csv").read_text())))
+    assert len(rows) == 4
+    assert {"session_day", "expression", "quality_status", "brow_height_left_mm"} <= set(rows[0])
+    assert float(rows[0]["brow_height_left_mm"]) > 5
+    with zipfile.ZipFile(tmp_path / "ana.zip") as archive:
+        names = archive.namelist()
+        assert sum(n.startswith("photos/") for n in names) == 4
+        capture = json.loads(archive.read(next(n for n in names if n.startswith("captures/"))))
+        assert np.array(capture["landmarks"]).shape == (478, 3)
+        assert json.loads(archive.read("person.json"))["name"] == "Ana"
+    db.close()
+
+
+def test_delete_removes_every_row_and_file_of_that_person_only(db_url, tmp_path, store):
+    db = open_database(db_url)
+    ana, ben = tmp_path / "ana", tmp_path / "ben"
+    write_photo_variants(ana, NAMES[:3])
+    write_photo_variants(ben, ["2026-01-05_x.jpg"], source=SECOND_SAMPLE)
+    import_folder(db, store, ana, "Ana")
+    import_folder(db, store, ben, "Ben")
+    with db.transaction() as session:
+        ana_id = get_person(session, "Ana").id
+        ben_paths = set(
+            session.scalars(select(Capture.photo_path).where(Capture.person_id != ana_id))
+        )
+    deleted = delete_person(db, store, "Ana")
+    assert (deleted.sessions, deleted.captures, deleted.photos) == (2, 3, 3)
+    with db.engine.connect() as connection:
+        for table in ("person", "session", "capture"):
+            column = "id" if table == "person" else "person_id"
+            left = connection.execute(
+                text(f"SELECT count(*) FROM {table} WHERE {column} = :i"), {"i": ana_id}
+            )
+            assert left.scalar() == 0, table
+        assert connection.execute(text("SELECT count(*) FROM person")).scalar() == 1
+    remaining = {str(p.relative_to(store.root)) for p in store.files()}
+    assert remaining == ben_paths
+    assert delete_person(db, store, "Ana") is None
+    db.close()
+
+
+def test_recompute_restores_measures_from_stored_landmarks(db_url, folder, store):
+    db = open_database(db_url)
+    import_folder(db, store, folder, "Ana")
+    with db.transaction() as session:
+        before = {c.id: dict(c.measures) for c in session.scalars(select(Capture))}
+        session.execute(update(Capture).values(measures={}, scale_mm_per_px=0.0))
+    store_files = store.files()
+    for path in store_files:  # photos are not needed
+        path.unlink()
+    assert recompute_all(db) == 4
+    with db.transaction() as session:
+        for capture in session.scalars(select(Capture)):
+            assert capture.scale_mm_per_px > 0
+            for name, value in before[capture.id].items():
+                assert capture.measures[name] == pytest.approx(value, abs=1e-9)
+    db.close()
+
+
+def test_history_loads_every_capture_in_time_order(db_url, folder, store):
+    db = open_database(db_url)
+    import_folder(db, store, folder, "Ana")
+    with db.transaction() as session:
+        rows = load_history(session, get_person(session, "Ana"))
+        assert [r.session_day.isoformat() for r in rows] == [
+            "2026-01-05", "2026-01-05", "2026-02-02", "2026-03-01"
+        ]  # fmt: skip
+        assert all("asymmetry_index_mm" in r.measures for r in rows)
+        assert session.scalar(select(func.count()).select_from(Sitting)) == 3
+        assert session.scalar(select(func.count()).select_from(Person)) == 1
+    db.close()
