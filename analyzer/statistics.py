@@ -340,7 +340,7 @@ def before_after(
     """
     valid = [s for s in session_values if s.n > 0]
     if treatment_session_is_before:
-        before = [s for s in valid if s.time < first_treatment_time]
+        before = [s for s in valid if s.time <= first_treatment_time]
         after = [s for s in valid if s.time > first_treatment_time]
     else:
         before = [s for s in valid if s.time < first_treatment_time]
@@ -547,7 +547,7 @@ def _compare(
         sentence = (
             f"No detectable change in {label}{wording.when}: {amount} {word}, more than {by} "
             f"but still uncertain (95% range {ci[0]:.1f} to {_amount(ci[1], unit)}); more "
-            "photos per session would settle it."
+            "repeat photos would settle it."
         )
     else:
         sentence = f"No detectable change in {label}{wording.when}: {amount} {word}, within {by}."

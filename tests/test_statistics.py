@@ -260,6 +260,16 @@ def test_custom_direction_words_and_degrees():
     assert verdict.sentence.startswith("Left smile angle 3.0° narrower than at baseline")
 
 
+def test_noiseless_constant_is_no_change_despite_float_rounding():
+    # With SD_w = 0 the MDC95 is 0; the mean of three 12.3s is 12.3 + 2e-15 in floating
+    # point, which must not be reported as a change.
+    captures = make_captures([12.3] * 2, [[0.0, 0.0], [0.0] * 3])
+    verdict = judge(captures, repeatability({}, default_sd=0.0))
+    assert verdict.mdc95_mm == 0
+    assert verdict.difference_mm != 0  # the rounding is really there
+    assert verdict.verdict == "no detectable change"
+
+
 def test_beyond_mdc_but_ci_includes_zero_is_not_called_a_change():
     # Three sessions of two photos: SD_w = 0.71 mm with only 3 df, so t(3) = 3.18 makes the
     # CI (±2.25 mm) much wider than the MDC95 (1.39 mm): a 1.8 mm step is not yet certain.
