@@ -77,6 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("--person", required=True)
     delete.add_argument("--yes", action="store_true", help="do not ask first")
 
+    progress = commands.add_parser(
+        "progress", help="has each measure changed since baseline? (verdicts and trends)"
+    )
+    progress.add_argument("--person", required=True)
+    progress.add_argument("--expression", default="rest")
+    progress.add_argument("--baseline", help="baseline session day YYYY-MM-DD (default: first)")
+    progress.add_argument(
+        "--measure", action="append", default=[], help="a measure to show (default: the usual set)"
+    )
+
     commands.add_parser("recompute", help="recompute every stored measure from stored landmarks")
     commands.add_parser("info", help="where the data is kept, and what it holds")
     return parser
@@ -241,6 +251,40 @@ def run_delete(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_progress(args: argparse.Namespace) -> int:
+    from analyzer.catalog import FOLLOWED
+    from analyzer.progress import measure_progress
+    from analyzer.storage import load_history
+
+    db, _, _ = _open()
+    with db.transaction() as session:
+        person = _person_or_message(session, args.person)
+        if person is None:
+            return EXIT_FAILED
+        rows = load_history(session, person)
+    if not rows:
+        print(f"{args.person} has no captures yet. Import photos first.")
+        return EXIT_OK
+    baseline_id = None
+    if args.baseline:
+        days = {r.session_day.isoformat(): r.session_id for r in rows}
+        if args.baseline not in days:
+            print(f"No session on {args.baseline}. Sessions: {', '.join(sorted(days))}.",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_FAILED
+        baseline_id = days[args.baseline]
+    for measure in args.measure or FOLLOWED:
+        result = measure_progress(
+            rows, measure, expression=args.expression, baseline_id=baseline_id
+        )
+        print(f"[{result.verdict.verdict}] {result.verdict.sentence}")
+        if result.trend.slope_mm_per_30_days is not None:
+            print(f"    {result.trend.sentence}")
+        if result.repeatability.is_default or result.repeatability.within_sd_mm is None:
+            print(f"    {result.repeatability.reason}")
+    return EXIT_OK
+
+
 def run_recompute(_args: argparse.Namespace) -> int:
     from analyzer.maintenance import recompute_all
 
@@ -279,6 +323,7 @@ COMMANDS = {
     "import": run_import,
     "export": run_export,
     "delete": run_delete,
+    "progress": run_progress,
     "recompute": run_recompute,
     "info": run_info,
 }

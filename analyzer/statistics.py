@@ -387,12 +387,18 @@ def theil_sen_trend(
     fit = stats.theilslopes(means, days, alpha=0.95)
     slope, low, high = (float(v) * TREND_PERIOD_DAYS for v in (fit[0], fit[2], fit[3]))
     status: TrendKind = "rising" if low > 0 else "falling" if high < 0 else "no clear trend"
-    per = f"per {TREND_PERIOD_DAYS:.0f} days (95% range {low:.1f} to {_amount(high, unit)})"
+    digits = _digits(slope, low, high)
+    per = (
+        f"per {TREND_PERIOD_DAYS:.0f} days (95% range {low:.{digits}f} to "
+        f"{_amount(high, unit, digits)})"
+    )
     over = f"over {len(valid)} sessions across {span_days:.0f} days"
     if status == "no clear trend":
-        sentence = f"No clear trend in {label}: {_amount(slope, unit)} {per}, {over}."
+        sentence = f"No clear trend in {label}: {_amount(slope, unit, digits)} {per}, {over}."
     else:
-        sentence = f"{_capitalise(label)} {status} by {_amount(abs(slope), unit)} {per}, {over}."
+        sentence = (
+            f"{_capitalise(label)} {status} by {_amount(abs(slope), unit, digits)} {per}, {over}."
+        )
     return Trend(
         n_sessions=len(valid),
         span_days=span_days,
@@ -632,8 +638,16 @@ def _difference(pair: tuple[SessionValue, SessionValue]) -> SessionValue:
 
 def _amounts(difference: float, mdc: float, unit: str) -> tuple[str, str]:
     """Both numbers to 1 decimal, or 2 when 1 would print them equal (e.g. 0.94 vs 0.9)."""
-    digits = 2 if f"{difference:.1f}" == f"{mdc:.1f}" and difference != mdc else 1
+    digits = _digits(difference, mdc)
+    if f"{difference:.{digits}f}" == f"{mdc:.{digits}f}" and difference != mdc:
+        digits += 1
     return _amount(difference, unit, digits), _amount(mdc, unit, digits)
+
+
+def _digits(*values: float) -> int:
+    """Decimals that show the largest value with two significant digits (1 to 3)."""
+    largest = max((abs(v) for v in values), default=0.0)
+    return 1 if largest >= 1 else 2 if largest >= 0.1 else 3
 
 
 def _amount(value: float, unit: str, digits: int = 1) -> str:

@@ -240,7 +240,7 @@ def test_no_change_sentence_names_label_direction_and_both_numbers():
     verdict = judge(captures, repeatability(captures_by_session(captures)))
     assert verdict.verdict == "no detectable change"
     assert verdict.sentence == (
-        "No detectable change in left brow height: 0.3 mm lower, within the 0.5 mm this "
+        "No detectable change in left brow height: 0.30 mm lower, within the 0.48 mm this "
         "measure varies by."
     )
 
@@ -321,7 +321,7 @@ def test_theil_sen_recovers_a_known_slope_despite_one_odd_session():
     assert trend.status == "rising"
     assert trend.n_sessions == 7
     assert trend.span_days == 90
-    assert trend.sentence.startswith("Jaw width rising by 0.6 mm per 30 days")
+    assert trend.sentence.startswith("Jaw width rising by 0.60 mm per 30 days")
 
     falling = [
         SessionValue(v.session_id, v.time, 10 - 0.01 * d, None, 1)

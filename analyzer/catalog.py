@@ -1,0 +1,101 @@
+"""What each measure is called in words, its unit, which way is which, and its default noise.
+
+One place for the human side of the measure names that the measuring modules produce, so
+sentences ("left brow 1.8 mm higher than at baseline") and charts say the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+#: Allowance added (root-sum-square) to the analyzer's digital noise for the default
+#: repeatability: real re-captures also differ in head pose, expression and light. A person's
+#: own figure replaces the default after three sessions with two captures each.
+CAPTURE_ALLOWANCE = {"mm": 0.5, "°": 1.0, "": 0.01}
+
+_WORDS = {
+    "height": ("higher", "lower"),
+    "width": ("wider", "narrower"),
+    "excursion": ("longer", "shorter"),
+    "show": ("more", "less"),
+    "mrd1": ("larger", "smaller"),
+    "mrd2": ("larger", "smaller"),
+    "asymmetry": ("larger", "smaller"),
+    "angle": ("larger", "smaller"),
+    "ratio": ("larger", "smaller"),
+}
+
+#: The measures a person follows by default, in the order they are shown.
+FOLLOWED = (
+    "asymmetry_index_mm",
+    "brow_height_left_mm",
+    "brow_height_right_mm",
+    "palpebral_fissure_height_left_mm",
+    "palpebral_fissure_height_right_mm",
+    "commissure_height_diff_mm",
+    "commissure_excursion_left_mm",
+    "commissure_excursion_right_mm",
+    "cheek_height_left_mm",
+    "cheek_height_right_mm",
+    "jaw_taper_ratio",
+)
+
+
+@dataclass(frozen=True)
+class MeasureInfo:
+    name: str
+    label: str  # "left brow height"
+    unit: str  # "mm", "°" or "" (a ratio)
+    direction_words: tuple[str, str]  # for a positive and a negative change
+    is_contour: bool  # an outline measure: also changes with weight, water and posture
+
+
+CONTOUR_STEMS = ("cheek_height", "jaw_width", "cheek_width", "jaw_taper", "jawline_angle",
+                 "lower_face_height", "face_height")  # fmt: skip
+
+
+def describe(name: str) -> MeasureInfo:
+    """Label, unit and direction words of a measure, from its name."""
+    unit = "mm" if name.endswith("_mm") else "°" if name.endswith("_deg") else ""
+    stem = name.removesuffix("_mm").removesuffix("_deg")
+    side = ""
+    for candidate in ("left", "right", "diff"):
+        if stem.endswith(f"_{candidate}"):
+            side, stem = candidate, stem.removesuffix(f"_{candidate}")
+    words = stem.replace("_", " ")
+    words = words.replace("mrd1", "MRD1").replace("mrd2", "MRD2")
+    if side in ("left", "right"):
+        label = f"{side} {words}"
+    elif side == "diff":
+        label = f"{words} difference (left − right)"
+    else:
+        label = words
+    direction = next((w for key, w in _WORDS.items() if key in stem), ("larger", "smaller"))
+    if side == "diff":  # left − right: positive means the left side has more of it
+        direction = (f"{direction[0]} on the left", f"{direction[0]} on the right")
+    return MeasureInfo(
+        name=name,
+        label=label,
+        unit=unit,
+        direction_words=direction,
+        is_contour=stem.startswith(CONTOUR_STEMS),
+    )
+
+
+@cache
+def _digital_noise() -> dict[str, float]:
+    text = resources.files("analyzer").joinpath("data/default_noise.json").read_text()
+    return json.loads(text)["within_session_sd"]
+
+
+def default_within_sd(name: str) -> float | None:
+    """Typical within-session SD of a measure: the analyzer's noise on digital re-captures
+    of the sample faces, plus the capture allowance. None for an unknown measure."""
+    digital = _digital_noise().get(name)
+    if digital is None:
+        return None
+    allowance = CAPTURE_ALLOWANCE[describe(name).unit]
+    return float((digital**2 + allowance**2) ** 0.5)

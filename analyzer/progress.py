@@ -1,0 +1,93 @@
+"""A person's progress per measure: session values, repeatability, verdict and trend.
+
+This joins the stored history (``storage.load_history``) to the pure statistics
+(``analyzer.statistics``): only accepted captures of one expression count, the baseline is
+the first session or one the user picks, and the repeatability is the person's own once
+they have enough repeat photos, else the default of ``analyzer.catalog``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from analyzer import statistics
+from analyzer.catalog import MeasureInfo, default_within_sd, describe
+from analyzer.storage import HistoryRow
+
+
+@dataclass(frozen=True)
+class MeasureProgress:
+    info: MeasureInfo
+    sessions: list[statistics.SessionValue]
+    repeatability: statistics.Repeatability
+    verdict: statistics.Verdict
+    trend: statistics.Trend
+    before_after: statistics.Verdict | None  # None when no session is tagged as treatment
+    baseline_id: int | None
+    current_id: int | None
+
+
+def accepted_values(
+    rows: list[HistoryRow], measure: str, expression: str = "rest"
+) -> list[statistics.Capture]:
+    """The accepted captures of one expression that have the measure, as statistics input."""
+    return [
+        statistics.Capture(r.session_id, r.session_started_at, r.measures[measure])
+        for r in rows
+        if r.accepted and r.expression == expression and measure in r.measures
+    ]
+
+
+def first_treatment_time(rows: list[HistoryRow]) -> dt.datetime | None:
+    """When the first session tagged with a treatment took place."""
+    times = [r.session_started_at for r in rows if r.session_tags]
+    return min(times) if times else None
+
+
+def measure_progress(
+    rows: list[HistoryRow],
+    measure: str,
+    *,
+    expression: str = "rest",
+    baseline_id: int | None = None,
+    current_id: int | None = None,
+) -> MeasureProgress:
+    """Everything the trend card and the change table show for one measure.
+
+    ``baseline_id`` defaults to the first session with an accepted capture, ``current_id``
+    to the last.
+    """
+    info = describe(measure)
+    captures = accepted_values(rows, measure, expression)
+    sessions = statistics.session_values(captures)
+    rep = statistics.repeatability(
+        statistics.captures_by_session(captures), default_sd=default_within_sd(measure)
+    )
+    by_id = {s.session_id: s for s in sessions}
+    if sessions:
+        baseline_id = baseline_id if baseline_id in by_id else sessions[0].session_id
+        current_id = current_id if current_id in by_id else sessions[-1].session_id
+    baseline, current = by_id.get(baseline_id), by_id.get(current_id)
+    words = {"measure": measure, "label": info.label, "unit": info.unit,
+             "direction_words": info.direction_words}  # fmt: skip
+    if baseline is not None and baseline is current:
+        verdict = replace(
+            statistics.change_vs_baseline(baseline, None, rep, **words),
+            sentence=f"Only one session so far: {info.label} can be compared from the next one.",
+        )
+    else:
+        verdict = statistics.change_vs_baseline(baseline, current, rep, **words)
+    treatment = first_treatment_time(rows)
+    before_after = statistics.before_after(sessions, treatment, rep, **words) if treatment else None
+    trend = statistics.theil_sen_trend(sessions, label=info.label, unit=info.unit)
+    return MeasureProgress(
+        info=info,
+        sessions=sessions,
+        repeatability=rep,
+        verdict=verdict,
+        trend=trend,
+        before_after=before_after,
+        baseline_id=baseline_id,
+        current_id=current_id,
+    )

@@ -1,0 +1,78 @@
+"""The history commands as a user runs them: import, info, progress, export, delete."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, write_photo_variants
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {**os.environ, "ANALYZER_DATA_DIR": str(tmp_path / "data")}
+    env.pop("ANALYZER_DB_URL", None)
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [sys.executable, "-m", "analyzer", *args],
+            cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert "Traceback" not in result.stdout + result.stderr
+        return result
+
+    return run
+
+
+def test_history_commands_from_import_to_delete(run, tmp_path):
+    photos = tmp_path / "photos"
+    write_photo_variants(photos, ["2026-01-05_a.jpg", "2026-01-05_b.jpg", "2026-02-05_a.jpg"])
+    (photos / "2026-02-05_bad.jpg").write_text("not a photo")
+
+    empty = run("info")
+    assert empty.returncode == 0
+    assert "No people yet" in empty.stdout
+    assert str(tmp_path / "data") in empty.stdout  # the user is told where the data is
+
+    imported = run("import", str(photos), "--person", "Ana", "--tag", "exercise")
+    assert imported.returncode == 1  # one file could not be imported
+    assert "Imported 3 photo(s) into 2 session(s) for Ana" in imported.stdout
+    assert "2026-02-05_bad.jpg" in imported.stdout
+    assert str(tmp_path / "data") in imported.stderr
+
+    assert "Ana: 2 session(s), 3 capture(s)" in run("info").stdout
+
+    progress = run("progress", "--person", "Ana", "--measure", "brow_height_left_mm")
+    assert progress.returncode == 0
+    assert "left brow height" in progress.stdout
+    assert "typical repeatability" in progress.stdout  # too few repeats for her own figure
+
+    exported = run("export", "--person", "Ana", "--csv", str(tmp_path / "a.csv"),
+                   "--zip", str(tmp_path / "a.zip"))  # fmt: skip
+    assert exported.returncode == 0
+    assert len((tmp_path / "a.csv").read_text().splitlines()) == 4
+    assert (tmp_path / "a.zip").stat().st_size > 10_000
+
+    missing = run("export", "--person", "Nobody", "--csv", str(tmp_path / "n.csv"))
+    assert missing.returncode == 1
+    assert "no person called 'Nobody'" in missing.stderr
+
+    refused = run("delete", "--person", "Ana", stdin="no\n")
+    assert refused.returncode == 1
+    assert "Nothing was deleted" in refused.stdout
+    assert "Ana: 2 session(s)" in run("info").stdout
+
+    deleted = run("delete", "--person", "Ana", "--yes")
+    assert deleted.returncode == 0
+    assert "3 capture(s), 3 photo file(s)" in deleted.stdout
+    assert [p for p in (tmp_path / "data" / "photos").rglob("*") if p.is_file()] == []
+    assert "No people yet" in run("info").stdout
+
+
+def test_import_of_a_missing_folder_says_so(run, tmp_path):
+    result = run("import", str(tmp_path / "nowhere"), "--person", "Ana")
+    assert result.returncode == 1
+    assert "is not a folder" in result.stderr

@@ -1,0 +1,111 @@
+"""A person's progress from their stored history: verdicts, repeatability, trend."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from analyzer.catalog import default_within_sd, describe
+from analyzer.progress import measure_progress
+from analyzer.storage import HistoryRow
+
+BROW = "brow_height_left_mm"
+
+
+def history(values_per_session, *, tags_from=None, expression="rest", accepted=True):
+    rows, capture_id = [], 0
+    start = dt.datetime(2026, 1, 5, 9)
+    for index, values in enumerate(values_per_session):
+        started = start + dt.timedelta(days=14 * index)
+        tags = ("microcurrent",) if tags_from is not None and index >= tags_from else ()
+        for k, value in enumerate(values):
+            capture_id += 1
+            rows.append(
+                HistoryRow(
+                    capture_id=capture_id,
+                    session_id=index + 1,
+                    session_day=started.date(),
+                    session_started_at=started,
+                    session_tags=tags,
+                    taken_at=started + dt.timedelta(minutes=k),
+                    expression=expression,
+                    quality_status="pass",
+                    accepted=accepted,
+                    measures={BROW: value, "brow_height_right_mm": 20.0},
+                )
+            )
+    return rows
+
+
+def test_a_lift_beyond_the_noise_is_called_a_change_in_words():
+    rng = np.random.default_rng(3)
+    sessions = [20 + rng.normal(0, 0.2, 3) for _ in range(3)]
+    sessions += [23 + rng.normal(0, 0.2, 3) for _ in range(2)]
+    result = measure_progress(history(sessions), BROW)
+    assert result.verdict.verdict == "changed"
+    assert 2.5 < result.verdict.difference_mm < 3.5
+    amount = f"{result.verdict.difference_mm:.1f} mm"
+    assert result.verdict.sentence.startswith(f"Left brow height {amount} higher than at baseline")
+    assert f"beyond the {result.verdict.mdc95_mm:.1f} mm this measure varies by" in (
+        result.verdict.sentence
+    )
+    assert not result.repeatability.is_default  # 5 sessions with 3 photos each
+
+
+def test_wobble_alone_is_no_detectable_change():
+    rng = np.random.default_rng(4)
+    sessions = [20 + rng.normal(0, 0.2, 3) for _ in range(5)]
+    result = measure_progress(history(sessions), BROW)
+    assert result.verdict.verdict == "no detectable change"
+    assert result.verdict.sentence.startswith("No detectable change in left brow height")
+
+
+def test_one_session_says_it_is_the_first():
+    result = measure_progress(history([[20.0, 20.1]]), BROW)
+    assert result.verdict.verdict == "not enough captures"
+    assert "Only one session so far" in result.verdict.sentence
+
+
+def test_few_repeats_use_the_default_noise_and_say_so():
+    result = measure_progress(history([[20.0], [20.2], [20.1]]), BROW)
+    assert result.repeatability.is_default
+    assert result.repeatability.within_sd_mm == default_within_sd(BROW)
+    assert "typical repeatability" in result.repeatability.reason
+
+
+def test_only_accepted_captures_of_the_chosen_expression_count():
+    rows = history([[20.0, 20.1], [25.0, 25.1]])
+    rejected = history([[30.0, 30.0]] * 2, accepted=False)
+    smiles = history([[40.0, 40.0]] * 2, expression="smile")
+    result = measure_progress(rows + rejected + smiles, BROW)
+    assert [round(s.mean_mm, 2) for s in result.sessions] == [20.05, 25.05]
+
+
+def test_baseline_can_be_chosen():
+    rows = history([[20.0, 20.1], [23.0, 23.1], [23.0, 23.1]])
+    result = measure_progress(rows, BROW, baseline_id=2)
+    assert abs(result.verdict.difference_mm) < 1e-9
+
+
+def test_before_and_after_the_first_treatment_session():
+    rng = np.random.default_rng(5)
+    sessions = [20 + rng.normal(0, 0.1, 3) for _ in range(3)] + [
+        22 + rng.normal(0, 0.1, 3) for _ in range(3)
+    ]
+    result = measure_progress(history(sessions, tags_from=3), BROW)
+    assert result.before_after is not None
+    assert result.before_after.verdict == "changed"
+    # The first treatment session counts as "before" (photos are taken before treating):
+    # before = 3 sessions at 20 and one at 22, after = 2 sessions at 22.
+    assert 1.2 < result.before_after.difference_mm < 1.8
+
+
+def test_measure_names_read_as_words():
+    assert describe("brow_height_left_mm").label == "left brow height"
+    assert describe("commissure_height_diff_mm").direction_words == (
+        "higher on the left",
+        "higher on the right",
+    )
+    assert describe("jaw_taper_ratio").is_contour
+    assert describe("smile_angle_right_deg").unit == "°"
