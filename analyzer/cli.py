@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     progress.add_argument(
         "--measure", action="append", default=[], help="a measure to show (default: the usual set)"
     )
+    progress.add_argument(
+        "--treated-side", choices=("left", "right"),
+        help="split face: only this side is treated; compare it with the untreated side",
+    )  # fmt: skip
 
     commands.add_parser("recompute", help="recompute every stored measure from stored landmarks")
     commands.add_parser("info", help="where the data is kept, and what it holds")
@@ -282,6 +286,14 @@ def run_progress(args: argparse.Namespace) -> int:
             print(f"    {result.trend.sentence}")
         if result.repeatability.is_default or result.repeatability.within_sd_mm is None:
             print(f"    {result.repeatability.reason}")
+    if args.treated_side:
+        from analyzer.progress import SPLIT_FACE_STEMS, split_face_progress
+
+        print(f"Split face: the {args.treated_side} side against the untreated side as control")
+        for stem in SPLIT_FACE_STEMS:
+            _, verdict = split_face_progress(rows, stem, args.treated_side,
+                                             expression=args.expression)  # fmt: skip
+            print(f"[{verdict.verdict}] {verdict.sentence}")
     return EXIT_OK
 
 

@@ -91,3 +91,31 @@ def measure_progress(
         baseline_id=baseline_id,
         current_id=current_id,
     )
+
+
+#: Per-side measures a split-face user (treating one side only) follows.
+SPLIT_FACE_STEMS = ("brow_height", "cheek_height", "commissure_height", "palpebral_fissure_height")
+
+
+def split_face_progress(
+    rows: list[HistoryRow], stem: str, treated_side: str, *, expression: str = "rest"
+) -> tuple[list[tuple[dt.datetime, float]], statistics.Verdict]:
+    """Treated-minus-untreated difference of a per-side measure over time, and its verdict.
+
+    The untreated side is the control: what moved both sides (weight, light, posture, the
+    ruler) cancels. ``stem`` is e.g. "brow_height"; repeatability is that of the treated
+    side's measure.
+    """
+    left = statistics.session_values(accepted_values(rows, f"{stem}_left_mm", expression))
+    right = statistics.session_values(accepted_values(rows, f"{stem}_right_mm", expression))
+    treated = f"{stem}_{treated_side}_mm"
+    captures = accepted_values(rows, treated, expression)
+    rep = statistics.repeatability(
+        statistics.captures_by_session(captures), default_sd=default_within_sd(treated)
+    )
+    info = describe(f"{stem}_mm")
+    verdict = statistics.split_face_change(
+        left, right, treated_side, rep, measure=f"{stem}_split", label=info.label,
+        unit=info.unit, direction_words=info.direction_words,
+    )  # fmt: skip
+    return statistics.split_face_series(left, right, treated_side), verdict

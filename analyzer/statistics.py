@@ -571,14 +571,11 @@ def _compare(
 
 
 def _summarise(session_id: Hashable, time: datetime, values: Sequence[float]) -> SessionValue:
-    array = np.asarray(values, dtype=float)
-    return SessionValue(
-        session_id=session_id,
-        time=time,
-        mean_mm=float(array.mean()) if array.size else math.nan,
-        sd_mm=float(array.std(ddof=1)) if array.size >= 2 else None,
-        n=int(array.size),
-    )
+    # Sessions hold a handful of values: the standard library is faster than NumPy here.
+    n = len(values)
+    mean = math.fsum(values) / n if n else math.nan
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1)) if n >= 2 else None
+    return SessionValue(session_id=session_id, time=time, mean_mm=mean, sd_mm=sd, n=n)
 
 
 def _pool(sessions: Sequence[SessionValue], session_id: Hashable) -> SessionValue | None:
@@ -669,5 +666,7 @@ def _positive(n: int, name: str) -> int:
 
 
 def _check_finite(value: float | np.ndarray, what: str) -> None:
-    if not np.all(np.isfinite(value)):
+    # The scalar path is the hot one (every capture of a long history): math, not NumPy.
+    finite = math.isfinite(value) if isinstance(value, (int, float)) else np.isfinite(value).all()
+    if not finite:
         raise ValueError(f"{what} is not a finite number: leave missing values out")

@@ -109,3 +109,23 @@ def test_measure_names_read_as_words():
     )
     assert describe("jaw_taper_ratio").is_contour
     assert describe("smile_angle_right_deg").unit == "°"
+
+
+def test_split_face_uses_the_untreated_side_as_control():
+    from analyzer.progress import split_face_progress
+
+    rows = []
+    for index, (left, right) in enumerate([(20, 20), (20.1, 20.1), (21.5, 20.0), (21.6, 20.1)]):
+        for row in history([[left, left + 0.05]]):
+            measures = {"brow_height_left_mm": row.measures[BROW], "brow_height_right_mm": right}
+            rows.append(
+                HistoryRow(
+                    row.capture_id + 10 * index, index + 1, row.session_day,
+                    row.session_started_at + dt.timedelta(days=14 * index), (),
+                    row.taken_at, "rest", "pass", True, measures,
+                )
+            )  # fmt: skip
+    series, verdict = split_face_progress(rows, "brow_height", "left")
+    assert [round(d, 3) for _, d in series] == [0.025, 0.025, 1.525, 1.525]
+    assert verdict.difference_mm > 1.4
+    assert "treated left brow height against the untreated right" in verdict.sentence.lower()
