@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from analyzer import __version__
@@ -233,3 +234,44 @@ def _write_session(
         except IntegrityError:
             if attempt == 1:
                 raise
+
+
+def save_capture(
+    db: Database,
+    store: PhotoStore | None,
+    person_name: str,
+    photo: bytes,
+    suffix: str,
+    analysis: FaceAnalysis,
+    *,
+    taken_at: dt.datetime,
+    expression: str = "rest",
+    mirrored: bool = False,
+    accept_anyway: bool = False,
+    tags: Iterable[str] = (),
+    source_name: str = "",
+) -> tuple[int, bool]:
+    """Save one analysed photo into the person's session of that day (one transaction).
+
+    ``store=None`` keeps landmarks and measures only. Returns the capture id and whether it
+    was new (the same photo already stored for this person is not stored twice).
+    """
+    digest = sha256(photo)
+    path = store.put(photo, suffix) if store is not None else None
+    with db.transaction() as session:
+        person = get_or_create_person(session, person_name)
+        existing = session.scalar(
+            select(Capture.id).where(Capture.person_id == person.id, Capture.photo_sha256 == digest)
+        )
+        if existing is not None:
+            return existing, False
+        sitting = session_for_day(session, person, taken_at)
+        sitting.tags = sorted(set(sitting.tags or []) | set(tags))
+        capture = capture_record(
+            analysis, person_id=person.id, session_id=sitting.id, taken_at=taken_at,
+            photo_sha256=digest, photo_path=path, source_name=source_name,
+            expression=expression, mirrored=mirrored, accept_anyway=accept_anyway,
+        )  # fmt: skip
+        session.add(capture)
+        session.flush()
+        return capture.id, True

@@ -82,3 +82,28 @@ def feature_change(
         shift_px=(float(shift_px[0]), float(shift_px[1])),
         sigma_px=(float(sigma[0]), float(sigma[1])),
     )
+
+
+def recapture(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The photo as if taken again: a little other framing (rotation up to ±4°, scale ±10 %,
+    shift), exposure (±12 %), focus and JPEG quality. Used for the default-noise estimate and
+    the demo person's repeat photos."""
+    import io
+
+    from PIL import Image
+
+    height, width = rgb.shape[:2]
+    matrix = cv2.getRotationMatrix2D(
+        (width / 2 + rng.uniform(-20, 20), height / 2 + rng.uniform(-20, 20)),
+        rng.uniform(-4, 4),
+        rng.uniform(0.9, 1.1),
+    )
+    out = cv2.warpAffine(rgb, matrix, (width, height), flags=cv2.INTER_CUBIC,
+                         borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+    out = np.clip(out.astype(float) * rng.uniform(0.88, 1.12), 0, 255).astype(np.uint8)
+    sigma = rng.uniform(0, 0.8)
+    if sigma > 0.1:
+        out = cv2.GaussianBlur(out, (0, 0), sigma)
+    buffer = io.BytesIO()
+    Image.fromarray(out).save(buffer, format="JPEG", quality=int(rng.integers(80, 96)))
+    return np.asarray(Image.open(buffer).convert("RGB"))

@@ -16,43 +16,24 @@ Run: ``.venv/bin/python scripts/measure_default_noise.py`` (about a minute).
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analyzer.analysis import analyze_image  # noqa: E402
 from analyzer.imaging import load_photo  # noqa: E402
+from analyzer.warps import recapture  # noqa: E402
 
 OUT = ROOT / "analyzer" / "data" / "default_noise.json"
 PHOTOS = {"astronaut.png": 2.0, "grace_hopper.jpg": 1.0}  # upscale factor: iris ~17 px
 RECAPTURES = 12
 SEED = 20261125
-
-
-def recapture(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    height, width = rgb.shape[:2]
-    matrix = cv2.getRotationMatrix2D(
-        (width / 2 + rng.uniform(-20, 20), height / 2 + rng.uniform(-20, 20)),
-        rng.uniform(-4, 4),
-        rng.uniform(0.9, 1.1),
-    )
-    out = cv2.warpAffine(rgb, matrix, (width, height), flags=cv2.INTER_CUBIC,
-                         borderMode=cv2.BORDER_REFLECT)  # fmt: skip
-    out = np.clip(out.astype(float) * rng.uniform(0.88, 1.12), 0, 255).astype(np.uint8)
-    sigma = rng.uniform(0, 0.8)
-    if sigma > 0.1:
-        out = cv2.GaussianBlur(out, (0, 0), sigma)
-    buffer = io.BytesIO()
-    Image.fromarray(out).save(buffer, format="JPEG", quality=int(rng.integers(80, 96)))
-    return load_photo(buffer.getvalue())
 
 
 def main() -> None:

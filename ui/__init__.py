@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: pages that show what ``analyzer`` measures. No measuring here."""

@@ -1,0 +1,50 @@
+"""Plotly charts of a measure over time (no Streamlit here: pages show them)."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from analyzer.progress import MeasureProgress
+from analyzer.storage import HistoryRow
+
+
+def trend_chart(progress: MeasureProgress, rows: list[HistoryRow], expression: str) -> go.Figure:
+    """Every capture as a dot, session means as a line, the baseline ± MDC95 band, and the
+    sessions with a treatment marked."""
+    info = progress.info
+    unit = f" ({info.unit})" if info.unit else ""
+    captures = [r for r in rows if r.expression == expression and info.name in r.measures]
+    figure = go.Figure()
+    for accepted, name, color in ((True, "capture", "#4C78A8"), (False, "not accepted", "#BBBBBB")):
+        chosen = [r for r in captures if r.accepted is accepted]
+        if chosen:
+            figure.add_trace(go.Scatter(
+                x=[r.taken_at for r in chosen], y=[r.measures[info.name] for r in chosen],
+                mode="markers", name=name, marker={"color": color, "size": 7, "opacity": 0.7},
+            ))  # fmt: skip
+    sessions = progress.sessions
+    if sessions:
+        figure.add_trace(go.Scatter(
+            x=[s.time for s in sessions], y=[s.mean_mm for s in sessions],
+            mode="lines+markers", name="session mean", line={"color": "#1F3A93", "width": 2},
+        ))  # fmt: skip
+    baseline = next((s for s in sessions if s.session_id == progress.baseline_id), None)
+    if baseline is not None and progress.repeatability.within_sd_mm is not None:
+        mdc = progress.repeatability.mdc95_mm(baseline.n, baseline.n)
+        figure.add_hrect(
+            y0=baseline.mean_mm - mdc, y1=baseline.mean_mm + mdc, fillcolor="#F4D03F",
+            opacity=0.25, line_width=0, annotation_text="baseline ± MDC95",
+            annotation_position="top left",
+        )  # fmt: skip
+    treated = sorted({r.session_started_at for r in rows if r.session_tags})
+    for when in treated:
+        figure.add_vline(x=when, line={"color": "#C0392B", "dash": "dot", "width": 1})
+    if treated:
+        figure.add_annotation(x=treated[0], y=1, yref="paper", text="treatment", showarrow=False,
+                              font={"color": "#C0392B"}, xanchor="left")  # fmt: skip
+    figure.update_layout(
+        title=f"{info.label[:1].upper()}{info.label[1:]}{unit}", height=320,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.2},
+        yaxis_title=info.unit or None,
+    )  # fmt: skip
+    return figure

@@ -1,0 +1,141 @@
+"""Capture: take or upload photos, see landmarks, quality and measures, save to the session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import streamlit as st
+from sqlalchemy import select
+
+from analyzer.analysis import FaceAnalysis
+from analyzer.catalog import FOLLOWED, describe
+from analyzer.importer import save_capture
+from analyzer.storage import Capture, get_person
+from analyzer.visuals import aligned, draw_landmarks
+from ui.state import (
+    analyse_bytes,
+    capture_photo,
+    choose_person,
+    database,
+    load_photo_for_display,
+    plain,
+    store,
+)
+
+EXPRESSIONS = ["rest", "brow raise", "gentle eye closure", "full eye closure", "broad smile",
+               "snarl", "lip pucker"]  # fmt: skip
+ICONS = {"pass": "✅", "warn": "⚠️", "fail": "⛔"}
+GUIDANCE = """
+- **Distance**: the face fills about half of the frame's height; camera at eye height.
+- **Light** from the front (face a window), no strong light from one side.
+- **Neutral face** for *rest*: lips closed and relaxed, eyes open, looking at the lens.
+- **Hair** off the brows and forehead; **glasses off**.
+- **Same set-up every time**: same place, same time of day, same distance.
+"""
+
+st.title("Capture")
+person = choose_person()
+if person is None:
+    st.stop()
+
+left, right = st.columns([2, 1])
+expression = left.selectbox("Expression", EXPRESSIONS)
+mirrored = right.checkbox(
+    "The camera shows a mirror image",
+    help="Front cameras often mirror the picture. Tick this so left and right stay the "
+    "subject's own.",
+)
+with st.expander("How to take photos that can be compared", expanded=False):
+    st.markdown(GUIDANCE)
+
+camera_tab, upload_tab = st.tabs(["Webcam", "Upload photos"])
+photos: list[tuple[str, bytes]] = []
+with camera_tab:
+    shot = st.camera_input("Look straight at the camera, then take the photo")
+    if shot is not None:
+        photos.append(("webcam.jpg", shot.getvalue()))
+with upload_tab:
+    uploads = st.file_uploader(
+        "Photos (JPEG, PNG, WebP or HEIC)",
+        type=["jpg", "jpeg", "png", "webp", "heic", "heif"],
+        accept_multiple_files=True,
+    )
+    photos.extend((upload.name, upload.getvalue()) for upload in uploads or [])
+
+
+def baseline_photo(person_name: str, expression_name: str):
+    """The person's first stored photo of this expression, aligned, to match the pose to."""
+    with database().transaction() as session:
+        owner = get_person(session, person_name)
+        if owner is None:
+            return None
+        captures = session.scalars(
+            select(Capture)
+            .where(Capture.person_id == owner.id, Capture.expression == expression_name,
+                   Capture.photo_path.is_not(None))
+            .order_by(Capture.taken_at)
+        ).all()  # fmt: skip
+        for capture in captures:
+            rgb = capture_photo(capture)
+            if rgb is not None:
+                return aligned(rgb, capture.landmarks_px())[0]
+    return None
+
+
+def show(name: str, data: bytes, index: int) -> None:
+    result = analyse_bytes(data, mirrored, expression)
+    st.subheader(plain(name))
+    if isinstance(result, str):
+        st.error(result)
+        return
+    analysis: FaceAnalysis = result
+    rgb_cols = st.columns(2)
+    rgb = load_photo_for_display(data, mirrored)
+    rgb_cols[0].image(draw_landmarks(rgb, analysis.landmarks_px), caption="Landmarks found",
+                      width="stretch")  # fmt: skip
+    baseline = baseline_photo(person, expression)
+    if baseline is not None:
+        new_aligned = aligned(rgb, analysis.landmarks_px)[0]
+        rgb_cols[1].image([baseline, new_aligned], caption=["Baseline", "This photo"], width=220)
+        rgb_cols[1].caption("Both aligned on the eyes: match the baseline's pose and distance.")
+    else:
+        rgb_cols[1].info("This will be the first photo of this expression: the baseline.")
+
+    st.markdown("**Quality**")
+    for check in analysis.quality:
+        st.write(f"{ICONS[check.status]} {check.message}")
+    measures = analysis.measures
+    rows = [
+        {"measure": describe(n).label, "value": round(measures[n], 2), "unit": describe(n).unit}
+        for n in FOLLOWED
+        if n in measures
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+    status = analysis.quality_status
+    anyway = False
+    if status == "fail":
+        st.warning("A quality check failed: this photo would make comparisons unreliable.")
+        anyway = st.checkbox("Save anyway", key=f"anyway-{index}")
+    tags = st.multiselect(
+        "Treatment in this session", ["microcurrent", "exercise", "other"], key=f"tags-{index}"
+    )
+    if st.button(
+        "Save to today's session", key=f"save-{index}", disabled=status == "fail" and not anyway
+    ):
+        capture_id, new = save_capture(
+            database(), store(), person, data, Path(name).suffix or ".jpg", analysis,
+            taken_at=dt.datetime.now().replace(microsecond=0), expression=expression,
+            mirrored=mirrored, accept_anyway=anyway, tags=tags, source_name=name,
+        )  # fmt: skip
+        if new:
+            st.success(f"Saved (capture {capture_id}). See it on Trends.")
+        else:
+            st.info("This exact photo is already saved for this person.")
+
+
+if not photos:
+    st.caption("Take a photo or upload some to see the landmarks, quality checks and measures.")
+for index, (name, data) in enumerate(photos):
+    show(name, data, index)

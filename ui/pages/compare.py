@@ -1,0 +1,97 @@
+"""Compare: two sessions side by side, aligned alike, with the changes and their verdicts."""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy import select
+
+from analyzer.catalog import FOLLOWED, describe
+from analyzer.progress import measure_progress
+from analyzer.storage import Capture, get_person, load_history
+from analyzer.visuals import aligned, blend, displacement_arrows, mirrored_composites
+from ui.state import capture_photo, choose_person, database, plain
+
+st.title("Compare")
+person = choose_person()
+if person is None:
+    st.stop()
+with database().transaction() as session:
+    owner = get_person(session, person)
+    rows = load_history(session, owner) if owner else []
+expressions = sorted({r.expression for r in rows}, key=lambda e: (e != "rest", e))
+if not expressions:
+    st.info(f"{plain(person)} has no captures yet. Take or upload photos on Capture.")
+    st.stop()
+expression = st.sidebar.selectbox("Expression", expressions)
+sessions: dict[int, str] = {}
+for r in rows:
+    if r.expression == expression:
+        sessions.setdefault(r.session_id, f"{r.session_day:%d %b %Y}" + (
+            f" ({', '.join(r.session_tags)})" if r.session_tags else ""))  # fmt: skip
+if len(sessions) < 2:
+    st.info("Comparing needs two sessions of this expression; there is one so far. "
+            "Take photos on another day.")  # fmt: skip
+    st.stop()
+ids = list(sessions)
+left, right = st.columns(2)
+first = left.selectbox("Before", ids, index=0, format_func=sessions.get)
+second = right.selectbox("After", ids, index=len(ids) - 1, format_func=sessions.get)
+
+
+def session_capture(session_id: int):
+    """The session's first accepted capture of the expression (with its photo, if kept)."""
+    with database().transaction() as session:
+        capture = session.scalars(
+            select(Capture)
+            .where(Capture.session_id == session_id, Capture.expression == expression)
+            .order_by(Capture.accepted.desc(), Capture.taken_at)
+        ).first()
+        return capture, capture.landmarks_px(), capture_photo(capture)
+
+
+(cap_a, marks_a, photo_a), (cap_b, marks_b, photo_b) = (
+    session_capture(first),
+    session_capture(second),
+)
+if photo_a is None or photo_b is None:
+    st.warning("One of these sessions kept landmarks only (no photo): only the numbers below.")
+else:
+    image_a, points_a = aligned(photo_a, marks_a)
+    image_b, points_b = aligned(photo_b, marks_b)
+    st.caption("Both photos aligned the same way: eyes level, the same distance apart.")
+    col1, col2, col3 = st.columns(3)
+    col1.image(image_a, caption=f"Before: {sessions[first]}")
+    col2.image(image_b, caption=f"After: {sessions[second]}")
+    fade = col3.slider("Fade before → after", 0.0, 1.0, 0.5, 0.05)
+    col3.image(blend(image_a, image_b, fade), caption="Overlay")
+    magnify = st.slider("Arrow magnification", 1, 20, 5)
+    arrows = displacement_arrows(image_b, points_a, points_b, float(magnify))
+    st.image(arrows, caption=f"Landmark movement, before to after, shown {magnify}× longer",
+             width=480)  # fmt: skip
+    st.markdown("**Mirrored composites** (a face made of two left halves and of two right "
+                "halves: asymmetry shows as a difference between the two)")  # fmt: skip
+    c1, c2, c3, c4 = st.columns(4)
+    ll_a, rr_a = mirrored_composites(image_a, points_a)
+    ll_b, rr_b = mirrored_composites(image_b, points_b)
+    c1.image(ll_a, caption="Before: left-left")
+    c2.image(rr_a, caption="Before: right-right")
+    c3.image(ll_b, caption="After: left-left")
+    c4.image(rr_b, caption="After: right-right")
+
+table = []
+for name in FOLLOWED:
+    result = measure_progress(rows, name, expression=expression, baseline_id=first,
+                              current_id=second)  # fmt: skip
+    verdict = result.verdict
+    table.append({
+        "measure": describe(name).label,
+        "before": None if verdict.baseline_mm is None else round(verdict.baseline_mm, 2),
+        "after": None if verdict.current_mm is None else round(verdict.current_mm, 2),
+        "change": None if verdict.difference_mm is None else round(verdict.difference_mm, 2),
+        "MDC95": None if verdict.mdc95_mm is None else round(verdict.mdc95_mm, 2),
+        "verdict": verdict.verdict,
+    })  # fmt: skip
+st.dataframe(table, hide_index=True, width="stretch")
+st.caption("A change counts as real only when it is larger than MDC95, the amount this "
+           "measure varies between photos of the same face, and its 95% interval excludes "
+           "zero.")  # fmt: skip

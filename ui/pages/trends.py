@@ -1,0 +1,50 @@
+"""Trends: every measure over time, with its verdict in words."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analyzer.catalog import FOLLOWED, describe
+from analyzer.progress import measure_progress
+from analyzer.storage import get_person, load_history
+from ui.charts import trend_chart
+from ui.state import choose_person, database, plain
+
+MARKS = {"changed": "🟢 Changed", "no detectable change": "⚪ No detectable change",
+         "not enough captures": "⏳ Not enough captures"}  # fmt: skip
+
+st.title("Trends")
+person = choose_person()
+if person is None:
+    st.stop()
+with database().transaction() as session:
+    owner = get_person(session, person)
+    rows = load_history(session, owner) if owner else []
+if not rows:
+    st.info(f"{plain(person)} has no captures yet. Take or upload photos on Capture.")
+    st.stop()
+
+expressions = sorted({r.expression for r in rows}, key=lambda e: (e != "rest", e))
+expression = st.sidebar.selectbox("Expression", expressions)
+available = [n for n in rows[0].measures if any(n in r.measures for r in rows)]
+followed = st.multiselect(
+    "Measures to follow", available, default=[n for n in FOLLOWED if n in available][:6],
+    format_func=lambda n: describe(n).label,
+)  # fmt: skip
+results = {n: measure_progress(rows, n, expression=expression) for n in followed}
+n_sessions = len({r.session_id for r in rows if r.expression == expression})
+st.caption(f"{n_sessions} session(s) of '{plain(expression)}'; baseline: the first session.")
+
+columns = st.columns(3)
+for index, result in enumerate(results.values()):
+    with columns[index % 3].container(border=True):
+        st.markdown(f"**{MARKS[result.verdict.verdict]}**")
+        st.write(result.verdict.sentence)
+        if result.repeatability.is_default:
+            st.caption(result.repeatability.reason)
+        if result.info.is_contour:
+            st.caption("Outline measure: weight, water and posture change it too.")
+
+for name, result in results.items():
+    st.plotly_chart(trend_chart(result, rows, expression), key=f"chart-{name}")
+    st.caption(result.trend.sentence)

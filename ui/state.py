@@ -1,0 +1,101 @@
+"""What every page shares: the database, the photo store, the chosen person, safe text."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import streamlit as st
+
+from analyzer.analysis import FaceAnalysis, analyze_image
+from analyzer.datadir import PhotoStore, data_dir, database_url, redacted
+from analyzer.demo import DEMO_PERSON, ensure_demo
+from analyzer.errors import AnalyzerError
+from analyzer.imaging import load_photo
+from analyzer.storage import Capture, Database, Person, open_database
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str) -> str:
+    """User text (names, notes) made inert for Markdown: shown as typed, never as markup."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+@st.cache_resource(show_spinner=False)
+def database() -> Database:
+    return open_database(database_url())
+
+
+def store() -> PhotoStore:
+    return PhotoStore.default()
+
+
+def location() -> str:
+    return f"Data folder: {data_dir()} — database: {redacted(database_url())}"
+
+
+def ensure_demo_person() -> None:
+    """On first run, create the demo person so every page has something real to show."""
+    if st.session_state.get("demo_checked"):
+        return
+    db = database()
+    with db.transaction() as session:
+        anyone = session.query(Person.id).first()
+    if anyone is None:
+        bar = st.progress(0.0, text="Preparing the demo person from the sample photos…")
+        ensure_demo(db, store(), lambda done, total: bar.progress(done / total))
+        bar.empty()
+    st.session_state["demo_checked"] = True
+
+
+def people() -> list[str]:
+    with database().transaction() as session:
+        return [name for (name,) in session.query(Person.name).order_by(Person.name)]
+
+
+def choose_person() -> str | None:
+    """The person picker in the sidebar; None (with a message) when there is nobody yet."""
+    names = people()
+    if not names:
+        st.info("No people yet. Add one on the Data page, or take a photo on Capture.")
+        return None
+    current = st.session_state.get("person")
+    if current not in names:
+        current = DEMO_PERSON if DEMO_PERSON in names else names[0]
+    person = st.sidebar.selectbox("Person", names, index=names.index(current))
+    st.session_state["person"] = person
+    st.sidebar.caption("Left and right are always the subject's own sides.")
+    return person
+
+
+@st.cache_data(show_spinner="Measuring the face…", max_entries=64)
+def analyse_bytes(data: bytes, mirrored: bool, expression: str) -> FaceAnalysis | str:
+    """The analysis of a photo, or the sentence saying why there is none."""
+    try:
+        rgb = load_photo(data)
+    except AnalyzerError as error:
+        return str(error)
+    if mirrored:
+        rgb = np.ascontiguousarray(rgb[:, ::-1])
+    try:
+        return analyze_image(rgb, expression=expression)
+    except AnalyzerError as error:
+        return str(error)
+
+
+def capture_photo(capture: Capture) -> np.ndarray | None:
+    """A stored capture's photo as seen for measuring (mirror corrected), or None."""
+    if not capture.photo_path:
+        return None
+    try:
+        rgb = load_photo(store().read(capture.photo_path))
+    except (OSError, AnalyzerError):
+        return None
+    return np.ascontiguousarray(rgb[:, ::-1]) if capture.mirrored else rgb
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_photo_for_display(data: bytes, mirrored: bool) -> np.ndarray:
+    rgb = load_photo(data)
+    return np.ascontiguousarray(rgb[:, ::-1]) if mirrored else rgb
