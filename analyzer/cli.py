@@ -307,26 +307,16 @@ def run_recompute(_args: argparse.Namespace) -> int:
 
 
 def run_info(_args: argparse.Namespace) -> int:
-    from sqlalchemy import func, select
-
-    from analyzer.storage import Capture, Person, Sitting
+    from analyzer.storage import person_summaries
 
     db, _, where = _open()
     print(where)
     with db.transaction() as session:
-        people = session.scalars(select(Person).order_by(Person.name)).all()
-        if not people:
-            print(
-                "No people yet. Import photos with: python -m analyzer import FOLDER --person NAME"
-            )
-        for person in people:
-            sessions = session.scalar(
-                select(func.count()).select_from(Sitting).where(Sitting.person_id == person.id)
-            )
-            captures = session.scalar(
-                select(func.count()).select_from(Capture).where(Capture.person_id == person.id)
-            )
-            print(f"  {person.name}: {sessions} session(s), {captures} capture(s)")
+        summaries = person_summaries(session)
+    if not summaries:
+        print("No people yet. Import photos with: python -m analyzer import FOLDER --person NAME")
+    for person in summaries:
+        print(f"  {person.name}: {person.sessions} session(s), {person.captures} capture(s)")
     return EXIT_OK
 
 

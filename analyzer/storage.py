@@ -30,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
     select,
 )
 from sqlalchemy.engine import Engine
@@ -292,3 +293,32 @@ def load_history(session: Session, person: Person) -> list[HistoryRow]:
 
 def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    name: str
+    affected_side: str
+    sessions: int
+    captures: int
+
+
+def person_summaries(session: Session) -> list[PersonSummary]:
+    """Everybody with their number of sessions and captures, by name."""
+    sessions = (
+        select(Sitting.person_id, func.count(Sitting.id).label("n"))
+        .group_by(Sitting.person_id)
+        .subquery()
+    )
+    captures = (
+        select(Capture.person_id, func.count(Capture.id).label("n"))
+        .group_by(Capture.person_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Person.name, Person.affected_side, sessions.c.n, captures.c.n)
+        .outerjoin(sessions, sessions.c.person_id == Person.id)
+        .outerjoin(captures, captures.c.person_id == Person.id)
+        .order_by(Person.name)
+    )
+    return [PersonSummary(name, side, s or 0, c or 0) for name, side, s, c in rows]

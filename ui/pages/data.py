@@ -7,18 +7,15 @@ import tempfile
 from pathlib import Path
 
 import streamlit as st
-from sqlalchemy import func, select
 
 from analyzer.export import history_csv, write_zip
 from analyzer.maintenance import delete_person
 from analyzer.storage import (
     AFFECTED_SIDES,
-    Capture,
-    Person,
-    Sitting,
     get_or_create_person,
     get_person,
     load_history,
+    person_summaries,
 )
 from ui.state import database, location, people, plain, store
 
@@ -29,13 +26,9 @@ st.caption("Everything stays on this computer. Photos are kept by their content'
 db = database()
 with db.transaction() as session:
     summary = [
-        {
-            "person": p.name,
-            "affected side": p.affected_side,
-            "sessions": session.scalar(select(func.count()).select_from(Sitting).where(Sitting.person_id == p.id)),
-            "captures": session.scalar(select(func.count()).select_from(Capture).where(Capture.person_id == p.id)),
-        }
-        for p in session.scalars(select(Person).order_by(Person.name))
+        {"person": p.name, "affected side": p.affected_side, "sessions": p.sessions,
+         "captures": p.captures}
+        for p in person_summaries(session)
     ]  # fmt: skip
 if summary:
     st.dataframe(summary, hide_index=True, width="stretch")
