@@ -2,11 +2,15 @@
 # requirements) on a fresh machine, then run.
 PY := .venv/bin/python
 
-.PHONY: setup run test lint bench topology
+.PHONY: setup run analyze test lint bench topology
 setup:
 	./scripts/bootstrap.sh
 
 run: setup
+	$(PY) -m analyzer demo
+	$(PY) -m streamlit run app.py
+
+analyze: setup
 	$(PY) -m analyzer analyze sample_images/*.png sample_images/*.jpg
 
 test:
@@ -20,6 +24,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/bench_core.py
+	$(PY) bench/bench_history.py --postgres
 
 topology: setup
 	$(PY) scripts/make_topology.py

@@ -2,18 +2,21 @@
 
 import streamlit as st
 
-from ui.state import ensure_demo_person, location
+from ui.state import location
 
-st.set_page_config(page_title="Facial symmetry progress", page_icon="🪞", layout="wide")
+st.set_page_config(
+    page_title="Facial symmetry progress", page_icon=":material/face:", layout="wide"
+)
 
 pages = st.navigation(
     [
-        st.Page("ui/pages/capture.py", title="Capture", icon="📷", default=True),
-        st.Page("ui/pages/compare.py", title="Compare", icon="↔️"),
-        st.Page("ui/pages/trends.py", title="Trends", icon="📈"),
-        st.Page("ui/pages/data.py", title="Data", icon="🗄️"),
+        st.Page(
+            "ui/pages/capture.py", title="Capture", icon=":material/photo_camera:", default=True
+        ),
+        st.Page("ui/pages/compare.py", title="Compare", icon=":material/compare:"),
+        st.Page("ui/pages/trends.py", title="Trends", icon=":material/monitoring:"),
+        st.Page("ui/pages/data.py", title="Data", icon=":material/folder_open:"),
     ]
 )
-ensure_demo_person()
 st.sidebar.caption(location())
 pages.run()

@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
 
     commands.add_parser("recompute", help="recompute every stored measure from stored landmarks")
+    commands.add_parser(
+        "demo", help="create the demo person from the sample photos (once per data folder)"
+    )
     commands.add_parser("info", help="where the data is kept, and what it holds")
     return parser
 
@@ -297,6 +300,24 @@ def run_progress(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_demo(_args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from analyzer.demo import DEMO_PERSON, ensure_demo
+
+    db, store, where = _open()
+    with tqdm(unit="photo", desc="Demo person", file=sys.stderr, leave=False) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        created = ensure_demo(db, store, progress)
+    print(f"Created the demo person '{DEMO_PERSON}'. {where}" if created
+          else "The demo person was already created for this data folder.")  # fmt: skip
+    return EXIT_OK
+
+
 def run_recompute(_args: argparse.Namespace) -> int:
     from analyzer.maintenance import recompute_all
 
@@ -327,6 +348,7 @@ COMMANDS = {
     "delete": run_delete,
     "progress": run_progress,
     "recompute": run_recompute,
+    "demo": run_demo,
     "info": run_info,
 }
 

@@ -1,9 +1,11 @@
 """The demo person: real sample photos over several sessions, with a known induced change.
 
 So that every page of the dashboard shows real content on first run, the demo person gets
-six sessions two weeks apart, three re-captures each (``warps.recapture``) of the astronaut
-portrait. From the fourth session, tagged ``microcurrent``, the subject's left mouth corner
-is lifted by ``LIFT_MM`` (a known-change warp): the change the dashboard should find.
+six sessions two weeks apart, three re-captures each (``warps.recapture``, after random
+0.3-mm moves of the mouth corners and brows, as a face is never held quite the same) of the
+astronaut portrait. From the fourth session, tagged ``microcurrent``, the subject's left
+mouth corner is lifted by ``LIFT_MM`` (a known-change warp): the change the dashboard should
+find.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from analyzer.warps import feature_change, recapture
 
 SAMPLE_IMAGES = Path(__file__).resolve().parents[1] / "sample_images"
 DEMO_PERSON = "Demo (sample photos)"
+DEMO_MARKER = ".demo-created"
 SESSIONS, PER_SESSION, TREATED_FROM = 6, 3, 3
 LIFT_MM = 2.0
 FIRST_DAY = dt.datetime(2026, 6, 1, 9, 0)
@@ -38,12 +41,28 @@ def sample_photo() -> np.ndarray:
     return cv2.resize(rgb, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
 
 
+def _small_expression_change(rgb: np.ndarray, reference, rng: np.random.Generator) -> np.ndarray:
+    """A face held a little differently each time: each mouth corner and brow moved by a
+    random 0.3 mm (SD), as between real repeat photos."""
+    frame, scale, points = reference.measurement.frame, reference.mm_per_px, reference.landmarks_px
+    for side in (topology.LEFT, topology.RIGHT):
+        for index, reach in ((side.mouth_corner, 10.0), (side.brow_upper[2], (15.0, 6.0))):
+            shift = (float(rng.normal(0, 0.3)), float(rng.normal(0, 0.3)))
+            rgb = feature_change(frame, scale, points[index, :2], shift, reach).apply_to_photo(rgb)
+    return rgb
+
+
 def ensure_demo(
     db: Database, store: PhotoStore, progress: Callable[[int, int], None] | None = None
 ) -> bool:
-    """Create the demo person unless they exist; returns True when it was created now."""
+    """Create the demo person once per data folder; returns True when it was created now.
+
+    A marker file remembers that it was made, so a user who deletes the demo person does not
+    get them back on the next start.
+    """
+    marker = store.root.parent / DEMO_MARKER
     with db.transaction() as session:
-        if get_person(session, DEMO_PERSON) is not None:
+        if marker.exists() or get_person(session, DEMO_PERSON) is not None:
             return False
     rng = np.random.default_rng(7)
     base = sample_photo()
@@ -58,7 +77,7 @@ def ensure_demo(
         source = lifted if s >= TREATED_FROM else base
         tags = ["microcurrent"] if s >= TREATED_FROM else []
         for c in range(PER_SESSION):
-            photo = recapture(source, rng)
+            photo = recapture(_small_expression_change(source, reference, rng), rng)
             buffer = io.BytesIO()
             Image.fromarray(photo).save(buffer, format="JPEG", quality=92)
             save_capture(
@@ -68,4 +87,5 @@ def ensure_demo(
             )  # fmt: skip
             if progress:
                 progress(s * PER_SESSION + c + 1, total)
+    marker.write_text("The demo person was created here once; delete this file to recreate.\n")
     return True

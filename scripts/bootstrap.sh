@@ -9,9 +9,11 @@ need_apt=()
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 have_lib 'libGL.so.1' || need_apt+=(libgl1)
 have_lib 'libgthread-2.0.so.0' || need_apt+=(libglib2.0-0)
-# The test suite also needs a PostgreSQL server (started by the tests on loopback).
-if [ "${ANALYZER_TEST_TOOLS:-0}" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  need_apt+=(postgresql)
+# The test suite also needs a PostgreSQL server (started by the tests on loopback) and a
+# real browser for the dashboard's end-to-end test.
+if [ "${ANALYZER_TEST_TOOLS:-0}" = 1 ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+  command -v chromium >/dev/null || need_apt+=(chromium)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -9,7 +9,7 @@ import streamlit as st
 
 from analyzer.analysis import FaceAnalysis, analyze_image
 from analyzer.datadir import PhotoStore, data_dir, database_url, redacted
-from analyzer.demo import DEMO_PERSON, ensure_demo
+from analyzer.demo import DEMO_PERSON
 from analyzer.errors import AnalyzerError
 from analyzer.imaging import load_photo
 from analyzer.storage import Capture, Database, Person, open_database
@@ -33,20 +33,6 @@ def store() -> PhotoStore:
 
 def location() -> str:
     return f"Data folder: {data_dir()} — database: {redacted(database_url())}"
-
-
-def ensure_demo_person() -> None:
-    """On first run, create the demo person so every page has something real to show."""
-    if st.session_state.get("demo_checked"):
-        return
-    db = database()
-    with db.transaction() as session:
-        anyone = session.query(Person.id).first()
-    if anyone is None:
-        bar = st.progress(0.0, text="Preparing the demo person from the sample photos…")
-        ensure_demo(db, store(), lambda done, total: bar.progress(done / total))
-        bar.empty()
-    st.session_state["demo_checked"] = True
 
 
 def people() -> list[str]:

@@ -25,7 +25,8 @@ from ui.state import (
 
 EXPRESSIONS = ["rest", "brow raise", "gentle eye closure", "full eye closure", "broad smile",
                "snarl", "lip pucker"]  # fmt: skip
-ICONS = {"pass": "✅", "warn": "⚠️", "fail": "⛔"}
+ICONS = {"pass": ":green[:material/check_circle:]", "warn": ":orange[:material/warning:]",
+         "fail": ":red[:material/block:]"}  # fmt: skip
 GUIDANCE = """
 - **Distance**: the face fills about half of the frame's height; camera at eye height.
 - **Light** from the front (face a window), no strong light from one side.
@@ -104,7 +105,7 @@ def show(name: str, data: bytes, index: int) -> None:
 
     st.markdown("**Quality**")
     for check in analysis.quality:
-        st.write(f"{ICONS[check.status]} {check.message}")
+        st.markdown(f"{ICONS[check.status]} {plain(check.message)}")
     measures = analysis.measures
     rows = [
         {"measure": describe(n).label, "value": round(measures[n], 2), "unit": describe(n).unit}

@@ -10,8 +10,8 @@ from analyzer.storage import get_person, load_history
 from ui.charts import trend_chart
 from ui.state import choose_person, database, plain
 
-MARKS = {"changed": "🟢 Changed", "no detectable change": "⚪ No detectable change",
-         "not enough captures": "⏳ Not enough captures"}  # fmt: skip
+MARKS = {"changed": ":green[**Changed**]", "no detectable change": "**No detectable change**",
+         "not enough captures": ":gray[**Not enough captures**]"}  # fmt: skip
 
 st.title("Trends")
 person = choose_person()
@@ -38,7 +38,7 @@ st.caption(f"{n_sessions} session(s) of '{plain(expression)}'; baseline: the fir
 columns = st.columns(3)
 for index, result in enumerate(results.values()):
     with columns[index % 3].container(border=True):
-        st.markdown(f"**{MARKS[result.verdict.verdict]}**")
+        st.markdown(MARKS[result.verdict.verdict])
         st.write(result.verdict.sentence)
         if result.repeatability.is_default:
             st.caption(result.repeatability.reason)
