@@ -22,9 +22,14 @@ def plain(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
-@st.cache_resource(show_spinner=False)
 def database() -> Database:
-    return open_database(database_url())
+    """The database the environment points at (opened once per URL)."""
+    return _open(database_url())
+
+
+@st.cache_resource(show_spinner=False)
+def _open(url: str) -> Database:
+    return open_database(url)
 
 
 def store() -> PhotoStore:

@@ -20,6 +20,8 @@ from analyzer.storage import (
 from ui.state import database, location, people, plain, store
 
 st.title("Data")
+if "flash" in st.session_state:  # the outcome of the last action, kept across the rerun
+    st.success(st.session_state.pop("flash"))
 st.write(location())
 st.caption("Everything stays on this computer. Photos are kept by their content's fingerprint.")
 
@@ -51,7 +53,8 @@ with st.form("add-person", clear_on_submit=True):
                 person = get_or_create_person(session, clean, side)
                 person.notes = notes
             st.session_state["person"] = clean
-            st.success(f"Added {plain(clean)}.")
+            st.session_state["flash"] = f"Added {plain(clean)}."
+            st.rerun()
 
 names = people()
 if not names:
@@ -70,7 +73,7 @@ with st.form("rename"):
             with db.transaction() as session:
                 get_person(session, chosen).name = clean
             st.session_state["person"] = clean
-            st.success(f"Renamed to {plain(clean)}.")
+            st.session_state["flash"] = f"Renamed to {plain(clean)}."
             st.rerun()
 
 st.subheader("Export")
@@ -94,5 +97,8 @@ confirm = st.text_input(f"Type the name to confirm: {chosen}", key="confirm-dele
 if st.button("Delete everything of this person", type="primary", disabled=confirm != chosen):
     deleted = delete_person(db, store(), chosen)
     st.session_state.pop("person", None)
-    st.success(f"Deleted: {deleted.sessions} session(s), {deleted.captures} capture(s), "
-               f"{deleted.photos} photo file(s).")  # fmt: skip
+    st.session_state["flash"] = (
+        f"Deleted {plain(chosen)}: {deleted.sessions} session(s), {deleted.captures} "
+        f"capture(s), {deleted.photos} photo file(s)."
+    )
+    st.rerun()

@@ -1,0 +1,129 @@
+"""Each dashboard page's logic, run headless by Streamlit's AppTest against a real database."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analyzer.datadir import PhotoStore
+from analyzer.importer import import_folder
+from analyzer.storage import get_or_create_person, open_database
+from tests.conftest import ROOT, write_photo_variants
+from ui.state import plain
+
+PAGES = {
+    "capture": "ui/pages/capture.py",
+    "compare": "ui/pages/compare.py",
+    "trends": "ui/pages/trends.py",
+    "data": "ui/pages/data.py",
+}
+
+
+@pytest.fixture(scope="module")
+def history_dir(tmp_path_factory):
+    """A data folder with one person (3 sessions of 2 photos) and one with a single session."""
+    folder = tmp_path_factory.mktemp("dashboard")
+    db = open_database(f"sqlite:///{folder / 'analyzer.db'}")
+    store = PhotoStore(folder / "photos")
+    names = [f"2026-0{m}-01_{k}.jpg" for m in (1, 2, 3) for k in "ab"]
+    write_photo_variants(folder / "in", names)
+    import_folder(db, store, folder / "in", "Ana <b>*bold*</b>", tags=["exercise"])
+    write_photo_variants(folder / "one", ["2026-01-01_a.jpg"])
+    import_folder(db, store, folder / "one", "Ben")
+    db.close()
+    return folder
+
+
+def app(monkeypatch, data_dir, page: str, person: str | None = None) -> AppTest:
+    monkeypatch.setenv("ANALYZER_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("ANALYZER_DB_URL", raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if person:
+        at.session_state["person"] = person
+    at.run()
+    at.switch_page(PAGES[page])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [i.value for i in at.info] + [w.value for w in at.warning]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_trends_shows_a_card_per_followed_measure_with_its_sentence(monkeypatch, history_dir):
+    at = app(monkeypatch, history_dir, "trends", "Ana <b>*bold*</b>")
+    page = texts(at)
+    assert "3 session(s) of 'rest'" in page
+    assert "left brow height" in page
+    assert "this measure varies by" in page
+    assert len(at.get("plotly_chart")) == len(at.multiselect[0].value) > 0
+
+
+def test_compare_lists_every_measure_with_its_verdict(monkeypatch, history_dir):
+    at = app(monkeypatch, history_dir, "compare", "Ana <b>*bold*</b>")
+    table = at.dataframe[0].value
+    assert len(table) >= 10
+    assert set(table["verdict"]) <= {"changed", "no detectable change", "not enough captures"}
+    assert len(at.get("imgs")) >= 1 or len(at.get("image")) >= 1
+
+
+def test_compare_with_one_session_explains_what_is_missing(monkeypatch, history_dir):
+    at = app(monkeypatch, history_dir, "compare", "Ben")
+    assert "needs two sessions" in texts(at)
+
+
+def test_data_page_lists_people_and_deletes_only_after_typing_the_name(monkeypatch, history_dir):
+    at = app(monkeypatch, history_dir, "data", "Ben")
+    people = at.dataframe[0].value
+    assert set(people["person"]) == {"Ana <b>*bold*</b>", "Ben"}
+    delete = next(b for b in at.button if b.label.startswith("Delete everything"))
+    assert delete.disabled
+    assert str(history_dir) in texts(at) or str(history_dir) in at.markdown[0].value
+
+
+def test_empty_database_says_what_to_do(monkeypatch, tmp_path):
+    for page in PAGES:
+        at = app(monkeypatch, tmp_path, page)
+        assert "No people yet" in texts(at) or page == "data", page
+
+
+def test_capture_page_offers_guidance_and_both_inputs(monkeypatch, history_dir):
+    at = app(monkeypatch, history_dir, "capture", "Ben")
+    assert at.selectbox[0].value == "rest"
+    assert [t.label for t in at.tabs] == ["Webcam", "Upload photos"]
+    assert "Take a photo or upload some" in texts(at)
+
+
+def test_person_added_on_the_data_page_appears(monkeypatch, tmp_path):
+    db = open_database(f"sqlite:///{tmp_path / 'analyzer.db'}")
+    with db.transaction() as session:
+        get_or_create_person(session, "Cleo")
+    db.close()
+    at = app(monkeypatch, tmp_path, "data")
+    name = "Dora <i>*x*</i>"
+    at.text_input[0].input(name).run()
+    at.button[0].click().run()
+    message = "\n".join(s.value for s in at.success)
+    # Names are shown as typed, never as markup: every Markdown character is escaped.
+    assert f"Added {plain(name)}." in message
+    assert "<i>" not in message and "*x*" not in message
+    assert set(at.dataframe[0].value["person"]) == {"Cleo", name}
+
+
+def test_delete_on_the_data_page_removes_the_person_and_their_photos(monkeypatch, tmp_path):
+    photos = tmp_path / "in"
+    write_photo_variants(photos, ["2026-01-01_a.jpg"])
+    db = open_database(f"sqlite:///{tmp_path / 'analyzer.db'}")
+    import_folder(db, PhotoStore(tmp_path / "photos"), photos, "Eve")
+    db.close()
+    at = app(monkeypatch, tmp_path, "data", "Eve")
+    at.text_input(key="confirm-delete").input("Eve").run()
+    delete = next(b for b in at.button if b.label.startswith("Delete everything"))
+    assert not delete.disabled
+    delete.click().run()
+    assert "Deleted Eve: 1 session(s), 1 capture(s), 1 photo file(s)." in at.success[0].value
+    assert [p for p in (tmp_path / "photos").rglob("*") if p.is_file()] == []
+    assert "No people yet" in texts(at)
