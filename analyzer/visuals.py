@@ -95,8 +95,18 @@ def mirrored_composites(image: np.ndarray, points_px: np.ndarray) -> tuple[np.nd
     """
     column = round(float(np.mean(points_px[topology.midline_indices(), 0])))
     width = image.shape[1]
-    column = min(max(column, 1), width - 1)
-    image_left, image_right = image[:, :column], image[:, column:]
+    half = max(1, min(column, width - column))  # both composites equally wide
+    image_left, image_right = image[:, column - half : column], image[:, column : column + half]
     left_left = np.concatenate([image_right[:, ::-1], image_right], axis=1)
     right_right = np.concatenate([image_left, image_left[:, ::-1]], axis=1)
     return left_left, right_right
+
+
+def face_crop(image: np.ndarray, landmarks_px: np.ndarray, margin: float = 0.35) -> np.ndarray:
+    """The face's bounding box with a margin (a fraction of its size), for display."""
+    low, high = landmarks_px[:, :2].min(axis=0), landmarks_px[:, :2].max(axis=0)
+    pad = (high - low) * margin
+    height, width = image.shape[:2]
+    x0, y0 = np.maximum(np.floor(low - pad), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(high + pad), [width, height]).astype(int)
+    return image[y0:y1, x0:x1]

@@ -12,7 +12,7 @@ from analyzer.analysis import FaceAnalysis
 from analyzer.catalog import FOLLOWED, describe
 from analyzer.importer import save_capture
 from analyzer.storage import Capture, get_person
-from analyzer.visuals import aligned, draw_landmarks
+from analyzer.visuals import aligned, draw_landmarks, face_crop
 from ui.state import (
     analyse_bytes,
     capture_photo,
@@ -93,8 +93,8 @@ def show(name: str, data: bytes, index: int) -> None:
     analysis: FaceAnalysis = result
     rgb_cols = st.columns(2)
     rgb = load_photo_for_display(data, mirrored)
-    rgb_cols[0].image(draw_landmarks(rgb, analysis.landmarks_px), caption="Landmarks found",
-                      width="stretch")  # fmt: skip
+    drawn = face_crop(draw_landmarks(rgb, analysis.landmarks_px), analysis.landmarks_px)
+    rgb_cols[0].image(drawn, caption="Landmarks found", width="stretch")
     baseline = baseline_photo(person, expression)
     if baseline is not None:
         new_aligned = aligned(rgb, analysis.landmarks_px)[0]

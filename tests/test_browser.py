@@ -1,0 +1,134 @@
+"""The whole path in a real browser: Debian's Chromium, driven by Playwright, with a fake
+webcam fed from a sample photo. Capture, save, and find the capture on Trends. A screenshot
+of every page is written to ``out/screenshots/``."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from analyzer.datadir import PhotoStore
+from analyzer.imaging import load_photo
+from analyzer.importer import import_folder
+from analyzer.storage import open_database
+from tests.conftest import ROOT, SAMPLE, write_photo_variants
+
+SCREENSHOTS = ROOT / "out" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+]  # fmt: skip
+
+
+def write_y4m(path: Path, frames: int = 30) -> None:
+    """A 640×480 video of the sample face, as Chromium's fake webcam reads it."""
+    face = load_photo(SAMPLE)[10:350, 55:395]  # head and shoulders, as a webcam frames them
+    frame = np.full((480, 640, 3), 200, dtype=np.uint8)
+    frame[:, 80:560] = cv2.resize(face, (480, 480), interpolation=cv2.INTER_CUBIC)
+    yuv = cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420).tobytes()
+    with path.open("wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F30:1 Ip A1:1 C420jpeg\n")
+        for _ in range(frames):
+            out.write(b"FRAME\n" + yuv)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    data = tmp_path / "data"
+    photos = tmp_path / "in"
+    write_photo_variants(photos, ["2026-01-05_a.jpg", "2026-01-05_b.jpg"])
+    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
+    import_folder(db, PhotoStore(data / "photos"), photos, "Ana")
+    db.close()
+    port = free_port()
+    env = {**os.environ, "ANALYZER_DATA_DIR": str(data)}
+    env.pop("ANALYZER_DB_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    yield f"http://127.0.0.1:{port}", data
+    process.terminate()
+    log = process.communicate(timeout=20)[0]
+    assert "Traceback" not in log, log[-3000:]
+
+
+def test_capture_with_the_webcam_save_and_find_it_on_trends(server, tmp_path):
+    url, data = server
+    video = tmp_path / "face.y4m"
+    write_y4m(video)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*ARGS, f"--use-file-for-fake-video-capture={video}"]
+        )
+        # A tall window: Streamlit scrolls inside the page, so a screenshot shows the window.
+        context = browser.new_context(viewport={"width": 1400, "height": 2400},
+                                      permissions=["camera"])  # fmt: skip
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        expect(page.get_by_role("heading", name="Capture")).to_be_visible()
+        take = page.get_by_role("button", name="Take Photo")
+        expect(take).to_be_enabled()
+        page.wait_for_timeout(1500)  # let the video start
+        take.click()
+        expect(page.get_by_text("Landmarks found")).to_be_visible()
+        save = page.get_by_role("button", name="Save to today's session")
+        expect(save).to_be_enabled()
+        page.screenshot(path=str(SCREENSHOTS / "capture.png"), full_page=True)
+        save.click()
+        expect(page.get_by_text("Saved (capture")).to_be_visible()
+
+        page.get_by_role("link", name="Trends").click()
+        expect(page.get_by_role("heading", name="Trends")).to_be_visible()
+        expect(page.get_by_text("2 session(s) of 'rest'")).to_be_visible()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SCREENSHOTS / "trends.png"), full_page=True)
+
+        page.get_by_role("link", name="Compare").click()
+        expect(page.get_by_text("Arrow magnification")).to_be_visible()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SCREENSHOTS / "compare.png"), full_page=True)
+
+        page.get_by_role("link", name="Data").click()
+        expect(page.get_by_role("heading", name="Data")).to_be_visible()
+        expect(page.get_by_text(str(data)).first).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "data.png"), full_page=True)
+        body = page.inner_text("body")
+        assert "Traceback" not in body
+        browser.close()
+
+    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
+    with db.transaction() as session:
+        from analyzer.storage import Capture
+
+        webcam = session.query(Capture).filter(Capture.source_name == "webcam.jpg").one()
+        assert webcam.image_width >= 640
+        assert webcam.measures["brow_height_left_mm"] > 5
+    db.close()
