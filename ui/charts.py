@@ -36,12 +36,16 @@ def trend_chart(progress: MeasureProgress, rows: list[HistoryRow], expression: s
             opacity=0.25, line_width=0, annotation_text="baseline ± MDC95",
             annotation_position="top left",
         )  # fmt: skip
-    treated = sorted({r.session_started_at for r in rows if r.session_tags})
-    for when in treated:
-        figure.add_vline(x=when, line={"color": "#C0392B", "dash": "dot", "width": 1})
-    if treated:
-        figure.add_annotation(x=treated[0], y=1, yref="paper", text="treatment", showarrow=False,
-                              font={"color": "#C0392B"}, xanchor="left")  # fmt: skip
+    treated = {s.session_id for s in sessions} & {r.session_id for r in rows if r.session_tags}
+    marks = [s for s in sessions if s.session_id in treated]
+    if marks:
+        # One trace for all treatment sessions: a vertical line per session would cost one
+        # layout shape each, which makes a long history take minutes to draw.
+        figure.add_trace(go.Scatter(
+            x=[s.time for s in marks], y=[s.mean_mm for s in marks], mode="markers",
+            name="treatment session",
+            marker={"symbol": "diamond-open", "size": 11, "color": "#C0392B", "line": {"width": 2}},
+        ))  # fmt: skip
     figure.update_layout(
         title=f"{info.label[:1].upper()}{info.label[1:]}{unit}", height=320,
         margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend={"orientation": "h", "y": -0.2},
