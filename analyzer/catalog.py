@@ -14,7 +14,7 @@ from importlib import resources
 #: Allowance added (root-sum-square) to the analyzer's digital noise for the default
 #: repeatability: real re-captures also differ in head pose, expression and light. A person's
 #: own figure replaces the default after three sessions with two captures each.
-CAPTURE_ALLOWANCE = {"mm": 0.5, "°": 1.0, "": 0.01}
+CAPTURE_ALLOWANCE = {"mm": 0.5, "°": 1.0, "": 0.01, "%": 10.0}
 
 _WORDS = {
     "height": ("higher", "lower"),
@@ -26,7 +26,17 @@ _WORDS = {
     "asymmetry": ("larger", "smaller"),
     "angle": ("larger", "smaller"),
     "ratio": ("larger", "smaller"),
+    "elevation": ("more", "less"),
+    "closure": ("more", "less"),
+    "movement": ("more", "less"),
+    "vertical": ("more", "less"),
+    "medial": ("more", "less"),
+    "narrowing": ("more", "less"),
 }
+
+#: Name prefixes of the palsy protocol's movement measures (``analyzer.movement``).
+PROTOCOL_PREFIXES = ("brow_raise", "gentle_eye_closure", "full_eye_closure", "broad_smile",
+                     "snarl", "lip_pucker")  # fmt: skip
 
 #: The measures a person follows by default, in the order they are shown.
 FOLLOWED = (
@@ -59,15 +69,26 @@ CONTOUR_STEMS = ("cheek_height", "jaw_width", "cheek_width", "jaw_taper", "jawli
 
 def describe(name: str) -> MeasureInfo:
     """Label, unit and direction words of a measure, from its name."""
-    unit = "mm" if name.endswith("_mm") else "°" if name.endswith("_deg") else ""
-    stem = name.removesuffix("_mm").removesuffix("_deg")
+    unit = {"_mm": "mm", "_deg": "°", "_pct": "%"}.get(name[name.rfind("_") :], "")
+    stem = name.removesuffix("_mm").removesuffix("_deg").removesuffix("_pct")
     side = ""
     for candidate in ("left", "right", "diff"):
         if stem.endswith(f"_{candidate}"):
             side, stem = candidate, stem.removesuffix(f"_{candidate}")
+    expression = next((e for e in PROTOCOL_PREFIXES if stem.startswith(f"{e}_")), None)
+    if expression:
+        stem_words = stem.removeprefix(f"{expression}_")
+        stem = stem_words
     words = stem.replace("_", " ")
     words = words.replace("mrd1", "MRD1").replace("mrd2", "MRD2")
-    if side in ("left", "right"):
+    if expression:
+        during = expression.replace("_", " ")
+        label = (
+            f"{side} {words} in {during}".strip()
+            if words != "ratio"
+            else (f"{during}: affected / healthy side")
+        )
+    elif side in ("left", "right"):
         label = f"{side} {words}"
     elif side == "diff":
         label = f"{words} difference (left − right)"
@@ -93,9 +114,11 @@ def _digital_noise() -> dict[str, float]:
 
 def default_within_sd(name: str) -> float | None:
     """Typical within-session SD of a measure: the analyzer's noise on digital re-captures
-    of the sample faces, plus the capture allowance. None for an unknown measure."""
+    of the sample faces, plus the capture allowance. A movement measure (a difference of two
+    captures) gets √2 × the allowance."""
+    unit = describe(name).unit
     digital = _digital_noise().get(name)
     if digital is None:
-        return None
-    allowance = CAPTURE_ALLOWANCE[describe(name).unit]
+        return CAPTURE_ALLOWANCE[unit] * 2**0.5
+    allowance = CAPTURE_ALLOWANCE[unit]
     return float((digital**2 + allowance**2) ** 0.5)

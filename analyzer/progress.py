@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from analyzer import statistics
+import numpy as np
+
+from analyzer import movement, statistics
 from analyzer.catalog import MeasureInfo, default_within_sd, describe
 from analyzer.storage import HistoryRow
 
@@ -119,3 +121,33 @@ def split_face_progress(
         unit=info.unit, direction_words=info.direction_words,
     )  # fmt: skip
     return statistics.split_face_series(left, right, treated_side), verdict
+
+
+def protocol_rows(
+    captures: list[tuple[int, dt.date, dt.datetime, tuple[str, ...], str, dt.datetime, np.ndarray]],
+    affected_side: str,
+) -> list[HistoryRow]:
+    """The palsy protocol's movement measures as history rows of expression ``"protocol"``.
+
+    ``captures`` are the accepted captures of a person: (session id, day, session start,
+    tags, expression, taken at, landmarks). Each expression capture is measured against the
+    first rest capture of its session and gives one row, so the verdict machinery sees
+    repeat captures of an expression as repeats.
+    """
+    rows: list[HistoryRow] = []
+    rests: dict[int, np.ndarray] = {}
+    for session_id, _, _, _, expression, _, landmarks in sorted(captures, key=lambda c: c[5]):
+        if expression == "rest" and session_id not in rests:
+            rests[session_id] = landmarks
+    for index, (session_id, day, started, tags, expression, taken, landmarks) in enumerate(
+        captures
+    ):
+        if expression == "rest" or session_id not in rests or expression not in movement.PRIMARY:
+            continue
+        measures = movement.expression_measures(
+            expression, rests[session_id], landmarks, affected_side
+        )
+        measures = {k: v for k, v in measures.items() if np.isfinite(v)}
+        rows.append(HistoryRow(-index - 1, session_id, day, started, tags, taken, "protocol",
+                               "pass", True, measures))  # fmt: skip
+    return rows

@@ -322,3 +322,21 @@ def person_summaries(session: Session) -> list[PersonSummary]:
         .order_by(Person.name)
     )
     return [PersonSummary(name, side, s or 0, c or 0) for name, side, s, c in rows]
+
+
+def load_protocol_captures(
+    session: Session, person: Person
+) -> list[tuple[int, dt.date, dt.datetime, tuple[str, ...], str, dt.datetime, np.ndarray]]:
+    """Every accepted capture of a person with its landmarks, for the palsy protocol:
+    (session id, day, session start, tags, expression, taken at, landmarks)."""
+    rows = session.execute(
+        select(Sitting.id, Sitting.day, Sitting.started_at, Sitting.tags, Capture.expression,
+               Capture.taken_at, Capture.landmarks)
+        .join(Capture, Capture.session_id == Sitting.id)
+        .where(Capture.person_id == person.id, Capture.accepted.is_(True))
+        .order_by(Sitting.started_at, Capture.taken_at)
+    )  # fmt: skip
+    return [
+        (sid, day, started, tuple(tags or ()), expression, taken, landmarks_from_bytes(data))
+        for sid, day, started, tags, expression, taken, data in rows
+    ]

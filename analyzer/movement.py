@@ -1,0 +1,291 @@
+"""Facial palsy protocol: each side's movement from rest, synkinesis signs, an eFACE-style
+estimate.
+
+Each expression capture is aligned to the rest capture of the same session on points the
+expressions barely move (inner eye corners, nasal bridge and dorsum, temples), by a
+similarity fitted in the face frame, and carried in the rest capture's millimetres: during
+eye closure the iris, the usual ruler, is hidden. Then, per side (MEASURES.md, "Movement"):
+
+| expression | measure |
+| --- | --- |
+| brow raise | brow elevation (mm) |
+| gentle / full eye closure | closure: 1 − fissure height / resting fissure height (%) |
+| broad smile | commissure movement (mm), its vertical part, excursion change |
+| snarl | upper-lip and nasal-ala elevation (mm) |
+| lip pucker | commissure movement towards the midline (mm) |
+
+Each movement also as the ratio of the affected to the healthy side in percent (weaker to
+stronger when no side is set). Synkinesis signs: eye narrowing during smile and pucker, and
+mouth-corner movement during eye closure.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from analyzer import topology
+from analyzer.clinical import contour_y_at
+from analyzer.frame import face_frame, to_frame
+from analyzer.scale import mm_per_px_from_iris
+
+EXPRESSIONS = ("rest", "brow raise", "gentle eye closure", "full eye closure", "broad smile",
+               "snarl", "lip pucker")  # fmt: skip
+INSTRUCTIONS = {
+    "rest": "Relax the face, lips gently closed, eyes open, look at the lens.",
+    "brow raise": "Raise both eyebrows as high as you can.",
+    "gentle eye closure": "Close the eyes gently, as in sleep.",
+    "full eye closure": "Squeeze the eyes shut tightly.",
+    "broad smile": "Smile as broadly as you can, showing the teeth.",
+    "snarl": "Wrinkle the nose and lift the upper lip (snarl).",
+    "lip pucker": "Pucker the lips as for a kiss.",
+}
+#: Points that the protocol's expressions barely move.
+ANCHORS = (133, 362, 168, 6, 197, 195, 127, 356)
+
+
+def protocol_frame(landmarks_px: np.ndarray) -> np.ndarray:
+    """Landmarks in the face frame, in pixels (x to the subject's left, y up)."""
+    return to_frame(landmarks_px, face_frame(landmarks_px))[:, :2]
+
+
+def align_to_rest(rest_px: np.ndarray, expression_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rest and expression landmarks (x, y) in the rest capture's face frame, in mm.
+
+    The expression is fitted onto rest by a similarity on ``ANCHORS`` (Umeyama), so its own
+    pose and scale drop out; the rest capture's iris gives the millimetres.
+    """
+    scale = mm_per_px_from_iris(rest_px)
+    rest = protocol_frame(rest_px)
+    expression = protocol_frame(expression_px)
+    anchors = list(ANCHORS)
+    source, target = expression[anchors], rest[anchors]
+    s_mean, t_mean = source.mean(axis=0), target.mean(axis=0)
+    s, t = source - s_mean, target - t_mean
+    u, singular, vt = np.linalg.svd(t.T @ s / len(s))
+    d = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
+    rotation = u @ d @ vt
+    factor = float(np.trace(np.diag(singular) @ d) / (s**2).sum(axis=1).mean())
+    moved = (expression - s_mean) @ (factor * rotation).T + t_mean
+    return rest * scale, moved * scale
+
+
+def _fissure(points: np.ndarray, side: topology.SideIndices) -> float:
+    x = (points[side.eye_outer, 0] + points[side.eye_inner, 0]) / 2
+    return contour_y_at(points, side.upper_lid, x) - contour_y_at(points, side.lower_lid, x)
+
+
+def _brow(points: np.ndarray, side: topology.SideIndices, x: float) -> float:
+    return contour_y_at(points, side.brow_upper, x)
+
+
+def _excursion(points: np.ndarray, side: topology.SideIndices) -> float:
+    lower = topology.RIGHT.lower_lip_outer + tuple(reversed(topology.LEFT.lower_lip_outer[:-1]))
+    lip = np.array([0.0, contour_y_at(points, lower, 0.0)])
+    return float(np.linalg.norm(points[side.mouth_corner, :2] - lip))
+
+
+def side_movement(
+    expression: str, rest: np.ndarray, moved: np.ndarray, side: topology.SideIndices
+) -> dict[str, float]:
+    """One side's movement measures for an expression (aligned points in mm)."""
+    corner = moved[side.mouth_corner] - rest[side.mouth_corner]
+    out: dict[str, float] = {}
+    if expression == "brow raise":
+        x = rest[side.pupil, 0]
+        out["brow_elevation_mm"] = _brow(moved, side, x) - _brow(rest, side, x)
+    elif expression in ("gentle eye closure", "full eye closure"):
+        out["eye_closure_pct"] = 100 * (1 - _fissure(moved, side) / _fissure(rest, side))
+        out["commissure_movement_mm"] = float(np.hypot(*corner))  # synkinesis sign
+    elif expression == "broad smile":
+        out["commissure_movement_mm"] = float(np.hypot(*corner))
+        out["commissure_vertical_mm"] = float(corner[1])
+        out["commissure_excursion_change_mm"] = _excursion(moved, side) - _excursion(rest, side)
+        out["eye_narrowing_pct"] = 100 * (1 - _fissure(moved, side) / _fissure(rest, side))
+    elif expression == "snarl":
+        out["upper_lip_elevation_mm"] = float(
+            moved[side.upper_lip_peak, 1] - rest[side.upper_lip_peak, 1]
+        )
+        out["nasal_ala_elevation_mm"] = float(moved[side.nose_ala, 1] - rest[side.nose_ala, 1])
+    elif expression == "lip pucker":
+        out["commissure_medial_mm"] = float(
+            abs(rest[side.mouth_corner, 0]) - abs(moved[side.mouth_corner, 0])
+        )
+        out["eye_narrowing_pct"] = 100 * (1 - _fissure(moved, side) / _fissure(rest, side))
+    return out
+
+
+#: The movement measure whose side ratio says how well each expression is performed.
+PRIMARY = {
+    "brow raise": "brow_elevation_mm",
+    "gentle eye closure": "eye_closure_pct",
+    "full eye closure": "eye_closure_pct",
+    "broad smile": "commissure_movement_mm",
+    "snarl": "upper_lip_elevation_mm",
+    "lip pucker": "commissure_medial_mm",
+}
+
+
+def side_ratio_pct(left: float, right: float, affected_side: str) -> float:
+    """Affected side's movement over the healthy side's, in percent (with no affected side:
+    weaker over stronger). Movement against the expected direction counts as none."""
+    left, right = max(left, 0.0), max(right, 0.0)
+    if affected_side == "left":
+        weak, strong = left, right
+    elif affected_side == "right":
+        weak, strong = right, left
+    else:
+        weak, strong = min(left, right), max(left, right)
+    if strong <= 1e-9:
+        return math.nan
+    return 100 * weak / strong
+
+
+def expression_measures(
+    expression: str, rest_px: np.ndarray, expression_px: np.ndarray, affected_side: str = "none"
+) -> dict[str, float]:
+    """Every movement measure of one expression capture against rest, named
+    ``<expression>_<measure>_<side>`` plus ``<expression>_ratio_pct`` for the primary one."""
+    rest, moved = align_to_rest(rest_px, expression_px)
+    prefix = expression.replace(" ", "_")
+    out: dict[str, float] = {}
+    per_side = {
+        name: side_movement(expression, rest, moved, side)
+        for name, side in topology.BY_SIDE.items()
+    }
+    for side_name, values in per_side.items():
+        for measure, value in values.items():
+            stem, unit = measure.rsplit("_", 1)
+            out[f"{prefix}_{stem}_{side_name}_{unit}"] = value
+    primary = PRIMARY.get(expression)
+    if primary:
+        out[f"{prefix}_ratio_pct"] = side_ratio_pct(
+            per_side["left"][primary], per_side["right"][primary], affected_side
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of the eFACE-style estimate: its score (0-100) and the measure behind it."""
+
+    part: str  # "static", "dynamic" or "synkinesis"
+    name: str
+    score: float
+    source: str  # the measure (and how) it comes from
+
+
+@dataclass(frozen=True)
+class EfaceEstimate:
+    """A landmark-based estimate in the style of eFACE, never the clinician-graded score."""
+
+    items: list[Item]
+    static: float | None
+    dynamic: float | None
+    synkinesis: float | None
+    total: float | None
+    missing: list[str]
+
+    LABEL = "Landmark-based estimate in the style of eFACE (not a clinician-graded eFACE score)"
+
+
+def _mean(values: list[float]) -> float | None:
+    finite = [v for v in values if not math.isnan(v)]
+    return float(np.mean(finite)) if finite else None
+
+
+def eface_estimate(
+    rest_measures: dict[str, float], movement: dict[str, float], affected_side: str
+) -> EfaceEstimate:
+    """Static, dynamic and synkinesis parts (0-100, 100 = symmetric and normal) and total.
+
+    Static items score 100 − 10 per mm of left-right difference at rest (brow height,
+    fissure height, commissure height); dynamic items are the side ratios of the
+    expressions; synkinesis items score 100 − the affected eye's narrowing during smile
+    and pucker (%), and 100 − 20 per mm of mouth-corner movement during full eye closure.
+    """
+    items: list[Item] = []
+    for name, measure in (("resting brow", "brow_height_diff_mm"),
+                          ("palpebral fissure at rest", "palpebral_fissure_height_diff_mm"),
+                          ("oral commissure at rest", "commissure_height_diff_mm")):  # fmt: skip
+        if measure in rest_measures:
+            score = max(0.0, 100 - 10 * abs(rest_measures[measure]))
+            items.append(Item("static", name, score, f"{measure} (100 − 10 per mm)"))
+    for expression in PRIMARY:
+        key = f"{expression.replace(' ', '_')}_ratio_pct"
+        if key in movement and not math.isnan(movement[key]):
+            items.append(Item("dynamic", expression, min(movement[key], 100.0), key))
+    side = affected_side if affected_side in ("left", "right") else None
+    for expression in ("broad smile", "lip pucker"):
+        prefix = expression.replace(" ", "_")
+        sides = [side] if side else ["left", "right"]
+        keys = [f"{prefix}_eye_narrowing_{s}_pct" for s in sides]
+        if all(k in movement for k in keys):
+            worst = max(movement[k] for k in keys)
+            items.append(Item("synkinesis", f"eye narrowing during {expression}",
+                              max(0.0, 100 - max(worst, 0.0)), " / ".join(keys)))  # fmt: skip
+    sides = [side] if side else ["left", "right"]
+    keys = [f"full_eye_closure_commissure_movement_{s}_mm" for s in sides]
+    if all(k in movement for k in keys):
+        worst = max(movement[k] for k in keys)
+        items.append(Item("synkinesis", "mouth corner during eye closure",
+                          max(0.0, 100 - 20 * worst), " / ".join(keys)))  # fmt: skip
+    parts = {
+        p: _mean([i.score for i in items if i.part == p])
+        for p in ("static", "dynamic", "synkinesis")
+    }
+    present = {i.name for i in items}
+    missing = [e for e in EXPRESSIONS[1:] if e not in present and e in PRIMARY]
+    available = [v for v in parts.values() if v is not None]
+    return EfaceEstimate(
+        items=items, static=parts["static"], dynamic=parts["dynamic"],
+        synkinesis=parts["synkinesis"], total=float(np.mean(available)) if available else None,
+        missing=missing,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ProtocolResult:
+    """One session's protocol: movement measures, the eFACE-style estimate, what is missing."""
+
+    measures: dict[str, float]
+    estimate: EfaceEstimate
+    present: list[str]
+    missing: list[str]
+    message: str
+
+
+def session_protocol(
+    landmarks_by_expression: dict[str, list[np.ndarray]],
+    rest_measures: dict[str, float] | None,
+    affected_side: str = "none",
+) -> ProtocolResult:
+    """Movement of every expression of a session against its rest capture.
+
+    ``landmarks_by_expression`` holds each expression's accepted captures (478 × 3 pixels);
+    several captures of one expression are averaged measure by measure. Without a rest
+    capture nothing can be measured, and the message says so.
+    """
+    present = [e for e in EXPRESSIONS if landmarks_by_expression.get(e)]
+    missing = [e for e in EXPRESSIONS if e not in present]
+    measures: dict[str, float] = {}
+    rests = landmarks_by_expression.get("rest") or []
+    if rests:
+        rest = rests[0]
+        for expression in present[1:] if present[0] == "rest" else present:
+            if expression == "rest":
+                continue
+            runs = [expression_measures(expression, rest, e, affected_side)
+                    for e in landmarks_by_expression[expression]]  # fmt: skip
+            for key in runs[0]:
+                measures[key] = float(np.nanmean([run[key] for run in runs]))
+    estimate = eface_estimate(rest_measures or {}, measures, affected_side)
+    if not rests:
+        message = "No rest photo in this session: movements are measured from rest, so none can be."
+    elif missing:
+        message = f"Measured {len(present) - 1} of 6 movements; missing: {', '.join(missing)}."
+    else:
+        message = "All six movements of the protocol were measured."
+    return ProtocolResult(measures, estimate, present, missing, message)
