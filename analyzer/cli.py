@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="split face: only this side is treated; compare it with the untreated side",
     )  # fmt: skip
 
+    report = commands.add_parser("report", help="a PDF report of a person for the clinician")
+    report.add_argument("--person", required=True)
+    report.add_argument("--pdf", required=True, type=Path)
+    report.add_argument("--baseline", help="baseline session day YYYY-MM-DD (default: first)")
+    report.add_argument("--compare", help="session day YYYY-MM-DD to compare (default: latest)")
+
     commands.add_parser("recompute", help="recompute every stored measure from stored landmarks")
     commands.add_parser(
         "demo", help="create the demo person from the sample photos (once per data folder)"
@@ -318,6 +324,41 @@ def run_demo(_args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _session_by_day(rows, day: str | None) -> tuple[bool, int | None]:
+    """(ok, session id) for a YYYY-MM-DD; says which days exist when there is no such one."""
+    if not day:
+        return True, None
+    days = {r.session_day.isoformat(): r.session_id for r in rows}
+    if day not in days:
+        print(f"No session on {day}. Sessions: {', '.join(sorted(days))}.", file=sys.stderr)
+        return False, None
+    return True, days[day]
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from analyzer.report import write_report
+    from analyzer.storage import load_history
+
+    db, store, _ = _open()
+    with db.transaction() as session:
+        person = _person_or_message(session, args.person)
+        if person is None:
+            return EXIT_FAILED
+        rows = load_history(session, person)
+        if not rows:
+            print(f"{args.person} has no captures yet: nothing to report.", file=sys.stderr)
+            return EXIT_FAILED
+        ok_a, baseline = _session_by_day(rows, args.baseline)
+        ok_b, current = _session_by_day(rows, args.compare)
+        if not (ok_a and ok_b):
+            return EXIT_FAILED
+        content = write_report(session, person, store, args.pdf, baseline, current)
+    print(f"Wrote {args.pdf}: {len(content.session_days)} session(s), {len(content.rows)} "
+          f"measure(s), baseline {content.baseline_day}, compared "
+          f"{content.current_day}.")  # fmt: skip
+    return EXIT_OK
+
+
 def run_recompute(_args: argparse.Namespace) -> int:
     from analyzer.maintenance import recompute_all
 
@@ -347,6 +388,7 @@ COMMANDS = {
     "export": run_export,
     "delete": run_delete,
     "progress": run_progress,
+    "report": run_report,
     "recompute": run_recompute,
     "demo": run_demo,
     "info": run_info,

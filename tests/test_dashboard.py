@@ -127,3 +127,22 @@ def test_delete_on_the_data_page_removes_the_person_and_their_photos(monkeypatch
     assert "Deleted Eve: 1 session(s), 1 capture(s), 1 photo file(s)." in at.success[0].value
     assert [p for p in (tmp_path / "photos").rglob("*") if p.is_file()] == []
     assert "No people yet" in texts(at)
+
+
+def test_capture_walks_through_the_protocol(monkeypatch, history_dir):
+    at = app(monkeypatch, history_dir, "capture", "Ben")
+    page = texts(at)
+    assert "still missing rest, brow raise, gentle eye closure" in page
+    assert "Relax the face" in "\n".join(i.value for i in at.info)
+    at.selectbox[0].select("broad smile").run()
+    assert "Smile as broadly as you can" in "\n".join(i.value for i in at.info)
+
+
+def test_data_page_prepares_the_pdf_report(monkeypatch, history_dir):
+    at = app(monkeypatch, history_dir, "data", "Ana <b>*bold*</b>")
+    prepare = next(b for b in at.button if b.label.startswith("Prepare the PDF"))
+    prepare.click().run()
+    assert not at.exception
+    name, pdf = at.session_state["report"]
+    assert name == "Ana <b>*bold*</b>"
+    assert pdf.startswith(b"%PDF")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from analyzer.analysis import FaceAnalysis
 from analyzer.catalog import FOLLOWED, describe
 from analyzer.importer import save_capture
+from analyzer.movement import EXPRESSIONS, INSTRUCTIONS
 from analyzer.storage import Capture, get_person
 from analyzer.visuals import aligned, draw_landmarks, face_crop
 from ui.state import (
@@ -23,8 +24,6 @@ from ui.state import (
     store,
 )
 
-EXPRESSIONS = ["rest", "brow raise", "gentle eye closure", "full eye closure", "broad smile",
-               "snarl", "lip pucker"]  # fmt: skip
 ICONS = {"pass": ":green[:material/check_circle:]", "warn": ":orange[:material/warning:]",
          "fail": ":red[:material/block:]"}  # fmt: skip
 GUIDANCE = """
@@ -40,8 +39,28 @@ person = choose_person()
 if person is None:
     st.stop()
 
+
+def todays_expressions(person_name: str) -> set[str]:
+    """The expressions already saved in today's session."""
+    with database().transaction() as session:
+        owner = get_person(session, person_name)
+        if owner is None:
+            return set()
+        today = dt.date.today()
+        return {c.expression for s in owner.sessions if s.day == today for c in s.captures}
+
+
+done = todays_expressions(person)
+missing = [e for e in EXPRESSIONS if e not in done]
 left, right = st.columns([2, 1])
-expression = left.selectbox("Expression", EXPRESSIONS)
+expression = left.selectbox(
+    "Expression", EXPRESSIONS, index=EXPRESSIONS.index(missing[0]) if missing else 0
+)
+st.info(f"**{expression.capitalize()}**: {INSTRUCTIONS[expression]}")
+st.caption(
+    "Palsy protocol today: "
+    + (f"still missing {', '.join(missing)}." if missing else "all seven expressions taken.")
+)
 mirrored = right.checkbox(
     "The camera shows a mirror image",
     help="Front cameras often mirror the picture. Tick this so left and right stay the "

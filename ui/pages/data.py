@@ -10,6 +10,7 @@ import streamlit as st
 
 from analyzer.export import history_csv, write_zip
 from analyzer.maintenance import delete_person
+from analyzer.report import write_report
 from analyzer.storage import (
     AFFECTED_SIDES,
     get_or_create_person,
@@ -90,6 +91,16 @@ col1.download_button("Download CSV (one row per capture)", history_csv(rows).enc
                      file_name=f"{safe_name}.csv", mime="text/csv")  # fmt: skip
 col2.download_button("Download ZIP (photos, landmarks, measures)", io.BytesIO(zip_bytes),
                      file_name=f"{safe_name}.zip", mime="application/zip")  # fmt: skip
+
+st.subheader("Report for the clinician")
+if st.button("Prepare the PDF report (baseline against the latest session)"):
+    with db.transaction() as session, tempfile.TemporaryDirectory() as folder:
+        pdf = Path(folder) / "report.pdf"
+        write_report(session, get_person(session, chosen), store(), pdf)
+        st.session_state["report"] = (chosen, pdf.read_bytes())
+if st.session_state.get("report", (None,))[0] == chosen:
+    st.download_button("Download the PDF report", st.session_state["report"][1],
+                       file_name=f"{safe_name}-report.pdf", mime="application/pdf")  # fmt: skip
 
 st.subheader("Delete")
 st.write("Deletes this person's every session, capture and photo. This cannot be undone.")

@@ -1,0 +1,255 @@
+"""A clinician's PDF report of one person (fpdf2; charts drawn with Matplotlib).
+
+Who and when; the protocol photos of the chosen sessions in a grid; the table of measures
+with change against baseline, MDC95 and verdict; the eFACE-style estimate, labelled as a
+landmark-based estimate; and trend charts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from fpdf import FPDF
+from matplotlib.figure import Figure
+from PIL import Image
+from sqlalchemy.orm import Session
+
+from analyzer import __version__, movement
+from analyzer.catalog import FOLLOWED
+from analyzer.datadir import PhotoStore
+from analyzer.imaging import load_photo
+from analyzer.progress import MeasureProgress, measure_progress, protocol_rows
+from analyzer.storage import Capture, Person, load_history, load_protocol_captures
+from analyzer.visuals import aligned, face_crop
+
+FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+PROTOCOL_MEASURES = (
+    *(f"{e.replace(' ', '_')}_ratio_pct" for e in movement.PRIMARY),
+    "broad_smile_commissure_movement_left_mm",
+    "broad_smile_commissure_movement_right_mm",
+)
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    person: str
+    affected_side: str
+    session_days: list[dt.date]
+    baseline_day: dt.date | None
+    current_day: dt.date | None
+    rows: list[MeasureProgress]
+    estimates: dict[dt.date, movement.EfaceEstimate]
+    protocol_messages: dict[dt.date, str]
+
+
+def _verdict_cells(result: MeasureProgress) -> list[str]:
+    v = result.verdict
+    unit = result.info.unit
+
+    def fmt(x: float | None) -> str:
+        return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
+
+    return [result.info.label, unit, fmt(v.baseline_mm), fmt(v.current_mm), fmt(v.difference_mm),
+            fmt(v.mdc95_mm), v.verdict]  # fmt: skip
+
+
+def build_content(session: Session, person: Person, baseline_id: int | None = None,
+                  current_id: int | None = None) -> ReportContent:  # fmt: skip
+    history = load_history(session, person)
+    captures = load_protocol_captures(session, person)
+    protocol = protocol_rows(captures, person.affected_side)
+    sessions = sorted({(r.session_day, r.session_id) for r in history})
+    ids = [sid for _, sid in sessions]
+    baseline_id = baseline_id if baseline_id in ids else (ids[0] if ids else None)
+    current_id = current_id if current_id in ids else (ids[-1] if ids else None)
+    results = [measure_progress(history, n, baseline_id=baseline_id, current_id=current_id)
+               for n in FOLLOWED if any(n in r.measures for r in history)]  # fmt: skip
+    results += [measure_progress(protocol, n, expression="protocol", baseline_id=baseline_id,
+                                 current_id=current_id)
+                for n in PROTOCOL_MEASURES if any(n in r.measures for r in protocol)]  # fmt: skip
+    day_of = {sid: day for day, sid in sessions}
+    estimates, messages = {}, {}
+    for sid in dict.fromkeys(i for i in (baseline_id, current_id) if i is not None):
+        by_expression: dict[str, list[np.ndarray]] = {}
+        for c in captures:
+            if c[0] == sid:
+                by_expression.setdefault(c[4], []).append(c[6])
+        rest = next((r.measures for r in history if r.session_id == sid and r.expression == "rest"
+                     and r.accepted), None)  # fmt: skip
+        result = movement.session_protocol(by_expression, rest, person.affected_side)
+        estimates[day_of[sid]] = result.estimate
+        messages[day_of[sid]] = result.message
+    return ReportContent(
+        person=person.name, affected_side=person.affected_side,
+        session_days=[d for d, _ in sessions], baseline_day=day_of.get(baseline_id),
+        current_day=day_of.get(current_id), rows=results, estimates=estimates,
+        protocol_messages=messages,
+    )  # fmt: skip
+
+
+def _chart_png(result: MeasureProgress) -> bytes:
+    figure = Figure(figsize=(3.6, 2.0), dpi=150)  # no pyplot: no global state, no screen
+    axis = figure.subplots()
+    times = [s.time for s in result.sessions]
+    means = [s.mean_mm for s in result.sessions]
+    axis.plot(times, means, "o-", color="#1F3A93", markersize=3, linewidth=1.2)
+    baseline = next((s for s in result.sessions if s.session_id == result.baseline_id), None)
+    if baseline and result.repeatability.within_sd_mm is not None:
+        mdc = result.repeatability.mdc95_mm(baseline.n, baseline.n)
+        axis.axhspan(baseline.mean_mm - mdc, baseline.mean_mm + mdc, color="#F4D03F", alpha=0.3)
+    axis.set_title(result.info.label, fontsize=7)
+    axis.tick_params(labelsize=6)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _photo_png(store: PhotoStore, capture: Capture) -> bytes | None:
+    if not capture.photo_path:
+        return None
+    rgb = load_photo(store.read(capture.photo_path))
+    if capture.mirrored:
+        rgb = np.ascontiguousarray(rgb[:, ::-1])
+    image, points = aligned(rgb, capture.landmarks_px())
+    buffer = io.BytesIO()
+    Image.fromarray(face_crop(image, np.column_stack([points, np.zeros(len(points))]), 0.15)).save(
+        buffer, format="PNG"
+    )
+    return buffer.getvalue()
+
+
+def write_report(
+    session: Session,
+    person: Person,
+    store: PhotoStore,
+    path: Path,
+    baseline_id: int | None = None,
+    current_id: int | None = None,
+) -> ReportContent:
+    """Write the PDF; returns what it holds (for the caller's message and for tests)."""
+    content = build_content(session, person, baseline_id, current_id)
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_font("Sans", "", str(FONT / "DejaVuSans.ttf"))
+    pdf.add_font("Sans", "B", str(FONT / "DejaVuSans-Bold.ttf"))
+    pdf.add_page()
+    pdf.set_font("Sans", "B", 16)
+    pdf.cell(0, 10, "Facial measurement report", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Sans", "", 10)
+    days = content.session_days
+    span = f"{days[0]:%d %b %Y} to {days[-1]:%d %b %Y}" if days else "no sessions"
+    for line in (
+        f"Person: {content.person}    Affected side: {content.affected_side}",
+        f"{len(days)} session(s), {span}. Baseline: {content.baseline_day}; "
+        f"compared: {content.current_day}.",
+        f"Generated {dt.date.today():%d %b %Y} by facial-symmetry-analyzer {__version__}. Sides "
+        "are the subject's own. Measures from face-mesh landmarks in a pose-normalised frame; "
+        "scale from the iris (11.7 mm).",
+    ):
+        pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    _photo_grid(pdf, session, person, store, content)
+    _measure_table(pdf, content)
+    _estimates(pdf, content)
+    _charts(pdf, content)
+    pdf.output(str(path))
+    return content
+
+
+def _photo_grid(pdf: FPDF, session: Session, person: Person, store: PhotoStore,
+                content: ReportContent) -> None:  # fmt: skip
+    from sqlalchemy import select
+
+    from analyzer.storage import Sitting
+
+    pdf.set_font("Sans", "B", 12)
+    pdf.cell(0, 8, "Protocol photos", new_x="LMARGIN", new_y="NEXT")
+    for day in dict.fromkeys(d for d in (content.baseline_day, content.current_day) if d):
+        sitting = session.scalar(select(Sitting).where(Sitting.person_id == person.id,
+                                                       Sitting.day == day))  # fmt: skip
+        pdf.set_font("Sans", "", 9)
+        pdf.cell(0, 6, f"{day:%d %b %Y}", new_x="LMARGIN", new_y="NEXT")
+        x0, y0, size = pdf.get_x(), pdf.get_y(), 25.0
+        shown = 0
+        for expression in movement.EXPRESSIONS:
+            capture = next((c for c in sitting.captures if c.expression == expression), None)
+            png = _photo_png(store, capture) if capture else None
+            if png is None:
+                continue
+            x = x0 + shown * (size + 2)
+            pdf.image(io.BytesIO(png), x=x, y=y0, w=size)
+            pdf.set_xy(x, y0 + size * 1.15 + 1)
+            pdf.set_font("Sans", "", 6)
+            pdf.cell(size, 3, expression)
+            shown += 1
+        pdf.set_xy(x0, y0 + (size * 1.15 + 6 if shown else 0))
+        if not shown:
+            pdf.cell(0, 5, "(no photos kept for this session)", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Sans", "", 8)
+        pdf.multi_cell(0, 4, content.protocol_messages.get(day, ""), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+
+
+def _measure_table(pdf: FPDF, content: ReportContent) -> None:
+    pdf.set_font("Sans", "B", 12)
+    pdf.cell(0, 8, "Measures: change against baseline", new_x="LMARGIN", new_y="NEXT")
+    widths = (62, 10, 20, 20, 18, 18, 32)
+    pdf.set_font("Sans", "B", 7)
+    for width, title in zip(widths, ("measure", "unit", "baseline", "compared", "change",
+                                     "MDC95", "verdict"), strict=True):  # fmt: skip
+        pdf.cell(width, 5, title, border=1)
+    pdf.ln()
+    pdf.set_font("Sans", "", 7)
+    for result in content.rows:
+        for width, text in zip(widths, _verdict_cells(result), strict=True):
+            pdf.cell(width, 5, text, border=1)
+        pdf.ln()
+    pdf.set_font("Sans", "", 7)
+    pdf.multi_cell(0, 4, "A change is called real only when it exceeds MDC95 (the minimal "
+                   "detectable change at 95 %, from this person's repeat photos or, until there "
+                   "are enough, a typical figure) and its 95 % interval excludes zero.",
+                   new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+
+
+def _estimates(pdf: FPDF, content: ReportContent) -> None:
+    pdf.ln(2)
+    pdf.set_font("Sans", "B", 12)
+    pdf.multi_cell(0, 6, movement.EfaceEstimate.LABEL, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Sans", "", 8)
+    for day, estimate in content.estimates.items():
+
+        def show(x: float | None) -> str:
+            return "n/a" if x is None else f"{x:.0f}"
+
+        summary = (
+            f"{day:%d %b %Y}: static {show(estimate.static)}, dynamic {show(estimate.dynamic)}, "
+            f"synkinesis {show(estimate.synkinesis)}, total {show(estimate.total)} (0-100)."
+        )
+        pdf.multi_cell(0, 4, summary, new_x="LMARGIN", new_y="NEXT")
+        for item in estimate.items:
+            pdf.multi_cell(0, 4, f"    {item.part}: {item.name} = {item.score:.0f}  "
+                           f"(from {item.source})", new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+
+
+def _charts(pdf: FPDF, content: ReportContent) -> None:
+    with_history = [r for r in content.rows if len(r.sessions) >= 2]
+    charts = sorted(with_history, key=lambda r: r.verdict.verdict != "changed")[:8]
+    if not charts:
+        return
+    pdf.add_page()
+    pdf.set_font("Sans", "B", 12)
+    pdf.cell(0, 8, "Trends (session means; band: baseline ± MDC95)", new_x="LMARGIN",
+             new_y="NEXT")  # fmt: skip
+    x0, y0 = pdf.get_x(), pdf.get_y()
+    for index, result in enumerate(charts):
+        x = x0 + (index % 2) * 92
+        y = y0 + (index // 2) * 55
+        pdf.image(io.BytesIO(_chart_png(result)), x=x, y=y, w=90)

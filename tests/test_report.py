@@ -1,0 +1,95 @@
+"""The clinician's PDF report: it opens, its text holds the key figures, its pages render."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from analyzer import topology
+from analyzer.analysis import analyze_image
+from analyzer.datadir import PhotoStore
+from analyzer.importer import save_capture
+from analyzer.storage import get_or_create_person, open_database
+from analyzer.warps import feature_change, recapture
+from tests.conftest import ROOT
+
+
+def jpeg(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def test_report_pdf_holds_the_protocol_figures(tmp_path, face_rgb, face_analysis):
+    data = tmp_path / "data"
+    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
+    store = PhotoStore(data / "photos")
+    with db.transaction() as session:
+        get_or_create_person(session, "Pat", "right")
+    frame, scale = face_analysis.measurement.frame, face_analysis.mm_per_px
+    points = face_analysis.landmarks_px
+    for month, (left_mm, right_mm) in ((1, (5.0, 1.0)), (3, (5.0, 4.0))):
+        when = dt.datetime(2026, month, 2, 10)
+        smile = feature_change(frame, scale, points[topology.LEFT.mouth_corner, :2],
+                               (0.0, left_mm), 10.0).apply_to_photo(face_rgb)  # fmt: skip
+        smile = feature_change(frame, scale, points[topology.RIGHT.mouth_corner, :2],
+                               (0.0, right_mm), 10.0).apply_to_photo(smile)  # fmt: skip
+        # Each session's rest photo is a fresh re-capture (the same bytes are stored once).
+        rest = recapture(face_rgb, np.random.default_rng(month))
+        for k, (expression, rgb) in enumerate((("rest", rest), ("broad smile", smile))):
+            analysis = analyze_image(rgb, expression=expression)
+            taken = when + dt.timedelta(minutes=k)
+            save_capture(db, store, "Pat", jpeg(rgb), ".jpg", analysis, taken_at=taken,
+                         expression=expression)  # fmt: skip
+    db.close()
+    pdf = tmp_path / "pat.pdf"
+    env = {**os.environ, "ANALYZER_DATA_DIR": str(data)}
+    env.pop("ANALYZER_DB_URL", None)
+    result = subprocess.run([sys.executable, "-m", "analyzer", "report", "--person", "Pat",
+                             "--pdf", str(pdf)], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "2 session(s)" in result.stdout
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert "Person: Pat" in text and "Affected side: right" in text
+    assert "broad smile: affected / healthy side" in text
+    assert "not a clinician-graded" in text
+    assert "static n/a" not in text  # both sessions have rest: every part is estimated
+    assert "dynamic: broad smile" in text
+    assert "missing: brow raise, gentle eye closure" in text
+    ratio_line = next(line for line in text.splitlines() if "affected / healthy side" in line)
+    numbers = [
+        float(x) for x in ratio_line.split() if x.replace(".", "").replace("-", "").isdigit()
+    ]
+    baseline_ratio, current_ratio = numbers[0], numbers[1]
+    assert baseline_ratio < 60 < current_ratio  # the right side's smile has come back
+
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 2  # the summary, then the trend charts
+    subprocess.run(
+        ["pdftoppm", "-r", "70", "-png", str(pdf), str(ROOT / "out" / "report")], check=True
+    )  # fmt: skip (kept for a person to look at)
+    first = np.asarray(Image.open(pages[0]).convert("L"))
+    assert (first < 128).mean() > 0.02  # text, table and photos were drawn
+
+
+def test_report_for_an_unknown_person_says_so(tmp_path):
+    env = {**os.environ, "ANALYZER_DATA_DIR": str(tmp_path)}
+    env.pop("ANALYZER_DB_URL", None)
+    result = subprocess.run([sys.executable, "-m", "analyzer", "report", "--person", "Nobody",
+                             "--pdf", str(tmp_path / "x.pdf")], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 1
+    assert "no person called 'Nobody'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x.pdf").exists()
