@@ -15,12 +15,12 @@ analyze: setup
 
 test:
 	ANALYZER_TEST_TOOLS=1 ./scripts/bootstrap.sh
-	$(PY) -m ruff check analyzer tests bench scripts
+	$(PY) -m ruff check analyzer tests bench scripts ui app.py
 	$(PY) -m pytest
 
 lint: setup
-	$(PY) -m ruff check analyzer tests bench scripts
-	$(PY) -m ruff format --check analyzer tests bench scripts
+	$(PY) -m ruff check analyzer tests bench scripts ui app.py
+	$(PY) -m ruff format --check analyzer tests bench scripts ui app.py
 
 bench: setup
 	$(PY) bench/bench_core.py

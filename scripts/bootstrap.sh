@@ -10,10 +10,11 @@ have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 have_lib 'libGL.so.1' || need_apt+=(libgl1)
 have_lib 'libgthread-2.0.so.0' || need_apt+=(libglib2.0-0)
 # The test suite also needs a PostgreSQL server (started by the tests on loopback) and a
-# real browser for the dashboard's end-to-end test.
+# real browser for the dashboard's end-to-end test, and poppler for reading the PDF report.
 if [ "${ANALYZER_TEST_TOOLS:-0}" = 1 ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
   command -v chromium >/dev/null || need_apt+=(chromium)
+  command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -79,3 +79,41 @@ def write_photo_variants(folder: Path, names: list[str], source: Path = SAMPLE) 
         base.resize((side, side * base.height // base.width)).save(path, quality=92)
         paths.append(path)
     return paths
+
+
+def save_smile_sessions(data: Path, face_rgb, face_analysis, name: str, affected_side: str) -> None:
+    """Two protocol sessions (rest and broad smile) of a person whose right side recovers:
+    the smile lifts the left corner 5 mm both times and the right 1 mm, then 4 mm."""
+    import datetime as dt
+    import io
+
+    from PIL import Image
+
+    from analyzer import topology
+    from analyzer.datadir import PhotoStore
+    from analyzer.importer import save_capture
+    from analyzer.storage import get_or_create_person, open_database
+    from analyzer.warps import feature_change, recapture
+
+    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
+    store = PhotoStore(data / "photos")
+    with db.transaction() as session:
+        get_or_create_person(session, name, affected_side)
+    frame, scale = face_analysis.measurement.frame, face_analysis.mm_per_px
+    points = face_analysis.landmarks_px
+    for month, (left_mm, right_mm) in ((1, (5.0, 1.0)), (3, (5.0, 4.0))):
+        when = dt.datetime(2026, month, 2, 10)
+        smile = face_rgb
+        for side, lift in ((topology.LEFT, left_mm), (topology.RIGHT, right_mm)):
+            change = feature_change(frame, scale, points[side.mouth_corner, :2], (0.0, lift), 10.0)
+            smile = change.apply_to_photo(smile)
+        # Each session's rest photo is a fresh re-capture (the same bytes are stored once).
+        rest = recapture(face_rgb, np.random.default_rng(month))
+        for k, (expression, rgb) in enumerate((("rest", rest), ("broad smile", smile))):
+            buffer = io.BytesIO()
+            Image.fromarray(rgb).save(buffer, format="JPEG", quality=92)
+            analysis = analyze_image(rgb, expression=expression)
+            taken = when + dt.timedelta(minutes=k)
+            save_capture(db, store, name, buffer.getvalue(), ".jpg", analysis, taken_at=taken,
+                         expression=expression)  # fmt: skip
+    db.close()

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from analyzer.datadir import PhotoStore
 from analyzer.importer import import_folder
 from analyzer.storage import get_or_create_person, open_database
-from tests.conftest import ROOT, write_photo_variants
+from tests.conftest import ROOT, save_smile_sessions, write_photo_variants
 from ui.state import plain
 
 PAGES = {
@@ -146,3 +146,14 @@ def test_data_page_prepares_the_pdf_report(monkeypatch, history_dir):
     name, pdf = at.session_state["report"]
     assert name == "Ana <b>*bold*</b>"
     assert pdf.startswith(b"%PDF")
+
+
+def test_trends_shows_the_palsy_protocol_movements(monkeypatch, tmp_path, face_rgb, face_analysis):
+    save_smile_sessions(tmp_path, face_rgb, face_analysis, "Pat", "right")
+    at = app(monkeypatch, tmp_path, "trends", "Pat")
+    at.sidebar.selectbox[1].select("protocol").run()
+    assert not at.exception
+    assert at.multiselect[0].value == ["broad_smile_ratio_pct"]
+    page = texts(at)
+    assert "broad smile: affected / healthy side" in page.lower() or "Broad smile" in page
+    assert "affected side over the healthy one" in page

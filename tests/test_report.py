@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import os
 import subprocess
 import sys
@@ -11,43 +9,12 @@ import sys
 import numpy as np
 from PIL import Image
 
-from analyzer import topology
-from analyzer.analysis import analyze_image
-from analyzer.datadir import PhotoStore
-from analyzer.importer import save_capture
-from analyzer.storage import get_or_create_person, open_database
-from analyzer.warps import feature_change, recapture
-from tests.conftest import ROOT
-
-
-def jpeg(rgb: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="JPEG", quality=92)
-    return buffer.getvalue()
+from tests.conftest import ROOT, save_smile_sessions
 
 
 def test_report_pdf_holds_the_protocol_figures(tmp_path, face_rgb, face_analysis):
     data = tmp_path / "data"
-    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
-    store = PhotoStore(data / "photos")
-    with db.transaction() as session:
-        get_or_create_person(session, "Pat", "right")
-    frame, scale = face_analysis.measurement.frame, face_analysis.mm_per_px
-    points = face_analysis.landmarks_px
-    for month, (left_mm, right_mm) in ((1, (5.0, 1.0)), (3, (5.0, 4.0))):
-        when = dt.datetime(2026, month, 2, 10)
-        smile = feature_change(frame, scale, points[topology.LEFT.mouth_corner, :2],
-                               (0.0, left_mm), 10.0).apply_to_photo(face_rgb)  # fmt: skip
-        smile = feature_change(frame, scale, points[topology.RIGHT.mouth_corner, :2],
-                               (0.0, right_mm), 10.0).apply_to_photo(smile)  # fmt: skip
-        # Each session's rest photo is a fresh re-capture (the same bytes are stored once).
-        rest = recapture(face_rgb, np.random.default_rng(month))
-        for k, (expression, rgb) in enumerate((("rest", rest), ("broad smile", smile))):
-            analysis = analyze_image(rgb, expression=expression)
-            taken = when + dt.timedelta(minutes=k)
-            save_capture(db, store, "Pat", jpeg(rgb), ".jpg", analysis, taken_at=taken,
-                         expression=expression)  # fmt: skip
-    db.close()
+    save_smile_sessions(data, face_rgb, face_analysis, "Pat", "right")
     pdf = tmp_path / "pat.pdf"
     env = {**os.environ, "ANALYZER_DATA_DIR": str(data)}
     env.pop("ANALYZER_DB_URL", None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analyzer.catalog import FOLLOWED, describe
-from analyzer.progress import measure_progress
-from analyzer.storage import get_person, load_history
+from analyzer.progress import measure_progress, protocol_rows
+from analyzer.storage import get_person, load_history, load_protocol_captures
 from ui.charts import trend_chart
 from ui.state import choose_person, database, plain
 
@@ -20,17 +20,25 @@ if person is None:
 with database().transaction() as session:
     owner = get_person(session, person)
     rows = load_history(session, owner) if owner else []
+    if any(r.expression != "rest" for r in rows):  # palsy protocol: movements from rest
+        rows += protocol_rows(load_protocol_captures(session, owner), owner.affected_side)
 if not rows:
     st.info(f"{plain(person)} has no captures yet. Take or upload photos on Capture.")
     st.stop()
 
 expressions = sorted({r.expression for r in rows}, key=lambda e: (e != "rest", e))
 expression = st.sidebar.selectbox("Expression", expressions)
-available = [n for n in rows[0].measures if any(n in r.measures for r in rows)]
+shown = [r for r in rows if r.expression == expression]
+available = list(dict.fromkeys(n for r in shown for n in r.measures))
+if expression == "protocol":
+    default = [n for n in available if n.endswith("_ratio_pct")]
+    st.caption("Movements of the palsy protocol, each measured from the rest photo of its "
+               "session; ratios are the affected side over the healthy one.")  # fmt: skip
+else:
+    default = [n for n in FOLLOWED if n in available][:6]
 followed = st.multiselect(
-    "Measures to follow", available, default=[n for n in FOLLOWED if n in available][:6],
-    format_func=lambda n: describe(n).label,
-)  # fmt: skip
+    "Measures to follow", available, default=default, format_func=lambda n: describe(n).label
+)
 results = {n: measure_progress(rows, n, expression=expression) for n in followed}
 n_sessions = len({r.session_id for r in rows if r.expression == expression})
 st.caption(f"{n_sessions} session(s) of '{plain(expression)}'; baseline: the first session.")
