@@ -278,14 +278,9 @@ def run_progress(args: argparse.Namespace) -> int:
     if not rows:
         print(f"{args.person} has no captures yet. Import photos first.")
         return EXIT_OK
-    baseline_id = None
-    if args.baseline:
-        days = {r.session_day.isoformat(): r.session_id for r in rows}
-        if args.baseline not in days:
-            print(f"No session on {args.baseline}. Sessions: {', '.join(sorted(days))}.",
-                  file=sys.stderr)  # fmt: skip
-            return EXIT_FAILED
-        baseline_id = days[args.baseline]
+    ok, baseline_id = _session_by_day(rows, args.baseline)
+    if not ok:
+        return EXIT_FAILED
     for measure in args.measure or FOLLOWED:
         result = measure_progress(
             rows, measure, expression=args.expression, baseline_id=baseline_id

@@ -12,7 +12,17 @@ from analyzer.datadir import PhotoStore, data_dir, database_url, redacted
 from analyzer.demo import DEMO_PERSON
 from analyzer.errors import AnalyzerError
 from analyzer.imaging import load_photo
-from analyzer.storage import Capture, Database, Person, open_database
+from analyzer.progress import protocol_rows
+from analyzer.storage import (
+    Capture,
+    Database,
+    HistoryRow,
+    Person,
+    get_person,
+    load_history,
+    load_protocol_captures,
+    open_database,
+)
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -90,3 +100,20 @@ def capture_photo(capture: Capture) -> np.ndarray | None:
 def load_photo_for_display(data: bytes, mirrored: bool) -> np.ndarray:
     rgb = load_photo(data)
     return np.ascontiguousarray(rgb[:, ::-1]) if mirrored else rgb
+
+
+def history(person_name: str, *, with_protocol: bool = False) -> list[HistoryRow]:
+    """Every capture of a person (and, for the palsy protocol, the movement rows)."""
+    with database().transaction() as session:
+        owner = get_person(session, person_name)
+        if owner is None:
+            return []
+        rows = load_history(session, owner)
+        if with_protocol and any(r.expression != "rest" for r in rows):
+            rows += protocol_rows(load_protocol_captures(session, owner), owner.affected_side)
+    return rows
+
+
+def expressions_of(rows: list[HistoryRow]) -> list[str]:
+    """The expressions in a history, rest first."""
+    return sorted({r.expression for r in rows}, key=lambda e: (e != "rest", e))

@@ -7,18 +7,16 @@ from sqlalchemy import select
 
 from analyzer.catalog import FOLLOWED, describe
 from analyzer.progress import measure_progress
-from analyzer.storage import Capture, get_person, load_history
+from analyzer.storage import Capture
 from analyzer.visuals import aligned, blend, displacement_arrows, mirrored_composites
-from ui.state import capture_photo, choose_person, database, plain
+from ui.state import capture_photo, choose_person, database, expressions_of, history, plain
 
 st.title("Compare")
 person = choose_person()
 if person is None:
     st.stop()
-with database().transaction() as session:
-    owner = get_person(session, person)
-    rows = load_history(session, owner) if owner else []
-expressions = sorted({r.expression for r in rows}, key=lambda e: (e != "rest", e))
+rows = history(person)
+expressions = expressions_of(rows)
 if not expressions:
     st.info(f"{plain(person)} has no captures yet. Take or upload photos on Capture.")
     st.stop()

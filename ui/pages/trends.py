@@ -5,10 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from analyzer.catalog import FOLLOWED, describe
-from analyzer.progress import measure_progress, protocol_rows
-from analyzer.storage import get_person, load_history, load_protocol_captures
+from analyzer.progress import measure_progress
 from ui.charts import trend_chart
-from ui.state import choose_person, database, plain
+from ui.state import choose_person, expressions_of, history, plain
 
 MARKS = {"changed": ":green[**Changed**]", "no detectable change": "**No detectable change**",
          "not enough captures": ":gray[**Not enough captures**]"}  # fmt: skip
@@ -17,16 +16,12 @@ st.title("Trends")
 person = choose_person()
 if person is None:
     st.stop()
-with database().transaction() as session:
-    owner = get_person(session, person)
-    rows = load_history(session, owner) if owner else []
-    if any(r.expression != "rest" for r in rows):  # palsy protocol: movements from rest
-        rows += protocol_rows(load_protocol_captures(session, owner), owner.affected_side)
+rows = history(person, with_protocol=True)
 if not rows:
     st.info(f"{plain(person)} has no captures yet. Take or upload photos on Capture.")
     st.stop()
 
-expressions = sorted({r.expression for r in rows}, key=lambda e: (e != "rest", e))
+expressions = expressions_of(rows)
 expression = st.sidebar.selectbox("Expression", expressions)
 shown = [r for r in rows if r.expression == expression]
 available = list(dict.fromkeys(n for r in shown for n in r.measures))
