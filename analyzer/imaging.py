@@ -39,7 +39,7 @@ def load_photo(source: str | Path | bytes) -> np.ndarray:
     corrupt, truncated or non-image file, ``ImageTooLargeError`` above ``MAX_PIXELS`` and
     ``ImageTooSmallError`` below ``MIN_SIDE_PX`` on the short side.
     """
-    name = "the file" if isinstance(source, bytes) else f"'{Path(source).name}'"
+    name = "The file" if isinstance(source, bytes) else f"'{Path(source).name}'"
     data = source if isinstance(source, bytes) else _read_bytes(Path(source))
     if not data:
         raise UnreadableImageError(f"{name} is empty (0 bytes). Choose the photo again.")

@@ -132,3 +132,26 @@ def test_capture_with_the_webcam_save_and_find_it_on_trends(server, tmp_path):
         assert webcam.image_width >= 640
         assert webcam.measures["brow_height_left_mm"] > 5
     db.close()
+
+
+def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
+    url, _ = server
+    text_file = tmp_path / "holiday.jpg"
+    text_file.write_text("not a photo at all")
+    no_face = tmp_path / "wall.png"
+    rng = np.random.default_rng(0)
+    smooth = cv2.GaussianBlur(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8), (0, 0), 25)
+    cv2.imwrite(str(no_face), smooth)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        page.get_by_role("tab", name="Upload photos").click()
+        page.locator("input[type=file]").set_input_files([str(text_file), str(no_face)])
+        expect(page.get_by_text("is not a photo we can read")).to_be_visible()
+        expect(page.get_by_text("No face was found in the photo")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "capture-bad-uploads.png"))
+        assert "Traceback" not in page.inner_text("body")
+        assert page.get_by_role("button", name="Save to today's session").count() == 0
+        browser.close()
