@@ -357,9 +357,11 @@ def run_report(args: argparse.Namespace) -> int:
 def run_recompute(_args: argparse.Namespace) -> int:
     from analyzer.maintenance import recompute_all
 
-    db, _, where = _open()
+    db, store, where = _open()
     print(where, file=sys.stderr)
-    print(f"Recomputed the measures of {recompute_all(db)} capture(s) from their landmarks.")
+    count = recompute_all(db, store)
+    print(f"Recomputed the measures of {count} capture(s) from their landmarks, and followed "
+          "the protocol's expressions from their rest photos again.")  # fmt: skip
     return EXIT_OK
 
 

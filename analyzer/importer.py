@@ -16,15 +16,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 
 from analyzer import __version__
 from analyzer.analysis import FaceAnalysis, analyze_image
 from analyzer.datadir import PhotoStore, sha256
 from analyzer.errors import AnalyzerError
 from analyzer.imaging import ACCEPTED_SUFFIXES, load_photo
+from analyzer.movement import PRIMARY
 from analyzer.storage import (
     Capture,
     Database,
@@ -34,6 +37,7 @@ from analyzer.storage import (
     landmarks_to_bytes,
     session_for_day,
 )
+from analyzer.tracking import follow_expression
 
 EXIF_IFD = 0x8769
 DATE_TIME_ORIGINAL = 36867
@@ -226,6 +230,8 @@ def _write_session(
                     session.add(capture)
                     written += 1
                     not_accepted += not capture.accepted
+                session.flush()
+                follow_from_rest(session, store, sitting.id)
             report.imported += written
             report.duplicates += len(analysed) - len(fresh)
             report.not_accepted += not_accepted
@@ -274,4 +280,58 @@ def save_capture(
         )  # fmt: skip
         session.add(capture)
         session.flush()
+        follow_from_rest(session, store, sitting.id)
         return capture.id, True
+
+
+def stored_photo(store: PhotoStore | None, capture: Capture) -> np.ndarray | None:
+    """A capture's kept photo as it was measured (mirror corrected), or None when the photo
+    was not kept or can no longer be read."""
+    if store is None or not capture.photo_path:
+        return None
+    try:
+        rgb = load_photo(store.read(capture.photo_path))
+    except (OSError, AnalyzerError):
+        return None
+    return np.ascontiguousarray(rgb[:, ::-1]) if capture.mirrored else rgb
+
+
+def follow_from_rest(
+    session: OrmSession, store: PhotoStore | None, sitting_id: int, *, again: bool = False
+) -> int:
+    """Follow each expression capture of a session from the session's first accepted rest
+    photo by optical flow (``analyzer.tracking``) and keep the result on the capture.
+
+    Captures already followed from that rest photo are left alone unless ``again``. Without
+    a rest capture, or without both photos, an expression keeps none and is measured from
+    the model's landmarks. Returns how many captures were followed.
+    """
+    captures = session.scalars(
+        select(Capture).where(Capture.session_id == sitting_id).order_by(Capture.taken_at)
+    ).all()
+    rest = next((c for c in captures if c.expression == "rest" and c.accepted), None)
+    rest_rgb: np.ndarray | None = None
+    followed = 0
+    for capture in captures:
+        if capture.expression not in PRIMARY:
+            continue
+        if rest is None:
+            capture.followed_landmarks, capture.followed_from_id = None, None
+            continue
+        if capture.followed_from_id == rest.id and not again:
+            continue
+        if rest_rgb is None:
+            rest_rgb = stored_photo(store, rest)
+        expression_rgb = stored_photo(store, capture) if rest_rgb is not None else None
+        result = None
+        if rest_rgb is not None and expression_rgb is not None:
+            result = follow_expression(
+                rest_rgb, rest.landmarks_px(), expression_rgb, capture.landmarks_px()
+            )
+        if result is not None and result.fraction > 0:
+            capture.followed_landmarks = landmarks_to_bytes(result.landmarks_px)
+            followed += 1
+        else:
+            capture.followed_landmarks = None
+        capture.followed_from_id = rest.id
+    return followed

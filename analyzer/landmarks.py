@@ -123,8 +123,8 @@ def detect_landmarks(rgb: np.ndarray, *, symmetrize: bool = True) -> FaceDetecti
             "No face was found in the photo. Face the camera in good light, with the whole "
             "face in the picture."
         )
-    base = _crop_transform(faces[0] / factor)
-    crop = _face_crop(rgb, base)
+    base = crop_transform(faces[0] / factor)
+    crop = resample_crop(rgb, base)
     views = VIEW_ANGLES_DEG if symmetrize else (0.0,)
     estimates = []
     for angle in views:
@@ -137,7 +137,7 @@ def detect_landmarks(rgb: np.ndarray, *, symmetrize: bool = True) -> FaceDetecti
     return FaceDetection(landmarks=np.mean(estimates, axis=0), face_count=len(faces))
 
 
-def _face_crop(rgb: np.ndarray, base: np.ndarray) -> np.ndarray:
+def resample_crop(rgb: np.ndarray, base: np.ndarray) -> np.ndarray:
     """The face crop of ``base`` (a similarity), resampled once for all views.
 
     Shrinking goes through ``cv2.resize`` with area averaging first (``warpAffine`` has no
@@ -218,7 +218,7 @@ def _shrunk(rgb: np.ndarray, max_side_px: int) -> tuple[np.ndarray, float]:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), factor
 
 
-def _crop_transform(landmarks_px: np.ndarray) -> np.ndarray:
+def crop_transform(landmarks_px: np.ndarray) -> np.ndarray:
     """The 2×3 similarity that maps a face, eyes level, to the centre of the model crop.
 
     Levelling the eyes means a photo and its rotated copy give the model the same crop.

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from analyzer import __version__
 from analyzer.analysis import measure_landmarks
 from analyzer.datadir import PhotoStore
-from analyzer.storage import Capture, Database, Person
+from analyzer.importer import follow_from_rest
+from analyzer.storage import Capture, Database, Person, Sitting
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,14 @@ def delete_person(db: Database, store: PhotoStore, name: str) -> Deleted | None:
     return Deleted(sessions=n_sessions, captures=int(n_captures or 0), photos=len(removable))
 
 
-def recompute_all(db: Database) -> int:
-    """Recompute every stored capture's pose, scale and measures from its stored landmarks.
+def recompute_all(db: Database, store: PhotoStore | None = None) -> int:
+    """Recompute every stored capture's pose, scale and measures from its stored landmarks,
+    and follow every protocol expression from its session's rest photo again.
 
-    No photo is needed. The image-based quality checks (sharpness, light) are kept as they
-    were. Returns the number of captures updated.
+    Measures need no photo; following needs the kept photos of ``store`` (without it, or
+    without the photos, expressions are measured from the model's landmarks). The
+    image-based quality checks (sharpness, light) are kept as they were. Returns the number
+    of captures updated.
     """
     updated = 0
     with db.transaction() as session:
@@ -70,4 +74,6 @@ def recompute_all(db: Database) -> int:
             capture.roll_deg = result.pose.roll_deg
             capture.analyzer_version = __version__
             updated += 1
+        for sitting_id in session.scalars(select(Sitting.id)):
+            follow_from_rest(session, store, sitting_id, again=True)
     return updated

@@ -2,9 +2,12 @@
 estimate.
 
 Each expression capture is aligned to the rest capture of the same session on points the
-expressions barely move (inner eye corners, nasal bridge and dorsum, temples), by a
-similarity fitted in the face frame, and carried in the rest capture's millimetres: during
-eye closure the iris, the usual ruler, is hidden. Then, per side (MEASURES.md, "Movement"):
+expressions barely move (``topology.PROTOCOL_ANCHORS``: inner eye corners, nasal bridge and
+dorsum, temples), by a similarity fitted in the face frame, and carried in the rest
+capture's millimetres: during eye closure the iris, the usual ruler, is hidden. Where both
+photos are kept, the expression's landmarks are those followed from the rest photo by
+optical flow (``analyzer.tracking``), which reads one-sided movement truly; else the
+model's. Then, per side (MEASURES.md, "Movement"):
 
 | expression | measure |
 | --- | --- |
@@ -30,6 +33,7 @@ from analyzer import topology
 from analyzer.clinical import contour_y_at
 from analyzer.frame import face_frame, to_frame
 from analyzer.scale import mm_per_px_from_iris
+from analyzer.tracking import similarity_2d
 
 EXPRESSIONS = ("rest", "brow raise", "gentle eye closure", "full eye closure", "broad smile",
                "snarl", "lip pucker")  # fmt: skip
@@ -42,8 +46,6 @@ INSTRUCTIONS = {
     "snarl": "Wrinkle the nose and lift the upper lip (snarl).",
     "lip pucker": "Pucker the lips as for a kiss.",
 }
-#: Points that the protocol's expressions barely move.
-ANCHORS = (133, 362, 168, 6, 197, 195, 127, 356)
 
 
 def protocol_frame(landmarks_px: np.ndarray) -> np.ndarray:
@@ -54,21 +56,15 @@ def protocol_frame(landmarks_px: np.ndarray) -> np.ndarray:
 def align_to_rest(rest_px: np.ndarray, expression_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rest and expression landmarks (x, y) in the rest capture's face frame, in mm.
 
-    The expression is fitted onto rest by a similarity on ``ANCHORS`` (Umeyama), so its own
-    pose and scale drop out; the rest capture's iris gives the millimetres.
+    The expression is fitted onto rest by a similarity on ``topology.PROTOCOL_ANCHORS``
+    (Umeyama), so its own pose and scale drop out; the rest capture's iris gives the millimetres.
     """
     scale = mm_per_px_from_iris(rest_px)
     rest = protocol_frame(rest_px)
     expression = protocol_frame(expression_px)
-    anchors = list(ANCHORS)
-    source, target = expression[anchors], rest[anchors]
-    s_mean, t_mean = source.mean(axis=0), target.mean(axis=0)
-    s, t = source - s_mean, target - t_mean
-    u, singular, vt = np.linalg.svd(t.T @ s / len(s))
-    d = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
-    rotation = u @ d @ vt
-    factor = float(np.trace(np.diag(singular) @ d) / (s**2).sum(axis=1).mean())
-    moved = (expression - s_mean) @ (factor * rotation).T + t_mean
+    anchors = list(topology.PROTOCOL_ANCHORS)
+    fit = similarity_2d(expression[anchors], rest[anchors])
+    moved = expression @ fit[:, :2].T + fit[:, 2]
     return rest * scale, moved * scale
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from analyzer import movement, statistics
 from analyzer.catalog import MeasureInfo, default_within_sd, describe
-from analyzer.storage import HistoryRow
+from analyzer.storage import HistoryRow, ProtocolCapture
 
 
 @dataclass(frozen=True)
@@ -123,31 +123,35 @@ def split_face_progress(
     return statistics.split_face_series(left, right, treated_side), verdict
 
 
-def protocol_rows(
-    captures: list[tuple[int, dt.date, dt.datetime, tuple[str, ...], str, dt.datetime, np.ndarray]],
-    affected_side: str,
-) -> list[HistoryRow]:
+def first_rests(captures: list[ProtocolCapture]) -> dict[int, ProtocolCapture]:
+    """Each session's first rest capture (by time taken): what its movements are measured from."""
+    rests: dict[int, ProtocolCapture] = {}
+    for capture in sorted(captures, key=lambda c: c.taken_at):
+        if capture.expression == "rest":
+            rests.setdefault(capture.session_id, capture)
+    return rests
+
+
+def protocol_rows(captures: list[ProtocolCapture], affected_side: str) -> list[HistoryRow]:
     """The palsy protocol's movement measures as history rows of expression ``"protocol"``.
 
-    ``captures`` are the accepted captures of a person: (session id, day, session start,
-    tags, expression, taken at, landmarks). Each expression capture is measured against the
-    first rest capture of its session and gives one row, so the verdict machinery sees
-    repeat captures of an expression as repeats.
+    ``captures`` are the accepted captures of a person (``load_protocol_captures``). Each
+    expression capture is measured against the first rest capture of its session (with its
+    landmarks followed from that rest photo where there are some) and gives one row, so the
+    verdict machinery sees repeat captures of an expression as repeats.
     """
     rows: list[HistoryRow] = []
-    rests: dict[int, np.ndarray] = {}
-    for session_id, _, _, _, expression, _, landmarks in sorted(captures, key=lambda c: c[5]):
-        if expression == "rest" and session_id not in rests:
-            rests[session_id] = landmarks
-    for index, (session_id, day, started, tags, expression, taken, landmarks) in enumerate(
-        captures
-    ):
-        if expression == "rest" or session_id not in rests or expression not in movement.PRIMARY:
+    rests = first_rests(captures)
+    for index, capture in enumerate(captures):
+        rest = rests.get(capture.session_id)
+        if rest is None or capture.expression not in movement.PRIMARY:
             continue
         measures = movement.expression_measures(
-            expression, rests[session_id], landmarks, affected_side
-        )
+            capture.expression, rest.landmarks_px, capture.landmarks_against(rest.capture_id),
+            affected_side,
+        )  # fmt: skip
         measures = {k: v for k, v in measures.items() if np.isfinite(v)}
-        rows.append(HistoryRow(-index - 1, session_id, day, started, tags, taken, "protocol",
-                               "pass", True, measures))  # fmt: skip
+        rows.append(HistoryRow(-index - 1, capture.session_id, capture.session_day,
+                               capture.session_started_at, capture.session_tags,
+                               capture.taken_at, "protocol", "pass", True, measures))  # fmt: skip
     return rows

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from analyzer import __version__, movement
 from analyzer.catalog import FOLLOWED
 from analyzer.datadir import PhotoStore
-from analyzer.imaging import load_photo
-from analyzer.progress import MeasureProgress, measure_progress, protocol_rows
+from analyzer.importer import stored_photo
+from analyzer.progress import MeasureProgress, first_rests, measure_progress, protocol_rows
 from analyzer.storage import Capture, Person, load_history, load_protocol_captures
 from analyzer.visuals import aligned, face_crop
 
@@ -75,11 +75,16 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
                 for n in PROTOCOL_MEASURES if any(n in r.measures for r in protocol)]  # fmt: skip
     day_of = {sid: day for day, sid in sessions}
     estimates, messages = {}, {}
+    rests = first_rests(captures)
     for sid in dict.fromkeys(i for i in (baseline_id, current_id) if i is not None):
         by_expression: dict[str, list[np.ndarray]] = {}
+        first_rest = rests.get(sid)
         for c in captures:
-            if c[0] == sid:
-                by_expression.setdefault(c[4], []).append(c[6])
+            if c.session_id == sid:
+                points = c.landmarks_against(first_rest.capture_id) if first_rest else None
+                by_expression.setdefault(c.expression, []).append(
+                    c.landmarks_px if points is None else points
+                )
         rest = next((r.measures for r in history if r.session_id == sid and r.expression == "rest"
                      and r.accepted), None)  # fmt: skip
         result = movement.session_protocol(by_expression, rest, person.affected_side)
@@ -113,11 +118,9 @@ def _chart_png(result: MeasureProgress) -> bytes:
 
 
 def _photo_png(store: PhotoStore, capture: Capture) -> bytes | None:
-    if not capture.photo_path:
+    rgb = stored_photo(store, capture)
+    if rgb is None:
         return None
-    rgb = load_photo(store.read(capture.photo_path))
-    if capture.mirrored:
-        rgb = np.ascontiguousarray(rgb[:, ::-1])
     image, points = aligned(rgb, capture.landmarks_px())
     buffer = io.BytesIO()
     Image.fromarray(face_crop(image, np.column_stack([points, np.zeros(len(points))]), 0.15)).save(

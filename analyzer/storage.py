@@ -108,6 +108,11 @@ class Capture(Base):
     image_width: Mapped[int] = mapped_column(Integer)
     image_height: Mapped[int] = mapped_column(Integer)
     landmarks: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    #: For an expression of the palsy protocol: its landmarks followed by optical flow from
+    #: the session's rest capture ``followed_from_id``, in that rest photo's pixels
+    #: (``analyzer.tracking``). None where no photo was kept or the flow was not trusted.
+    followed_landmarks: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+    followed_from_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     user_mm_per_px: Mapped[float | None] = mapped_column(Float, nullable=True)
     scale_mm_per_px: Mapped[float] = mapped_column(Float)
     yaw_deg: Mapped[float] = mapped_column(Float)
@@ -324,19 +329,43 @@ def person_summaries(session: Session) -> list[PersonSummary]:
     return [PersonSummary(name, side, s or 0, c or 0) for name, side, s, c in rows]
 
 
-def load_protocol_captures(
-    session: Session, person: Person
-) -> list[tuple[int, dt.date, dt.datetime, tuple[str, ...], str, dt.datetime, np.ndarray]]:
-    """Every accepted capture of a person with its landmarks, for the palsy protocol:
-    (session id, day, session start, tags, expression, taken at, landmarks)."""
+@dataclass(frozen=True)
+class ProtocolCapture:
+    """One accepted capture of a person, with what the palsy protocol measures it from."""
+
+    capture_id: int
+    session_id: int
+    session_day: dt.date
+    session_started_at: dt.datetime
+    session_tags: tuple[str, ...]
+    expression: str
+    taken_at: dt.datetime
+    landmarks_px: np.ndarray  # the model's, in this capture's photo
+    followed_px: np.ndarray | None  # followed from the rest capture ``followed_from_id``
+    followed_from_id: int | None
+
+    def landmarks_against(self, rest_id: int) -> np.ndarray:
+        """The landmarks to measure this expression against rest capture ``rest_id`` with:
+        those followed from that very rest photo when there are some, else the model's."""
+        if self.followed_px is not None and self.followed_from_id == rest_id:
+            return self.followed_px
+        return self.landmarks_px
+
+
+def load_protocol_captures(session: Session, person: Person) -> list[ProtocolCapture]:
+    """Every accepted capture of a person with its landmarks, for the palsy protocol, in the
+    order they were taken."""
     rows = session.execute(
-        select(Sitting.id, Sitting.day, Sitting.started_at, Sitting.tags, Capture.expression,
-               Capture.taken_at, Capture.landmarks)
+        select(Capture.id, Sitting.id, Sitting.day, Sitting.started_at, Sitting.tags,
+               Capture.expression, Capture.taken_at, Capture.landmarks,
+               Capture.followed_landmarks, Capture.followed_from_id)
         .join(Capture, Capture.session_id == Sitting.id)
         .where(Capture.person_id == person.id, Capture.accepted.is_(True))
         .order_by(Sitting.started_at, Capture.taken_at)
     )  # fmt: skip
     return [
-        (sid, day, started, tuple(tags or ()), expression, taken, landmarks_from_bytes(data))
-        for sid, day, started, tags, expression, taken, data in rows
-    ]
+        ProtocolCapture(cid, sid, day, started, tuple(tags or ()), expression, taken,
+                        landmarks_from_bytes(data),
+                        None if followed is None else landmarks_from_bytes(followed), source)
+        for cid, sid, day, started, tags, expression, taken, data, followed, source in rows
+    ]  # fmt: skip

@@ -111,6 +111,10 @@ CHIN = 152
 #: Points that facial expressions barely move, for aligning an expression to rest
 #: (inner eye corners, nose bridge and dorsum).
 STABLE_POINTS = (133, 362, 168, 6, 197, 195, 5, 4)
+#: The palsy protocol fits each expression photo onto its rest photo on these: the stable
+#: points of the eyes and nasal bridge, and the temples (for in-plane rotation), without
+#: the nose tip, which a snarl moves.
+PROTOCOL_ANCHORS = (133, 362, 168, 6, 197, 195, 127, 356)
 
 FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378,
              400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54,

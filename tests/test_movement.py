@@ -1,80 +1,125 @@
 """Facial palsy protocol: each side's movement from rest, synkinesis signs, eFACE-style items.
 
 Expressions are made from a real resting face by known-change warps, and the true movement
-is the warp's displacement applied to the resting landmarks. The model reads a strongly
-one-sided movement as more symmetric than it is (README, "Palsy protocol"); the bounds
-below record what it achieves and fail if it gets worse.
+is the warp's displacement applied to the resting landmarks. The expression's landmarks are
+followed from the rest photo by optical flow (``analyzer.tracking``), as the app does when
+both photos are kept; the model alone reads one-sided movement as more symmetric.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+import cv2
 import numpy as np
 import pytest
 
 from analyzer import topology
+from analyzer.analysis import analyze_image
 from analyzer.catalog import describe
 from analyzer.landmarks import detect_landmarks
 from analyzer.movement import EfaceEstimate, expression_measures, session_protocol
 from analyzer.progress import measure_progress, protocol_rows
+from analyzer.storage import ProtocolCapture
+from analyzer.tracking import follow_expression
 from analyzer.warps import feature_change
 
 DIAGONAL = 1 / np.sqrt(2)
+SMILE = "broad_smile_commissure_movement_{}_mm"
+
+
+@pytest.fixture(scope="module", params=["astronaut", "grace hopper"])
+def rest(request, face_rgb, second_face_rgb):
+    """A resting face and its analysis."""
+    rgb = face_rgb if request.param == "astronaut" else second_face_rgb
+    return rgb, analyze_image(rgb)
+
+
+def smile_of(rgb, analysis, left_mm=6.0, right_mm=3.0):
+    """A smile: left corner up and out ``left_mm``, right ``right_mm`` (the weaker,
+    "affected" side). Returns the photo and where every rest landmark truly went."""
+    frame, scale = analysis.measurement.frame, analysis.mm_per_px
+    points = analysis.landmarks_px
+    photo, truth = rgb, points
+    for side, mm, outwards in ((topology.LEFT, left_mm, 1), (topology.RIGHT, right_mm, -1)):
+        change = feature_change(frame, scale, points[side.mouth_corner, :2],
+                                (outwards * mm * DIAGONAL, mm * DIAGONAL), 10.0)  # fmt: skip
+        photo, truth = change.apply_to_photo(photo), change.apply_to_points(truth)
+    return photo, truth
+
+
+def followed(rest_rgb, rest_px, photo):
+    return follow_expression(rest_rgb, rest_px, photo, detect_landmarks(photo).landmarks)
+
+
+def reframed(rgb: np.ndarray) -> np.ndarray:
+    """The photo taken again a little turned (5°), farther away (×0.8) and darker (×0.8)."""
+    height, width = rgb.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), 5.0, 0.8)
+    out = cv2.warpAffine(rgb, turn, (width, height), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+    return np.clip(out * 0.8 + 10, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("retaken", [False, True], ids=["same framing", "reframed, darker"])
+def test_smile_movement_per_side_and_the_side_ratio(rest, retaken):
+    rgb, analysis = rest
+    photo, truth_points = smile_of(rgb, analysis)
+    if retaken:
+        photo = reframed(photo)
+    points = analysis.landmarks_px
+    truth = expression_measures("broad smile", points, truth_points, "right")
+    result = followed(rgb, points, photo)
+    seen = expression_measures("broad smile", points, result.landmarks_px, "right")
+    assert result.fraction > 0.9
+    assert truth[SMILE.format("left")] == pytest.approx(6.0, abs=0.2)
+    assert truth[SMILE.format("right")] == pytest.approx(3.0, abs=0.2)
+    for side in ("left", "right"):  # the issue's bar: each side within 0.5 mm …
+        assert seen[SMILE.format(side)] == pytest.approx(truth[SMILE.format(side)], abs=0.5)
+    # … and the side ratio (affected right over healthy left, truly 50 %) within 10 points.
+    assert truth["broad_smile_ratio_pct"] == pytest.approx(50, abs=2)
+    assert seen["broad_smile_ratio_pct"] == pytest.approx(truth["broad_smile_ratio_pct"], abs=10)
+    assert seen["broad_smile_commissure_vertical_left_mm"] == pytest.approx(
+        truth["broad_smile_commissure_vertical_left_mm"], abs=0.5
+    )
+
+
+def test_following_reads_the_stronger_side_better_than_the_model_alone(face_rgb, face_analysis):
+    photo, truth_points = smile_of(face_rgb, face_analysis)
+    points = face_analysis.landmarks_px
+    model = detect_landmarks(photo).landmarks
+    truth = expression_measures("broad smile", points, truth_points, "right")
+    alone = expression_measures("broad smile", points, model, "right")
+    flow = expression_measures(
+        "broad smile", points, follow_expression(face_rgb, points, photo, model).landmarks_px,
+        "right",
+    )  # fmt: skip
+    key = SMILE.format("left")
+    assert abs(flow[key] - truth[key]) < 0.5 * abs(alone[key] - truth[key])
+    assert abs(flow["broad_smile_ratio_pct"] - 50) < abs(alone["broad_smile_ratio_pct"] - 50)
+
+
+def test_eye_narrowing_during_smile_is_reported_on_that_side(rest):
+    rgb, analysis = rest
+    frame, scale = analysis.measurement.frame, analysis.mm_per_px
+    points = analysis.landmarks_px
+    lid = points[topology.RIGHT.upper_lid[4], :2]
+    fissure = analysis.measures["palpebral_fissure_height_right_mm"]
+    change = feature_change(frame, scale, lid, (0, -0.35 * fissure), (8.0, 3.0))
+    truth = expression_measures("broad smile", points, change.apply_to_points(points), "right")
+    result = followed(rgb, points, change.apply_to_photo(rgb))
+    seen = expression_measures("broad smile", points, result.landmarks_px, "right")
+    true_right = truth["broad_smile_eye_narrowing_right_pct"]
+    assert 25 < true_right < 40
+    # About that fraction (this lid warp reaches only 3 mm; it reads at 75-85 %) …
+    assert 0.7 * true_right < seen["broad_smile_eye_narrowing_right_pct"] < 1.15 * true_right
+    # … on that side only.
+    assert abs(seen["broad_smile_eye_narrowing_left_pct"]) < 2.0
 
 
 @pytest.fixture(scope="module")
 def smile(face_rgb, face_analysis):
-    """A smile: left corner up and out 6 mm, right 3 mm (the weaker, "affected" side)."""
-    frame, scale = face_analysis.measurement.frame, face_analysis.mm_per_px
-    points = face_analysis.landmarks_px
-    left = feature_change(frame, scale, points[topology.LEFT.mouth_corner, :2],
-                          (6 * DIAGONAL, 6 * DIAGONAL), 10.0)  # fmt: skip
-    right = feature_change(frame, scale, points[topology.RIGHT.mouth_corner, :2],
-                           (-3 * DIAGONAL, 3 * DIAGONAL), 10.0)  # fmt: skip
-    photo = right.apply_to_photo(left.apply_to_photo(face_rgb))
-    truth = right.apply_to_points(left.apply_to_points(points))
-    return photo, truth
-
-
-def test_smile_movement_per_side_and_the_side_ratio(face_analysis, smile):
-    photo, truth_points = smile
-    rest = face_analysis.landmarks_px
-    truth = expression_measures("broad smile", rest, truth_points, "right")
-    seen = expression_measures("broad smile", rest, detect_landmarks(photo).landmarks, "right")
-    key = "broad_smile_commissure_movement_{}_mm"
-    assert truth[key.format("left")] == pytest.approx(6.0, abs=0.2)
-    assert truth[key.format("right")] == pytest.approx(3.0, abs=0.2)
-    # The weaker side is read within 0.5 mm; the stronger side at 75-100 % (about 80 %).
-    assert seen[key.format("right")] == pytest.approx(truth[key.format("right")], abs=0.5)
-    assert (
-        0.75 * truth[key.format("left")]
-        < seen[key.format("left")]
-        <= truth[key.format("left")] + 0.5
-    )
-    # Affected (right) over healthy: truly 50 %; read about 65 %, always clearly weaker.
-    assert truth["broad_smile_ratio_pct"] == pytest.approx(50, abs=2)
-    assert 45 < seen["broad_smile_ratio_pct"] < 72
-    assert seen["broad_smile_commissure_vertical_left_mm"] > 2.5
-
-
-def test_eye_narrowing_during_smile_is_reported_on_that_side(face_rgb, face_analysis):
-    frame, scale = face_analysis.measurement.frame, face_analysis.mm_per_px
-    rest = face_analysis.landmarks_px
-    lid = rest[topology.RIGHT.upper_lid[4], :2]
-    fissure = face_analysis.measures["palpebral_fissure_height_right_mm"]
-    change = feature_change(frame, scale, lid, (0, -0.35 * fissure), (8.0, 3.0))
-    truth = expression_measures("broad smile", rest, change.apply_to_points(rest), "right")
-    seen = expression_measures(
-        "broad smile", rest, detect_landmarks(change.apply_to_photo(face_rgb)).landmarks, "right"
-    )
-    true_right = truth["broad_smile_eye_narrowing_right_pct"]
-    assert 25 < true_right < 40
-    assert seen["broad_smile_eye_narrowing_right_pct"] > 0.4 * true_right
-    assert (
-        abs(seen["broad_smile_eye_narrowing_left_pct"])
-        < 0.4 * seen["broad_smile_eye_narrowing_right_pct"]
-    )
+    return smile_of(face_rgb, face_analysis)
 
 
 def test_a_protocol_with_missing_expressions_measures_what_it_can(face_analysis, smile):
@@ -113,8 +158,9 @@ def test_movement_over_time_gets_verdicts(face_analysis, smile):
         start = dt.datetime(2026, 1, 1) + dt.timedelta(days=14 * session)
         for k, points in enumerate([rest, smile_points, smile_points]):
             expression = "rest" if k == 0 else "broad smile"
-            captures.append((session, start.date(), start, (), expression,
-                             start + dt.timedelta(minutes=k), points))  # fmt: skip
+            captures.append(ProtocolCapture(len(captures) + 1, session, start.date(), start, (),
+                                            expression, start + dt.timedelta(minutes=k), points,
+                                            None, None))  # fmt: skip
     rows = protocol_rows(captures, "right")
     result = measure_progress(
         rows, "broad_smile_commissure_movement_left_mm", expression="protocol"

@@ -12,6 +12,7 @@ from analyzer.datadir import PhotoStore, data_dir, database_url, redacted
 from analyzer.demo import DEMO_PERSON
 from analyzer.errors import AnalyzerError
 from analyzer.imaging import load_photo
+from analyzer.importer import stored_photo
 from analyzer.progress import protocol_rows
 from analyzer.storage import (
     Capture,
@@ -87,13 +88,7 @@ def analyse_bytes(data: bytes, mirrored: bool, expression: str) -> FaceAnalysis 
 
 def capture_photo(capture: Capture) -> np.ndarray | None:
     """A stored capture's photo as seen for measuring (mirror corrected), or None."""
-    if not capture.photo_path:
-        return None
-    try:
-        rgb = load_photo(store().read(capture.photo_path))
-    except (OSError, AnalyzerError):
-        return None
-    return np.ascontiguousarray(rgb[:, ::-1]) if capture.mirrored else rgb
+    return stored_photo(store(), capture)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -1,0 +1,138 @@
+"""Following the skin from the rest photo into an expression photo.
+
+The face-mesh model reads a strongly one-sided movement as more symmetric than it is: mouth
+corners moved 6 mm on one side and 3 mm on the other read about 4.8 mm and 3.1 mm, a side
+ratio of 65 % for a true 50 % (README, "Palsy protocol"). Optical flow has no such prior.
+So for the palsy protocol each rest landmark's patch of skin is followed into the
+expression photo by pyramidal Lucas-Kanade, started from where the model put that landmark,
+and kept only when following it back lands where it started (forward-backward check, Kalal
+et al. 2010) and it stays near the model's estimate. Points that fail keep the model's position.
+
+Both photos are brought into the rest photo's face crop first: the expression by the
+similarity that carries its anchor points onto the rest photo's, so pose and scale drop out.
+The result is in the rest photo's pixels, with the rest photo's depth: it says where each
+rest landmark's tissue went in the rest photo's image plane.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from analyzer import topology
+from analyzer.landmarks import crop_transform, resample_crop
+from analyzer.scale import mm_per_px_from_iris
+
+#: Lucas-Kanade window in crop pixels (the face is 320 px wide there, ~0.45 mm/px): about
+#: 6 mm of skin. Much larger windows average a deforming patch and under-read its centre
+#: (31 px read a 6 mm corner lift as 5.2 mm); 9 px read it as well as 13 but follow less.
+WINDOW_PX = 13
+PYRAMID_LEVELS = 3
+#: A point is kept when following it back returns within this many crop pixels (~0.2 mm) …
+MAX_ROUND_TRIP_PX = 0.5
+#: … and it lies within this distance of the model's own estimate.
+MAX_FROM_MODEL_MM = 3.0
+#: Below this fraction of points followed, the photos are too unlike (another person, other
+#: light, a different framing) and the model's landmarks are used unchanged.
+MIN_FOLLOWED_FRACTION = 0.5
+
+
+@dataclass(frozen=True)
+class Followed:
+    """An expression's landmarks in the rest photo's pixels, followed from the rest photo."""
+
+    landmarks_px: np.ndarray  # (478, 3): x, y in the rest photo; z is the rest photo's depth
+    followed: np.ndarray  # (478,) bool: True where the flow was kept, False: the model's point
+
+    @property
+    def fraction(self) -> float:
+        return float(self.followed.mean())
+
+
+def similarity_2d(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The 2×3 similarity that best carries ``source`` points onto ``target`` (Umeyama)."""
+    s_mean, t_mean = source.mean(axis=0), target.mean(axis=0)
+    s, t = source - s_mean, target - t_mean
+    u, singular, vt = np.linalg.svd(t.T @ s / len(s))
+    d = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
+    rotation = u @ d @ vt
+    factor = float(np.trace(np.diag(singular) @ d) / (s**2).sum(axis=1).mean())
+    linear = factor * rotation
+    return np.hstack([linear, (t_mean - linear @ s_mean)[:, None]])
+
+
+def _homogeneous(matrix: np.ndarray) -> np.ndarray:
+    return np.vstack([matrix, [0.0, 0.0, 1.0]])
+
+
+def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    return points @ matrix[:2, :2].T + matrix[:2, 2]
+
+
+def _grey(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def _matched_exposure(image: np.ndarray, reference: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """``image`` with the mean and spread of ``reference`` inside the face (the flow assumes
+    constant brightness; a photo taken in other light differs by a gain and an offset)."""
+    a, b = image[inside].astype(np.float64), reference[inside].astype(np.float64)
+    gain = b.std() / max(a.std(), 1e-6)
+    adjusted = (image.astype(np.float64) - a.mean()) * gain + b.mean()
+    return np.clip(adjusted, 0, 255).astype(np.uint8)
+
+
+def follow_expression(
+    rest_rgb: np.ndarray,
+    rest_px: np.ndarray,
+    expression_rgb: np.ndarray,
+    expression_px: np.ndarray,
+) -> Followed:
+    """Where each rest landmark's skin went in the expression photo, in rest-photo pixels.
+
+    ``rest_px`` and ``expression_px`` are the model's (478, 3) landmarks of the two photos
+    (mirror-corrected as they were measured). Points whose flow is not trusted keep the
+    model's estimate, carried into the rest photo by the anchor similarity; with fewer than
+    ``MIN_FOLLOWED_FRACTION`` followed, every point does.
+    """
+    anchors = list(topology.PROTOCOL_ANCHORS)
+    to_rest = similarity_2d(expression_px[anchors, :2], rest_px[anchors, :2])
+    rest_crop = crop_transform(rest_px)
+    expression_crop = (_homogeneous(rest_crop) @ _homogeneous(to_rest))[:2]
+    rest_image = _grey(resample_crop(rest_rgb, rest_crop))
+    expression_image = _grey(resample_crop(expression_rgb, expression_crop))
+
+    start = _apply(rest_crop, rest_px[:, :2]).astype(np.float32)
+    model = _apply(expression_crop, expression_px[:, :2]).astype(np.float32)
+    face = np.zeros(rest_image.shape, np.uint8)
+    cv2.fillConvexPoly(face, cv2.convexHull(start.astype(np.int32)), 1)
+    expression_image = _matched_exposure(expression_image, rest_image, face.astype(bool))
+
+    lk = dict(winSize=(WINDOW_PX, WINDOW_PX), maxLevel=PYRAMID_LEVELS,
+              criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 0.01),
+              flags=cv2.OPTFLOW_USE_INITIAL_FLOW)  # fmt: skip
+    there, ok_there, _ = cv2.calcOpticalFlowPyrLK(
+        rest_image, expression_image, start.copy(), model.copy(), **lk
+    )
+    back, ok_back, _ = cv2.calcOpticalFlowPyrLK(
+        expression_image, rest_image, there.copy(), start.copy(), **lk
+    )
+    crop_mm_per_px = mm_per_px_from_iris(rest_px) / _scale(rest_crop)
+    followed = (
+        (ok_there[:, 0] == 1)
+        & (ok_back[:, 0] == 1)
+        & (np.linalg.norm(back - start, axis=1) < MAX_ROUND_TRIP_PX)
+        & (np.linalg.norm(there - model, axis=1) * crop_mm_per_px < MAX_FROM_MODEL_MM)
+    )
+    if followed.mean() < MIN_FOLLOWED_FRACTION:
+        followed[:] = False
+    in_crop = np.where(followed[:, None], there, model).astype(np.float64)
+    out = np.array(rest_px, dtype=np.float64, copy=True)
+    out[:, :2] = _apply(np.linalg.inv(_homogeneous(rest_crop)), in_crop)
+    return Followed(landmarks_px=out, followed=followed)
+
+
+def _scale(matrix: np.ndarray) -> float:
+    return float(np.sqrt(abs(np.linalg.det(matrix[:2, :2]))))
