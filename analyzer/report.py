@@ -218,7 +218,11 @@ def _measure_table(pdf: FPDF, content: ReportContent) -> None:
     pdf.set_font("Sans", "", 7)
     pdf.multi_cell(0, 4, "A change is called real only when it exceeds MDC95 (the minimal "
                    "detectable change at 95 %, from this person's repeat photos or, until there "
-                   "are enough, a typical figure) and its 95 % interval excludes zero.",
+                   "are enough, a typical figure) and its 95 % interval excludes zero. "
+                   "Movements are measured from each session's rest photo: the expression's "
+                   "landmarks are followed from it by optical flow where both photos are kept; "
+                   "otherwise the face-mesh model's own, which read a one-sided movement as "
+                   "more symmetric than it is.",
                    new_x="LMARGIN", new_y="NEXT")  # fmt: skip
 
 

@@ -14,6 +14,8 @@ percentile in milliseconds of:
 - ``measure_landmarks``: pose, scale and every measure from the 478 landmarks (pure NumPy);
 - quality + measuring: ``analyze_image`` with its landmarks supplied, that is everything it
   does besides running the model (measures and the image-based quality checks);
+- ``follow_expression``: the palsy protocol's optical flow from a rest photo into an
+  expression photo (here the same photo shifted by 3 px), given both photos' landmarks;
 - ``analyze_photo``: all of the above for one file.
 
 The model is built before timing; the first ``detect_landmarks`` call (which imports MediaPipe
@@ -60,6 +62,7 @@ from analyzer import analysis, landmarks  # noqa: E402
 from analyzer.analysis import analyze_photo, measure_landmarks  # noqa: E402
 from analyzer.imaging import load_photo  # noqa: E402
 from analyzer.landmarks import FaceDetection, detect_landmarks  # noqa: E402
+from analyzer.tracking import follow_expression  # noqa: E402
 
 SAMPLE = ROOT / "sample_images" / "astronaut.png"
 WIDTHS = (640, 1920, 4000)
@@ -138,12 +141,18 @@ def _quality_and_measuring(rgb: np.ndarray, detection: FaceDetection) -> None:
 
 
 def _stages(path: Path, rgb: np.ndarray, detection: FaceDetection) -> dict[str, Step]:
+    # An "expression" for following: the photo shifted by 3 px, its landmarks with it.
+    expression = np.roll(rgb, 3, axis=(0, 1))
+    moved = detection.landmarks + np.array([3.0, 3.0, 0.0])
     return {
         "decode (load_photo)": lambda: load_photo(path),
         "landmarks, symmetrized (default)": lambda: detect_landmarks(rgb),
         "landmarks, symmetrize=False": lambda: detect_landmarks(rgb, symmetrize=False),
         "measure_landmarks": lambda: measure_landmarks(detection.landmarks),
         "quality + measuring": lambda: _quality_and_measuring(rgb, detection),
+        "follow_expression (rest to expression)": lambda: follow_expression(
+            rgb, detection.landmarks, expression, moved
+        ),
         "analyze_photo (everything)": lambda: analyze_photo(path),
     }
 

@@ -27,8 +27,11 @@ shown = [r for r in rows if r.expression == expression]
 available = list(dict.fromkeys(n for r in shown for n in r.measures))
 if expression == "protocol":
     default = [n for n in available if n.endswith("_ratio_pct")]
-    st.caption("Movements of the palsy protocol, each measured from the rest photo of its "
-               "session; ratios are the affected side over the healthy one.")  # fmt: skip
+    st.caption(
+        "Movements of the palsy protocol, each measured from the rest photo of its session "
+        "(the expression's landmarks followed from it by optical flow where both photos are "
+        "kept); ratios are the affected side over the healthy one."
+    )
 else:
     default = [n for n in FOLLOWED if n in available][:6]
 followed = st.multiselect(
