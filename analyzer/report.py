@@ -81,9 +81,8 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
         first_rest = rests.get(sid)
         for c in captures:
             if c.session_id == sid:
-                points = c.landmarks_against(first_rest.capture_id) if first_rest else None
                 by_expression.setdefault(c.expression, []).append(
-                    c.landmarks_px if points is None else points
+                    c.landmarks_against(first_rest.capture_id) if first_rest else c.landmarks_px
                 )
         rest = next((r.measures for r in history if r.session_id == sid and r.expression == "rest"
                      and r.accepted), None)  # fmt: skip
