@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from analyzer import topology
 from analyzer.frame import FaceFrame
 
 
@@ -82,6 +83,43 @@ def feature_change(
         shift_px=(float(shift_px[0]), float(shift_px[1])),
         sigma_px=(float(sigma[0]), float(sigma[1])),
     )
+
+
+#: Imitations of the palsy protocol's movements, for known-movement tests and figures: per
+#: expression, the landmark moved on each side (a ``topology.SideIndices`` field, and the
+#: position in it for a contour), the direction it moves on the subject's left side in the
+#: face frame (x is mirrored for the right side) and the reach in mm.
+IMITATIONS: dict[str, tuple[str, int | None, tuple[float, float], float | tuple[float, float]]] = {
+    "broad smile": ("mouth_corner", None, (1 / np.sqrt(2), 1 / np.sqrt(2)), 10.0),
+    "brow raise": ("brow_upper", 4, (0.0, 1.0), (15.0, 6.0)),
+    "snarl": ("upper_lip_peak", None, (0.0, 1.0), 6.0),
+    "lip pucker": ("mouth_corner", None, (-1.0, 0.0), 8.0),
+    "eye closure": ("upper_lid", 4, (0.0, -1.0), (10.0, 4.0)),
+}
+
+
+def imitate(
+    rgb: np.ndarray,
+    landmarks_px: np.ndarray,
+    frame: FaceFrame,
+    mm_per_px: float,
+    movement: str,
+    left_mm: float,
+    right_mm: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``rgb`` with a movement of ``IMITATIONS`` made, ``left_mm`` on the subject's left side
+    and ``right_mm`` on the right; and where every landmark of ``landmarks_px`` truly went."""
+    field, position, (dx, dy), reach = IMITATIONS[movement]
+    photo, truth = rgb, landmarks_px
+    for side, mm, mirror in ((topology.LEFT, left_mm, 1.0), (topology.RIGHT, right_mm, -1.0)):
+        if mm == 0:
+            continue
+        index = getattr(side, field)
+        index = index if position is None else index[position]
+        change = feature_change(frame, mm_per_px, landmarks_px[index, :2],
+                                (mirror * dx * mm, dy * mm), reach)  # fmt: skip
+        photo, truth = change.apply_to_photo(photo), change.apply_to_points(truth)
+    return photo, truth
 
 
 def recapture(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import cv2
 import numpy as np
 import pytest
 
-from analyzer import topology
 from analyzer.analysis import analyze_image
 from analyzer.catalog import describe
 from analyzer.landmarks import detect_landmarks
@@ -22,10 +20,12 @@ from analyzer.movement import EfaceEstimate, expression_measures, session_protoc
 from analyzer.progress import measure_progress, protocol_rows
 from analyzer.storage import ProtocolCapture
 from analyzer.tracking import follow_expression
-from analyzer.warps import feature_change
+from analyzer.warps import imitate, recapture
 
-DIAGONAL = 1 / np.sqrt(2)
 SMILE = "broad_smile_commissure_movement_{}_mm"
+#: The retaken smile photo's random framing, exposure, focus and JPEG quality
+#: (``scripts/movement_accuracy.py`` prints its figures with the same seed).
+RETAKE_SEED = 5
 
 
 @pytest.fixture(scope="module", params=["astronaut", "grace hopper"])
@@ -38,40 +38,36 @@ def rest(request, face_rgb, second_face_rgb):
 def smile_of(rgb, analysis, left_mm=6.0, right_mm=3.0):
     """A smile: left corner up and out ``left_mm``, right ``right_mm`` (the weaker,
     "affected" side). Returns the photo and where every rest landmark truly went."""
+    return imitate_on(rgb, analysis, "broad smile", left_mm, right_mm)
+
+
+def imitate_on(rgb, analysis, movement, left_mm, right_mm):
     frame, scale = analysis.measurement.frame, analysis.mm_per_px
-    points = analysis.landmarks_px
-    photo, truth = rgb, points
-    for side, mm, outwards in ((topology.LEFT, left_mm, 1), (topology.RIGHT, right_mm, -1)):
-        change = feature_change(frame, scale, points[side.mouth_corner, :2],
-                                (outwards * mm * DIAGONAL, mm * DIAGONAL), 10.0)  # fmt: skip
-        photo, truth = change.apply_to_photo(photo), change.apply_to_points(truth)
-    return photo, truth
+    return imitate(rgb, analysis.landmarks_px, frame, scale, movement, left_mm, right_mm)
 
 
 def followed(rest_rgb, rest_px, photo):
     return follow_expression(rest_rgb, rest_px, photo, detect_landmarks(photo).landmarks)
 
 
-def reframed(rgb: np.ndarray) -> np.ndarray:
-    """The photo taken again a little turned (5°), farther away (×0.8) and darker (×0.8)."""
-    height, width = rgb.shape[:2]
-    turn = cv2.getRotationMatrix2D((width / 2, height / 2), 5.0, 0.8)
-    out = cv2.warpAffine(rgb, turn, (width, height), flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REFLECT)  # fmt: skip
-    return np.clip(out * 0.8 + 10, 0, 255).astype(np.uint8)
+def measured(expression, rgb, points, photo, truth_points):
+    """The true movement measures of an imitated expression, and those read from its photo
+    followed from the rest photo ``rgb``."""
+    truth = expression_measures(expression, points, truth_points, "right")
+    seen = expression_measures(
+        expression, points, followed(rgb, points, photo).landmarks_px, "right"
+    )
+    return truth, seen
 
 
-@pytest.mark.parametrize("retaken", [False, True], ids=["same framing", "reframed, darker"])
+@pytest.mark.parametrize("retaken", [False, True], ids=["same photo", "retaken"])
 def test_smile_movement_per_side_and_the_side_ratio(rest, retaken):
     rgb, analysis = rest
     photo, truth_points = smile_of(rgb, analysis)
-    if retaken:
-        photo = reframed(photo)
+    if retaken:  # other framing, exposure, focus and JPEG quality
+        photo = recapture(photo, np.random.default_rng(RETAKE_SEED))
     points = analysis.landmarks_px
-    truth = expression_measures("broad smile", points, truth_points, "right")
-    result = followed(rgb, points, photo)
-    seen = expression_measures("broad smile", points, result.landmarks_px, "right")
-    assert result.fraction > 0.9
+    truth, seen = measured("broad smile", rgb, points, photo, truth_points)
     assert truth[SMILE.format("left")] == pytest.approx(6.0, abs=0.2)
     assert truth[SMILE.format("right")] == pytest.approx(3.0, abs=0.2)
     for side in ("left", "right"):  # the issue's bar: each side within 0.5 mm …
@@ -82,6 +78,52 @@ def test_smile_movement_per_side_and_the_side_ratio(rest, retaken):
     assert seen["broad_smile_commissure_vertical_left_mm"] == pytest.approx(
         truth["broad_smile_commissure_vertical_left_mm"], abs=0.5
     )
+
+
+#: Other movements of the protocol, each stronger on the left: the measure, and the
+#: imitated movement of the left and right side in mm.
+MOVEMENTS = {
+    "brow raise": ("brow_elevation_{}_mm", 4.0, 2.0),
+    "snarl": ("upper_lip_elevation_{}_mm", 3.0, 1.5),
+    "lip pucker": ("commissure_medial_{}_mm", 4.0, 2.0),
+}
+
+
+@pytest.mark.parametrize("expression", MOVEMENTS)
+def test_each_movement_per_side_and_the_side_ratio(rest, expression):
+    rgb, analysis = rest
+    points = analysis.landmarks_px
+    stem, left_mm, right_mm = MOVEMENTS[expression]
+    photo, truth_points = imitate_on(rgb, analysis, expression, left_mm, right_mm)
+    prefix = expression.replace(" ", "_")
+    truth, seen = measured(expression, rgb, points, photo, truth_points)
+    for side in ("left", "right"):
+        key = f"{prefix}_{stem.format(side)}"
+        assert truth[key] > 0.5
+        assert seen[key] == pytest.approx(truth[key], abs=0.5)
+    ratio = f"{prefix}_ratio_pct"
+    assert seen[ratio] == pytest.approx(truth[ratio], abs=10)
+
+
+def lids_lowered(rgb, analysis, left_share, right_share):
+    """The upper lids lowered by these shares of each resting fissure height."""
+    left, right = (share * analysis.measures[f"palpebral_fissure_height_{side}_mm"]
+                   for share, side in ((left_share, "left"), (right_share, "right")))  # fmt: skip
+    return imitate_on(rgb, analysis, "eye closure", left, right)
+
+
+def test_eye_closure_per_side(rest):
+    """A lid lowered by 60 % of the fissure on the left and 30 % on the right. A closing lid
+    is the largest deformation of the protocol: it reads at 70-95 % (README)."""
+    rgb, analysis = rest
+    points = analysis.landmarks_px
+    photo, truth_points = lids_lowered(rgb, analysis, 0.6, 0.3)
+    truth, seen = measured("gentle eye closure", rgb, points, photo, truth_points)
+    for side in ("left", "right"):
+        key = f"gentle_eye_closure_eye_closure_{side}_pct"
+        assert 0.65 * truth[key] < seen[key] < truth[key] + 5
+    ratio = "gentle_eye_closure_ratio_pct"
+    assert seen[ratio] == pytest.approx(truth[ratio], abs=10)
 
 
 def test_following_reads_the_stronger_side_better_than_the_model_alone(face_rgb, face_analysis):
@@ -101,18 +143,13 @@ def test_following_reads_the_stronger_side_better_than_the_model_alone(face_rgb,
 
 def test_eye_narrowing_during_smile_is_reported_on_that_side(rest):
     rgb, analysis = rest
-    frame, scale = analysis.measurement.frame, analysis.mm_per_px
     points = analysis.landmarks_px
-    lid = points[topology.RIGHT.upper_lid[4], :2]
-    fissure = analysis.measures["palpebral_fissure_height_right_mm"]
-    change = feature_change(frame, scale, lid, (0, -0.35 * fissure), (8.0, 3.0))
-    truth = expression_measures("broad smile", points, change.apply_to_points(points), "right")
-    result = followed(rgb, points, change.apply_to_photo(rgb))
-    seen = expression_measures("broad smile", points, result.landmarks_px, "right")
+    photo, truth_points = lids_lowered(rgb, analysis, 0.0, 0.35)
+    truth, seen = measured("broad smile", rgb, points, photo, truth_points)
     true_right = truth["broad_smile_eye_narrowing_right_pct"]
-    assert 25 < true_right < 40
-    # About that fraction (this lid warp reaches only 3 mm; it reads at 75-85 %) …
-    assert 0.7 * true_right < seen["broad_smile_eye_narrowing_right_pct"] < 1.15 * true_right
+    assert 20 < true_right < 40
+    # About that fraction: a lowering lid reads at 70-82 % (README; the model alone 45-68 %) …
+    assert 0.6 * true_right < seen["broad_smile_eye_narrowing_right_pct"] < 1.15 * true_right
     # … on that side only.
     assert abs(seen["broad_smile_eye_narrowing_left_pct"]) < 2.0
 
