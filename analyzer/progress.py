@@ -132,6 +132,29 @@ def first_rests(captures: list[ProtocolCapture]) -> dict[int, ProtocolCapture]:
     return rests
 
 
+@dataclass(frozen=True)
+class LatestMovement:
+    """One expression capture's movement against its session's rest capture."""
+
+    measures: dict[str, float]
+    followed: bool  # its landmarks were followed from the rest photo (else the model's)
+
+
+def latest_movement(
+    captures: list[ProtocolCapture], session_id: int, expression: str, affected_side: str
+) -> LatestMovement | None:
+    """The movement of the session's most recent capture of ``expression``, measured from
+    the session's first rest capture; None when either is missing."""
+    rest = first_rests(captures).get(session_id)
+    same = [c for c in captures if c.session_id == session_id and c.expression == expression]
+    latest = max(same, key=lambda c: c.taken_at, default=None)
+    if rest is None or latest is None or expression not in movement.PRIMARY:
+        return None
+    points = latest.landmarks_against(rest.capture_id)
+    measures = movement.expression_measures(expression, rest.landmarks_px, points, affected_side)
+    return LatestMovement(measures, followed=points is latest.followed_px)
+
+
 def protocol_rows(captures: list[ProtocolCapture], affected_side: str) -> list[HistoryRow]:
     """The palsy protocol's movement measures as history rows of expression ``"protocol"``.
 

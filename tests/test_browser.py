@@ -4,23 +4,30 @@ of every page is written to ``out/screenshots/``."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import io
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
 from analyzer.datadir import PhotoStore
 from analyzer.imaging import load_photo
-from analyzer.importer import import_folder
-from analyzer.storage import open_database
+from analyzer.importer import import_folder, save_capture
+from analyzer.storage import get_or_create_person, open_database
 from tests.conftest import ROOT, SAMPLE, write_photo_variants
+from tests.test_movement import smile_of
 
 SCREENSHOTS = ROOT / "out" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -49,14 +56,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
-    data = tmp_path / "data"
-    photos = tmp_path / "in"
-    write_photo_variants(photos, ["2026-01-05_a.jpg", "2026-01-05_b.jpg"])
-    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
-    import_folder(db, PhotoStore(data / "photos"), photos, "Ana")
-    db.close()
+@contextlib.contextmanager
+def serving(data: Path) -> Iterator[str]:
+    """The app on a free port with ``data`` as its data folder; its log must hold no traceback."""
     port = free_port()
     env = {**os.environ, "ANALYZER_DATA_DIR": str(data)}
     env.pop("ANALYZER_DB_URL", None)
@@ -72,10 +74,22 @@ def server(tmp_path):
             break
         except OSError:
             time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}", data
+    yield f"http://127.0.0.1:{port}"
     process.terminate()
     log = process.communicate(timeout=20)[0]
     assert "Traceback" not in log, log[-3000:]
+
+
+@pytest.fixture
+def server(tmp_path):
+    data = tmp_path / "data"
+    photos = tmp_path / "in"
+    write_photo_variants(photos, ["2026-01-05_a.jpg", "2026-01-05_b.jpg"])
+    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
+    import_folder(db, PhotoStore(data / "photos"), photos, "Ana")
+    db.close()
+    with serving(data) as url:
+        yield url, data
 
 
 def test_capture_with_the_webcam_save_and_find_it_on_trends(server, tmp_path):
@@ -155,3 +169,43 @@ def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
         assert "Traceback" not in page.inner_text("body")
         assert page.get_by_role("button", name="Save to today's session").count() == 0
         browser.close()
+
+
+def test_a_protocol_smile_saved_today_shows_each_sides_movement(tmp_path, face_rgb, face_analysis):
+    """Today's rest photo is stored; the smile (left corner 6 mm, right 3 mm) is uploaded and
+    saved on the Capture page, which then shows each side's movement from the rest photo."""
+    data = tmp_path / "data"
+    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
+    with db.transaction() as session:
+        get_or_create_person(session, "Pat", "right")
+    rest = io.BytesIO()
+    Image.fromarray(face_rgb).save(rest, format="PNG")
+    save_capture(db, PhotoStore(data / "photos"), "Pat", rest.getvalue(), ".png", face_analysis,
+                 taken_at=dt.datetime.now().replace(microsecond=0), expression="rest")  # fmt: skip
+    db.close()
+    smile = tmp_path / "smile.png"
+    Image.fromarray(smile_of(face_rgb, face_analysis)[0]).save(smile)
+    with serving(data) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        expect(page.get_by_text("still missing brow raise")).to_be_visible()
+        page.get_by_label("Expression").click()
+        page.get_by_role("option", name="broad smile").click()
+        expect(page.get_by_text("Smile as broadly as you can")).to_be_visible()
+        page.get_by_role("tab", name="Upload photos").click()
+        page.locator("input[type=file]").set_input_files(str(smile))
+        page.get_by_role("button", name="Save to today's session").click()
+        summary = page.get_by_text("Movement from today's rest photo")
+        expect(summary).to_be_visible()
+        text = summary.inner_text()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "capture-protocol-smile.png"))
+        browser.close()
+    assert "followed from today's rest photo by optical flow" in text
+    left = float(re.search(r"left commissure movement in broad smile ([\d.]+) mm", text)[1])
+    right = float(re.search(r"right commissure movement in broad smile ([\d.]+) mm", text)[1])
+    ratio = float(re.search(r"affected / healthy side (\d+) %", text)[1])
+    assert left == pytest.approx(6.0, abs=0.6) and right == pytest.approx(3.0, abs=0.6)
+    assert ratio == pytest.approx(50, abs=10)

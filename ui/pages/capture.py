@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import streamlit as st
@@ -11,8 +12,9 @@ from sqlalchemy import select
 from analyzer.analysis import FaceAnalysis
 from analyzer.catalog import FOLLOWED, describe
 from analyzer.importer import save_capture
-from analyzer.movement import EXPRESSIONS, INSTRUCTIONS
-from analyzer.storage import Capture, get_person
+from analyzer.movement import EXPRESSIONS, INSTRUCTIONS, PRIMARY
+from analyzer.progress import latest_movement
+from analyzer.storage import Capture, get_person, load_protocol_captures
 from analyzer.visuals import aligned, draw_landmarks, face_crop
 from ui.state import (
     analyse_bytes,
@@ -84,6 +86,31 @@ with upload_tab:
     photos.extend((upload.name, upload.getvalue()) for upload in uploads or [])
 
 
+def todays_movement(person_name: str, expression_name: str) -> str:
+    """What the latest capture of an expression moved today, per side, from today's rest."""
+    with database().transaction() as session:
+        owner = get_person(session, person_name)
+        today = next((s for s in owner.sessions if s.day == dt.date.today()), None)
+        if today is None:
+            return ""
+        result = latest_movement(load_protocol_captures(session, owner), today.id,
+                                 expression_name, owner.affected_side)  # fmt: skip
+    if result is None:
+        return "Take today's rest photo too: each movement is measured from it."
+    prefix = expression_name.replace(" ", "_")
+    stem, unit = PRIMARY[expression_name].rsplit("_", 1)
+    parts = []
+    for side in ("left", "right"):
+        name = f"{prefix}_{stem}_{side}_{unit}"
+        parts.append(f"{describe(name).label} {result.measures[name]:.1f} {describe(name).unit}")
+    ratio = result.measures.get(f"{prefix}_ratio_pct", math.nan)
+    if not math.isnan(ratio):
+        parts.append(f"{describe(prefix + '_ratio_pct').label} {ratio:.0f} %")
+    how = ("followed from today's rest photo by optical flow" if result.followed
+           else "from the model's landmarks (the photos could not be followed)")  # fmt: skip
+    return f"Movement from today's rest photo: {'; '.join(parts)} ({how})."
+
+
 def baseline_photo(person_name: str, expression_name: str):
     """The person's first stored photo of this expression, aligned, to match the pose to."""
     with database().transaction() as session:
@@ -151,6 +178,10 @@ def show(name: str, data: bytes, index: int) -> None:
         )  # fmt: skip
         if new:
             st.success(f"Saved (capture {capture_id}). See it on Trends.")
+            if expression != "rest":
+                summary = todays_movement(person, expression)
+                if summary:
+                    st.info(plain(summary))
         else:
             st.info("This exact photo is already saved for this person.")
 
