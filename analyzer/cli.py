@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("recompute", help="recompute every stored measure from stored landmarks")
     commands.add_parser(
-        "demo", help="create the demo person from the sample photos (once per data folder)"
+        "demo", help="create the demo people from the sample photos (once per data folder)"
     )
     commands.add_parser("info", help="where the data is kept, and what it holds")
     return parser
@@ -304,18 +304,18 @@ def run_progress(args: argparse.Namespace) -> int:
 def run_demo(_args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from analyzer.demo import DEMO_PERSON, ensure_demo
+    from analyzer.demo import DEMO_PALSY_PERSON, DEMO_PERSON, ensure_demo
 
     db, store, where = _open()
-    with tqdm(unit="photo", desc="Demo person", file=sys.stderr, leave=False) as bar:
+    with tqdm(unit="photo", desc="Demo people", file=sys.stderr, leave=False) as bar:
 
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
         created = ensure_demo(db, store, progress)
-    print(f"Created the demo person '{DEMO_PERSON}'. {where}" if created
-          else "The demo person was already created for this data folder.")  # fmt: skip
+    print(f"Created the demo people '{DEMO_PERSON}' and '{DEMO_PALSY_PERSON}'. {where}"
+          if created else "The demo people were already created for this data folder.")  # fmt: skip
     return EXIT_OK
 
 

@@ -1,0 +1,61 @@
+"""The demo people that ``make run`` creates: real sample photos with known induced changes,
+which the dashboard's verdicts must find."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzer.datadir import PhotoStore
+from analyzer.demo import DEMO_PALSY_PERSON, DEMO_PERSON, PROTOCOL, RECOVERY, ensure_demo
+from analyzer.maintenance import delete_person
+from analyzer.progress import measure_progress, protocol_rows
+from analyzer.storage import get_person, load_history, load_protocol_captures, open_database
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    data = tmp_path_factory.mktemp("demo")
+    db, store = open_database(f"sqlite:///{data / 'analyzer.db'}"), PhotoStore(data / "photos")
+    assert ensure_demo(db, store)
+    yield db, store
+    db.close()
+
+
+def test_the_cosmetic_demo_shows_the_induced_left_mouth_lift(demo):
+    db, _ = demo
+    with db.transaction() as session:
+        history = load_history(session, get_person(session, DEMO_PERSON))
+    assert len({r.session_id for r in history}) == 6 and len(history) == 18
+    result = measure_progress(history, "commissure_height_diff_mm")
+    assert result.verdict.verdict == "changed"
+    assert result.verdict.difference_mm == pytest.approx(2.0, abs=0.6)
+
+
+def test_the_palsy_demo_recovers_on_every_movement(demo):
+    db, _ = demo
+    with db.transaction() as session:
+        person = get_person(session, DEMO_PALSY_PERSON)
+        assert person.affected_side == "right"
+        captures = load_protocol_captures(session, person)
+    assert len(captures) == len(RECOVERY) * (len(PROTOCOL) + 1)
+    assert all(c.followed_px is not None for c in captures if c.expression != "rest")
+    rows = protocol_rows(captures, "right")
+    for expression in ("brow raise", "broad smile", "snarl", "lip pucker"):
+        name = f"{expression.replace(' ', '_')}_ratio_pct"
+        ratios = [r.measures[name] for r in rows if name in r.measures]
+        assert ratios == sorted(ratios), (expression, ratios)
+        assert ratios[0] < 25 and ratios[-1] > 65, (expression, ratios)
+        assert measure_progress(rows, name, expression="protocol").verdict.verdict == "changed"
+    narrowing = [r.measures["broad_smile_eye_narrowing_right_pct"] for r in rows
+                 if "broad_smile_eye_narrowing_right_pct" in r.measures]  # fmt: skip
+    assert max(narrowing[:2]) < 5 < 10 < narrowing[-1]
+
+
+def test_the_demo_is_made_once_and_a_deleted_demo_person_stays_deleted(demo):
+    db, store = demo
+    assert not ensure_demo(db, store)
+    delete_person(db, store, DEMO_PALSY_PERSON)
+    assert not ensure_demo(db, store)
+    with db.transaction() as session:
+        assert get_person(session, DEMO_PALSY_PERSON) is None
+        assert get_person(session, DEMO_PERSON) is not None
