@@ -388,6 +388,7 @@ def theil_sen_trend(
     slope, low, high = (float(v) * TREND_PERIOD_DAYS for v in (fit[0], fit[2], fit[3]))
     status: TrendKind = "rising" if low > 0 else "falling" if high < 0 else "no clear trend"
     digits = _digits(slope, low, high)
+    unit = _change_unit(unit)
     per = (
         f"per {TREND_PERIOD_DAYS:.0f} days (95% range {low:.{digits}f} to "
         f"{_amount(high, unit, digits)})"
@@ -552,8 +553,8 @@ def _compare(
     elif beyond_mdc:
         sentence = (
             f"No detectable change in {label}{wording.when}: {amount} {word}, more than {by} "
-            f"but still uncertain (95% range {ci[0]:.1f} to {_amount(ci[1], unit)}); more "
-            "repeat photos would settle it."
+            f"but still uncertain (95% range {ci[0]:.1f} to "
+            f"{_amount(ci[1], _change_unit(unit))}); more repeat photos would settle it."
         )
     else:
         sentence = f"No detectable change in {label}{wording.when}: {amount} {word}, within {by}."
@@ -638,6 +639,7 @@ def _amounts(difference: float, mdc: float, unit: str) -> tuple[str, str]:
     digits = _digits(difference, mdc)
     if f"{difference:.{digits}f}" == f"{mdc:.{digits}f}" and difference != mdc:
         digits += 1
+    unit = _change_unit(unit)
     return _amount(difference, unit, digits), _amount(mdc, unit, digits)
 
 
@@ -645,6 +647,11 @@ def _digits(*values: float) -> int:
     """Decimals that show the largest value with two significant digits (1 to 3)."""
     largest = max((abs(v) for v in values), default=0.0)
     return 1 if largest >= 1 else 2 if largest >= 0.1 else 3
+
+
+def _change_unit(unit: str) -> str:
+    """The unit of a difference: a change of a percentage is in percentage points."""
+    return "points" if unit == "%" else unit
 
 
 def _amount(value: float, unit: str, digits: int = 1) -> str:

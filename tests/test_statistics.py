@@ -260,6 +260,25 @@ def test_custom_direction_words_and_degrees():
     assert verdict.sentence.startswith("Left smile angle 3.0° narrower than at baseline")
 
 
+def test_a_change_of_a_percentage_is_told_in_percentage_points():
+    captures = make_captures([20.0, 20.0, 20.0, 60.0], [TRIPLE] * 4)
+    values = session_values(captures)
+    verdict = change_vs_baseline(
+        values[0],
+        values[-1],
+        repeatability(captures_by_session(captures)),
+        measure="broad_smile_ratio_pct",
+        label="broad smile: affected / healthy side",
+        unit="%",
+    )
+    assert verdict.sentence.startswith(
+        "Broad smile: affected / healthy side 40.0 points higher than at baseline, beyond the "
+    )
+    assert verdict.sentence.endswith(" points this measure varies by.")
+    trend = theil_sen_trend(values, label="ratio", unit="%").sentence
+    assert " points per 30 days (95% range " in trend and trend.count(" points") == 2
+
+
 def test_noiseless_constant_is_no_change_despite_float_rounding():
     # With SD_w = 0 the MDC95 is 0; the mean of three 12.3s is 12.3 + 2e-15 in floating
     # point, which must not be reported as a change.
