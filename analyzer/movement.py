@@ -53,14 +53,21 @@ def protocol_frame(landmarks_px: np.ndarray) -> np.ndarray:
     return to_frame(landmarks_px, face_frame(landmarks_px))[:, :2]
 
 
-def align_to_rest(rest_px: np.ndarray, expression_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def align_to_rest(
+    rest_px: np.ndarray, expression_px: np.ndarray, *, followed: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Rest and expression landmarks (x, y) in the rest capture's face frame, in mm.
 
-    The expression is fitted onto rest by a similarity on ``topology.PROTOCOL_ANCHORS``
-    (Umeyama), so its own pose and scale drop out; the rest capture's iris gives the millimetres.
+    ``followed`` expression landmarks are already registered onto the rest photo
+    (``analyzer.tracking``) and are put in the rest capture's frame as they are; others are
+    put in their own face frame and fitted onto rest by a similarity on
+    ``topology.PROTOCOL_ANCHORS`` (Umeyama), so their own pose and scale drop out. The rest
+    capture's iris gives the millimetres.
     """
     scale = mm_per_px_from_iris(rest_px)
     rest = protocol_frame(rest_px)
+    if followed:
+        return rest * scale, to_frame(expression_px, face_frame(rest_px))[:, :2] * scale
     expression = protocol_frame(expression_px)
     anchors = list(topology.PROTOCOL_ANCHORS)
     fit = similarity_2d(expression[anchors], rest[anchors])
@@ -140,11 +147,17 @@ def side_ratio_pct(left: float, right: float, affected_side: str) -> float:
 
 
 def expression_measures(
-    expression: str, rest_px: np.ndarray, expression_px: np.ndarray, affected_side: str = "none"
+    expression: str,
+    rest_px: np.ndarray,
+    expression_px: np.ndarray,
+    affected_side: str = "none",
+    *,
+    followed: bool = False,
 ) -> dict[str, float]:
     """Every movement measure of one expression capture against rest, named
-    ``<expression>_<measure>_<side>`` plus ``<expression>_ratio_pct`` for the primary one."""
-    rest, moved = align_to_rest(rest_px, expression_px)
+    ``<expression>_<measure>_<side>`` plus ``<expression>_ratio_pct`` for the primary one.
+    ``followed``: the expression's landmarks were followed from the rest photo."""
+    rest, moved = align_to_rest(rest_px, expression_px, followed=followed)
     prefix = expression.replace(" ", "_")
     out: dict[str, float] = {}
     per_side = {
@@ -257,12 +270,15 @@ def session_protocol(
     landmarks_by_expression: dict[str, list[np.ndarray]],
     rest_measures: dict[str, float] | None,
     affected_side: str = "none",
+    followed: dict[str, list[bool]] | None = None,
 ) -> ProtocolResult:
     """Movement of every expression of a session against its rest capture.
 
     ``landmarks_by_expression`` holds each expression's accepted captures (478 × 3 pixels);
-    several captures of one expression are averaged measure by measure. Without a rest
-    capture nothing can be measured, and the message says so.
+    several captures of one expression are averaged measure by measure. ``followed`` says,
+    in the same order, which were followed from the first rest capture (``analyzer.tracking``;
+    none when not given). Without a rest capture nothing can be measured, and the message
+    says so.
     """
     present = [e for e in EXPRESSIONS if landmarks_by_expression.get(e)]
     missing = [e for e in EXPRESSIONS if e not in present]
@@ -273,8 +289,10 @@ def session_protocol(
         for expression in present[1:] if present[0] == "rest" else present:
             if expression == "rest":
                 continue
-            runs = [expression_measures(expression, rest, e, affected_side)
-                    for e in landmarks_by_expression[expression]]  # fmt: skip
+            captures = landmarks_by_expression[expression]
+            flags = (followed or {}).get(expression) or [False] * len(captures)
+            runs = [expression_measures(expression, rest, e, affected_side, followed=f)
+                    for e, f in zip(captures, flags, strict=True)]  # fmt: skip
             for key in runs[0]:
                 measures[key] = float(np.nanmean([run[key] for run in runs]))
     estimate = eface_estimate(rest_measures or {}, measures, affected_side)

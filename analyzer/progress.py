@@ -171,7 +171,7 @@ def protocol_rows(captures: list[ProtocolCapture], affected_side: str) -> list[H
             continue
         measures = movement.expression_measures(
             capture.expression, rest.landmarks_px, capture.landmarks_against(rest.capture_id),
-            affected_side,
+            affected_side, followed=capture.is_followed_from(rest.capture_id),
         )  # fmt: skip
         measures = {k: v for k, v in measures.items() if np.isfinite(v)}
         rows.append(HistoryRow(-index - 1, capture.session_id, capture.session_day,

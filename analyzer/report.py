@@ -78,15 +78,15 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
     rests = first_rests(captures)
     for sid in dict.fromkeys(i for i in (baseline_id, current_id) if i is not None):
         by_expression: dict[str, list[np.ndarray]] = {}
+        followed: dict[str, list[bool]] = {}
         first_rest = rests.get(sid)
-        for c in captures:
-            if c.session_id == sid:
-                by_expression.setdefault(c.expression, []).append(
-                    c.landmarks_against(first_rest.capture_id) if first_rest else c.landmarks_px
-                )
+        for c in (c for c in captures if c.session_id == sid):
+            rest_id = first_rest.capture_id if first_rest else -1
+            by_expression.setdefault(c.expression, []).append(c.landmarks_against(rest_id))
+            followed.setdefault(c.expression, []).append(c.is_followed_from(rest_id))
         rest = next((r.measures for r in history if r.session_id == sid and r.expression == "rest"
                      and r.accepted), None)  # fmt: skip
-        result = movement.session_protocol(by_expression, rest, person.affected_side)
+        result = movement.session_protocol(by_expression, rest, person.affected_side, followed)
         estimates[day_of[sid]] = result.estimate
         messages[day_of[sid]] = result.message
     return ReportContent(

@@ -344,12 +344,13 @@ class ProtocolCapture:
     followed_px: np.ndarray | None  # followed from the rest capture ``followed_from_id``
     followed_from_id: int | None
 
+    def is_followed_from(self, rest_id: int) -> bool:
+        return self.followed_px is not None and self.followed_from_id == rest_id
+
     def landmarks_against(self, rest_id: int) -> np.ndarray:
         """The landmarks to measure this expression against rest capture ``rest_id`` with:
         those followed from that very rest photo when there are some, else the model's."""
-        if self.followed_px is not None and self.followed_from_id == rest_id:
-            return self.followed_px
-        return self.landmarks_px
+        return self.followed_px if self.is_followed_from(rest_id) else self.landmarks_px
 
 
 def load_protocol_captures(session: Session, person: Person) -> list[ProtocolCapture]:

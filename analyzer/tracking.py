@@ -34,6 +34,10 @@ PYRAMID_LEVELS = 3
 MAX_ROUND_TRIP_PX = 0.5
 #: … and it lies within this distance of the model's own estimate.
 MAX_FROM_MODEL_MM = 3.0
+#: The followed points of the face's stable region (``topology``) register the expression
+#: onto the rest photo; points off by more than this after the fit are left out of it.
+STEADY_MM = 0.3
+MIN_STEADY_POINTS = 20
 #: Below this fraction of points followed, the photos are too unlike (another person, other
 #: light, a different framing) and the model's landmarks are used unchanged.
 MIN_FOLLOWED_FRACTION = 0.5
@@ -61,6 +65,25 @@ def similarity_2d(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     factor = float(np.trace(np.diag(singular) @ d) / (s**2).sum(axis=1).mean())
     linear = factor * rotation
     return np.hstack([linear, (t_mean - linear @ s_mean)[:, None]])
+
+
+def steady_similarity_2d(
+    source: np.ndarray, target: np.ndarray, max_residual: float, min_points: int = 12
+) -> np.ndarray:
+    """``similarity_2d`` on the points that agree with it: while the worst-fitting point is
+    off by more than ``max_residual`` and more than ``min_points`` remain, it is left out
+    and the fit redone (points the expression itself moved, such as the forehead's edge in
+    a brow raise, then do not drag the registration)."""
+    keep = np.arange(len(source))
+    fit = similarity_2d(source, target)
+    while len(keep) > min_points:
+        residual = np.linalg.norm(_apply(fit, source[keep]) - target[keep], axis=1)
+        worst = int(np.argmax(residual))
+        if residual[worst] <= max_residual:
+            break
+        keep = np.delete(keep, worst)
+        fit = similarity_2d(source[keep], target[keep])
+    return fit
 
 
 def _homogeneous(matrix: np.ndarray) -> np.ndarray:
@@ -117,7 +140,7 @@ def follow_expression(
         rest_image, expression_image, start.copy(), model.copy(), **lk
     )
     back, ok_back, _ = cv2.calcOpticalFlowPyrLK(
-        expression_image, rest_image, there.copy(), start.copy(), **lk
+        expression_image, rest_image, there.copy(), there.copy(), **lk
     )
     crop_mm_per_px = mm_per_px_from_iris(rest_px) / _scale(rest_crop)
     followed = (
@@ -126,9 +149,17 @@ def follow_expression(
         & (np.linalg.norm(back - start, axis=1) < MAX_ROUND_TRIP_PX)
         & (np.linalg.norm(there - model, axis=1) * crop_mm_per_px < MAX_FROM_MODEL_MM)
     )
-    if followed.mean() < MIN_FOLLOWED_FRACTION:
+    steady = np.intersect1d(np.flatnonzero(followed), topology.region_indices("stable"))
+    if followed.mean() < MIN_FOLLOWED_FRACTION or len(steady) < MIN_STEADY_POINTS:
         followed[:] = False
     in_crop = np.where(followed[:, None], there, model).astype(np.float64)
+    if followed.any():
+        # The anchor similarity came from the model's points; the followed stable points
+        # register the expression onto the rest photo more exactly.
+        fit = steady_similarity_2d(
+            in_crop[steady], start[steady].astype(np.float64), STEADY_MM / crop_mm_per_px
+        )
+        in_crop = _apply(fit, in_crop)
     out = np.array(rest_px, dtype=np.float64, copy=True)
     out[:, :2] = _apply(np.linalg.inv(_homogeneous(rest_crop)), in_crop)
     return Followed(landmarks_px=out, followed=followed)

@@ -55,14 +55,17 @@ def main() -> None:
                 left *= analysis.measures["palpebral_fissure_height_left_mm"]
                 right *= analysis.measures["palpebral_fissure_height_right_mm"]
             photo, truth_points = imitate(rgb, points, frame, scale, movement, left, right)
-            truth = expression_measures(expression, points, truth_points, "right")
+            # The imitation moves no head: the truth is the warp's displacement as it is.
+            truth = expression_measures(expression, points, truth_points, "right", followed=True)
             for label, shown in (
                 ("", photo),
                 (", retaken", recapture(photo, np.random.default_rng(RETAKE_SEED))),
             )[: 1 + retake]:
                 model = detect_landmarks(shown).landmarks
                 followed = follow_expression(rgb, points, shown, model)
-                flow = expression_measures(expression, points, followed.landmarks_px, "right")
+                flow = expression_measures(
+                    expression, points, followed.landmarks_px, "right", followed=True
+                )
                 alone = expression_measures(expression, points, model, "right")
                 prefix = expression.replace(" ", "_")
                 keys = [f"{prefix}_{stem.format(s)}" for s in ("left", "right")]

@@ -44,11 +44,16 @@ def test_the_palsy_demo_recovers_on_every_movement(demo):
         name = f"{expression.replace(' ', '_')}_ratio_pct"
         ratios = [r.measures[name] for r in rows if name in r.measures]
         assert ratios == sorted(ratios), (expression, ratios)
-        assert ratios[0] < 25 and ratios[-1] > 65, (expression, ratios)
+        # Truly 15 % and 85 % of the left's movement (brow: 15 % and 70 % at the pupil).
+        assert ratios[0] < 25 and ratios[-1] > 55, (expression, ratios)
         assert measure_progress(rows, name, expression="protocol").verdict.verdict == "changed"
     narrowing = [r.measures["broad_smile_eye_narrowing_right_pct"] for r in rows
                  if "broad_smile_eye_narrowing_right_pct" in r.measures]  # fmt: skip
     assert max(narrowing[:2]) < 5 < 10 < narrowing[-1]
+    # No mouth movement was imitated during eye closure: none may be read (synkinesis sign).
+    corner = [v for r in rows for k, v in r.measures.items()
+              if "eye_closure_commissure_movement" in k]  # fmt: skip
+    assert len(corner) == 16 and max(corner) < 0.6
 
 
 def test_the_demo_is_made_once_and_a_deleted_demo_person_stays_deleted(demo):
