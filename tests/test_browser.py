@@ -200,6 +200,10 @@ def test_a_protocol_smile_saved_today_shows_each_sides_movement(tmp_path, face_r
         summary = page.get_by_text("Movement from today's rest photo")
         expect(summary).to_be_visible()
         text = summary.inner_text()
+        # The walk-through moves on to the next expression still missing today.
+        expect(page.get_by_text("Raise both eyebrows as high as you can")).to_be_visible()
+        expect(page.get_by_text("still missing brow raise, gentle eye closure, full eye "
+                                "closure, snarl, lip pucker")).to_be_visible()  # fmt: skip
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "capture-protocol-smile.png"))
         browser.close()

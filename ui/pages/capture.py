@@ -54,15 +54,19 @@ def todays_expressions(person_name: str) -> set[str]:
 
 done = todays_expressions(person)
 missing = [e for e in EXPRESSIONS if e not in done]
+if st.session_state.pop("advance", False) and missing:
+    st.session_state["expression"] = missing[0]  # the walk-through moves on after a save
 left, right = st.columns([2, 1])
-expression = left.selectbox(
-    "Expression", EXPRESSIONS, index=EXPRESSIONS.index(missing[0]) if missing else 0
-)
+if "expression" not in st.session_state:
+    st.session_state["expression"] = missing[0] if missing else EXPRESSIONS[0]
+expression = left.selectbox("Expression", EXPRESSIONS, key="expression")
 st.info(f"**{expression.capitalize()}**: {INSTRUCTIONS[expression]}")
 st.caption(
     "Palsy protocol today: "
     + (f"still missing {', '.join(missing)}." if missing else "all seven expressions taken.")
 )
+for index, note in enumerate(st.session_state.pop("saved", [])):
+    (st.success if index == 0 else st.info)(note)
 mirrored = right.checkbox(
     "The camera shows a mirror image",
     help="Front cameras often mirror the picture. Tick this so left and right stay the "
@@ -177,11 +181,14 @@ def show(name: str, data: bytes, index: int) -> None:
             mirrored=mirrored, accept_anyway=anyway, tags=tags, source_name=name,
         )  # fmt: skip
         if new:
-            st.success(f"Saved (capture {capture_id}). See it on Trends.")
+            notes = [
+                f"Saved (capture {capture_id}): {plain(name)}, {expression}. See it on Trends."
+            ]
             if expression != "rest":
-                summary = todays_movement(person, expression)
-                if summary:
-                    st.info(plain(summary))
+                notes.append(plain(todays_movement(person, expression)))
+            st.session_state["saved"] = [n for n in notes if n]
+            st.session_state["advance"] = True
+            st.rerun()  # so that the protocol's list of what is still missing is current
         else:
             st.info("This exact photo is already saved for this person.")
 
