@@ -34,6 +34,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -226,13 +227,19 @@ def get_person(session: Session, name: str) -> Person | None:
 
 
 def get_or_create_person(session: Session, name: str, affected_side: str = "none") -> Person:
+    """The person of that name, created if there is none yet (also when another process
+    creates them at the same moment: the insert is then undone and theirs is used)."""
     person = get_person(session, name)
     if person is None:
         if affected_side not in AFFECTED_SIDES:
             raise ValueError(f"affected side must be one of {AFFECTED_SIDES}")
-        person = Person(name=name, affected_side=affected_side, notes="", created_at=_now())
-        session.add(person)
-        session.flush()
+        try:
+            with session.begin_nested():
+                person = Person(name=name, affected_side=affected_side, notes="",
+                                created_at=_now())  # fmt: skip
+                session.add(person)
+        except IntegrityError:
+            person = get_person(session, name)
     return person
 
 
@@ -243,10 +250,17 @@ def session_for_day(session: Session, person: Person, when: dt.datetime) -> Sitt
         select(Sitting).where(Sitting.person_id == person.id, Sitting.day == day)
     )
     if sitting is None:
-        sitting = Sitting(person_id=person.id, day=day, started_at=when, tags=[], notes="")
-        session.add(sitting)
-        session.flush()
-    elif when < sitting.started_at:
+        try:  # another process may create the same day's session at the same moment
+            with session.begin_nested():
+                sitting = Sitting(person_id=person.id, day=day, started_at=when, tags=[],
+                                  notes="")  # fmt: skip
+                session.add(sitting)
+            return sitting
+        except IntegrityError:
+            sitting = session.scalar(
+                select(Sitting).where(Sitting.person_id == person.id, Sitting.day == day)
+            )
+    if when < sitting.started_at:
         sitting.started_at = when
     return sitting
 

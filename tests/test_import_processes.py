@@ -83,3 +83,39 @@ def test_two_imports_at_once_lose_nothing(tmp_path, db_url):
         _, err = process.communicate(timeout=300)
         assert process.returncode == 0, err
     assert sorted(sessions_and_sizes(db_url)) == [1, 2, 3]
+
+
+def test_two_writers_creating_the_same_person_and_day_at_once_share_them(db_url):
+    """The second insert waits for the first transaction and collides with it: it must be
+    undone and the first one's person and session used, with no error."""
+    import datetime as dt
+    import threading
+    import time
+
+    from analyzer.storage import get_or_create_person, open_database, session_for_day
+
+    db = open_database(db_url)
+    when = dt.datetime(2026, 3, 4, 9, 0)
+    made: dict[str, tuple[int, int]] = {}
+    errors: list[BaseException] = []
+
+    def create(label: str, hold_s: float) -> None:
+        try:
+            with db.transaction() as session:
+                person = get_or_create_person(session, "Same")
+                sitting = session_for_day(session, person, when)
+                made[label] = (person.id, sitting.id)
+                time.sleep(hold_s)  # keep the transaction open while the other one tries
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    first = threading.Thread(target=create, args=("first", 1.0))
+    second = threading.Thread(target=create, args=("second", 0.0))
+    first.start()
+    time.sleep(0.3)
+    second.start()
+    first.join(30)
+    second.join(30)
+    assert errors == []
+    assert made["first"] == made["second"]
+    db.close()
