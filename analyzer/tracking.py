@@ -10,8 +10,10 @@ et al. 2010) and it stays near the model's estimate. Points that fail keep the m
 
 Both photos are brought into the rest photo's face crop first: the expression by the
 similarity that carries its anchor points onto the rest photo's, so pose and scale drop out.
-The result is in the rest photo's pixels, with the rest photo's depth: it says where each
-rest landmark's tissue went in the rest photo's image plane.
+Those are the model's points, which can be a millimetre off (the canthi of a closed eye), so
+afterwards the followed points of the face's stable region register the expression onto the
+rest photo exactly. The result is in the rest photo's pixels, with the rest photo's depth:
+it says where each rest landmark's tissue went in the rest photo's image plane.
 """
 
 from __future__ import annotations
