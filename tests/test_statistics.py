@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from analyzer.statistics import (
     Repeatability,
     SessionValue,
+    Verdict,
     before_after,
     captures_by_session,
     change_vs_baseline,
@@ -245,32 +246,27 @@ def test_no_change_sentence_names_label_direction_and_both_numbers():
     )
 
 
-def test_custom_direction_words_and_degrees():
-    captures = make_captures([20.0, 20.0, 20.0, 17.0], [TRIPLE] * 4)
+def first_to_last(means: list[float], **wording) -> tuple[list[SessionValue], Verdict]:
+    """Four sessions of three captures with these means, and the first-to-last verdict."""
+    captures = make_captures(means, [TRIPLE] * len(means))
     values = session_values(captures)
-    verdict = change_vs_baseline(
-        values[0],
-        values[-1],
-        repeatability(captures_by_session(captures)),
-        measure="smile_angle_left_deg",
-        label="left smile angle",
-        unit="°",
-        direction_words=("wider", "narrower"),
-    )
+    rep = repeatability(captures_by_session(captures))
+    return values, change_vs_baseline(values[0], values[-1], rep, **wording)
+
+
+def test_custom_direction_words_and_degrees():
+    _, verdict = first_to_last(
+        [20.0, 20.0, 20.0, 17.0], measure="smile_angle_left_deg", label="left smile angle",
+        unit="°", direction_words=("wider", "narrower"),
+    )  # fmt: skip
     assert verdict.sentence.startswith("Left smile angle 3.0° narrower than at baseline")
 
 
 def test_a_change_of_a_percentage_is_told_in_percentage_points():
-    captures = make_captures([20.0, 20.0, 20.0, 60.0], [TRIPLE] * 4)
-    values = session_values(captures)
-    verdict = change_vs_baseline(
-        values[0],
-        values[-1],
-        repeatability(captures_by_session(captures)),
-        measure="broad_smile_ratio_pct",
-        label="broad smile: affected / healthy side",
-        unit="%",
-    )
+    values, verdict = first_to_last(
+        [20.0, 20.0, 20.0, 60.0], measure="broad_smile_ratio_pct",
+        label="broad smile: affected / healthy side", unit="%",
+    )  # fmt: skip
     assert verdict.sentence.startswith(
         "Broad smile: affected / healthy side 40.0 points higher than at baseline, beyond the "
     )
