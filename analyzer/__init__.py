@@ -10,13 +10,6 @@ Sides are always the subject's anatomical sides. Nothing heavy happens at import
 face-mesh model is built on the first photo.
 """
 
-from analyzer.analysis import (
-    FaceAnalysis,
-    Measurement,
-    analyze_image,
-    analyze_photo,
-    measure_landmarks,
-)
 from analyzer.errors import (
     AnalyzerError,
     ImageTooLargeError,
@@ -24,7 +17,14 @@ from analyzer.errors import (
     NoFaceError,
     UnreadableImageError,
 )
-from analyzer.imaging import load_photo
+from analyzer.measure.analysis import (
+    FaceAnalysis,
+    Measurement,
+    analyze_image,
+    analyze_photo,
+    measure_landmarks,
+)
+from analyzer.measure.imaging import load_photo
 
 __version__ = "0.1.0"
 

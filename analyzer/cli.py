@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def analysis_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One photo's JSON object; ``ok`` is false and ``error`` says why when it failed."""
-    from analyzer.analysis import analyze_photo  # imported here: keeps --help fast
+    from analyzer.measure.analysis import analyze_photo  # imported here: keeps --help fast
 
     record: dict[str, Any] = {"file": str(path), "ok": False, "error": None}
     try:
@@ -168,8 +168,8 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def _open():
     """The database and photo store the user configured, and a line saying where they are."""
-    from analyzer.datadir import PhotoStore, data_dir, database_url, redacted
-    from analyzer.storage import open_database
+    from analyzer.history.datadir import PhotoStore, data_dir, database_url, redacted
+    from analyzer.history.storage import open_database
 
     url = database_url()
     where = f"Data folder: {data_dir()}   Database: {redacted(url)}"
@@ -179,7 +179,7 @@ def _open():
 def run_import(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from analyzer.importer import import_folder
+    from analyzer.history.importer import import_folder
 
     if not args.folder.is_dir():
         print(f"'{args.folder}' is not a folder. Give the folder that holds the photos.",
@@ -213,7 +213,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _person_or_message(session, name: str):
-    from analyzer.storage import get_person
+    from analyzer.history.storage import get_person
 
     person = get_person(session, name)
     if person is None:
@@ -223,7 +223,7 @@ def _person_or_message(session, name: str):
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from analyzer.export import write_csv, write_zip
+    from analyzer.history.export import write_csv, write_zip
 
     if not args.csv and not args.zip:
         print("Say what to write: --csv FILE and/or --zip FILE.", file=sys.stderr)
@@ -243,7 +243,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_delete(args: argparse.Namespace) -> int:
-    from analyzer.maintenance import delete_person
+    from analyzer.history.maintenance import delete_person
 
     db, store, where = _open()
     with db.transaction() as session:
@@ -265,9 +265,9 @@ def run_delete(args: argparse.Namespace) -> int:
 
 
 def run_progress(args: argparse.Namespace) -> int:
-    from analyzer.catalog import FOLLOWED
-    from analyzer.progress import measure_progress
-    from analyzer.storage import load_history
+    from analyzer.history.catalog import FOLLOWED
+    from analyzer.history.progress import measure_progress
+    from analyzer.history.storage import load_history
 
     db, _, _ = _open()
     with db.transaction() as session:
@@ -291,7 +291,7 @@ def run_progress(args: argparse.Namespace) -> int:
         if result.repeatability.is_default or result.repeatability.within_sd_mm is None:
             print(f"    {result.repeatability.reason}")
     if args.treated_side:
-        from analyzer.progress import SPLIT_FACE_STEMS, split_face_progress
+        from analyzer.history.progress import SPLIT_FACE_STEMS, split_face_progress
 
         print(f"Split face: the {args.treated_side} side against the untreated side as control")
         for stem in SPLIT_FACE_STEMS:
@@ -304,7 +304,7 @@ def run_progress(args: argparse.Namespace) -> int:
 def run_demo(_args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from analyzer.demo import DEMO_PALSY_PERSON, DEMO_PERSON, ensure_demo
+    from analyzer.present.demo import DEMO_PALSY_PERSON, DEMO_PERSON, ensure_demo
 
     db, store, where = _open()
     with tqdm(unit="photo", desc="Demo people", file=sys.stderr, leave=False) as bar:
@@ -331,8 +331,8 @@ def _session_by_day(rows, day: str | None) -> tuple[bool, int | None]:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from analyzer.report import write_report
-    from analyzer.storage import load_history
+    from analyzer.history.storage import load_history
+    from analyzer.present.report import write_report
 
     db, store, _ = _open()
     with db.transaction() as session:
@@ -355,7 +355,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_recompute(_args: argparse.Namespace) -> int:
-    from analyzer.maintenance import recompute_all
+    from analyzer.history.maintenance import recompute_all
 
     db, store, where = _open()
     print(where, file=sys.stderr)
@@ -366,7 +366,7 @@ def run_recompute(_args: argparse.Namespace) -> int:
 
 
 def run_info(_args: argparse.Namespace) -> int:
-    from analyzer.storage import person_summaries
+    from analyzer.history.storage import person_summaries
 
     db, _, where = _open()
     print(where)

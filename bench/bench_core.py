@@ -58,11 +58,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analyzer import analysis, landmarks  # noqa: E402
-from analyzer.analysis import analyze_photo, measure_landmarks  # noqa: E402
-from analyzer.imaging import load_photo  # noqa: E402
-from analyzer.landmarks import FaceDetection, detect_landmarks  # noqa: E402
-from analyzer.tracking import follow_expression  # noqa: E402
+from analyzer.measure import analysis, landmarks  # noqa: E402
+from analyzer.measure.analysis import analyze_photo, measure_landmarks  # noqa: E402
+from analyzer.measure.imaging import load_photo  # noqa: E402
+from analyzer.measure.landmarks import FaceDetection, detect_landmarks  # noqa: E402
+from analyzer.protocol.tracking import follow_expression  # noqa: E402
 
 SAMPLE = ROOT / "sample_images" / "astronaut.png"
 WIDTHS = (640, 1920, 4000)

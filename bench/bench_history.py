@@ -28,18 +28,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analyzer.analysis import analyze_photo  # noqa: E402
-from analyzer.catalog import FOLLOWED  # noqa: E402
-from analyzer.datadir import PhotoStore  # noqa: E402
-from analyzer.importer import capture_record, import_folder  # noqa: E402
-from analyzer.progress import measure_progress  # noqa: E402
-from analyzer.storage import (  # noqa: E402
+from analyzer.history.catalog import FOLLOWED  # noqa: E402
+from analyzer.history.datadir import PhotoStore  # noqa: E402
+from analyzer.history.importer import capture_record, import_folder  # noqa: E402
+from analyzer.history.progress import measure_progress  # noqa: E402
+from analyzer.history.storage import (  # noqa: E402
     Person,
     Sitting,
     get_person,
     load_history,
     open_database,
 )
+from analyzer.measure.analysis import analyze_photo  # noqa: E402
 from tests.conftest import SAMPLE, write_photo_variants  # noqa: E402
 
 SESSIONS, PER_SESSION = 500, 3

@@ -4,7 +4,7 @@ The wheel ships no canonical face, so the map is found by running FaceMesh on a 
 photo and on its horizontal flip, flipping the second landmark set back and matching the two
 sets one-to-one (Hungarian assignment on 2-D distances). Vertex i of the photo lands where
 its mirror partner lands on the flipped face. Regions are drawn geometrically on the same
-frontal face and closed under the mirror map. Writes ``analyzer/data/topology.json``.
+frontal face and closed under the mirror map. Writes ``analyzer/measure/data/topology.json``.
 
 Run: ``.venv/bin/python scripts/make_topology.py`` (``make topology``).
 """
@@ -21,10 +21,10 @@ from scipy.optimize import linear_sum_assignment
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analyzer.imaging import load_photo  # noqa: E402
-from analyzer.landmarks import detect_faces  # noqa: E402
+from analyzer.measure.imaging import load_photo  # noqa: E402
+from analyzer.measure.landmarks import detect_faces  # noqa: E402
 
-OUT = ROOT / "analyzer" / "data" / "topology.json"
+OUT = ROOT / "analyzer" / "measure" / "data" / "topology.json"
 PHOTO = ROOT / "sample_images" / "astronaut.png"
 
 # Closed contours from MediaPipe's face_mesh_connections, ordered (copied here so that

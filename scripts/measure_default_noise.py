@@ -5,7 +5,7 @@ session standard deviation for each measure. This script estimates it from digit
 re-captures of the sample faces: each photo re-shot with a small random change of framing
 (in-plane rotation up to ±4°, scale ±10 %, shift), exposure (±12 %), sharpness and JPEG
 quality, then analysed. The pooled SD per measure over the re-captures is written to
-``analyzer/data/default_noise.json``.
+``analyzer/history/data/default_noise.json``.
 
 This is a floor: real re-captures also differ in head pose, expression and light direction,
 so a person's own figure (from their repeated captures) is usually larger, and replaces this
@@ -26,11 +26,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analyzer.analysis import analyze_image  # noqa: E402
-from analyzer.imaging import load_photo  # noqa: E402
-from analyzer.warps import recapture  # noqa: E402
+from analyzer.measure.analysis import analyze_image  # noqa: E402
+from analyzer.measure.imaging import load_photo  # noqa: E402
+from analyzer.measure.warps import recapture  # noqa: E402
 
-OUT = ROOT / "analyzer" / "data" / "default_noise.json"
+OUT = ROOT / "analyzer" / "history" / "data" / "default_noise.json"
 PHOTOS = {"astronaut.png": 2.0, "grace_hopper.jpg": 1.0}  # upscale factor: iris ~17 px
 RECAPTURES = 12
 SEED = 20261125

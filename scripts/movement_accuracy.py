@@ -1,12 +1,12 @@
 """Print the palsy protocol's known-movement figures (README, "Facial palsy protocol").
 
 Each sample face gets each movement of the protocol imitated by Gaussian warps
-(``analyzer.warps.imitate``), stronger on the left than on the right (the affected side),
-and the right eye narrowed in a smile; the truth is the same warps applied to the rest
+(``analyzer.measure.warps.imitate``), stronger on the left than on the right (the affected
+side), and the right eye narrowed in a smile; the truth is the same warps applied to the rest
 landmarks. Each expression is read by the model alone and followed from the rest photo
-(``analyzer.tracking``); the smile also as retaken (``analyzer.warps.recapture``: other
-framing, exposure, focus and JPEG quality). ``tests/test_movement.py`` holds the bars that
-these figures meet.
+(``analyzer.protocol.tracking``); the smile also as retaken
+(``analyzer.measure.warps.recapture``: other framing, exposure, focus and JPEG quality).
+``tests/test_movement.py`` holds the bars that these figures meet.
 
 Run: ``.venv/bin/python scripts/movement_accuracy.py`` (about 15 s).
 """
@@ -22,12 +22,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analyzer.analysis import analyze_image  # noqa: E402
-from analyzer.imaging import load_photo  # noqa: E402
-from analyzer.landmarks import detect_landmarks  # noqa: E402
-from analyzer.movement import expression_measures  # noqa: E402
-from analyzer.tracking import follow_expression  # noqa: E402
-from analyzer.warps import imitate, recapture  # noqa: E402
+from analyzer.measure.analysis import analyze_image  # noqa: E402
+from analyzer.measure.imaging import load_photo  # noqa: E402
+from analyzer.measure.landmarks import detect_landmarks  # noqa: E402
+from analyzer.measure.warps import imitate, recapture  # noqa: E402
+from analyzer.protocol.movement import expression_measures  # noqa: E402
+from analyzer.protocol.tracking import follow_expression  # noqa: E402
 
 PHOTOS = {"astronaut.png": 2.0, "grace_hopper.jpg": 1.0}  # upscale factor: iris ~17 px
 RETAKE_SEED = 5  # as in tests/test_movement.py

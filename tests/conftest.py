@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from analyzer.analysis import FaceAnalysis, analyze_image
-from analyzer.imaging import load_photo
+from analyzer.measure.analysis import FaceAnalysis, analyze_image
+from analyzer.measure.imaging import load_photo
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_images" / "astronaut.png"
@@ -89,11 +89,11 @@ def save_smile_sessions(data: Path, face_rgb, face_analysis, name: str, affected
 
     from PIL import Image
 
-    from analyzer import topology
-    from analyzer.datadir import PhotoStore
-    from analyzer.importer import save_capture
-    from analyzer.storage import get_or_create_person, open_database
-    from analyzer.warps import feature_change, recapture
+    from analyzer.history.datadir import PhotoStore
+    from analyzer.history.importer import save_capture
+    from analyzer.history.storage import get_or_create_person, open_database
+    from analyzer.measure import topology
+    from analyzer.measure.warps import feature_change, recapture
 
     db = open_database(f"sqlite:///{data / 'analyzer.db'}")
     store = PhotoStore(data / "photos")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analyzer.frame import camera_coordinates
+from analyzer.measure.frame import camera_coordinates
 
 #: Whole-face sizes (50-150 mm): their precision is set by the iris ruler, about 0.5 %
 #: between two photos, so they get a relative tolerance rather than a fixed one.

@@ -22,10 +22,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
-from analyzer.datadir import PhotoStore
-from analyzer.imaging import load_photo
-from analyzer.importer import import_folder, save_capture
-from analyzer.storage import get_or_create_person, open_database
+from analyzer.history.datadir import PhotoStore
+from analyzer.history.importer import import_folder, save_capture
+from analyzer.history.storage import get_or_create_person, open_database
+from analyzer.measure.imaging import load_photo
 from tests.conftest import ROOT, SAMPLE, write_photo_variants
 from tests.test_movement import smile_of
 
@@ -140,7 +140,7 @@ def test_capture_with_the_webcam_save_and_find_it_on_trends(server, tmp_path):
 
     db = open_database(f"sqlite:///{data / 'analyzer.db'}")
     with db.transaction() as session:
-        from analyzer.storage import Capture
+        from analyzer.history.storage import Capture
 
         webcam = session.query(Capture).filter(Capture.source_name == "webcam.jpg").one()
         assert webcam.image_width >= 640

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analyzer.progress import measure_progress
+from analyzer.history.progress import measure_progress
 from tests.test_progress import BROW, history
 from ui.charts import trend_chart
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analyzer.datadir import PhotoStore
-from analyzer.importer import import_folder
-from analyzer.storage import get_or_create_person, open_database
+from analyzer.history.datadir import PhotoStore
+from analyzer.history.importer import import_folder
+from analyzer.history.storage import get_or_create_person, open_database
 from tests.conftest import ROOT, save_smile_sessions, write_photo_variants
 from ui.state import plain
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.datadir import PhotoStore
-from analyzer.demo import DEMO_PALSY_PERSON, DEMO_PERSON, PROTOCOL, RECOVERY, ensure_demo
-from analyzer.maintenance import delete_person
-from analyzer.progress import measure_progress, protocol_rows
-from analyzer.storage import get_person, load_history, load_protocol_captures, open_database
+from analyzer.history.datadir import PhotoStore
+from analyzer.history.maintenance import delete_person
+from analyzer.history.progress import measure_progress, protocol_rows
+from analyzer.history.storage import get_person, load_history, load_protocol_captures, open_database
+from analyzer.present.demo import DEMO_PALSY_PERSON, DEMO_PERSON, PROTOCOL, RECOVERY, ensure_demo
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.analysis import measure_landmarks
-from analyzer.frame import face_frame, rotation_from_pose, to_frame
+from analyzer.measure.analysis import measure_landmarks
+from analyzer.measure.frame import face_frame, rotation_from_pose, to_frame
 from tests.helpers import largest_differences, rotate_landmarks
 
 angles = st.floats(min_value=-25, max_value=25, allow_nan=False)

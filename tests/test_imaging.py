@@ -24,7 +24,7 @@ from analyzer.errors import (
     ImageTooSmallError,
     UnreadableImageError,
 )
-from analyzer.imaging import MAX_PIXELS, MIN_SIDE_PX, load_photo
+from analyzer.measure.imaging import MAX_PIXELS, MIN_SIDE_PX, load_photo
 
 pillow_heif.register_heif_opener()
 

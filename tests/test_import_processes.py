@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from analyzer.storage import Capture, Sitting, open_database
+from analyzer.history.storage import Capture, Sitting, open_database
 from tests.conftest import ROOT, SECOND_SAMPLE, write_photo_variants
 
 DAYS = ["2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26"]
@@ -92,7 +92,7 @@ def test_two_writers_creating_the_same_person_and_day_at_once_share_them(db_url)
     import threading
     import time
 
-    from analyzer.storage import get_or_create_person, open_database, session_for_day
+    from analyzer.history.storage import get_or_create_person, open_database, session_for_day
 
     db = open_database(db_url)
     when = dt.datetime(2026, 3, 4, 9, 0)

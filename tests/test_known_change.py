@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analyzer import topology
-from analyzer.analysis import FaceAnalysis, analyze_image, measure_landmarks
-from analyzer.warps import KnownChange, feature_change
+from analyzer.measure import topology
+from analyzer.measure.analysis import FaceAnalysis, analyze_image, measure_landmarks
+from analyzer.measure.warps import KnownChange, feature_change
 
 MOUTH_SIGMA_MM = 12.0
 BROW_SIGMA_MM = (20.0, 8.0)

@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import pytest
 
-from analyzer.analysis import analyze_image
-from analyzer.frame import face_frame
+from analyzer.measure.analysis import analyze_image
+from analyzer.measure.frame import face_frame
 from tests.helpers import largest_differences, swapped_sides
 
 PHOTOS = {

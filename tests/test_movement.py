@@ -2,7 +2,7 @@
 
 Expressions are made from a real resting face by known-change warps, and the true movement
 is the warp's displacement applied to the resting landmarks. The expression's landmarks are
-followed from the rest photo by optical flow (``analyzer.tracking``), as the app does when
+followed from the rest photo by optical flow (``analyzer.protocol.tracking``), as the app does when
 both photos are kept; the model alone reads one-sided movement as more symmetric.
 """
 
@@ -13,14 +13,14 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from analyzer.analysis import analyze_image
-from analyzer.catalog import describe
-from analyzer.landmarks import detect_landmarks
-from analyzer.movement import EfaceEstimate, expression_measures, session_protocol
-from analyzer.progress import measure_progress, protocol_rows
-from analyzer.storage import ProtocolCapture
-from analyzer.tracking import follow_expression
-from analyzer.warps import imitate, recapture
+from analyzer.history.catalog import describe
+from analyzer.history.progress import measure_progress, protocol_rows
+from analyzer.history.storage import ProtocolCapture
+from analyzer.measure.analysis import analyze_image
+from analyzer.measure.landmarks import detect_landmarks
+from analyzer.measure.warps import imitate, recapture
+from analyzer.protocol.movement import EfaceEstimate, expression_measures, session_protocol
+from analyzer.protocol.tracking import follow_expression
 
 SMILE = "broad_smile_commissure_movement_{}_mm"
 #: The retaken smile photo's random framing, exposure, focus and JPEG quality

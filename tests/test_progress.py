@@ -6,9 +6,9 @@ import datetime as dt
 
 import numpy as np
 
-from analyzer.catalog import default_within_sd, describe
-from analyzer.progress import measure_progress
-from analyzer.storage import HistoryRow
+from analyzer.history.catalog import default_within_sd, describe
+from analyzer.history.progress import measure_progress
+from analyzer.history.storage import HistoryRow
 
 BROW = "brow_height_left_mm"
 
@@ -112,7 +112,7 @@ def test_measure_names_read_as_words():
 
 
 def test_split_face_uses_the_untreated_side_as_control():
-    from analyzer.progress import split_face_progress
+    from analyzer.history.progress import split_face_progress
 
     rows = []
     for index, (left, right) in enumerate([(20, 20), (20.1, 20.1), (21.5, 20.0), (21.6, 20.1)]):

@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from analyzer.analysis import analyze_image
-from analyzer.frame import Pose
-from analyzer.quality import expression_checks, face_size_check, pose_checks, worst
+from analyzer.measure.analysis import analyze_image
+from analyzer.measure.frame import Pose
+from analyzer.measure.quality import expression_checks, face_size_check, pose_checks, worst
 
 
 def check(result, name):

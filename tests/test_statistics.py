@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from analyzer.statistics import (
+from analyzer.history.statistics import (
     Repeatability,
     SessionValue,
     Verdict,

@@ -13,12 +13,19 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select, text, update
 
-from analyzer.analysis import measure_landmarks
-from analyzer.datadir import PhotoStore
-from analyzer.export import write_csv, write_zip
-from analyzer.importer import import_folder, photo_time
-from analyzer.maintenance import delete_person, recompute_all
-from analyzer.storage import Capture, Person, Sitting, get_person, load_history, open_database
+from analyzer.history.datadir import PhotoStore
+from analyzer.history.export import write_csv, write_zip
+from analyzer.history.importer import import_folder, photo_time
+from analyzer.history.maintenance import delete_person, recompute_all
+from analyzer.history.storage import (
+    Capture,
+    Person,
+    Sitting,
+    get_person,
+    load_history,
+    open_database,
+)
+from analyzer.measure.analysis import measure_landmarks
 from tests.conftest import SECOND_SAMPLE, write_photo_variants
 
 NAMES = ["2026-01-05_a.jpg", "2026-01-05_b.jpg", "2026-02-02_a.jpg", "2026-03-01_a.jpg"]
@@ -175,3 +182,4 @@ def test_history_loads_every_capture_in_time_order(db_url, folder, store):
         assert session.scalar(select(func.count()).select_from(Sitting)) == 3
         assert session.scalar(select(func.count()).select_from(Person)) == 1
     db.close()
+

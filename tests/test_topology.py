@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from mediapipe.python.solutions import face_mesh_connections as connections
 
-from analyzer import topology
+from analyzer.measure import topology
 
 MIRROR = topology.mirror_map()
 MIDLINE_POINTS = (10, 168, 6, 4, 1, 0, 13, 14, 17, 152)

@@ -16,23 +16,24 @@ import pytest
 from PIL import Image
 from sqlalchemy import create_engine, select, text, update
 
-from analyzer import storage, topology
-from analyzer.analysis import analyze_image
-from analyzer.datadir import PhotoStore
-from analyzer.importer import save_capture
-from analyzer.landmarks import detect_landmarks
-from analyzer.maintenance import recompute_all
-from analyzer.movement import expression_measures
-from analyzer.progress import protocol_rows
-from analyzer.storage import (
+from analyzer.history import storage
+from analyzer.history.datadir import PhotoStore
+from analyzer.history.importer import save_capture
+from analyzer.history.maintenance import recompute_all
+from analyzer.history.progress import protocol_rows
+from analyzer.history.storage import (
     Capture,
     get_or_create_person,
     get_person,
     load_protocol_captures,
     open_database,
 )
-from analyzer.tracking import follow_expression, similarity_2d
-from analyzer.warps import recapture
+from analyzer.measure import topology
+from analyzer.measure.analysis import analyze_image
+from analyzer.measure.landmarks import detect_landmarks
+from analyzer.measure.warps import recapture
+from analyzer.protocol.movement import expression_measures
+from analyzer.protocol.tracking import follow_expression, similarity_2d
 from tests.test_movement import SMILE, smile_of
 
 NAME = "Palsy patient"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analyzer import topology
-from analyzer.visuals import (
+from analyzer.measure import topology
+from analyzer.present.visuals import (
     ALIGNED_PUPIL_DISTANCE_PX,
     ALIGNED_PUPIL_HEIGHT_PX,
     ALIGNED_SIZE_PX,

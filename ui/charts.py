@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from analyzer.progress import MeasureProgress
-from analyzer.storage import HistoryRow
+from analyzer.history.progress import MeasureProgress
+from analyzer.history.storage import HistoryRow
 
 
 def trend_chart(progress: MeasureProgress, rows: list[HistoryRow], expression: str) -> go.Figure:

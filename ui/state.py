@@ -7,14 +7,11 @@ import re
 import numpy as np
 import streamlit as st
 
-from analyzer.analysis import FaceAnalysis, analyze_image
-from analyzer.datadir import PhotoStore, data_dir, database_url, redacted
-from analyzer.demo import DEMO_PERSON
 from analyzer.errors import AnalyzerError
-from analyzer.imaging import load_photo
-from analyzer.importer import stored_photo
-from analyzer.progress import protocol_rows
-from analyzer.storage import (
+from analyzer.history.datadir import PhotoStore, data_dir, database_url, redacted
+from analyzer.history.importer import stored_photo
+from analyzer.history.progress import protocol_rows
+from analyzer.history.storage import (
     Capture,
     Database,
     HistoryRow,
@@ -24,6 +21,9 @@ from analyzer.storage import (
     load_protocol_captures,
     open_database,
 )
+from analyzer.measure.analysis import FaceAnalysis, analyze_image
+from analyzer.measure.imaging import load_photo
+from analyzer.present.demo import DEMO_PERSON
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 

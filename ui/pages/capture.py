@@ -9,13 +9,13 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy import select
 
-from analyzer.analysis import FaceAnalysis
-from analyzer.catalog import FOLLOWED, describe
-from analyzer.importer import save_capture
-from analyzer.movement import EXPRESSIONS, INSTRUCTIONS, PRIMARY
-from analyzer.progress import latest_movement
-from analyzer.storage import Capture, get_person, load_protocol_captures
-from analyzer.visuals import aligned, draw_landmarks, face_crop
+from analyzer.history.catalog import FOLLOWED, describe
+from analyzer.history.importer import save_capture
+from analyzer.history.progress import latest_movement
+from analyzer.history.storage import Capture, get_person, load_protocol_captures
+from analyzer.measure.analysis import FaceAnalysis
+from analyzer.present.visuals import aligned, draw_landmarks, face_crop
+from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, PRIMARY
 from ui.state import (
     analyse_bytes,
     capture_photo,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import select
 
-from analyzer.catalog import FOLLOWED, describe
-from analyzer.progress import measure_progress
-from analyzer.storage import Capture
-from analyzer.visuals import aligned, blend, displacement_arrows, mirrored_composites
+from analyzer.history.catalog import FOLLOWED, describe
+from analyzer.history.progress import measure_progress
+from analyzer.history.storage import Capture
+from analyzer.present.visuals import aligned, blend, displacement_arrows, mirrored_composites
 from ui.state import capture_photo, choose_person, database, expressions_of, history, plain
 
 st.title("Compare")

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from analyzer.export import history_csv, write_zip
-from analyzer.maintenance import delete_person
-from analyzer.report import write_report
-from analyzer.storage import (
+from analyzer.history.export import history_csv, write_zip
+from analyzer.history.maintenance import delete_person
+from analyzer.history.storage import (
     AFFECTED_SIDES,
     get_or_create_person,
     get_person,
     load_history,
     person_summaries,
 )
+from analyzer.present.report import write_report
 from ui.state import database, location, people, plain, store
 
 st.title("Data")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analyzer.catalog import FOLLOWED, describe
-from analyzer.progress import measure_progress
+from analyzer.history.catalog import FOLLOWED, describe
+from analyzer.history.progress import measure_progress
 from ui.charts import trend_chart
 from ui.state import choose_person, expressions_of, history, plain
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analyzer import topology
+from analyzer.measure import topology
 
 #: Horizontal visible iris diameter of an adult, in millimetres.
 IRIS_DIAMETER_MM = 11.7

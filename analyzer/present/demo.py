@@ -25,15 +25,15 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from analyzer import topology
-from analyzer.analysis import analyze_image
-from analyzer.datadir import PhotoStore
-from analyzer.imaging import load_photo
-from analyzer.importer import save_capture
-from analyzer.storage import Database, get_or_create_person, get_person
-from analyzer.warps import feature_change, imitate, recapture
+from analyzer.history.datadir import PhotoStore
+from analyzer.history.importer import save_capture
+from analyzer.history.storage import Database, get_or_create_person, get_person
+from analyzer.measure import topology
+from analyzer.measure.analysis import analyze_image
+from analyzer.measure.imaging import load_photo
+from analyzer.measure.warps import feature_change, imitate, recapture
 
-SAMPLE_IMAGES = Path(__file__).resolve().parents[1] / "sample_images"
+SAMPLE_IMAGES = Path(__file__).resolve().parents[2] / "sample_images"
 DEMO_PERSON = "Demo (sample photos)"
 DEMO_MARKER = ".demo-created"
 SESSIONS, PER_SESSION, TREATED_FROM = 6, 3, 3

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from analyzer import topology
 from analyzer.errors import NoFaceError
+from analyzer.measure import topology
 
 #: Faces looked for in one photo; more than one is reported by the quality checks.
 MAX_FACES = 4

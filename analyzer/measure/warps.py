@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from analyzer import topology
-from analyzer.frame import FaceFrame
+from analyzer.measure import topology
+from analyzer.measure.frame import FaceFrame
 
 
 @dataclass(frozen=True)

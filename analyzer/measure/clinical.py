@@ -2,7 +2,7 @@
 
 Emotrics (Guarin et al., JAMA Facial Plast Surg 2018) measures these on dlib's 68 points in
 a frame whose x axis is the inter-pupil line; we use the pose-normalised frame of
-``analyzer.frame`` instead (x = 0 is the midline, y = 0 the pupils' height, y up). Contours
+``analyzer.measure.frame`` instead (x = 0 is the midline, y = 0 the pupils' height, y up). Contours
 are interpolated at a given x rather than read at the nearest landmark. Every input is the
 face-frame landmark array in millimetres, (478, 3).
 """
@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from analyzer import topology
-from analyzer.topology import SideIndices
+from analyzer.measure import topology
+from analyzer.measure.topology import SideIndices
 
 
 def contour_y_at(points_mm: np.ndarray, contour: tuple[int, ...], x: float) -> float:

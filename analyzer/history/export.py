@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from analyzer.datadir import PhotoStore
-from analyzer.storage import Capture, HistoryRow, Person, Sitting, load_history
+from analyzer.history.datadir import PhotoStore
+from analyzer.history.storage import Capture, HistoryRow, Person, Sitting, load_history
 
 BASE_COLUMNS = (
     "session_day",

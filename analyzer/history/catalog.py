@@ -34,7 +34,7 @@ _WORDS = {
     "narrowing": ("more", "less"),
 }
 
-#: Name prefixes of the palsy protocol's movement measures (``analyzer.movement``).
+#: Name prefixes of the palsy protocol's movement measures (``analyzer.protocol.movement``).
 PROTOCOL_PREFIXES = ("brow_raise", "gentle_eye_closure", "full_eye_closure", "broad_smile",
                      "snarl", "lip_pucker")  # fmt: skip
 
@@ -108,7 +108,7 @@ def describe(name: str) -> MeasureInfo:
 
 @cache
 def _digital_noise() -> dict[str, float]:
-    text = resources.files("analyzer").joinpath("data/default_noise.json").read_text()
+    text = resources.files("analyzer.history").joinpath("data/default_noise.json").read_text()
     return json.loads(text)["within_session_sd"]
 
 

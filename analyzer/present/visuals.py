@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from analyzer import topology
+from analyzer.measure import topology
 
 #: Aligned photos: this wide, with the pupils this far apart, level, at this height.
 ALIGNED_SIZE_PX = (480, 560)

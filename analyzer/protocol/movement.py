@@ -6,7 +6,7 @@ expressions barely move (``topology.PROTOCOL_ANCHORS``: inner eye corners, nasal
 dorsum, temples), by a similarity fitted in the face frame, and carried in the rest
 capture's millimetres: during eye closure the iris, the usual ruler, is hidden. Where both
 photos are kept, the expression's landmarks are those followed from the rest photo by
-optical flow (``analyzer.tracking``), which reads one-sided movement truly; else the
+optical flow (``analyzer.protocol.tracking``), which reads one-sided movement truly; else the
 model's. Then, per side (MEASURES.md, "Movement"):
 
 | expression | measure |
@@ -29,11 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyzer import topology
-from analyzer.clinical import contour_y_at
-from analyzer.frame import face_frame, to_frame
-from analyzer.scale import mm_per_px_from_iris
-from analyzer.tracking import similarity_2d
+from analyzer.measure import topology
+from analyzer.measure.clinical import contour_y_at
+from analyzer.measure.frame import face_frame, to_frame
+from analyzer.measure.scale import mm_per_px_from_iris
+from analyzer.protocol.tracking import similarity_2d
 
 EXPRESSIONS = ("rest", "brow raise", "gentle eye closure", "full eye closure", "broad smile",
                "snarl", "lip pucker")  # fmt: skip
@@ -59,7 +59,7 @@ def align_to_rest(
     """Rest and expression landmarks (x, y) in the rest capture's face frame, in mm.
 
     ``followed`` expression landmarks are already registered onto the rest photo
-    (``analyzer.tracking``) and are put in the rest capture's frame as they are; others are
+    (``analyzer.protocol.tracking``) and are put in the rest capture's frame as they are; others are
     put in their own face frame and fitted onto rest by a similarity on
     ``topology.PROTOCOL_ANCHORS`` (Umeyama), so their own pose and scale drop out. The rest
     capture's iris gives the millimetres.
@@ -276,9 +276,9 @@ def session_protocol(
 
     ``landmarks_by_expression`` holds each expression's accepted captures (478 × 3 pixels);
     several captures of one expression are averaged measure by measure. ``followed`` says,
-    in the same order, which were followed from the first rest capture (``analyzer.tracking``;
-    none when not given). Without a rest capture nothing can be measured, and the message
-    says so.
+    in the same order, which were followed from the first rest capture
+    (``analyzer.protocol.tracking``; none when not given). Without a rest capture nothing can
+    be measured, and the message says so.
     """
     present = [e for e in EXPRESSIONS if landmarks_by_expression.get(e)]
     missing = [e for e in EXPRESSIONS if e not in present]

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyzer import topology
-from analyzer.frame import kabsch
+from analyzer.measure import topology
+from analyzer.measure.frame import kabsch
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from analyzer import topology
+from analyzer.measure import topology
 
 
 def _angle_deg(at: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:

@@ -1,9 +1,9 @@
 """A person's progress per measure: session values, repeatability, verdict and trend.
 
 This joins the stored history (``storage.load_history``) to the pure statistics
-(``analyzer.statistics``): only accepted captures of one expression count, the baseline is
+(``analyzer.history.statistics``): only accepted captures of one expression count, the baseline is
 the first session or one the user picks, and the repeatability is the person's own once
-they have enough repeat photos, else the default of ``analyzer.catalog``.
+they have enough repeat photos, else the default of ``analyzer.history.catalog``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from analyzer import movement, statistics
-from analyzer.catalog import MeasureInfo, default_within_sd, describe
-from analyzer.storage import HistoryRow, ProtocolCapture
+from analyzer.history import statistics
+from analyzer.history.catalog import MeasureInfo, default_within_sd, describe
+from analyzer.history.storage import HistoryRow, ProtocolCapture
+from analyzer.protocol import movement
 
 
 @dataclass(frozen=True)

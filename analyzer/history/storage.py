@@ -2,7 +2,7 @@
 
 A person has sessions (one per day: the photos of one day are one sitting); a session has
 captures (one photo of one expression, with its landmarks, quality and measures). The schema
-is created and upgraded by the Alembic migrations in ``analyzer/migrations`` when the
+is created and upgraded by the Alembic migrations in ``analyzer/history/migrations`` when the
 database is opened, on SQLite and PostgreSQL alike.
 """
 
@@ -111,7 +111,7 @@ class Capture(Base):
     landmarks: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     #: For an expression of the palsy protocol: its landmarks followed by optical flow from
     #: the session's rest capture ``followed_from_id``, in that rest photo's pixels
-    #: (``analyzer.tracking``). None where no photo was kept or the flow was not trusted.
+    #: (``analyzer.protocol.tracking``). None where no photo was kept or the flow was not trusted.
     followed_landmarks: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
     followed_from_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     user_mm_per_px: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -198,7 +198,7 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
 
 
 def _safe(url: str) -> str:
-    from analyzer.datadir import redacted
+    from analyzer.history.datadir import redacted
 
     return redacted(url)
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from analyzer import topology
-from analyzer.clinical import clinical_measures
-from analyzer.contour import contour_measures
-from analyzer.frame import FaceFrame, Pose, face_frame, to_frame
-from analyzer.imaging import load_photo
-from analyzer.landmarks import detect_landmarks
-from analyzer.quality import (
+from analyzer.measure import topology
+from analyzer.measure.clinical import clinical_measures
+from analyzer.measure.contour import contour_measures
+from analyzer.measure.frame import FaceFrame, Pose, face_frame, to_frame
+from analyzer.measure.imaging import load_photo
+from analyzer.measure.landmarks import detect_landmarks
+from analyzer.measure.quality import (
     QualityCheck,
     expression_checks,
     face_count_check,
@@ -27,8 +27,8 @@ from analyzer.quality import (
     pose_checks,
     worst,
 )
-from analyzer.scale import IRIS_DIAMETER_MM, iris_diameters_px, mm_per_px_from_iris
-from analyzer.symmetry import Asymmetry, mirror_asymmetry
+from analyzer.measure.scale import IRIS_DIAMETER_MM, iris_diameters_px, mm_per_px_from_iris
+from analyzer.measure.symmetry import Asymmetry, mirror_asymmetry
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from analyzer import __version__
-from analyzer.analysis import FaceAnalysis, analyze_image
-from analyzer.datadir import PhotoStore, sha256
 from analyzer.errors import AnalyzerError
-from analyzer.imaging import ACCEPTED_SUFFIXES, load_photo
-from analyzer.movement import PRIMARY
-from analyzer.storage import (
+from analyzer.history.datadir import PhotoStore, sha256
+from analyzer.history.storage import (
     Capture,
     Database,
     Person,
@@ -37,7 +34,10 @@ from analyzer.storage import (
     landmarks_to_bytes,
     session_for_day,
 )
-from analyzer.tracking import follow_expression
+from analyzer.measure.analysis import FaceAnalysis, analyze_image
+from analyzer.measure.imaging import ACCEPTED_SUFFIXES, load_photo
+from analyzer.protocol.movement import PRIMARY
+from analyzer.protocol.tracking import follow_expression
 
 EXIF_IFD = 0x8769
 DATE_TIME_ORIGINAL = 36867
@@ -300,7 +300,7 @@ def follow_from_rest(
     session: OrmSession, store: PhotoStore | None, sitting_id: int, *, again: bool = False
 ) -> int:
     """Follow each expression capture of a session from the session's first accepted rest
-    photo by optical flow (``analyzer.tracking``) and keep the result on the capture.
+    photo by optical flow (``analyzer.protocol.tracking``) and keep the result on the capture.
 
     Captures already followed from that rest photo are left alone unless ``again``. Without
     a rest capture, or without both photos, an expression keeps none and is measured from

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from analyzer import __version__
-from analyzer.analysis import measure_landmarks
-from analyzer.datadir import PhotoStore
-from analyzer.importer import follow_from_rest
-from analyzer.storage import Capture, Database, Person, Sitting
+from analyzer.history.datadir import PhotoStore
+from analyzer.history.importer import follow_from_rest
+from analyzer.history.storage import Capture, Database, Person, Sitting
+from analyzer.measure.analysis import measure_landmarks
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from analyzer import topology
-from analyzer.frame import Pose
+from analyzer.measure import topology
+from analyzer.measure.frame import Pose
 
 Status = Literal["pass", "warn", "fail"]
 

@@ -12,7 +12,7 @@ eye corners, upper midline, upper face oval: the reflection that best maps each 
 mirror partner), not from the inter-pupil line or the whole face, so a drooping eye, brow or
 mouth corner does not tilt the frame it is measured in. The origin lies on the mirror plane
 at the height of the pupils: the midline is x = 0 and the inter-pupil line is y = 0.
-Coordinates stay in pixels; ``analyzer.scale`` converts them to millimetres.
+Coordinates stay in pixels; ``analyzer.measure.scale`` converts them to millimetres.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from analyzer import topology
+from analyzer.measure import topology
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,14 @@ from matplotlib.figure import Figure
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from analyzer import __version__, movement
-from analyzer.catalog import FOLLOWED
-from analyzer.datadir import PhotoStore
-from analyzer.importer import stored_photo
-from analyzer.progress import MeasureProgress, first_rests, measure_progress, protocol_rows
-from analyzer.storage import Capture, Person, load_history, load_protocol_captures
-from analyzer.visuals import aligned, face_crop
+from analyzer import __version__
+from analyzer.history.catalog import FOLLOWED
+from analyzer.history.datadir import PhotoStore
+from analyzer.history.importer import stored_photo
+from analyzer.history.progress import MeasureProgress, first_rests, measure_progress, protocol_rows
+from analyzer.history.storage import Capture, Person, load_history, load_protocol_captures
+from analyzer.present.visuals import aligned, face_crop
+from analyzer.protocol import movement
 
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 PROTOCOL_MEASURES = (
@@ -170,7 +171,7 @@ def _photo_grid(pdf: FPDF, session: Session, person: Person, store: PhotoStore,
                 content: ReportContent) -> None:  # fmt: skip
     from sqlalchemy import select
 
-    from analyzer.storage import Sitting
+    from analyzer.history.storage import Sitting
 
     pdf.set_font("Sans", "B", 12)
     pdf.cell(0, 8, "Protocol photos", new_x="LMARGIN", new_y="NEXT")

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from analyzer import topology
-from analyzer.landmarks import crop_transform, resample_crop
-from analyzer.scale import mm_per_px_from_iris
+from analyzer.measure import topology
+from analyzer.measure.landmarks import crop_transform, resample_crop
+from analyzer.measure.scale import mm_per_px_from_iris
 
 #: Lucas-Kanade window in crop pixels (the face is 320 px wide there, ~0.45 mm/px): about
 #: 6 mm of skin. Much larger windows average a deforming patch and under-read its centre
