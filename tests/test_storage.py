@@ -183,3 +183,29 @@ def test_history_loads_every_capture_in_time_order(db_url, folder, store):
         assert session.scalar(select(func.count()).select_from(Person)) == 1
     db.close()
 
+
+def test_a_database_made_before_the_layered_layout_opens_and_recomputes(tmp_path, store):
+    """``tests/data/database_before_layers.db`` was written by the code before ``analyzer/``
+    was split into layers (one landmarks-only import of the astronaut, schema 0002): the
+    migrations' revision IDs did not change, so it opens, upgrades and recomputes."""
+    import shutil
+
+    from alembic.script import ScriptDirectory
+
+    old = tmp_path / "old.db"
+    shutil.copy(Path(__file__).parent / "data" / "database_before_layers.db", old)
+    db = open_database(f"sqlite:///{old}")
+    with db.transaction() as session:
+        (version,) = session.execute(text("SELECT version_num FROM alembic_version")).one()
+        rows = load_history(session, get_person(session, "Before the move"))
+    migrations = Path(load_history.__code__.co_filename).parent / "migrations"
+    head = ScriptDirectory(str(migrations)).get_current_head()
+    assert version == head
+    assert len(rows) == 1
+    before = rows[0].measures
+    assert 20 < before["brow_height_left_mm"] < 40
+    assert recompute_all(db, store) == 1
+    with db.transaction() as session:
+        after = load_history(session, get_person(session, "Before the move"))[0].measures
+    assert after["brow_height_left_mm"] == pytest.approx(before["brow_height_left_mm"], abs=1e-6)
+    db.close()

@@ -1,0 +1,141 @@
+"""The layers of ``analyzer/`` stay layered: no module imports a layer above its own.
+
+measure ← protocol ← history ← present ← cli (and the UI, outside ``analyzer/``). Each
+package's ``__init__`` says the same in words; this test reads every module's imports from
+its syntax tree (lazy imports inside functions included) and fails on any that reaches up.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "analyzer"
+
+#: What each part of ``analyzer`` may import of ``analyzer``. ``root`` is the package's own
+#: ``__init__`` (the public API and ``__version__``), which re-exports ``measure``.
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "measure": {"errors", "measure"},
+    "root": {"errors", "measure"},
+    "protocol": {"errors", "measure", "protocol"},
+    "history": {"errors", "root", "measure", "protocol", "history"},
+    "present": {"errors", "root", "measure", "protocol", "history", "present"},
+    "cli": {"errors", "root", "measure", "protocol", "history", "present", "cli"},
+}
+LAYERS = ("measure", "protocol", "history", "present")
+
+
+def part_of(module: str) -> str:
+    """The part that a dotted module name of ours belongs to: a layer, errors, root or cli."""
+    parts = module.split(".")
+    if parts == ["analyzer"]:
+        return "root"
+    second = parts[1]
+    if second in LAYERS:
+        return second
+    if second == "errors":
+        return "errors"
+    return "cli"  # cli, __main__
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(relative.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(source: str, module: str, is_package: bool) -> list[tuple[int, str]]:
+    """Every ``analyzer`` module that ``source`` imports, as (line, dotted name).
+
+    ``from analyzer.history import statistics`` names ``analyzer.history.statistics``;
+    ``from analyzer import __version__`` names ``analyzer``; relative imports are resolved
+    against ``module``.
+    """
+    found = []
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                candidate = f"{base}.{alias.name}"
+                is_module = (PACKAGE.parent / candidate.replace(".", "/")).with_suffix(
+                    ".py"
+                ).exists() or (PACKAGE.parent / candidate.replace(".", "/")).is_dir()
+                found.append((node.lineno, candidate if is_module else base))
+    return [(line, name) for line, name in found if name.split(".")[0] == "analyzer"]
+
+
+def violations(source: str, module: str, is_package: bool = False) -> list[str]:
+    """Imports in ``source`` (the text of ``module``) that reach a part it may not import."""
+    own = part_of(module)
+    bad = []
+    for line, target in imported_modules(source, module, is_package):
+        if part_of(target) not in ALLOWED[own]:
+            bad.append(f"{module}:{line} imports {target} ({own} may not import {part_of(target)})")
+    return bad
+
+
+def all_modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "versions" not in p.parts)
+
+
+def test_every_layer_is_a_package_with_a_docstring_naming_what_it_may_import():
+    for layer in LAYERS:
+        init = PACKAGE / layer / "__init__.py"
+        doc = ast.get_docstring(ast.parse(init.read_text()))
+        assert doc and "May import" in doc, layer
+
+
+@pytest.mark.parametrize("path", all_modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_imports_a_higher_layer(path):
+    source = path.read_text()
+    assert violations(source, module_name(path), path.name == "__init__.py") == []
+
+
+@pytest.mark.parametrize("path", all_modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_of_the_analyzer_imports_the_ui(path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        for name in names:
+            assert name.split(".")[0] not in {"streamlit", "ui"}, f"{path}: {name}"
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("analyzer.measure.clinical", "from analyzer.history.storage import Capture"),
+        ("analyzer.measure.frame", "def f():\n    from analyzer.protocol import movement\n"),
+        ("analyzer.protocol.tracking", "import analyzer.present.visuals"),
+        ("analyzer.history.storage", "from ..present import report"),
+        ("analyzer.present.demo", "from analyzer import cli"),
+        ("analyzer.measure.scale", "from analyzer import __version__"),
+    ],
+)
+def test_the_checker_catches_an_import_that_reaches_up(module, source):
+    assert len(violations(source, module)) == 1
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("analyzer.measure.clinical", "from analyzer.measure import topology"),
+        ("analyzer.measure.clinical", "from . import topology\nfrom ..errors import NoFaceError"),
+        ("analyzer.history.progress", "from analyzer.protocol import movement"),
+        ("analyzer.history.importer", "from analyzer import __version__"),
+        ("analyzer.cli", "from analyzer.present.report import write_report"),
+    ],
+)
+def test_the_checker_lets_downward_imports_pass(module, source):
+    assert violations(source, module) == []
