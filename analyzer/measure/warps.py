@@ -4,6 +4,11 @@ A smooth local displacement (a Gaussian-weighted shift, applied with ``cv2.remap
 feature and its surroundings like a real change of soft tissue would. The same displacement
 applied to the original landmarks gives where every landmark truly went, so the true change
 of every measure is known: the ground truth for accuracy tests, benchmarks and the demo.
+
+Re-captures on another day (``recapture_day``) change what really changes between days for
+a face that did not change: camera distance (perspective) and head pose (the 3-D landmarks
+reprojected, the photo moved along the mesh triangles by ``piecewise_affine_warp``), how
+wide the eyes are open and a faint smile (``imitate``), light, framing, focus and JPEG.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.spatial import Delaunay
 
 from analyzer.measure import topology
-from analyzer.measure.frame import FaceFrame
+from analyzer.measure.frame import FaceFrame, face_frame, rotation_from_pose
+from analyzer.measure.perspective import face_centre_px, project, unproject
 
 
 @dataclass(frozen=True)
@@ -126,22 +133,223 @@ def recapture(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The photo as if taken again: a little other framing (rotation up to ±4°, scale ±10 %,
     shift), exposure (±12 %), focus and JPEG quality. Used for the default-noise estimate and
     the demo person's repeat photos."""
+    height, width = rgb.shape[:2]
+    matrix = _reframing(width, height, rng)
+    out = cv2.warpAffine(rgb, matrix, (width, height), flags=cv2.INTER_CUBIC,
+                         borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+    out = np.clip(out.astype(float) * rng.uniform(0.88, 1.12), 0, 255).astype(np.uint8)
+    return _focus_and_jpeg(out, rng)[0]
+
+
+def _reframing(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
+    """A random in-plane rotation (±4°), scale (±10 %) and shift: a 2 × 3 image matrix."""
+    centre = (width / 2 + rng.uniform(-20, 20), height / 2 + rng.uniform(-20, 20))
+    angle = rng.uniform(-4, 4)
+    return cv2.getRotationMatrix2D(centre, angle, rng.uniform(0.9, 1.1))
+
+
+def _focus_and_jpeg(rgb: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float, int]:
+    """The photo a little out of focus (blur σ 0-0.8 px) and JPEG-compressed (quality
+    80-95); and the σ and quality drawn."""
     import io
 
     from PIL import Image
 
-    height, width = rgb.shape[:2]
-    matrix = cv2.getRotationMatrix2D(
-        (width / 2 + rng.uniform(-20, 20), height / 2 + rng.uniform(-20, 20)),
-        rng.uniform(-4, 4),
-        rng.uniform(0.9, 1.1),
-    )
-    out = cv2.warpAffine(rgb, matrix, (width, height), flags=cv2.INTER_CUBIC,
-                         borderMode=cv2.BORDER_REFLECT)  # fmt: skip
-    out = np.clip(out.astype(float) * rng.uniform(0.88, 1.12), 0, 255).astype(np.uint8)
     sigma = rng.uniform(0, 0.8)
     if sigma > 0.1:
-        out = cv2.GaussianBlur(out, (0, 0), sigma)
+        rgb = cv2.GaussianBlur(rgb, (0, 0), sigma)
+    quality = int(rng.integers(80, 96))
     buffer = io.BytesIO()
-    Image.fromarray(out).save(buffer, format="JPEG", quality=int(rng.integers(80, 96)))
-    return np.asarray(Image.open(buffer).convert("RGB"))
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("RGB")), float(sigma), quality
+
+
+# --- other days: view, light and a relaxed face -------------------------------------------
+
+#: Camera-to-face distance assumed for a photo whose distance is not known (mm): a laptop
+#: webcam or a phone held out at arm's length.
+DEFAULT_DISTANCE_MM = 500.0
+#: Points per image side that stay put in ``piecewise_affine_warp`` (corners included), so
+#: the background follows the face smoothly and the whole photo is covered by triangles.
+BORDER_POINTS_PER_SIDE = 9
+
+
+def border_points(width: int, height: int) -> np.ndarray:
+    """Evenly spaced points on the image's border, corners included: (n, 2) pixels."""
+    xs = np.linspace(0, width - 1, BORDER_POINTS_PER_SIDE)
+    ys = np.linspace(0, height - 1, BORDER_POINTS_PER_SIDE)[1:-1]
+    return np.vstack([
+        np.column_stack([xs, np.zeros_like(xs)]),
+        np.column_stack([xs, np.full_like(xs, height - 1)]),
+        np.column_stack([np.zeros_like(ys), ys]),
+        np.column_stack([np.full_like(ys, width - 1), ys]),
+    ])  # fmt: skip
+
+
+def piecewise_affine_warp(
+    rgb: np.ndarray, source_px: np.ndarray, target_px: np.ndarray
+) -> np.ndarray:
+    """The photo with each point of ``source_px`` moved to ``target_px`` ((n, 2) or more
+    columns; only x, y are used), affinely inside each triangle of the targets' Delaunay
+    triangulation; points on the image border stay put.
+
+    The same map as ``skimage.transform.PiecewiseAffineTransform`` with ``skimage``'s
+    ``warp``, which takes over 3 s on a 1024-px photo: here each output pixel's triangle is
+    found by rasterising the triangles (``cv2.fillConvexPoly``), its source position by that
+    triangle's affine map, and the photo resampled once with ``cv2.remap`` (about 0.1 s).
+    """
+    height, width = rgb.shape[:2]
+    border = border_points(width, height)
+    target = np.vstack([np.asarray(target_px, dtype=np.float64)[:, :2], border])
+    source = np.vstack([np.asarray(source_px, dtype=np.float64)[:, :2], border])
+    triangulation = Delaunay(target)
+    triangles = triangulation.simplices
+    # Affine map of each triangle, target → source: [x y 1] @ affine = source position.
+    corners = np.concatenate([target[triangles], np.ones((len(triangles), 3, 1))], axis=2)
+    affine = np.linalg.solve(corners, source[triangles])  # (triangles, 3, 2)
+
+    label = np.full((height, width), -1, dtype=np.int32)
+    fixed_point = 16  # sub-pixel vertices: 4 fractional bits
+    for k, triangle in enumerate(triangles):
+        vertices = np.round(target[triangle] * fixed_point).astype(np.int32)
+        cv2.fillConvexPoly(label, vertices, k, lineType=cv2.LINE_8, shift=4)
+    ys, xs = np.mgrid[0:height, 0:width]
+    missed = label < 0  # rasterisation can leave a stray pixel between two triangles
+    if missed.any():
+        found = triangulation.find_simplex(np.column_stack([xs[missed], ys[missed]]))
+        label[missed] = np.maximum(found, 0)
+    a = affine[label]
+    map_x = (xs * a[..., 0, 0] + ys * a[..., 1, 0] + a[..., 2, 0]).astype(np.float32)
+    map_y = (xs * a[..., 0, 1] + ys * a[..., 1, 1] + a[..., 2, 1]).astype(np.float32)
+    return cv2.remap(rgb, map_x, map_y, interpolation=cv2.INTER_CUBIC,
+                     borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+
+
+def view_change(
+    rgb: np.ndarray,
+    landmarks_px: np.ndarray,
+    mm_per_px: float,
+    *,
+    distance_mm: float = DEFAULT_DISTANCE_MM,
+    to_distance_mm: float | None = None,
+    yaw_deg: float = 0.0,
+    pitch_deg: float = 0.0,
+    roll_deg: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The photo as taken from another distance or with the head turned; and where every
+    landmark truly went (x, y in pixels, z on the scale of x).
+
+    The 3-D landmarks are unprojected from ``distance_mm`` (camera to iris plane; see
+    ``analyzer.measure.perspective``), rotated about the mesh's centroid by a pose in the
+    analyzer's convention (``analyzer.measure.frame.Pose``: yaw > 0 turns the face towards
+    the subject's left, pitch > 0 lowers the chin, roll > 0 tilts towards the subject's
+    right shoulder), projected from ``to_distance_mm`` (default: the same) with the iris
+    plane at the same scale, and the photo is moved along the mesh triangles.
+    """
+    landmarks_px = np.asarray(landmarks_px, dtype=np.float64)
+    centre = face_centre_px(landmarks_px)
+    points = unproject(landmarks_px, distance_mm, mm_per_px, centre)
+    if (yaw_deg, pitch_deg, roll_deg) != (0.0, 0.0, 0.0):
+        # The pose's rotation is in camera coordinates (x right, y up, z towards the viewer);
+        # these points have y down and z away.
+        flip = np.diag([1.0, -1.0, -1.0])
+        rotation = flip @ rotation_from_pose(yaw_deg, pitch_deg, roll_deg) @ flip
+        head_centre = points[: topology.N_MESH].mean(axis=0)
+        points = (points - head_centre) @ rotation.T + head_centre
+    to_distance = distance_mm if to_distance_mm is None else to_distance_mm
+    truth = project(points, to_distance, mm_per_px, centre)
+    return piecewise_affine_warp(rgb, landmarks_px, truth), truth
+
+
+def relight(
+    rgb: np.ndarray, gain: float = 1.0, gamma: float = 1.0, gradient: float = 0.0
+) -> np.ndarray:
+    """The photo under other light: brightness ``gain`` × (value / 255) ** ``gamma``, times a
+    left-right ramp from 1 − gradient/2 at the image's left edge to 1 + gradient/2 at its
+    right (``gradient`` > 0: light from the image's right, the subject's left unmirrored)."""
+    width = rgb.shape[1]
+    ramp = 1.0 + gradient * (np.linspace(0.0, 1.0, width) - 0.5)
+    out = 255.0 * gain * (rgb.astype(np.float64) / 255.0) ** gamma * ramp[None, :, None]
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class LightRange:
+    """How much light differs between days: gain 1 ± ``gain``, gamma 1 ± ``gamma``, and a
+    left-right ``gradient`` (see ``relight``) within ± ``gradient``."""
+
+    gain: float = 0.15
+    gamma: float = 0.2
+    gradient: float = 0.3
+
+
+def recapture_day(
+    rgb: np.ndarray,
+    landmarks_px: np.ndarray,
+    mm_per_px: float,
+    rng: np.random.Generator,
+    *,
+    distance_mm: float = DEFAULT_DISTANCE_MM,
+    distance_ratio: tuple[float, float] = (0.6, 1.5),
+    pose_deg: float = 5.0,
+    eye_mm: float = 1.0,
+    smile_mm: float = 1.0,
+    light: LightRange = LightRange(),
+    reframe: bool = True,
+) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """The same, unchanged face photographed on another day; where every landmark truly went;
+    and the conditions drawn.
+
+    Drawn uniformly: the camera distance as ``distance_ratio`` × ``distance_mm`` (the photo
+    is taken to be from ``distance_mm``); yaw and pitch within ± ``pose_deg``; both upper
+    lids raised (> 0) or lowered by up to ``eye_mm``; both mouth corners up and out by 0 to
+    ``smile_mm`` (a faint smile); light within ``light``. With ``reframe``, also
+    ``recapture``'s framing (in-plane rotation ±4°, scale ±10 %, shift), focus and JPEG. A
+    range of (1, 1) or 0 turns a condition off.
+    """
+    height, width = rgb.shape[:2]
+    ratio = float(rng.uniform(*distance_ratio))
+    yaw, pitch = (float(v) for v in rng.uniform(-pose_deg, pose_deg, 2))
+    eye = float(rng.uniform(-eye_mm, eye_mm))
+    smile = float(rng.uniform(0.0, smile_mm))
+    gain = float(rng.uniform(1 - light.gain, 1 + light.gain))
+    gamma = float(rng.uniform(1 - light.gamma, 1 + light.gamma))
+    gradient = float(rng.uniform(-light.gradient, light.gradient))
+    conditions = {
+        "distance_ratio": ratio,
+        "yaw_deg": yaw,
+        "pitch_deg": pitch,
+        "eye_opening_mm": eye,
+        "smile_mm": smile,
+        "gain": gain,
+        "gamma": gamma,
+        "gradient": gradient,
+    }
+
+    frame = face_frame(landmarks_px)
+    photo, truth = rgb, np.asarray(landmarks_px, dtype=np.float64)
+    if eye != 0:
+        photo, truth = imitate(photo, truth, frame, mm_per_px, "eye closure", -eye, -eye)
+    if smile != 0:
+        photo, truth = imitate(photo, truth, frame, mm_per_px, "broad smile", smile, smile)
+    if ratio != 1 or yaw != 0 or pitch != 0:
+        photo, truth = view_change(photo, truth, mm_per_px, distance_mm=distance_mm,
+                                   to_distance_mm=ratio * distance_mm, yaw_deg=yaw,
+                                   pitch_deg=pitch)  # fmt: skip
+    if reframe:
+        matrix = _reframing(width, height, rng)
+        photo = cv2.warpAffine(photo, matrix, (width, height), flags=cv2.INTER_CUBIC,
+                               borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+        truth = truth.copy()
+        truth[:, :2] = truth[:, :2] @ matrix[:, :2].T + matrix[:, 2]
+        scale = float(np.sqrt(np.linalg.det(matrix[:, :2])))
+        truth[:, 2] *= scale
+        rotation = np.degrees(np.arctan2(-matrix[1, 0], matrix[0, 0]))  # counter-clockwise
+        conditions["reframe_rotation_deg"] = float(rotation)
+        conditions["reframe_scale"] = scale
+    photo = relight(photo, gain, gamma, gradient)
+    if reframe:
+        photo, sigma, quality = _focus_and_jpeg(photo, rng)
+        conditions["blur_sigma_px"] = sigma
+        conditions["jpeg_quality"] = float(quality)
+    return photo, truth, conditions
