@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--person", required=True)
     export.add_argument("--csv", type=Path, help="one row per capture with every measure")
     export.add_argument("--zip", type=Path, help="photos, landmarks and measures")
+    export.add_argument(
+        "--verdicts-csv", type=Path,
+        help="one row per session and followed measure: verdict, change, MDC95, reasons",
+    )  # fmt: skip
 
     delete = commands.add_parser("delete", help="delete a person and all their data")
     delete.add_argument("--person", required=True)
@@ -82,10 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     progress.add_argument("--person", required=True)
     progress.add_argument("--expression", default="rest")
-    progress.add_argument("--baseline", help="baseline session day YYYY-MM-DD (default: first)")
+    progress.add_argument(
+        "--baseline",
+        help="baseline session day YYYY-MM-DD (default: the sessions before the first "
+        "treatment session, else the first)",
+    )
     progress.add_argument(
         "--measure", action="append", default=[], help="a measure to show (default: the usual set)"
     )
+    progress.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     progress.add_argument(
         "--treated-side", choices=("left", "right"),
         help="split face: only this side is treated; compare it with the untreated side",
@@ -204,6 +213,11 @@ def run_import(args: argparse.Namespace) -> int:
     if report.not_accepted:
         print(f"{report.not_accepted} photo(s) failed a quality check: stored, but left out "
               "of the statistics.")  # fmt: skip
+    if report.other_person:
+        print(f"{len(report.other_person)} photo(s) do not look like {args.person}'s other "
+              "photos (left out of the statistics; check whose they are):")  # fmt: skip
+        for name in report.other_person:
+            print(f"  {name}")
     if report.failed:
         print(f"{len(report.failed)} file(s) could not be imported:")
         for name, message in report.failed:
@@ -223,10 +237,11 @@ def _person_or_message(session, name: str):
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from analyzer.history.export import write_csv, write_zip
+    from analyzer.history.export import write_csv, write_verdicts_csv, write_zip
 
-    if not args.csv and not args.zip:
-        print("Say what to write: --csv FILE and/or --zip FILE.", file=sys.stderr)
+    if not args.csv and not args.zip and not args.verdicts_csv:
+        print("Say what to write: --csv FILE, --verdicts-csv FILE and/or --zip FILE.",
+              file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     db, store, _ = _open()
     with db.transaction() as session:
@@ -236,6 +251,9 @@ def run_export(args: argparse.Namespace) -> int:
         if args.csv:
             count = write_csv(session, person, args.csv)
             print(f"Wrote {count} capture(s) to {args.csv}.")
+        if args.verdicts_csv:
+            count = write_verdicts_csv(session, person, args.verdicts_csv)
+            print(f"Wrote {count} verdict(s) to {args.verdicts_csv}.")
         if args.zip:
             count = write_zip(session, person, store, args.zip)
             print(f"Wrote {count} capture(s) with photos and landmarks to {args.zip}.")
@@ -266,7 +284,7 @@ def run_delete(args: argparse.Namespace) -> int:
 
 def run_progress(args: argparse.Namespace) -> int:
     from analyzer.history.catalog import FOLLOWED
-    from analyzer.history.progress import measure_progress
+    from analyzer.history.progress import measure_progress, plan_status, session_conditions
     from analyzer.history.storage import load_history
 
     db, _, _ = _open()
@@ -276,28 +294,64 @@ def run_progress(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         rows = load_history(session, person)
     if not rows:
-        print(f"{args.person} has no captures yet. Import photos first.")
+        if args.json:
+            print(json.dumps({"person": args.person, "expression": args.expression,
+                              "baseline": [], "measures": []}))  # fmt: skip
+        else:
+            print(f"{args.person} has no captures yet. Import photos first.")
         return EXIT_OK
     ok, baseline_id = _session_by_day(rows, args.baseline)
     if not ok:
         return EXIT_FAILED
-    for measure in args.measure or FOLLOWED:
-        result = measure_progress(
-            rows, measure, expression=args.expression, baseline_id=baseline_id
+    conditions = session_conditions(rows, args.expression)
+    results = [
+        measure_progress(
+            rows,
+            measure,
+            expression=args.expression,
+            baseline_id=baseline_id,
+            conditions=conditions,
         )
+        for measure in args.measure or FOLLOWED
+    ]
+    day_of = {r.session_id: r.session_day.isoformat() for r in rows}
+    if args.json:
+        baseline_days = sorted({day_of[i] for r in results for i in r.baseline_ids})
+        print(json.dumps({
+            "person": args.person,
+            "expression": args.expression,
+            "baseline": baseline_days,
+            "current": next((day_of[r.current_id] for r in results if r.current_id), None),
+            "measures": [{
+                "measure": r.verdict.measure,
+                "verdict": r.verdict.verdict,
+                "change": r.verdict.difference_mm,
+                "mdc95": r.verdict.mdc95_mm,
+                "sentence": r.verdict.sentence,
+                "reasons": list(r.verdict.reasons),
+                "noise": r.noise.reason,
+            } for r in results],
+        }, indent=1))  # fmt: skip
+        return EXIT_OK
+    print(plan_status(rows, args.expression).sentence)
+    for result in results:
         print(f"[{result.verdict.verdict}] {result.verdict.sentence}")
         if result.trend.slope_mm_per_30_days is not None:
             print(f"    {result.trend.sentence}")
-        if result.repeatability.is_default or result.repeatability.within_sd_mm is None:
-            print(f"    {result.repeatability.reason}")
+        if result.noise.is_default or not result.noise.available:
+            print(f"    {result.noise.reason}")
     if args.treated_side:
         from analyzer.history.progress import SPLIT_FACE_STEMS, split_face_progress
 
-        print(f"Split face: the {args.treated_side} side against the untreated side as control")
+        print(f"Split face: the {args.treated_side} side against the untreated side as control "
+              "(the strongest design: what moves both sides cancels)")  # fmt: skip
         for stem in SPLIT_FACE_STEMS:
             _, verdict = split_face_progress(rows, stem, args.treated_side,
                                              expression=args.expression)  # fmt: skip
             print(f"[{verdict.verdict}] {verdict.sentence}")
+    else:
+        print("Tip: treating one side only (--treated-side) makes the other side a control: "
+              "the strongest way to test a treatment on yourself.")  # fmt: skip
     return EXIT_OK
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
+from scipy import stats
 
 from analyzer.history.progress import measure_progress
 from tests.test_progress import BROW, history
@@ -18,11 +22,33 @@ def test_trend_chart_shows_captures_means_band_and_treatment_sessions():
     assert len(traces["session mean"].x) == 6
     assert len(traces["treatment session"].x) == 3
     band = figure.layout.shapes[0]
-    result = measure_progress(rows, BROW)
-    baseline = result.sessions[0]
-    mdc = result.repeatability.mdc95_mm(baseline.n, baseline.n)
-    assert band.y0 == baseline.mean_mm - mdc and band.y1 == baseline.mean_mm + mdc
+    # The baseline is the phase before the first treatment session: the mean of its 3
+    # session means, and the band is the MDC95 of one session against it, from the
+    # between-session SD of those means with 2 degrees of freedom, never below the pooled
+    # within-session SD of a mean of 3 photos.
+    means = [float(np.mean(rows_of(rows, i))) for i in (1, 2, 3)]
+    level = float(np.mean(means))
+    within = np.sqrt(np.mean([np.var(rows_of(rows, i), ddof=1) for i in range(1, 7)]))
+    sd = max(np.std(means, ddof=1), within / np.sqrt(3))
+    mdc = stats.t.ppf(0.975, 2) * sd * np.sqrt(1 / 3 + 1)
+    assert band.y0 == pytest.approx(level - mdc) and band.y1 == pytest.approx(level + mdc)
     assert "Left brow height" in figure.layout.title.text
+
+
+def rows_of(rows, session_id):
+    return [r.measures[BROW] for r in rows if r.session_id == session_id]
+
+
+def test_sessions_taken_differently_are_marked_not_comparable():
+    rows = history([[20.0, 20.1], [20.2, 20.1], [20.1, 20.2]])
+    far = {"image_width": 1000, "image_height": 1000, "face_width_px": 300.0}
+    near = {**far, "face_width_px": 420.0}  # 40 % larger in the frame: the camera was nearer
+    rows = [replace(r, conditions=near if r.session_id == 3 else far) for r in rows]
+    result = measure_progress(rows, BROW)
+    figure = trend_chart(result, rows, "rest")
+    marked = next(trace for trace in figure.data if trace.name == "not comparable")
+    assert len(marked.x) == 1 and "nearer" in marked.hovertext[0]
+    assert result.verdict.verdict == "not comparable"
 
 
 def test_untreated_history_has_no_treatment_marks():

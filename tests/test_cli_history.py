@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
 
+from analyzer.history.catalog import FOLLOWED
 from tests.conftest import ROOT, write_photo_variants
 
 
@@ -48,11 +50,26 @@ def test_history_commands_from_import_to_delete(run, tmp_path):
     progress = run("progress", "--person", "Ana", "--measure", "brow_height_left_mm")
     assert progress.returncode == 0
     assert "left brow height" in progress.stdout
-    assert "typical repeatability" in progress.stdout  # too few repeats for her own figure
+    assert "typical day-to-day variation" in progress.stdout  # too few sessions of her own
+    assert "The treatment started with no baseline session" in progress.stdout  # all tagged
 
-    exported = run("export", "--person", "Ana", "--csv", str(tmp_path / "a.csv"),
-                   "--zip", str(tmp_path / "a.zip"))  # fmt: skip
+    as_json = run("progress", "--person", "Ana", "--json")
+    assert as_json.returncode == 0
+    verdicts = json.loads(as_json.stdout)
+    assert verdicts["person"] == "Ana" and verdicts["expression"] == "rest"
+    assert verdicts["baseline"] == ["2026-01-05"] and verdicts["current"] == "2026-02-05"
+    measures = {m["measure"]: m for m in verdicts["measures"]}
+    assert set(measures) == set(FOLLOWED)
+    for m in measures.values():
+        assert set(m) >= {"measure", "verdict", "change", "mdc95", "sentence", "reasons"}
+        assert m["verdict"] in ("changed", "no detectable change", "not comparable",
+                                "not enough captures")  # fmt: skip
+        assert isinstance(m["reasons"], list)
+
+    exported = run("export", "--person", "Ana", "--csv", str(tmp_path / "a.csv"), "--zip",
+                   str(tmp_path / "a.zip"), "--verdicts-csv", str(tmp_path / "v.csv"))  # fmt: skip
     assert exported.returncode == 0
+    assert len((tmp_path / "v.csv").read_text().splitlines()) == 1 + len(FOLLOWED)
     assert len((tmp_path / "a.csv").read_text().splitlines()) == 4
     assert (tmp_path / "a.zip").stat().st_size > 10_000
 

@@ -96,9 +96,11 @@ def test_before_and_after_the_first_treatment_session():
     result = measure_progress(history(sessions, tags_from=3), BROW)
     assert result.before_after is not None
     assert result.before_after.verdict == "changed"
-    # The first treatment session counts as "before" (photos are taken before treating):
-    # before = 3 sessions at 20 and one at 22, after = 2 sessions at 22.
-    assert 1.2 < result.before_after.difference_mm < 1.8
+    # The baseline phase is the sessions before the first treatment session (3 at 20); the
+    # treatment phase from it on (3 at 22); each phase is the mean of its session means.
+    assert 1.8 < result.before_after.difference_mm < 2.2
+    assert result.noise.df == 2  # the between-session SD of 3 baseline sessions
+    assert not result.noise.is_default
 
 
 def test_measure_names_read_as_words():

@@ -115,12 +115,23 @@ def test_export_csv_and_zip_hold_every_capture_and_measure(db_url, folder, store
     assert len(rows) == 4
     assert {"session_day", "expression", "quality_status", "brow_height_left_mm"} <= set(rows[0])
     assert float(rows[0]["brow_height_left_mm"]) > 5
+    # How each photo was taken travels with it.
+    assert float(rows[0]["condition_face_width_px"]) > 100
+    assert float(rows[0]["condition_light_mean"]) > 40
+    assert rows[0]["condition_image_width"] == "900"
     with zipfile.ZipFile(tmp_path / "ana.zip") as archive:
         names = archive.namelist()
         assert sum(n.startswith("photos/") for n in names) == 4
         capture = json.loads(archive.read(next(n for n in names if n.startswith("captures/"))))
         assert np.array(capture["landmarks"]).shape == (478, 3)
         assert json.loads(archive.read("person.json"))["name"] == "Ana"
+        assert capture["conditions"]["yaw_deg"] == pytest.approx(capture["pose"]["yaw"], abs=0.01)
+        verdicts = list(csv.DictReader(io.StringIO(archive.read("verdicts.csv").decode())))
+        # 3 sessions: each later one against the first, per followed measure.
+        assert {v["session_day"] for v in verdicts} == {"2026-02-02", "2026-03-01"}
+        kinds = {"changed", "no detectable change", "not comparable", "not enough captures"}
+        assert {v["verdict"] for v in verdicts} <= kinds
+        assert all(v["sentence"] and v["noise"] for v in verdicts)
     db.close()
 
 
@@ -157,7 +168,12 @@ def test_recompute_restores_measures_from_stored_landmarks(db_url, folder, store
     import_folder(db, store, folder, "Ana")
     with db.transaction() as session:
         before = {c.id: dict(c.measures) for c in session.scalars(select(Capture))}
-        session.execute(update(Capture).values(measures={}, scale_mm_per_px=0.0))
+        conditions = {c.id: dict(c.conditions) for c in session.scalars(select(Capture))}
+        session.execute(update(Capture).values(measures={}, scale_mm_per_px=0.0, conditions=None))
+    assert recompute_all(db, store) == 4  # with the photos: conditions come back whole
+    with db.transaction() as session:
+        for capture in session.scalars(select(Capture)):
+            assert capture.conditions == pytest.approx(conditions[capture.id])
     store_files = store.files()
     for path in store_files:  # photos are not needed
         path.unlink()
@@ -167,6 +183,8 @@ def test_recompute_restores_measures_from_stored_landmarks(db_url, folder, store
             assert capture.scale_mm_per_px > 0
             for name, value in before[capture.id].items():
                 assert capture.measures[name] == pytest.approx(value, abs=1e-9)
+            # Without the photo the light is kept as recorded; the rest from the landmarks.
+            assert capture.conditions == pytest.approx(conditions[capture.id])
     db.close()
 
 
@@ -204,8 +222,14 @@ def test_a_database_made_before_the_layered_layout_opens_and_recomputes(tmp_path
     assert len(rows) == 1
     before = rows[0].measures
     assert 20 < before["brow_height_left_mm"] < 40
+    assert rows[0].conditions is None  # kept since schema 0003: filled in by recompute
     assert recompute_all(db, store) == 1
     with db.transaction() as session:
-        after = load_history(session, get_person(session, "Before the move"))[0].measures
-    assert after["brow_height_left_mm"] == pytest.approx(before["brow_height_left_mm"], abs=1e-6)
+        after = load_history(session, get_person(session, "Before the move"))[0]
+    assert after.measures["brow_height_left_mm"] == pytest.approx(
+        before["brow_height_left_mm"], abs=1e-6
+    )
+    assert after.conditions["image_width"] == 512  # the astronaut, as imported
+    assert abs(after.conditions["yaw_deg"]) < 15 and after.conditions["face_width_px"] > 60
+    assert "light_mean" not in after.conditions  # no photo was kept: the light is unknown
     db.close()

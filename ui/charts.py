@@ -9,8 +9,8 @@ from analyzer.history.storage import HistoryRow
 
 
 def trend_chart(progress: MeasureProgress, rows: list[HistoryRow], expression: str) -> go.Figure:
-    """Every capture as a dot, session means as a line, the baseline ± MDC95 band, and the
-    sessions with a treatment marked."""
+    """Every capture as a dot, session means as a line, the baseline ± MDC95 band, the
+    sessions with a treatment and those not comparable with the baseline marked."""
     info = progress.info
     unit = f" ({info.unit})" if info.unit else ""
     captures = [r for r in rows if r.expression == expression and info.name in r.measures]
@@ -28,14 +28,20 @@ def trend_chart(progress: MeasureProgress, rows: list[HistoryRow], expression: s
             x=[s.time for s in sessions], y=[s.mean_mm for s in sessions],
             mode="lines+markers", name="session mean", line={"color": "#1F3A93", "width": 2},
         ))  # fmt: skip
-    baseline = next((s for s in sessions if s.session_id == progress.baseline_id), None)
-    if baseline is not None and progress.repeatability.within_sd_mm is not None:
-        mdc = progress.repeatability.mdc95_mm(baseline.n, baseline.n)
+    level, band = progress.verdict.baseline_mm, progress.band_mm
+    if level is not None and band is not None:
         figure.add_hrect(
-            y0=baseline.mean_mm - mdc, y1=baseline.mean_mm + mdc, fillcolor="#F4D03F",
+            y0=level - band, y1=level + band, fillcolor="#F4D03F",
             opacity=0.25, line_width=0, annotation_text="baseline ± MDC95",
             annotation_position="top left",
         )  # fmt: skip
+    refused = [s for s in sessions if progress.not_comparable.get(s.session_id)]
+    if refused:
+        figure.add_trace(go.Scatter(
+            x=[s.time for s in refused], y=[s.mean_mm for s in refused], mode="markers",
+            name="not comparable", marker={"symbol": "x", "size": 10, "color": "#E67E22"},
+            hovertext=["; ".join(progress.not_comparable[s.session_id]) for s in refused],
+        ))  # fmt: skip
     treated = {s.session_id for s in sessions} & {r.session_id for r in rows if r.session_tags}
     marks = [s for s in sessions if s.session_id in treated]
     if marks:

@@ -11,6 +11,7 @@ from analyzer.errors import AnalyzerError
 from analyzer.history.datadir import PhotoStore, data_dir, database_url, redacted
 from analyzer.history.importer import stored_photo
 from analyzer.history.progress import protocol_rows
+from analyzer.history.same_person import identity_check, references
 from analyzer.history.storage import (
     Capture,
     Database,
@@ -23,6 +24,7 @@ from analyzer.history.storage import (
 )
 from analyzer.measure.analysis import FaceAnalysis, analyze_image
 from analyzer.measure.imaging import load_photo
+from analyzer.measure.quality import QualityCheck
 from analyzer.present.demo import DEMO_PERSON
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -81,9 +83,17 @@ def analyse_bytes(data: bytes, mirrored: bool, expression: str) -> FaceAnalysis 
     if mirrored:
         rgb = np.ascontiguousarray(rgb[:, ::-1])
     try:
-        return analyze_image(rgb, expression=expression)
+        return analyze_image(rgb, expression=expression, identity=True)
     except AnalyzerError as error:
         return str(error)
+
+
+def same_person_check(person_name: str, analysis: FaceAnalysis) -> QualityCheck | None:
+    """The photo against the person's earlier photos (None: nothing to check against)."""
+    with database().transaction() as session:
+        owner = get_person(session, person_name)
+        refs = references(session, owner.id if owner else None)
+    return identity_check(analysis.identity, refs, person_name)
 
 
 def capture_photo(capture: Capture) -> np.ndarray | None:

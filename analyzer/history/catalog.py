@@ -107,9 +107,30 @@ def describe(name: str) -> MeasureInfo:
 
 
 @cache
-def _digital_noise() -> dict[str, float]:
+def _noise_file() -> dict[str, dict[str, float]]:
     text = resources.files("analyzer.history").joinpath("data/default_noise.json").read_text()
-    return json.loads(text)["within_session_sd"]
+    return json.loads(text)
+
+
+def _digital_noise() -> dict[str, float]:
+    return _noise_file()["within_session_sd"]
+
+
+def default_between_day_sd(name: str) -> float | None:
+    """Typical SD of one session's value of a measure between days on an unchanged face.
+
+    Measured on simulated re-captures of the sample faces whose conditions (distance, pose,
+    eye opening, faint smile, light) vary within the tolerances of
+    ``analyzer.history.comparability``, plus the capture allowance for what a simulation
+    cannot imitate (``scripts/measure_default_noise.py`` writes it). A split-face
+    difference (``<stem>_split``) has its own figure: conditions that move both sides alike
+    cancel in it. Movement measures (a difference of two captures of one session) keep their
+    within-session default.
+    """
+    between = _noise_file().get("between_day_sd", {})
+    if name in between:
+        return float(between[name])
+    return default_within_sd(name)
 
 
 def default_within_sd(name: str) -> float | None:

@@ -1,4 +1,9 @@
-"""Export of one person's history: a CSV of every capture, or a ZIP of everything."""
+"""Export of one person's history: a CSV of every capture, or a ZIP of everything.
+
+The captures CSV carries every measure and the capture's conditions (camera, face size,
+pose, light, resting expression); the verdicts CSV each session's verdict per followed
+measure against the baseline, with its reasons when the sessions are not comparable.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,17 @@ import csv
 import io
 import json
 import zipfile
+from dataclasses import fields
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analyzer.history.catalog import FOLLOWED
 from analyzer.history.datadir import PhotoStore
+from analyzer.history.progress import measure_progress, session_conditions
 from analyzer.history.storage import Capture, HistoryRow, Person, Sitting, load_history
+from analyzer.measure.conditions import CaptureConditions
 
 BASE_COLUMNS = (
     "session_day",
@@ -24,6 +33,12 @@ BASE_COLUMNS = (
     "quality_status",
     "accepted",
 )
+
+
+#: The capture-condition columns, prefixed ``condition_`` in the CSV.
+CONDITION_COLUMNS = tuple(f.name for f in fields(CaptureConditions))
+VERDICT_COLUMNS = ("session_day", "expression", "measure", "verdict", "baseline", "current",
+                   "change", "mdc95", "noise", "reasons", "sentence")  # fmt: skip
 
 
 def measure_names(rows: list[HistoryRow]) -> list[str]:
@@ -39,8 +54,9 @@ def history_csv(rows: list[HistoryRow]) -> str:
     names = measure_names(rows)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([*BASE_COLUMNS, *names])
+    writer.writerow([*BASE_COLUMNS, *(f"condition_{c}" for c in CONDITION_COLUMNS), *names])
     for r in rows:
+        conditions = r.conditions or {}
         writer.writerow(
             [
                 r.session_day.isoformat(),
@@ -51,6 +67,7 @@ def history_csv(rows: list[HistoryRow]) -> str:
                 r.expression,
                 r.quality_status,
                 int(r.accepted),
+                *(_cell(conditions.get(c)) for c in CONDITION_COLUMNS),
                 *(_number(r.measures.get(n)) for n in names),
             ]
         )
@@ -61,11 +78,49 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def verdicts_csv(rows: list[HistoryRow], measures: tuple[str, ...] = FOLLOWED) -> str:
+    """One row per later session and followed measure: its verdict against the baseline
+    (``progress.measure_progress``), per expression of the history."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(VERDICT_COLUMNS)
+    day_of = {r.session_id: r.session_day for r in rows}
+    for expression in dict.fromkeys(r.expression for r in rows):
+        conditions = session_conditions(rows, expression)
+        available = {n for r in rows if r.expression == expression for n in r.measures}
+        for measure in (m for m in measures if m in available):
+            first = measure_progress(rows, measure, expression=expression, conditions=conditions)
+            for session in first.sessions:
+                if session.session_id in first.baseline_ids:
+                    continue
+                sid = session.session_id
+                v = measure_progress(
+                    rows, measure, expression=expression, current_id=sid, conditions=conditions
+                ).verdict
+                writer.writerow([
+                    day_of[sid].isoformat(), expression, measure, v.verdict,
+                    _number(v.baseline_mm), _number(v.current_mm), _number(v.difference_mm),
+                    _number(v.mdc95_mm), v.repeatability_reason, "; ".join(v.reasons), v.sentence,
+                ])  # fmt: skip
+    return out.getvalue()
+
+
 def write_csv(session: Session, person: Person, path: Path) -> int:
     """Write the person's CSV; returns the number of captures."""
     rows = load_history(session, person)
     path.write_text(history_csv(rows), encoding="utf-8")
     return len(rows)
+
+
+def write_verdicts_csv(session: Session, person: Person, path: Path) -> int:
+    """Write the person's verdicts CSV (``verdicts_csv``); returns the number of rows."""
+    text = verdicts_csv(load_history(session, person))
+    path.write_text(text, encoding="utf-8")
+    return text.count("\n") - 1
 
 
 def write_zip(session: Session, person: Person, store: PhotoStore, path: Path) -> int:
@@ -90,6 +145,7 @@ def write_zip(session: Session, person: Person, store: PhotoStore, path: Path) -
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("person.json", json.dumps(about, indent=1))
         archive.writestr("measures.csv", history_csv(rows))
+        archive.writestr("verdicts.csv", verdicts_csv(rows))
         for capture in captures:
             record = {
                 "id": capture.id,
@@ -107,6 +163,8 @@ def write_zip(session: Session, person: Person, store: PhotoStore, path: Path) -
                 "quality": capture.quality,
                 "accepted": capture.accepted,
                 "measures": capture.measures,
+                "conditions": capture.conditions,
+                "identity_confirmed": capture.identity_confirmed,
                 "landmarks": capture.landmarks_px().round(4).tolist(),
                 "analyzer_version": capture.analyzer_version,
             }

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session as OrmSession
 from analyzer import __version__
 from analyzer.errors import AnalyzerError
 from analyzer.history.datadir import PhotoStore, sha256
+from analyzer.history.same_person import batch_checks, identity_check, references
 from analyzer.history.storage import (
     Capture,
     Database,
@@ -35,7 +36,10 @@ from analyzer.history.storage import (
     session_for_day,
 )
 from analyzer.measure.analysis import FaceAnalysis, analyze_image
-from analyzer.measure.imaging import ACCEPTED_SUFFIXES, load_photo
+from analyzer.measure.conditions import analysis_conditions
+from analyzer.measure.identity import embedding_to_bytes
+from analyzer.measure.imaging import ACCEPTED_SUFFIXES, camera_info, load_photo
+from analyzer.measure.quality import QualityCheck, worst
 from analyzer.protocol.movement import PRIMARY
 from analyzer.protocol.tracking import follow_expression
 
@@ -53,6 +57,8 @@ class ImportReport:
     sessions: int = 0
     not_accepted: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    #: Photos that do not look like the person (stored, left out of the statistics).
+    other_person: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -95,11 +101,22 @@ def capture_record(
     mirrored: bool = False,
     user_mm_per_px: float | None = None,
     accept_anyway: bool = False,
+    photo: bytes | None = None,
+    camera_label: str = "",
+    identity_check: QualityCheck | None = None,
+    identity_confirmed: bool = False,
 ) -> Capture:
     """A capture row from an analysis. It is accepted into statistics unless a quality check
-    failed (``accept_anyway`` is the user's explicit "save anyway")."""
-    status = analysis.quality_status
+    failed (``accept_anyway`` is the user's explicit "save anyway"); a failed same-person
+    check (``identity_check``) is overridden only by ``identity_confirmed``, the user's
+    explicit "it is this person", which is recorded. ``photo`` (the file's bytes) gives the
+    camera from its EXIF for the capture conditions; ``camera_label`` names a webcam."""
+    checks = [*analysis.quality, *([identity_check] if identity_check else [])]
+    status = worst(checks)
+    other_fails = [c for c in analysis.quality if c.status == "fail"]
+    identity_ok = identity_check is None or identity_check.status != "fail" or identity_confirmed
     pose = analysis.pose
+    camera = camera_info(photo) if photo is not None else None
     return Capture(
         person_id=person_id,
         session_id=session_id,
@@ -117,13 +134,14 @@ def capture_record(
         yaw_deg=pose.yaw_deg,
         pitch_deg=pose.pitch_deg,
         roll_deg=pose.roll_deg,
-        quality=[
-            {"check": q.check, "status": q.status, "message": q.message} for q in analysis.quality
-        ],
+        quality=[{"check": q.check, "status": q.status, "message": q.message} for q in checks],
         quality_status=status,
-        accepted=status != "fail" or accept_anyway,
+        accepted=identity_ok and (not other_fails or accept_anyway),
+        identity=None if analysis.identity is None else embedding_to_bytes(analysis.identity),
+        identity_confirmed=identity_confirmed,
         measures=analysis.measures,
         analyzer_version=__version__,
+        conditions=analysis_conditions(analysis, camera, camera_label).as_dict(),
     )
 
 
@@ -179,7 +197,10 @@ def import_folder(
                 progress(done, total)
             try:
                 analysed.append(
-                    (photo, analyze_image(load_photo(photo.data), expression=expression))
+                    (
+                        photo,
+                        analyze_image(load_photo(photo.data), expression=expression, identity=True),
+                    )
                 )
             except AnalyzerError as error:
                 report.failed.append((photo.path.name, str(error)))
@@ -216,7 +237,12 @@ def _write_session(
                     return
                 sitting = session_for_day(session, person, fresh[0][0].taken_at)
                 sitting.tags = sorted(set(sitting.tags or []) | set(tags))
-                for photo, analysis in fresh:
+                checks = batch_checks([a.identity for _, a in fresh],
+                                      references(session, person_id), person.name)  # fmt: skip
+                other_person = []
+                for (photo, analysis), check in zip(fresh, checks, strict=True):
+                    if check is not None and check.status == "fail":
+                        other_person.append(photo.path.name)
                     capture = capture_record(
                         analysis,
                         person_id=person_id,
@@ -226,6 +252,8 @@ def _write_session(
                         photo_path=paths[photo.digest],
                         source_name=photo.path.name,
                         expression=expression,
+                        photo=photo.data,
+                        identity_check=check,
                     )
                     session.add(capture)
                     written += 1
@@ -233,6 +261,7 @@ def _write_session(
                 session.flush()
                 follow_from_rest(session, store, sitting.id)
             report.imported += written
+            report.other_person += other_person
             report.duplicates += len(analysed) - len(fresh)
             report.not_accepted += not_accepted
             report.sessions += 1
@@ -256,11 +285,16 @@ def save_capture(
     accept_anyway: bool = False,
     tags: Iterable[str] = (),
     source_name: str = "",
+    camera_label: str = "",
+    identity_confirmed: bool = False,
 ) -> tuple[int, bool]:
     """Save one analysed photo into the person's session of that day (one transaction).
 
-    ``store=None`` keeps landmarks and measures only. Returns the capture id and whether it
-    was new (the same photo already stored for this person is not stored twice).
+    ``store=None`` keeps landmarks and measures only. The photo is checked against the
+    person's earlier photos (``same_person``) when the analysis has a face descriptor; a
+    mismatch is saved as not accepted unless ``identity_confirmed``. Returns the capture id
+    and whether it was new (the same photo already stored for this person is not stored
+    twice).
     """
     digest = sha256(photo)
     path = store.put(photo, suffix) if store is not None else None
@@ -271,12 +305,15 @@ def save_capture(
         )
         if existing is not None:
             return existing, False
+        check = identity_check(analysis.identity, references(session, person.id), person.name)
         sitting = session_for_day(session, person, taken_at)
         sitting.tags = sorted(set(sitting.tags or []) | set(tags))
         capture = capture_record(
             analysis, person_id=person.id, session_id=sitting.id, taken_at=taken_at,
             photo_sha256=digest, photo_path=path, source_name=source_name,
             expression=expression, mirrored=mirrored, accept_anyway=accept_anyway,
+            photo=photo, camera_label=camera_label, identity_check=check,
+            identity_confirmed=identity_confirmed,
         )  # fmt: skip
         session.add(capture)
         session.flush()

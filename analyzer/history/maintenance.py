@@ -8,9 +8,12 @@ from sqlalchemy import func, select
 
 from analyzer import __version__
 from analyzer.history.datadir import PhotoStore
-from analyzer.history.importer import follow_from_rest
+from analyzer.history.importer import follow_from_rest, stored_photo
 from analyzer.history.storage import Capture, Database, Person, Sitting
-from analyzer.measure.analysis import measure_landmarks
+from analyzer.measure.analysis import Measurement, measure_landmarks
+from analyzer.measure.conditions import CaptureConditions, conditions
+from analyzer.measure.imaging import CameraInfo, camera_info
+from analyzer.measure.quality import image_stats
 
 
 @dataclass(frozen=True)
@@ -54,19 +57,44 @@ def delete_person(db: Database, store: PhotoStore, name: str) -> Deleted | None:
     return Deleted(sessions=n_sessions, captures=int(n_captures or 0), photos=len(removable))
 
 
+def _recomputed_conditions(
+    capture: Capture, result: Measurement, store: PhotoStore | None
+) -> dict[str, object]:
+    """A capture's conditions from its landmarks and, where it was kept, its photo."""
+    old = CaptureConditions.from_dict(capture.conditions)
+    landmarks = capture.landmarks_px()
+    size = (capture.image_width, capture.image_height)
+    rgb = stored_photo(store, capture)
+    if rgb is None:
+        camera = CameraInfo(old.camera_make, old.camera_model, old.camera_lens,
+                            old.focal_length_35mm)  # fmt: skip
+        fresh = conditions(landmarks, size, result, camera=camera, camera_label=old.camera_label)
+        kept = {k: getattr(old, k) for k in ("light_mean", "light_balance", "sharpness")}
+        return {**fresh.as_dict(), **{k: v for k, v in kept.items() if v is not None}}
+    assert store is not None and capture.photo_path  # stored_photo found the photo
+    stats = image_stats(rgb, landmarks, result.points_mm[:, 0])
+    camera = camera_info(store.read(capture.photo_path))
+    return conditions(
+        landmarks, size, result, stats=stats, camera=camera, camera_label=old.camera_label
+    ).as_dict()
+
+
 def recompute_all(db: Database, store: PhotoStore | None = None) -> int:
     """Recompute every stored capture's pose, scale and measures from its stored landmarks,
     and follow every protocol expression from its session's rest photo again.
 
     Measures need no photo; following needs the kept photos of ``store`` (without it, or
     without the photos, expressions are measured from the model's landmarks). The
-    image-based quality checks (sharpness, light) are kept as they were. Returns the number
-    of captures updated.
+    image-based quality checks (sharpness, light) are kept as they were. The capture
+    conditions are recomputed too: from the kept photo where there is one (camera, light,
+    sharpness), else from the landmarks alone (keeping what was recorded at capture).
+    Returns the number of captures updated.
     """
     updated = 0
     with db.transaction() as session:
         for capture in session.scalars(select(Capture)):
             result = measure_landmarks(capture.landmarks_px(), capture.user_mm_per_px)
+            capture.conditions = _recomputed_conditions(capture, result, store)
             capture.measures = result.measures
             capture.scale_mm_per_px = result.mm_per_px
             capture.yaw_deg = result.pose.yaw_deg

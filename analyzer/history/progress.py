@@ -14,8 +14,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from analyzer.history import statistics
-from analyzer.history.catalog import MeasureInfo, default_within_sd, describe
+from analyzer.history.catalog import (
+    MeasureInfo,
+    default_between_day_sd,
+    default_within_sd,
+    describe,
+)
+from analyzer.history.comparability import differences, reasons_for
 from analyzer.history.storage import HistoryRow, ProtocolCapture
+from analyzer.measure.conditions import CaptureConditions
 from analyzer.protocol import movement
 
 
@@ -23,12 +30,25 @@ from analyzer.protocol import movement
 class MeasureProgress:
     info: MeasureInfo
     sessions: list[statistics.SessionValue]
-    repeatability: statistics.Repeatability
+    repeatability: statistics.Repeatability  # within a session: the camera's own noise
+    noise: statistics.DayNoise  # between days: what the verdicts use
     verdict: statistics.Verdict
     trend: statistics.Trend
     before_after: statistics.Verdict | None  # None when no session is tagged as treatment
-    baseline_id: int | None
+    baseline_id: int | None  # the baseline session (the phase's first when it is a phase)
     current_id: int | None
+    baseline_ids: tuple[int, ...]  # the sessions the baseline value is the mean of
+    not_comparable: dict[int, list[str]]  # per session: why it cannot be compared
+
+    @property
+    def band_mm(self) -> float | None:
+        """MDC95 of one session against the baseline: the band drawn around the baseline."""
+        if not self.noise.available or not self.baseline_ids:
+            return None
+        baseline = statistics.SessionValue(None, dt.datetime.min, 0.0, None, 1,
+                                           sessions=len(self.baseline_ids))  # fmt: skip
+        one = statistics.SessionValue(None, dt.datetime.min, 0.0, None, 1)
+        return self.noise.quantiles()[0] * self.noise.se_of_difference(baseline, one)
 
 
 def accepted_values(
@@ -48,6 +68,26 @@ def first_treatment_time(rows: list[HistoryRow]) -> dt.datetime | None:
     return min(times) if times else None
 
 
+def baseline_phase(
+    sessions: list[statistics.SessionValue], treatment: dt.datetime | None
+) -> list[statistics.SessionValue]:
+    """The sessions before the first treatment session (none without a treatment)."""
+    if treatment is None:
+        return []
+    return [s for s in sessions if s.time < treatment]
+
+
+def session_conditions(
+    rows: list[HistoryRow], expression: str = "rest"
+) -> dict[int, list[CaptureConditions]]:
+    """Per session, the capture conditions of its accepted captures of ``expression``."""
+    found: dict[int, list[CaptureConditions]] = {}
+    for r in rows:
+        if r.accepted and r.expression == expression and r.conditions:
+            found.setdefault(r.session_id, []).append(CaptureConditions.from_dict(r.conditions))
+    return found
+
+
 def measure_progress(
     rows: list[HistoryRow],
     measure: str,
@@ -55,45 +95,88 @@ def measure_progress(
     expression: str = "rest",
     baseline_id: int | None = None,
     current_id: int | None = None,
+    conditions: dict[int, list[CaptureConditions]] | None = None,
 ) -> MeasureProgress:
     """Everything the trend card and the change table show for one measure.
 
-    ``baseline_id`` defaults to the first session with an accepted capture, ``current_id``
-    to the last.
+    The baseline is the *baseline phase* (the sessions before the first treatment session,
+    as the mean of their session means) when a session is tagged with a treatment, else the
+    first session; ``baseline_id`` picks one session instead. ``current_id`` defaults to the
+    last session. The noise is between days (``statistics.day_noise``): the SD of the
+    baseline phase's session means once it has 3 sessions on different days, else the
+    default. A session taken differently from the baseline (``comparability``) is "not
+    comparable". ``conditions`` can pass ``session_conditions(rows, expression)`` computed
+    once for many measures.
     """
     info = describe(measure)
     captures = accepted_values(rows, measure, expression)
     sessions = statistics.session_values(captures)
-    rep = statistics.repeatability(
+    within = statistics.repeatability(
         statistics.captures_by_session(captures), default_sd=default_within_sd(measure)
     )
     by_id = {s.session_id: s for s in sessions}
+    treatment = first_treatment_time(rows)
+    phase = baseline_phase(sessions, treatment)
     if sessions:
-        baseline_id = baseline_id if baseline_id in by_id else sessions[0].session_id
         current_id = current_id if current_id in by_id else sessions[-1].session_id
-    baseline, current = by_id.get(baseline_id), by_id.get(current_id)
+    if baseline_id in by_id:
+        chosen = [by_id[baseline_id]]
+    elif phase:
+        chosen = [s for s in phase if s.session_id != current_id] or phase
+    else:
+        chosen = sessions[:1]
+    baseline_ids = tuple(s.session_id for s in chosen)
+    baseline = statistics.phase_value(chosen, "baseline phase")
+    current = by_id.get(current_id)
+    noise = statistics.day_noise(phase or chosen, within, default_between_day_sd(measure))
+    if conditions is None:
+        conditions = session_conditions(rows, expression)
+    reference = [c for sid in baseline_ids for c in conditions.get(sid, [])]
+    not_comparable = {
+        s.session_id: reasons_for(measure, differences(reference, conditions.get(s.session_id, [])))
+        for s in sessions
+        if s.session_id not in baseline_ids
+    }
     words = {"measure": measure, "label": info.label, "unit": info.unit,
              "direction_words": info.direction_words}  # fmt: skip
-    if baseline is not None and baseline is current:
+    if current is None or current_id in baseline_ids:
         verdict = replace(
-            statistics.change_vs_baseline(baseline, None, rep, **words),
-            sentence=f"Only one session so far: {info.label} can be compared from the next one.",
+            statistics.change_vs_baseline(baseline, None, noise, **words),
+            sentence=f"Only one session so far: {info.label} can be compared from the next one."
+            if len(sessions) <= 1
+            else f"{_capitalise(info.label)}: the latest session is part of the baseline.",
         )
     else:
-        verdict = statistics.change_vs_baseline(baseline, current, rep, **words)
-    treatment = first_treatment_time(rows)
-    before_after = statistics.before_after(sessions, treatment, rep, **words) if treatment else None
+        verdict = statistics.change_vs_baseline(
+            baseline, current, noise, not_comparable=not_comparable.get(current_id, ()), **words
+        )
+    before_after = None
+    if treatment is not None:
+        after = [s for s in sessions if s.time >= treatment]
+        comparable_after = [s for s in after if not not_comparable.get(s.session_id)]
+        refused = [] if comparable_after or not after else not_comparable[after[-1].session_id]
+        before_after = statistics.before_after(
+            phase + (comparable_after or after), treatment, noise,
+            treatment_session_is_before=False, not_comparable=refused, **words,
+        )  # fmt: skip
     trend = statistics.theil_sen_trend(sessions, label=info.label, unit=info.unit)
     return MeasureProgress(
         info=info,
         sessions=sessions,
-        repeatability=rep,
+        repeatability=within,
+        noise=noise,
         verdict=verdict,
         trend=trend,
         before_after=before_after,
-        baseline_id=baseline_id,
+        baseline_id=baseline_ids[0] if baseline_ids else None,
         current_id=current_id,
+        baseline_ids=baseline_ids,
+        not_comparable=not_comparable,
     )
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 #: Per-side measures a split-face user (treating one side only) follows.
@@ -106,19 +189,25 @@ def split_face_progress(
     """Treated-minus-untreated difference of a per-side measure over time, and its verdict.
 
     The untreated side is the control: what moved both sides (weight, light, posture, the
-    ruler) cancels. ``stem`` is e.g. "brow_height"; repeatability is that of the treated
-    side's measure.
+    ruler, the camera's distance) cancels, which makes this the strongest design a person
+    can run on themselves. ``stem`` is e.g. "brow_height". The noise is the between-day SD
+    of the difference itself (its own over a 3-session baseline phase, else its default).
     """
     left = statistics.session_values(accepted_values(rows, f"{stem}_left_mm", expression))
     right = statistics.session_values(accepted_values(rows, f"{stem}_right_mm", expression))
     treated = f"{stem}_{treated_side}_mm"
-    captures = accepted_values(rows, treated, expression)
-    rep = statistics.repeatability(
-        statistics.captures_by_session(captures), default_sd=default_within_sd(treated)
+    within = statistics.repeatability(
+        statistics.captures_by_session(accepted_values(rows, treated, expression)),
+        default_sd=default_within_sd(treated),
+    )
+    differences_by_session = statistics.split_face_values(left, right, treated_side)
+    phase = baseline_phase(differences_by_session, first_treatment_time(rows))
+    noise = statistics.day_noise(
+        phase or differences_by_session[:1], within, default_between_day_sd(f"{stem}_split")
     )
     info = describe(f"{stem}_mm")
     verdict = statistics.split_face_change(
-        left, right, treated_side, rep, measure=f"{stem}_split", label=info.label,
+        left, right, treated_side, noise, measure=f"{stem}_split", label=info.label,
         unit=info.unit, direction_words=info.direction_words,
     )  # fmt: skip
     return statistics.split_face_series(left, right, treated_side), verdict
@@ -179,3 +268,52 @@ def protocol_rows(captures: list[ProtocolCapture], affected_side: str) -> list[H
                                capture.session_started_at, capture.session_tags,
                                capture.taken_at, "protocol", "pass", True, measures))  # fmt: skip
     return rows
+
+
+#: Baseline sessions on different days that give a person their own between-day noise.
+PLAN_BASELINE_SESSIONS = 3
+
+
+@dataclass(frozen=True)
+class PlanStatus:
+    """Where a person stands in the self-test plan: baseline first, then the treatment."""
+
+    baseline_sessions: int  # sessions on different days before the first treatment session
+    treatment_sessions: int  # sessions from the first treatment session on
+    needed: int  # baseline sessions the plan asks for
+    sentence: str
+
+
+def plan_status(rows: list[HistoryRow], expression: str = "rest") -> PlanStatus:
+    """How far the person is in the self-test plan (``PLAN_BASELINE_SESSIONS`` baseline
+    sessions on different days, then the treatment with its sessions tagged)."""
+    treatment = first_treatment_time(rows)
+    days = {r.session_day for r in rows if r.accepted and r.expression == expression}
+    before = {d for d in days if treatment is None or d < treatment.date()}
+    after = days - before
+    need = PLAN_BASELINE_SESSIONS
+    k, m = len(before), len(after)
+    if treatment is None and k < need:
+        sentence = (
+            f"Baseline: {k} of {need} sessions. Take the next on another day, in the same place, "
+            "at the same time of day, with the same camera held as far away; then start the "
+            "treatment and tag its sessions."
+        )
+    elif treatment is None:
+        sentence = (
+            f"Baseline complete: {k} sessions on different days. Start the treatment now and tag "
+            "its sessions with its name: the verdicts then compare the treatment phase with "
+            "this baseline, against your own day-to-day variation."
+        )
+    elif k < need:
+        before = f"after only {k} baseline session(s)" if k else "with no baseline session"
+        sentence = (
+            f"The treatment started {before} ({need} are needed): the verdicts use typical "
+            f"day-to-day variation, not yours. Treatment phase: {m} session(s)."
+        )
+    else:
+        sentence = (
+            f"Baseline: {k} sessions; treatment phase: {m} session(s). The verdicts compare "
+            "the two phases against your own day-to-day variation."
+        )
+    return PlanStatus(baseline_sessions=k, treatment_sessions=m, needed=need, sentence=sentence)

@@ -41,7 +41,7 @@ TREND_PERIOD_DAYS = 30.0
 #: a noiseless series (SD_w = 0, so MDC95 = 0) must not turn 1e-17 into a "change".
 _FLOAT_TOLERANCE = 1e-9
 
-VerdictKind = Literal["changed", "no detectable change", "not enough captures"]
+VerdictKind = Literal["changed", "no detectable change", "not comparable", "not enough captures"]
 TrendKind = Literal["rising", "falling", "no clear trend", "not enough sessions"]
 Side = Literal["left", "right"]
 
@@ -63,6 +63,7 @@ class SessionValue:
     mean_mm: float  # NaN when n == 0 (a session without an accepted capture)
     sd_mm: float | None  # SD of the captures, ddof=1; None when n < 2
     n: int  # number of captures
+    sessions: int = 1  # session means behind this value (a phase pools several)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,121 @@ class Repeatability:
             raise ValueError(f"within-session SD unknown: {self.reason}")
         return self.within_sd_mm
 
+    def se_of_difference(self, a: SessionValue, b: SessionValue) -> float:
+        """SE of the difference of two means of captures: SD_w · √(1/n_a + 1/n_b)."""
+        return self._sd() * math.sqrt(1 / a.n + 1 / b.n)
+
+    def quantiles(self) -> tuple[float, float]:
+        """(MDC quantile, CI quantile): 1.96 as in the MDC literature; Student's t with this
+        figure's degrees of freedom for the interval (normal when they are unknown)."""
+        ci = stats.t.ppf(0.975, self.df) if self.df else stats.norm.ppf(0.975)
+        return Z95, float(ci)
+
+
+@dataclass(frozen=True)
+class DayNoise:
+    """How much one session's value of a measure varies between days on an unchanged face.
+
+    Photos of one session vary only by the camera's noise (``Repeatability``); sessions on
+    other days also differ by distance, pose, light and expression. This is the SD of a
+    session's value between days: the person's own (the SD of the session means of their
+    baseline phase, with k − 1 degrees of freedom) or a default, and never below the
+    within-session figure.
+    """
+
+    sd_mm: float | None  # SD of one session's value between days; None: cannot be known
+    df: int | None  # degrees of freedom (k − 1); None for a default (normal quantile)
+    n_sessions: int  # baseline-phase sessions behind an own figure
+    is_default: bool
+    reason: str
+
+    @property
+    def available(self) -> bool:
+        return self.sd_mm is not None
+
+    @property
+    def within_sd_mm(self) -> float | None:  # the name ``Repeatability`` readers know
+        return self.sd_mm
+
+    def se_of_difference(self, a: SessionValue, b: SessionValue) -> float:
+        """SE of the difference of two phase means: SD · √(1/k_a + 1/k_b), k sessions each."""
+        if self.sd_mm is None:
+            raise ValueError(f"between-day SD unknown: {self.reason}")
+        return self.sd_mm * math.sqrt(1 / a.sessions + 1 / b.sessions)
+
+    def quantiles(self) -> tuple[float, float]:
+        """Student's t with k − 1 degrees of freedom for both the MDC and the interval
+        (the normal 1.96 for a default figure)."""
+        q = float(stats.t.ppf(0.975, self.df)) if self.df else Z95
+        return q, q
+
+
+def day_noise(
+    phase_sessions: Sequence[SessionValue],
+    within: Repeatability,
+    default_sd: float | None,
+    *,
+    min_sessions: int = 3,
+) -> DayNoise:
+    """Between-day SD of one measure from a person's baseline phase, or the default.
+
+    With ``min_sessions`` or more baseline sessions on different days, the SD of their
+    session means (ddof = 1) is this person's own between-day figure with k − 1 degrees of
+    freedom: it holds everything that varied between those days. Below that, ``default_sd``
+    (a typical between-day SD, see ``analyzer.history.catalog``). Either way the figure is
+    at least the within-session SD of one session's mean (SD_w / √n), its floor.
+    """
+    valid = [s for s in phase_sessions if s.n > 0]
+    days = len({s.time.date() for s in valid})
+    floor = 0.0
+    if within.within_sd_mm is not None and valid:
+        typical_n = sum(s.n for s in valid) / len(valid)
+        floor = within.within_sd_mm / math.sqrt(typical_n)
+    if days >= min_sessions:
+        means = np.array([s.mean_mm for s in valid])
+        own = float(np.std(means, ddof=1))
+        floored = own < floor
+        return DayNoise(
+            sd_mm=max(own, floor),
+            df=len(valid) - 1,
+            n_sessions=len(valid),
+            is_default=False,
+            reason=f"Based on this person's own {len(valid)} baseline sessions on different "
+            "days" + (" (the within-session figure is larger and is used)." if floored else "."),
+        )
+    if default_sd is None:
+        return DayNoise(
+            sd_mm=None,
+            df=None,
+            n_sessions=len(valid),
+            is_default=False,
+            reason="No figure yet for how much this measure varies between days: needs "
+            f"{min_sessions} baseline sessions on different days (has {days}).",
+        )
+    return DayNoise(
+        sd_mm=max(float(default_sd), floor),
+        df=None,
+        n_sessions=len(valid),
+        is_default=True,
+        reason=f"Based on typical day-to-day variation: {min_sessions} baseline sessions on "
+        f"different days give this person's own figure (has {days}).",
+    )
+
+
+def phase_value(sessions: Sequence[SessionValue], session_id: Hashable) -> SessionValue | None:
+    """Several sessions as one value: the mean of their session means (each day weighs the
+    same, however many photos it has), its time the latest session's."""
+    valid = [s for s in sessions if s.n > 0]
+    if not valid:
+        return None
+    if len(valid) == 1:
+        return valid[0]
+    means = [s.mean_mm for s in valid]
+    mean = math.fsum(means) / len(means)
+    sd = math.sqrt(math.fsum((m - mean) ** 2 for m in means) / (len(means) - 1))
+    return SessionValue(session_id=session_id, time=max(s.time for s in valid), mean_mm=mean,
+                        sd_mm=sd, n=sum(s.n for s in valid), sessions=len(valid))  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -123,6 +239,7 @@ class Verdict:
     mdc95_mm: float | None  # minimal detectable change for these numbers of captures
     repeatability_is_default: bool
     repeatability_reason: str
+    reasons: tuple[str, ...] = ()  # why the photos are not comparable (verdict "not comparable")
 
 
 @dataclass(frozen=True)
@@ -278,12 +395,13 @@ def repeatability(
 def change_vs_baseline(
     baseline: SessionValue | None,
     current: SessionValue | None,
-    rep: Repeatability,
+    rep: Noise,
     *,
     measure: str,
     label: str,
     unit: str = "mm",
     direction_words: tuple[str, str] = ("higher", "lower"),
+    not_comparable: Sequence[str] = (),
 ) -> Verdict:
     """Has the measure changed between the baseline session and the current one?
 
@@ -297,11 +415,15 @@ def change_vs_baseline(
     baseline, current
         The two sessions; None or ``n == 0`` means the session has no accepted capture.
     rep
-        Repeatability of this measure.
+        Noise of this measure: ``Repeatability`` (photos of one session) or ``DayNoise``
+        (between days; then ``baseline`` may be a phase of several sessions, ``phase_value``).
     measure, label, unit
         Stored name, human name (e.g. "left brow height") and unit, for the sentence.
     direction_words
         Words for a positive and a negative difference, e.g. ("higher", "lower").
+    not_comparable
+        Reasons the two were taken too differently to compare (the verdict is then
+        "not comparable").
     """
     return _compare(
         baseline,
@@ -312,19 +434,21 @@ def change_vs_baseline(
         label=label,
         unit=unit,
         direction_words=direction_words,
+        not_comparable=not_comparable,
     )
 
 
 def before_after(
     session_values: Sequence[SessionValue],
     first_treatment_time: datetime,
-    rep: Repeatability,
+    rep: Noise,
     *,
     measure: str,
     label: str,
     unit: str = "mm",
     direction_words: tuple[str, str] = ("higher", "lower"),
     treatment_session_is_before: bool = True,
+    not_comparable: Sequence[str] = (),
 ) -> Verdict:
     """Mean of all captures before the first treatment against the mean of all after it.
 
@@ -334,9 +458,11 @@ def before_after(
     visit are usually taken before the treatment works; set ``treatment_session_is_before``
     to False for a treatment with an immediate effect.
 
-    Pooling treats every capture as an independent replicate, so the SE ignores day-to-day
-    variation and any trend within each side: with many sessions on each side it is
-    optimistic, and ``theil_sen_trend`` on each side is the check.
+    With a ``Repeatability`` the captures are pooled as independent replicates, so the SE
+    ignores day-to-day variation: with many sessions on each side it is optimistic. With a
+    ``DayNoise`` each side is the mean of its session means (``phase_value``) and the SE is
+    the between-day SD · √(1/k_before + 1/k_after): the honest comparison of a baseline
+    phase with a treatment phase.
     """
     valid = [s for s in session_values if s.n > 0]
     if treatment_session_is_before:
@@ -345,15 +471,17 @@ def before_after(
     else:
         before = [s for s in valid if s.time < first_treatment_time]
         after = [s for s in valid if s.time >= first_treatment_time]
+    group = phase_value if isinstance(rep, DayNoise) else _pool
     return _compare(
-        _pool(before, "before treatment"),
-        _pool(after, "after treatment"),
+        group(before, "before treatment"),
+        group(after, "after treatment"),
         rep,
         _TREATMENT,
         measure=measure,
         label=label,
         unit=unit,
         direction_words=direction_words,
+        not_comparable=not_comparable,
     )
 
 
@@ -430,11 +558,20 @@ def split_face_series(
     ]
 
 
+def split_face_values(
+    left_values: Sequence[SessionValue],
+    right_values: Sequence[SessionValue],
+    treated_side: str,
+) -> list[SessionValue]:
+    """Treated − untreated as session values (see ``split_face_series``), sorted by time."""
+    return [_difference(pair) for pair in _paired(left_values, right_values, treated_side)]
+
+
 def split_face_change(
     left_values: Sequence[SessionValue],
     right_values: Sequence[SessionValue],
     treated_side: str,
-    rep: Repeatability,
+    rep: Noise,
     *,
     measure: str,
     label: str,
@@ -474,7 +611,7 @@ def split_face_change(
     if current is baseline:
         current = None  # a single session has nothing to be compared with
     factor = None
-    if baseline is not None and current is not None:
+    if baseline is not None and current is not None and isinstance(rep, Repeatability):
         factor = sum(1 / s.n for pair in (baseline, current) for s in pair)
     return _compare(
         _difference(baseline) if baseline else None,
@@ -489,10 +626,13 @@ def split_face_change(
     )
 
 
+Noise = Repeatability | DayNoise
+
+
 def _compare(
     baseline: SessionValue | None,
     current: SessionValue | None,
-    rep: Repeatability,
+    rep: Noise,
     wording: _Wording,
     *,
     measure: str,
@@ -500,11 +640,14 @@ def _compare(
     unit: str,
     direction_words: tuple[str, str],
     variance_factor: float | None = None,
+    not_comparable: Sequence[str] = (),
 ) -> Verdict:
     """The shared verdict: difference, SE, CI, MDC95 and the sentence.
 
-    SE = SD_w · √``variance_factor``, by default 1/n_a + 1/n_b. MDC95 is 1.96 · SE, the SE
-    the CI uses too, so the two criteria differ only by t against 1.96.
+    SE comes from the noise figure (``Repeatability``: SD_w · √(1/n_a + 1/n_b), or
+    SD_w · √``variance_factor``; ``DayNoise``: SD · √(1/k_a + 1/k_b) over session means).
+    MDC95 is that SE times the noise's MDC quantile. When ``not_comparable`` gives reasons,
+    the verdict is "not comparable" whatever the numbers say, and the sentence says why.
     """
     n_a = baseline.n if baseline else 0
     n_b = current.n if current else 0
@@ -532,12 +675,14 @@ def _compare(
             **common,
         )
     assert baseline is not None and current is not None  # n_a, n_b > 0 above
-    sd = rep.within_sd_mm
-    se = sd * math.sqrt(variance_factor or (1 / n_a + 1 / n_b))
-    mdc = Z95 * se
+    if variance_factor is not None and isinstance(rep, Repeatability):
+        se = rep.within_sd_mm * math.sqrt(variance_factor)
+    else:
+        se = rep.se_of_difference(baseline, current)
+    mdc_quantile, ci_quantile = rep.quantiles()
+    mdc = mdc_quantile * se
     difference = current.mean_mm - baseline.mean_mm
-    quantile = stats.t.ppf(0.975, rep.df) if rep.df else stats.norm.ppf(0.975)
-    ci = (difference - float(quantile) * se, difference + float(quantile) * se)
+    ci = (difference - ci_quantile * se, difference + ci_quantile * se)
     rounding = _FLOAT_TOLERANCE * max(1.0, abs(baseline.mean_mm), abs(current.mean_mm))
     real = abs(difference) > rounding
     beyond_mdc = real and abs(difference) > mdc
@@ -546,6 +691,21 @@ def _compare(
     amount, varies = _amounts(abs(difference) if real else 0.0, mdc, unit)
     word = direction_words[0] if difference > 0 else direction_words[1]
     by = f"the {varies} this measure varies by"
+    if not_comparable:
+        what = f"{amount} {word}" if real else "no difference"
+        return Verdict(
+            verdict="not comparable",
+            sentence=f"Not comparable: {label}{wording.when} reads {what}, but the photos "
+            f"were taken differently: {'; '.join(not_comparable)}.",
+            baseline_mm=baseline.mean_mm,
+            current_mm=current.mean_mm,
+            difference_mm=difference,
+            se_mm=se,
+            ci95_mm=ci,
+            mdc95_mm=mdc,
+            reasons=tuple(not_comparable),
+            **common,
+        )
     if changed:
         sentence = f"{_capitalise(label)} {amount} {word} {wording.than}, beyond {by}."
     elif not real:

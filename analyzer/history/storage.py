@@ -124,6 +124,14 @@ class Capture(Base):
     accepted: Mapped[bool] = mapped_column(Boolean)
     measures: Mapped[dict[str, float]] = mapped_column(JSON)
     analyzer_version: Mapped[str] = mapped_column(String(20))
+    #: How the photo was taken (``analyzer.measure.conditions.CaptureConditions.as_dict``);
+    #: None for captures saved before conditions were kept, until ``recompute``.
+    conditions: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: The face-recognition embedding (128 float64, ``analyzer.measure.identity``), for the
+    #: same-person check; None where it could not be computed.
+    identity: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+    #: The user confirmed that a photo flagged as another person is this person.
+    identity_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     session: Mapped[Sitting] = relationship(back_populates="captures")
 
     def landmarks_px(self) -> np.ndarray:
@@ -283,6 +291,7 @@ class HistoryRow:
     quality_status: str
     accepted: bool
     measures: dict[str, float]
+    conditions: dict[str, Any] | None = None  # how the photo was taken (None: not recorded)
 
 
 def load_history(session: Session, person: Person) -> list[HistoryRow]:
@@ -299,13 +308,14 @@ def load_history(session: Session, person: Person) -> list[HistoryRow]:
             Capture.quality_status,
             Capture.accepted,
             Capture.measures,
+            Capture.conditions,
         )
         .join(Sitting, Capture.session_id == Sitting.id)
         .where(Capture.person_id == person.id)
         .order_by(Sitting.started_at, Capture.taken_at, Capture.id)
     )
     return [
-        HistoryRow(r[0], r[1], r[2], r[3], tuple(r[4] or ()), r[5], r[6], r[7], r[8], r[9])
+        HistoryRow(r[0], r[1], r[2], r[3], tuple(r[4] or ()), r[5], r[6], r[7], r[8], r[9], r[10])
         for r in rows
     ]
 

@@ -16,15 +16,18 @@ from analyzer.measure import topology
 from analyzer.measure.clinical import clinical_measures
 from analyzer.measure.contour import contour_measures
 from analyzer.measure.frame import FaceFrame, Pose, face_frame, to_frame
+from analyzer.measure.identity import face_embedding
 from analyzer.measure.imaging import load_photo
 from analyzer.measure.landmarks import detect_landmarks
 from analyzer.measure.quality import (
+    ImageStats,
     QualityCheck,
     expression_checks,
     face_count_check,
     face_size_check,
-    image_checks,
+    image_stats,
     pose_checks,
+    stats_checks,
     worst,
 )
 from analyzer.measure.scale import IRIS_DIAMETER_MM, iris_diameters_px, mm_per_px_from_iris
@@ -56,6 +59,9 @@ class FaceAnalysis:
     face_count: int
     measurement: Measurement
     quality: tuple[QualityCheck, ...]
+    image_stats: ImageStats | None = None  # light and focus of the face (None: not measured)
+    iris_px: float | None = None  # the iris diameter in the photo's pixels
+    identity: np.ndarray | None = None  # face-recognition descriptor (``analyze_image(identity=)``)
 
     @property
     def measures(self) -> dict[str, float]:
@@ -116,21 +122,24 @@ def analyze_image(
     *,
     mm_per_px: float | None = None,
     expression: str = "rest",
+    identity: bool = False,
 ) -> FaceAnalysis:
     """Analyse an RGB ``uint8`` photo: the largest face's landmarks, quality and measures.
 
-    Raises ``NoFaceError`` when there is no face.
+    ``identity`` also computes the face-recognition descriptor (``analyzer.measure.identity``,
+    about 70 ms) for the same-person check of a stored history. Raises ``NoFaceError`` when
+    there is no face.
     """
     detection = detect_landmarks(rgb)
     measurement = measure_landmarks(detection.landmarks, mm_per_px)
     iris_px = float(np.mean(list(iris_diameters_px(detection.landmarks).values())))
     if mm_per_px is not None:
         iris_px = IRIS_DIAMETER_MM / mm_per_px
-    frame_x = measurement.points_mm[:, 0]
+    stats = image_stats(rgb, detection.landmarks, measurement.points_mm[:, 0])
     checks = [
         *pose_checks(measurement.pose),
         face_size_check(iris_px),
-        *image_checks(rgb, detection.landmarks, frame_x),
+        *stats_checks(stats),
         *expression_checks(
             measurement.measures, mouth_gap_ratio(measurement.points_mm), expression
         ),
@@ -143,6 +152,9 @@ def analyze_image(
         face_count=detection.face_count,
         measurement=measurement,
         quality=tuple(checks),
+        image_stats=stats,
+        iris_px=iris_px,
+        identity=face_embedding(rgb, detection.landmarks) if identity else None,
     )
 
 

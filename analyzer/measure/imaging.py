@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,59 @@ def load_photo(source: str | Path | bytes) -> np.ndarray:
             f"{name} is damaged or incomplete ({error}). Copy the photo again from its source."
         ) from None
     return np.asarray(rgb, dtype=np.uint8)
+
+
+#: EXIF tags of the camera (TIFF/EXIF 2.3 numbers): Make and Model in IFD0; LensModel and
+#: FocalLengthIn35mmFilm in the Exif IFD.
+_EXIF_IFD, _MAKE, _MODEL, _LENS_MODEL, _FOCAL_35MM = 0x8769, 0x010F, 0x0110, 0xA434, 0xA405
+
+
+@dataclass(frozen=True)
+class CameraInfo:
+    """The camera that took a photo, as far as its EXIF says (empty strings: not recorded)."""
+
+    make: str = ""
+    model: str = ""
+    lens: str = ""
+    focal_length_35mm: float | None = None  # 35-mm-equivalent focal length, mm
+
+    @property
+    def known(self) -> bool:
+        return bool(self.make or self.model)
+
+
+def camera_info(data: bytes) -> CameraInfo:
+    """Camera make, model, lens and 35-mm-equivalent focal length from a photo's EXIF.
+
+    Photos without EXIF (screenshots, webcam frames, PNGs, messaging apps that strip it)
+    give an empty ``CameraInfo``; an unreadable file does too (``load_photo`` reports it).
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            exif = image.getexif()
+            sub = exif.get_ifd(_EXIF_IFD)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return CameraInfo()
+    focal = sub.get(_FOCAL_35MM)
+    try:
+        focal_mm = float(focal) if focal else None
+    except (TypeError, ValueError, ZeroDivisionError):
+        focal_mm = None
+    return CameraInfo(
+        make=_text(exif.get(_MAKE)),
+        model=_text(exif.get(_MODEL)),
+        lens=_text(sub.get(_LENS_MODEL)),
+        focal_length_35mm=focal_mm if focal_mm and 5 <= focal_mm <= 2000 else None,
+    )
+
+
+def _text(value: object) -> str:
+    """An EXIF string without padding or control characters, at most 100 characters."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return "".join(c for c in str(value) if c.isprintable()).strip()[:100]
 
 
 def _to_8_bit(image: Image.Image) -> Image.Image:

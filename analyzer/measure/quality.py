@@ -134,10 +134,26 @@ def sharpness(gray: np.ndarray, landmarks_px: np.ndarray) -> float:
     return float(cv2.Laplacian(crop, cv2.CV_64F).var())
 
 
-def image_checks(
-    rgb: np.ndarray, landmarks_px: np.ndarray, frame_x: np.ndarray
-) -> list[QualityCheck]:
-    """Sharpness, exposure and side lighting, measured on the face only.
+@dataclass(frozen=True)
+class ImageStats:
+    """What the image checks measure on the face: the light and focus of one capture."""
+
+    sharpness: float  # variance of the Laplacian (see ``sharpness``)
+    light_mean: float  # mean luma of the face, 0-255
+    clipped: float  # fraction of face pixels clipped to white
+    cheek_left: float  # mean luma of each cheek, 0-255 (the subject's sides)
+    cheek_right: float
+
+    @property
+    def light_balance(self) -> float:
+        """(left − right cheek) / their mean: positive when the left cheek is brighter."""
+        return (self.cheek_left - self.cheek_right) / max(
+            (self.cheek_left + self.cheek_right) / 2, 1
+        )
+
+
+def image_stats(rgb: np.ndarray, landmarks_px: np.ndarray, frame_x: np.ndarray) -> ImageStats:
+    """Sharpness, exposure and each cheek's brightness, measured on the face only.
 
     ``frame_x`` is each landmark's x in the face frame (positive on the subject's left).
     Only the face's bounding box is converted and masked, so a large photo costs no more.
@@ -148,9 +164,32 @@ def image_checks(
     x0, y0, x1, y1 = int(x0), int(y0), int(x1), int(y1)
     gray = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
     landmarks_px = landmarks_px - np.array([x0, y0, 0.0])
-    checks = []
+    face = gray[_face_mask(gray.shape, landmarks_px)]
+    cheek = topology.region_indices("cheek")
+    sides = {}
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        points = cheek[frame_x[cheek] * sign > 0]
+        sides[side] = float(gray[_hull_mask(gray.shape, landmarks_px[points, :2])].mean())
+    return ImageStats(
+        sharpness=sharpness(gray, landmarks_px),
+        light_mean=float(face.mean()) if face.size else 0.0,
+        clipped=float((face >= 250).mean()) if face.size else 0.0,
+        cheek_left=sides["left"],
+        cheek_right=sides["right"],
+    )
 
-    value = sharpness(gray, landmarks_px)
+
+def image_checks(
+    rgb: np.ndarray, landmarks_px: np.ndarray, frame_x: np.ndarray
+) -> list[QualityCheck]:
+    """Sharpness, exposure and side lighting, measured on the face only (``image_stats``)."""
+    return stats_checks(image_stats(rgb, landmarks_px, frame_x))
+
+
+def stats_checks(stats: ImageStats) -> list[QualityCheck]:
+    """The sharpness, exposure and side-lighting checks of measured ``ImageStats``."""
+    checks = []
+    value = stats.sharpness
     status: Status = (
         "fail" if value < SHARPNESS_FAIL else "warn" if value < SHARPNESS_WARN else "pass"
     )
@@ -158,9 +197,7 @@ def image_checks(
     fix = ": hold the camera still, focus on the face and use more light."
     checks.append(QualityCheck("sharpness", status, message + ("." if status == "pass" else fix)))
 
-    face = gray[_face_mask(gray.shape, landmarks_px)]
-    mean = float(face.mean()) if face.size else 0.0
-    clipped = float((face >= 250).mean()) if face.size else 0.0
+    mean, clipped = stats.light_mean, stats.clipped
     if mean < DARK_FAIL or mean > BRIGHT_FAIL:
         status = "fail"
     elif mean < DARK_WARN or mean > BRIGHT_WARN or clipped > CLIPPED_WARN:
@@ -178,13 +215,8 @@ def image_checks(
         message = f"Exposure is good (brightness {mean:.0f} of 255)."
     checks.append(QualityCheck("exposure", status, message))
 
-    cheek = topology.region_indices("cheek")
-    sides = {}
-    for side, sign in (("left", 1.0), ("right", -1.0)):
-        points = cheek[frame_x[cheek] * sign > 0]
-        sides[side] = float(gray[_hull_mask(gray.shape, landmarks_px[points, :2])].mean())
-    imbalance = abs(sides["left"] - sides["right"]) / max((sides["left"] + sides["right"]) / 2, 1)
-    brighter = "left" if sides["left"] > sides["right"] else "right"
+    imbalance = abs(stats.light_balance)
+    brighter = "left" if stats.cheek_left > stats.cheek_right else "right"
     status = _grade(imbalance, SIDE_LIGHT_WARN, SIDE_LIGHT_FAIL)
     if status == "pass":
         message = f"Light is even across the face (cheeks differ by {imbalance:.0%})."

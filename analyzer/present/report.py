@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -24,8 +24,16 @@ from analyzer import __version__
 from analyzer.history.catalog import FOLLOWED
 from analyzer.history.datadir import PhotoStore
 from analyzer.history.importer import stored_photo
-from analyzer.history.progress import MeasureProgress, first_rests, measure_progress, protocol_rows
+from analyzer.history.progress import (
+    MeasureProgress,
+    first_rests,
+    measure_progress,
+    plan_status,
+    protocol_rows,
+    session_conditions,
+)
 from analyzer.history.storage import Capture, Person, load_history, load_protocol_captures
+from analyzer.measure.conditions import CaptureConditions
 from analyzer.present.visuals import aligned, face_crop
 from analyzer.protocol import movement
 
@@ -47,6 +55,9 @@ class ReportContent:
     rows: list[MeasureProgress]
     estimates: dict[dt.date, movement.EfaceEstimate]
     protocol_messages: dict[dt.date, str]
+    plan: str = ""  # where the person is in the self-test plan
+    conditions: dict[dt.date, list[CaptureConditions]] = field(default_factory=dict)  # rest
+    baseline_days: tuple[dt.date, ...] = ()  # the sessions the baseline is the mean of
 
 
 def _verdict_cells(result: MeasureProgress) -> list[str]:
@@ -67,11 +78,15 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
     protocol = protocol_rows(captures, person.affected_side)
     sessions = sorted({(r.session_day, r.session_id) for r in history})
     ids = [sid for _, sid in sessions]
-    baseline_id = baseline_id if baseline_id in ids else (ids[0] if ids else None)
+    chosen = baseline_id if baseline_id in ids else None  # None: the baseline phase
     current_id = current_id if current_id in ids else (ids[-1] if ids else None)
-    results = [measure_progress(history, n, baseline_id=baseline_id, current_id=current_id)
+    rest_conditions = session_conditions(history)
+    results = [measure_progress(history, n, baseline_id=chosen, current_id=current_id,
+                                conditions=rest_conditions)
                for n in FOLLOWED if any(n in r.measures for r in history)]  # fmt: skip
-    results += [measure_progress(protocol, n, expression="protocol", baseline_id=baseline_id,
+    baseline_ids = results[0].baseline_ids if results else tuple(ids[:1])
+    baseline_id = baseline_ids[0] if baseline_ids else None
+    results += [measure_progress(protocol, n, expression="protocol", baseline_id=chosen,
                                  current_id=current_id)
                 for n in PROTOCOL_MEASURES if any(n in r.measures for r in protocol)]  # fmt: skip
     day_of = {sid: day for day, sid in sessions}
@@ -94,7 +109,9 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
         person=person.name, affected_side=person.affected_side,
         session_days=[d for d, _ in sessions], baseline_day=day_of.get(baseline_id),
         current_day=day_of.get(current_id), rows=results, estimates=estimates,
-        protocol_messages=messages,
+        protocol_messages=messages, plan=plan_status(history).sentence,
+        conditions={day_of[sid]: found for sid, found in rest_conditions.items()},
+        baseline_days=tuple(day_of[sid] for sid in baseline_ids),
     )  # fmt: skip
 
 
@@ -104,10 +121,14 @@ def _chart_png(result: MeasureProgress) -> bytes:
     times = [s.time for s in result.sessions]
     means = [s.mean_mm for s in result.sessions]
     axis.plot(times, means, "o-", color="#1F3A93", markersize=3, linewidth=1.2)
-    baseline = next((s for s in result.sessions if s.session_id == result.baseline_id), None)
-    if baseline and result.repeatability.within_sd_mm is not None:
-        mdc = result.repeatability.mdc95_mm(baseline.n, baseline.n)
-        axis.axhspan(baseline.mean_mm - mdc, baseline.mean_mm + mdc, color="#F4D03F", alpha=0.3)
+    level, band = result.verdict.baseline_mm, result.band_mm
+    if level is not None and band is not None:
+        axis.axhspan(level - band, level + band, color="#F4D03F", alpha=0.3)
+    refused = [s for s in result.sessions if result.not_comparable.get(s.session_id)]
+    if refused:
+        axis.plot([s.time for s in refused], [s.mean_mm for s in refused], "x", color="#C0392B",
+                  markersize=5, label="not comparable")  # fmt: skip
+        axis.legend(fontsize=5)
     axis.set_title(result.info.label, fontsize=7)
     axis.tick_params(labelsize=6)
     figure.autofmt_xdate()
@@ -151,8 +172,9 @@ def write_report(
     span = f"{days[0]:%d %b %Y} to {days[-1]:%d %b %Y}" if days else "no sessions"
     for line in (
         f"Person: {content.person}    Affected side: {content.affected_side}",
-        f"{len(days)} session(s), {span}. Baseline: {content.baseline_day}; "
+        f"{len(days)} session(s), {span}. Baseline: {_days(content.baseline_days)}; "
         f"compared: {content.current_day}.",
+        f"Self-test plan: {content.plan}",
         f"Generated {dt.date.today():%d %b %Y} by facial-symmetry-analyzer {__version__}. Sides "
         "are the subject's own. Measures from face-mesh landmarks in a pose-normalised frame; "
         "scale from the iris (11.7 mm).",
@@ -161,6 +183,7 @@ def write_report(
     pdf.ln(2)
     _photo_grid(pdf, session, person, store, content)
     _measure_table(pdf, content)
+    _conditions_table(pdf, content)
     _estimates(pdf, content)
     _charts(pdf, content)
     pdf.output(str(path))
@@ -215,15 +238,71 @@ def _measure_table(pdf: FPDF, content: ReportContent) -> None:
         for width, text in zip(widths, _verdict_cells(result), strict=True):
             pdf.cell(width, 5, text, border=1)
         pdf.ln()
+        if result.verdict.reasons:
+            pdf.multi_cell(0, 4, "    not comparable: " + "; ".join(result.verdict.reasons),
+                           new_x="LMARGIN", new_y="NEXT")  # fmt: skip
     pdf.set_font("Sans", "", 7)
     pdf.multi_cell(0, 4, "A change is called real only when it exceeds MDC95 (the minimal "
-                   "detectable change at 95 %, from this person's repeat photos or, until there "
-                   "are enough, a typical figure) and its 95 % interval excludes zero. "
+                   "detectable change at 95 %, from the day-to-day variation of this person's "
+                   "baseline sessions or, until there are three, a typical figure) and its 95 % "
+                   "interval excludes zero; a session taken differently from the baseline "
+                   "(camera, distance, pose, light, expression) is not compared. "
                    "Movements are measured from each session's rest photo: the expression's "
                    "landmarks are followed from it by optical flow where both photos are kept; "
                    "otherwise the face-mesh model's own, which read a one-sided movement as "
                    "more symmetric than it is.",
                    new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+
+
+def _days(days: tuple[dt.date, ...]) -> str:
+    if not days:
+        return "none"
+    if len(days) == 1:
+        return f"{days[0]}"
+    return f"the mean of {len(days)} sessions ({days[0]} to {days[-1]})"
+
+
+def _conditions_table(pdf: FPDF, content: ReportContent) -> None:
+    """How each session's resting photos were taken: what comparability is judged on."""
+    if not content.conditions:
+        return
+    pdf.ln(2)
+    pdf.set_font("Sans", "B", 12)
+    pdf.cell(0, 8, "Capture conditions (resting photos, median per session)", new_x="LMARGIN",
+             new_y="NEXT")  # fmt: skip
+    titles = ("session", "camera", "face share", "yaw / pitch", "light L−R", "eyes open",
+              "mouth width")  # fmt: skip
+    widths = (20, 62, 18, 22, 18, 18, 22)
+    pdf.set_font("Sans", "B", 7)
+    for width, title in zip(widths, titles, strict=True):
+        pdf.cell(width, 5, title, border=1)
+    pdf.ln()
+    pdf.set_font("Sans", "", 7)
+    for day in sorted(content.conditions)[-24:]:
+        for width, text in zip(widths, condition_cells(day, content.conditions[day]), strict=True):
+            pdf.cell(width, 5, text, border=1)
+        pdf.ln()
+
+
+def condition_cells(day: dt.date, found: list[CaptureConditions]) -> list[str]:
+    """One session's conditions in words and numbers (the medians of its captures)."""
+
+    def median(values: list[float | None], pattern: str) -> str:
+        known = [v for v in values if v is not None]
+        return pattern.format(float(np.median(known))) if known else "?"
+
+    cameras = sorted({c.camera or f"no EXIF, {c.image_width}×{c.image_height}" for c in found})
+    return [
+        f"{day}",
+        "; ".join(cameras)[:48],
+        median([c.face_share for c in found], "{:.0%}"),
+        median([c.yaw_deg for c in found], "{:+.0f}°")
+        + " / "
+        + median([c.pitch_deg for c in found], "{:+.0f}°"),
+        median([c.light_balance for c in found], "{:+.0%}"),
+        median([c.eye_opening_mm for c in found], "{:.1f} mm"),
+        median([c.excursion_mm for c in found], "{:.1f} mm"),
+    ]
 
 
 def _estimates(pdf: FPDF, content: ReportContent) -> None:

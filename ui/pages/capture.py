@@ -23,9 +23,11 @@ from ui.state import (
     database,
     load_photo_for_display,
     plain,
+    same_person_check,
     store,
 )
 
+WEBCAM_NAME = "webcam.jpg"
 ICONS = {"pass": ":green[:material/check_circle:]", "warn": ":orange[:material/warning:]",
          "fail": ":red[:material/block:]"}  # fmt: skip
 GUIDANCE = """
@@ -80,7 +82,7 @@ photos: list[tuple[str, bytes]] = []
 with camera_tab:
     shot = st.camera_input("Look straight at the camera, then take the photo")
     if shot is not None:
-        photos.append(("webcam.jpg", shot.getvalue()))
+        photos.append((WEBCAM_NAME, shot.getvalue()))
 with upload_tab:
     uploads = st.file_uploader(
         "Photos (JPEG, PNG, WebP or HEIC)",
@@ -154,7 +156,8 @@ def show(name: str, data: bytes, index: int) -> None:
         rgb_cols[1].info("This will be the first photo of this expression: the baseline.")
 
     st.markdown("**Quality**")
-    for check in analysis.quality:
+    identity = same_person_check(person, analysis)
+    for check in [*analysis.quality, *([identity] if identity else [])]:
         st.markdown(f"{ICONS[check.status]} {plain(check.message)}")
     measures = analysis.measures
     rows = [
@@ -169,16 +172,22 @@ def show(name: str, data: bytes, index: int) -> None:
     if status == "fail":
         st.warning("A quality check failed: this photo would make comparisons unreliable.")
         anyway = st.checkbox("Save anyway", key=f"anyway-{index}")
+    confirmed = True
+    if identity is not None and identity.status == "fail":
+        st.error(f"This may not be {plain(person)}. Saving it into their history needs your "
+                 "confirmation, which is recorded with the photo.")  # fmt: skip
+        confirmed = st.checkbox(f"It is {plain(person)}", key=f"identity-{index}")
     tags = st.multiselect(
         "Treatment in this session", ["microcurrent", "exercise", "other"], key=f"tags-{index}"
     )
-    if st.button(
-        "Save to today's session", key=f"save-{index}", disabled=status == "fail" and not anyway
-    ):
+    blocked = (status == "fail" and not anyway) or not confirmed
+    if st.button("Save to today's session", key=f"save-{index}", disabled=blocked):
         capture_id, new = save_capture(
             database(), store(), person, data, Path(name).suffix or ".jpg", analysis,
             taken_at=dt.datetime.now().replace(microsecond=0), expression=expression,
             mirrored=mirrored, accept_anyway=anyway, tags=tags, source_name=name,
+            camera_label="browser webcam" if name == WEBCAM_NAME else "",
+            identity_confirmed=identity is not None and identity.status == "fail" and confirmed,
         )  # fmt: skip
         if new:
             notes = [

@@ -88,8 +88,10 @@ for name in FOLLOWED:
         "change": None if verdict.difference_mm is None else round(verdict.difference_mm, 2),
         "MDC95": None if verdict.mdc95_mm is None else round(verdict.mdc95_mm, 2),
         "verdict": verdict.verdict,
+        "why not comparable": "; ".join(verdict.reasons),
     })  # fmt: skip
 st.dataframe(table, hide_index=True, width="stretch")
 st.caption("A change counts as real only when it is larger than MDC95, the amount this "
-           "measure varies between photos of the same face, and its 95% interval excludes "
-           "zero.")  # fmt: skip
+           "measure varies between days on an unchanged face, and its 95% interval excludes "
+           "zero. Two sessions taken differently (camera, distance, pose, light, expression) "
+           "are not comparable: the table says what differs.")  # fmt: skip

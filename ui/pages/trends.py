@@ -5,12 +5,30 @@ from __future__ import annotations
 import streamlit as st
 
 from analyzer.history.catalog import FOLLOWED, describe
-from analyzer.history.progress import measure_progress
+from analyzer.history.progress import (
+    SPLIT_FACE_STEMS,
+    measure_progress,
+    plan_status,
+    session_conditions,
+    split_face_progress,
+)
 from ui.charts import trend_chart
 from ui.state import choose_person, expressions_of, history, plain
 
 MARKS = {"changed": ":green[**Changed**]", "no detectable change": "**No detectable change**",
+         "not comparable": ":orange[**Not comparable**]",
          "not enough captures": ":gray[**Not enough captures**]"}  # fmt: skip
+PLAN = """
+1. **Baseline first**: {need} or more sessions on different days, before any treatment:
+   same place, same time of day, same camera, held as far away, same light, relaxed face.
+   Several photos per session.
+2. **Then the treatment**: tag its sessions on Capture (or `--tag` on import). The verdicts
+   then compare the treatment phase with the baseline phase against *your own* day-to-day
+   variation.
+3. **Ideally one side only**: treat one side and leave the other as the control
+   ("Split face" at the bottom of this page). What moves both sides (weight, water, light,
+   the camera) cancels: it is the strongest test a person can run on themselves.
+"""
 
 st.title("Trends")
 person = choose_person()
@@ -37,20 +55,45 @@ else:
 followed = st.multiselect(
     "Measures to follow", available, default=default, format_func=lambda n: describe(n).label
 )
-results = {n: measure_progress(rows, n, expression=expression) for n in followed}
+conditions = session_conditions(rows, expression)
+results = {
+    n: measure_progress(rows, n, expression=expression, conditions=conditions) for n in followed
+}
 n_sessions = len({r.session_id for r in rows if r.expression == expression})
-st.caption(f"{n_sessions} session(s) of '{plain(expression)}'; baseline: the first session.")
+first = next(iter(results.values()), None)
+baseline_words = "the first session"
+if first is not None and len(first.baseline_ids) > 1:
+    baseline_words = f"the baseline phase ({len(first.baseline_ids)} sessions before the treatment)"
+st.caption(f"{n_sessions} session(s) of '{plain(expression)}'; baseline: {baseline_words}.")
+if expression != "protocol":
+    status = plan_status(rows, expression)
+    with st.expander(
+        f"Self-test plan: baseline {min(status.baseline_sessions, status.needed)} of "
+        f"{status.needed} sessions", expanded=status.baseline_sessions < status.needed,
+    ):  # fmt: skip
+        st.markdown(status.sentence)
+        st.markdown(PLAN.format(need=status.needed))
 
 columns = st.columns(3)
 for index, result in enumerate(results.values()):
     with columns[index % 3].container(border=True):
         st.markdown(MARKS[result.verdict.verdict])
         st.write(result.verdict.sentence)
-        if result.repeatability.is_default:
-            st.caption(result.repeatability.reason)
+        if result.noise.is_default or not result.noise.available:
+            st.caption(result.noise.reason)
         if result.info.is_contour:
             st.caption("Outline measure: weight, water and posture change it too.")
 
 for name, result in results.items():
     st.plotly_chart(trend_chart(result, rows, expression), key=f"chart-{name}")
     st.caption(result.trend.sentence)
+
+if expression != "protocol":
+    st.subheader("Split face: one side treated, the other as control")
+    side = st.selectbox("Treated side (the subject's own)", ["none", "left", "right"],
+                        help="Treating one side only and comparing it with the untreated side "
+                        "is the strongest design: what moves both sides cancels.")  # fmt: skip
+    if side != "none":
+        for stem in SPLIT_FACE_STEMS:
+            _, verdict = split_face_progress(rows, stem, side, expression=expression)
+            st.markdown(f"{MARKS[verdict.verdict]} {plain(verdict.sentence)}")
