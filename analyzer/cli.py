@@ -336,6 +336,9 @@ def run_progress(args: argparse.Namespace) -> int:
     print(plan_status(rows, args.expression).sentence)
     for result in results:
         print(f"[{result.verdict.verdict}] {result.verdict.sentence}")
+        if result.before_after is not None:
+            print(f"    Treatment phase against baseline phase: [{result.before_after.verdict}] "
+                  f"{result.before_after.sentence}")  # fmt: skip
         if result.trend.slope_mm_per_30_days is not None:
             print(f"    {result.trend.sentence}")
         if result.noise.is_default or not result.noise.available:

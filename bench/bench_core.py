@@ -60,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 
 from analyzer.measure import analysis, landmarks  # noqa: E402
 from analyzer.measure.analysis import analyze_photo, measure_landmarks  # noqa: E402
+from analyzer.measure.identity import face_embedding  # noqa: E402
 from analyzer.measure.imaging import load_photo  # noqa: E402
 from analyzer.measure.landmarks import FaceDetection, detect_landmarks  # noqa: E402
 from analyzer.protocol.tracking import follow_expression  # noqa: E402
@@ -153,6 +154,7 @@ def _stages(path: Path, rgb: np.ndarray, detection: FaceDetection) -> dict[str, 
         "follow_expression (rest to expression)": lambda: follow_expression(
             rgb, detection.landmarks, expression, moved
         ),
+        "face_embedding (same-person check)": lambda: face_embedding(rgb, detection.landmarks),
         "analyze_photo (everything)": lambda: analyze_photo(path),
     }
 

@@ -26,7 +26,7 @@ from analyzer.history.datadir import PhotoStore
 from analyzer.history.importer import import_folder, save_capture
 from analyzer.history.storage import get_or_create_person, open_database
 from analyzer.measure.imaging import load_photo
-from tests.conftest import ROOT, SAMPLE, write_photo_variants
+from tests.conftest import ROOT, SAMPLE, SECOND_SAMPLE, write_photo_variants
 from tests.test_movement import smile_of
 
 SCREENSHOTS = ROOT / "out" / "screenshots"
@@ -213,3 +213,33 @@ def test_a_protocol_smile_saved_today_shows_each_sides_movement(tmp_path, face_r
     ratio = float(re.search(r"affected / healthy side (\d+) %", text)[1])
     assert left == pytest.approx(6.0, abs=0.6) and right == pytest.approx(3.0, abs=0.6)
     assert ratio == pytest.approx(50, abs=10)
+
+
+def test_a_strangers_photo_needs_an_explicit_it_is_name_to_be_saved(server, tmp_path):
+    url, data = server
+    stranger = tmp_path / "grace.jpg"
+    stranger.write_bytes(SECOND_SAMPLE.read_bytes())
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        page.get_by_role("tab", name="Upload photos").click()
+        page.locator("input[type=file]").set_input_files([str(stranger)])
+        expect(page.get_by_text("This does not look like Ana's earlier photos")).to_be_visible()
+        save = page.get_by_role("button", name="Save to today's session")
+        expect(save).to_be_disabled()
+        page.screenshot(path=str(SCREENSHOTS / "capture-other-person.png"), full_page=True)
+        page.get_by_text("It is Ana", exact=True).click()
+        expect(save).to_be_enabled()
+        save.click()
+        expect(page.get_by_text("Saved (capture")).to_be_visible()
+        assert "Traceback" not in page.inner_text("body")
+        browser.close()
+    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
+    with db.transaction() as session:
+        from analyzer.history.storage import Capture
+
+        saved = session.query(Capture).filter(Capture.source_name == "grace.jpg").one()
+        assert saved.identity_confirmed and saved.accepted
+    db.close()

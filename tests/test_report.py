@@ -39,6 +39,10 @@ def test_report_pdf_holds_the_protocol_figures(tmp_path, face_rgb, face_analysis
     ]
     baseline_ratio, current_ratio = numbers[0], numbers[1]
     assert baseline_ratio < 60 < current_ratio  # the right side's smile has come back
+    # How each session's resting photos were taken, and where the person is in the plan.
+    assert "Capture conditions" in text and "Self-test plan: Baseline: 2 of 3" in text
+    rows = [line for line in text.splitlines() if line.strip().startswith("2026-0")]
+    assert len(rows) == 2 and all("no EXIF" in row and "%" in row for row in rows)
 
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page-*.png"))

@@ -271,7 +271,7 @@ def _conditions_table(pdf: FPDF, content: ReportContent) -> None:
     pdf.cell(0, 8, "Capture conditions (resting photos, median per session)", new_x="LMARGIN",
              new_y="NEXT")  # fmt: skip
     titles = ("session", "camera", "face share", "yaw / pitch", "light L−R", "eyes open",
-              "mouth width")  # fmt: skip
+              "corner excursion")  # fmt: skip
     widths = (20, 62, 18, 22, 18, 18, 22)
     pdf.set_font("Sans", "B", 7)
     for width, title in zip(widths, titles, strict=True):

@@ -79,6 +79,10 @@ for index, result in enumerate(results.values()):
     with columns[index % 3].container(border=True):
         st.markdown(MARKS[result.verdict.verdict])
         st.write(result.verdict.sentence)
+        if result.before_after is not None:
+            st.markdown(f"Treatment phase against baseline phase: "
+                        f"{MARKS[result.before_after.verdict]}")  # fmt: skip
+            st.write(result.before_after.sentence)
         if result.noise.is_default or not result.noise.available:
             st.caption(result.noise.reason)
         if result.info.is_contour:
