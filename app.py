@@ -1,11 +1,15 @@
 """The dashboard: ``streamlit run app.py`` (``make run`` does the set-up and starts it)."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.state import location
 
 st.set_page_config(
-    page_title="Facial symmetry progress", page_icon=":material/face:", layout="wide"
+    page_title="Facial symmetry progress",
+    page_icon=str(Path(__file__).parent / "ui" / "static" / "icon.png"),  # local: no font CDN
+    layout="wide",
 )
 
 pages = st.navigation(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import ipaddress
 import os
 import re
 import socket
@@ -15,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import cv2
 import numpy as np
@@ -106,6 +108,8 @@ def test_capture_with_the_webcam_save_and_find_it_on_trends(server, tmp_path):
                                       permissions=["camera"])  # fmt: skip
         page = context.new_page()
         page.set_default_timeout(90_000)
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
         page.goto(url)
         expect(page.get_by_role("heading", name="Capture")).to_be_visible()
         take = page.get_by_role("button", name="Take Photo")
@@ -137,6 +141,9 @@ def test_capture_with_the_webcam_save_and_find_it_on_trends(server, tmp_path):
         body = page.inner_text("body")
         assert "Traceback" not in body
         browser.close()
+    # Offline: every request of every page went to the app itself (no font or icon CDN).
+    hosts = {urlsplit(u).hostname for u in requested if urlsplit(u).scheme in ("http", "https")}
+    assert hosts == {"127.0.0.1"}, sorted(u for u in requested if "127.0.0.1" not in u)[:5]
 
     db = open_database(f"sqlite:///{data / 'analyzer.db'}")
     with db.transaction() as session:
@@ -243,3 +250,28 @@ def test_a_strangers_photo_needs_an_explicit_it_is_name_to_be_saved(server, tmp_
         saved = session.query(Capture).filter(Capture.source_name == "grace.jpg").one()
         assert saved.identity_confirmed and saved.accepted
     db.close()
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a socket listening on ``port``, from the kernel's tables."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                # The kernel prints each 32-bit word in host (little-endian) order.
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+                found.add(str(ipaddress.ip_address(words[:4] if width == 8 else words)))
+    return found
+
+
+def test_the_default_server_listens_on_loopback_only(tmp_path):
+    """Health data, no login: the dashboard must not answer other machines. Read from the
+    kernel's socket tables, so no traffic leaves for any other address."""
+    with serving(tmp_path / "data") as url:
+        port = int(url.rsplit(":", 1)[1])
+        addresses = listening_addresses(port)
+        assert addresses, "the server is not listening"
+        assert all(ipaddress.ip_address(a).is_loopback for a in addresses), addresses
