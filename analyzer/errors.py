@@ -28,3 +28,11 @@ class NoFaceError(AnalyzerError):
 
 class MeasurementError(AnalyzerError):
     """Landmarks were found but a measure cannot be computed from them."""
+
+
+class FileTooLargeError(AnalyzerError):
+    """The file is larger than any photo the analyzer accepts."""
+
+
+class UpsideDownError(AnalyzerError):
+    """The face is upside down in the photo, so the model's landmarks cannot be trusted."""

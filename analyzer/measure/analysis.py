@@ -28,6 +28,7 @@ from analyzer.measure.quality import (
     image_stats,
     pose_checks,
     stats_checks,
+    upright_check,
     worst,
 )
 from analyzer.measure.scale import IRIS_DIAMETER_MM, iris_diameters_px, mm_per_px_from_iris
@@ -128,7 +129,8 @@ def analyze_image(
 
     ``identity`` also computes the face-recognition descriptor (``analyzer.measure.identity``,
     about 70 ms) for the same-person check of a stored history. Raises ``NoFaceError`` when
-    there is no face.
+    there is no face, ``ImageTooSmallError`` when it is too small to measure and
+    ``UpsideDownError`` when the photo is upside down.
     """
     detection = detect_landmarks(rgb)
     measurement = measure_landmarks(detection.landmarks, mm_per_px)
@@ -137,13 +139,14 @@ def analyze_image(
         iris_px = IRIS_DIAMETER_MM / mm_per_px
     stats = image_stats(rgb, detection.landmarks, measurement.points_mm[:, 0])
     checks = [
+        upright_check(measurement.pose),
         *pose_checks(measurement.pose),
         face_size_check(iris_px),
         *stats_checks(stats),
         *expression_checks(
             measurement.measures, mouth_gap_ratio(measurement.points_mm), expression
         ),
-        face_count_check(detection.face_count),
+        face_count_check(detection.face_count, detection.face_areas_px),
     ]
     height, width = rgb.shape[:2]
     return FaceAnalysis(

@@ -6,16 +6,28 @@ are refused rather than silently padded (Pillow's ``LOAD_TRUNCATED_IMAGES`` stay
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import stat
+import struct
 import warnings
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
-from analyzer.errors import ImageTooLargeError, ImageTooSmallError, UnreadableImageError
+from analyzer.errors import (
+    FileTooLargeError,
+    ImageTooLargeError,
+    ImageTooSmallError,
+    UnreadableImageError,
+)
 
 register_heif_opener()
 
@@ -23,6 +35,14 @@ register_heif_opener()
 MAX_PIXELS = 50_000_000
 #: Below this many pixels on the short side no face can be measured in millimetres.
 MIN_SIDE_PX = 64
+#: A photo longer than this many times its width is refused. Faces are looked for on a copy
+#: at most 640 px long (``analyzer.measure.landmarks``), where a 100000×64 strip would be
+#: 0 px high; no camera takes a face photo that shape, and refusing it here, from the
+#: header, is cheaper and clearer than letting every later step cope with it.
+MAX_ASPECT_RATIO = 10.0
+#: Files larger than this are not photos (a 50-megapixel JPEG is about 25 MB); they are
+#: refused before being read.
+MAX_FILE_BYTES = 100_000_000
 #: Formats we accept, as Pillow names them.
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "HEIF", "MPO"})
 ACCEPTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif")
@@ -37,35 +57,21 @@ def load_photo(source: str | Path | bytes) -> np.ndarray:
 
     ``source`` is a path or the file's bytes. EXIF orientation is applied, so a phone photo
     taken in portrait comes out upright. Raises ``UnreadableImageError`` for an empty,
-    corrupt, truncated or non-image file, ``ImageTooLargeError`` above ``MAX_PIXELS`` and
-    ``ImageTooSmallError`` below ``MIN_SIDE_PX`` on the short side.
+    corrupt, truncated or non-image file (and for a path that is not a regular file),
+    ``FileTooLargeError`` above ``MAX_FILE_BYTES``, ``ImageTooLargeError`` above
+    ``MAX_PIXELS`` and ``ImageTooSmallError`` below ``MIN_SIDE_PX`` on the short side or
+    beyond ``MAX_ASPECT_RATIO``.
     """
     name = "The file" if isinstance(source, bytes) else f"'{Path(source).name}'"
-    data = source if isinstance(source, bytes) else _read_bytes(Path(source))
+    data = source if isinstance(source, bytes) else read_photo_file(source)
     if not data:
         raise UnreadableImageError(f"{name} is empty (0 bytes). Choose the photo again.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            _check_size(image.width, image.height, name)
-            if image.format not in ACCEPTED_FORMATS:
-                raise UnreadableImageError(
-                    f"{name} is in {image.format} format; use a JPEG, PNG, WebP or HEIC photo."
-                )
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            rgb = _to_8_bit(image).convert("RGB")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLargeError(_too_large(name)) from None
-    except UnidentifiedImageError:
-        raise UnreadableImageError(
-            f"{name} is not a photo we can read. Use a JPEG, PNG, WebP or HEIC file."
-        ) from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise UnreadableImageError(
-            f"{name} is damaged or incomplete ({error}). Copy the photo again from its source."
-        ) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise FileTooLargeError(_file_too_large(name, len(data)))
+    with _decoding(name):
+        image = _opened(io.BytesIO(data), name)
+        image.load()
+        rgb = _to_8_bit(_upright(image)).convert("RGB")
     return np.asarray(rgb, dtype=np.uint8)
 
 
@@ -95,10 +101,14 @@ def camera_info(data: bytes) -> CameraInfo:
     give an empty ``CameraInfo``; an unreadable file does too (``load_photo`` reports it).
     """
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            exif = image.getexif()
-            sub = exif.get_ifd(_EXIF_IFD)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            # Called on every imported file: a damaged or hostile one must not stop an
+            # import here, nor print Pillow's warnings about its metadata.
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as image:
+                exif = image.getexif()
+                sub = exif.get_ifd(_EXIF_IFD)
+    except (*DECODER_ERRORS, Image.DecompressionBombError, MemoryError):
         return CameraInfo()
     focal = sub.get(_FOCAL_35MM)
     try:
@@ -131,17 +141,134 @@ def _to_8_bit(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(values * (255.0 / top), 0, 255).round().astype(np.uint8), "L")
 
 
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise UnreadableImageError(f"'{path}' does not exist. Check the path.")
-    if path.is_dir():
+def check_photo_file(path: str | Path) -> int:
+    """The size in bytes of the file at ``path``, if it could be a photo; else a typed error.
+
+    Looks only at the file system entry (``os.stat``), without opening the file, so a named
+    pipe cannot block and a link to a device such as ``/dev/zero`` is not read. Raises
+    ``UnreadableImageError`` for a missing path, a folder or anything that is not a regular
+    file, and ``FileTooLargeError`` above ``MAX_FILE_BYTES``.
+    """
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise UnreadableImageError(f"'{path}' does not exist. Check the path.") from None
+    except OSError as error:
+        raise UnreadableImageError(f"'{path}' cannot be read: {error.strerror}.") from None
+    if stat.S_ISDIR(info.st_mode):
         raise UnreadableImageError(
             f"'{path}' is a folder, not a photo. Choose a photo file inside it."
         )
+    if not stat.S_ISREG(info.st_mode):
+        raise UnreadableImageError(
+            f"'{path}' is not a file but a device, pipe or socket. Choose a photo file."
+        )
+    if info.st_size > MAX_FILE_BYTES:
+        raise FileTooLargeError(_file_too_large(f"'{path.name}'", info.st_size))
+    return info.st_size
+
+
+def read_photo_file(path: str | Path) -> bytes:
+    """The bytes of a photo file, read only once its header says it is a photo we accept.
+
+    ``check_photo_file`` first; then the file is opened without blocking (it may have been
+    replaced by a pipe since), its header is parsed (format, size) and only then is it read,
+    at most ``MAX_FILE_BYTES``. So a huge non-image is refused after a few bytes. Raises the
+    errors of ``check_photo_file`` and of ``load_photo``'s header checks.
+    """
+    path = Path(path)
+    check_photo_file(path)
+    name = f"'{path.name}'"
     try:
-        return path.read_bytes()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         raise UnreadableImageError(f"'{path}' cannot be read: {error.strerror}.") from None
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise UnreadableImageError(
+                f"'{path}' is not a file but a device, pipe or socket. Choose a photo file."
+            )
+        if file.read(1):
+            file.seek(0)
+            with _decoding(name):
+                _opened(file, name)
+        file.seek(0)
+        try:
+            data = file.read(MAX_FILE_BYTES + 1)
+        except OSError as error:
+            raise UnreadableImageError(f"'{path}' cannot be read: {error.strerror}.") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise FileTooLargeError(_file_too_large(name, len(data)))
+    return data
+
+
+#: What Pillow and pillow-heif raise on damaged data besides ``OSError`` (found by
+#: truncating real photos, flipping their bytes and damaging their EXIF):
+#: ``SyntaxError``/``ValueError`` from header parsers, ``EOFError`` from pillow-heif's
+#: decoder on a HEIC cut short, ``struct.error``/``IndexError``/``KeyError`` from the
+#: metadata parsers, ``zlib.error`` from compressed PNG chunks.
+DECODER_ERRORS = (
+    OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError, KeyError,
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _decoding(name: str) -> Iterator[None]:
+    """Turn what the decoders raise on a bad file into our typed errors, with a sentence."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Damaged EXIF ("Truncated File Read", …) only concerns metadata we do not use.
+            warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
+            yield
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
+        raise ImageTooLargeError(_too_large(name)) from None
+    except UnidentifiedImageError:
+        raise UnreadableImageError(
+            f"{name} is not a photo we can read. Use a JPEG, PNG, WebP or HEIC file."
+        ) from None
+    except DECODER_ERRORS as error:
+        detail = str(error).strip().rstrip(".") or type(error).__name__
+        raise UnreadableImageError(
+            f"{name} is damaged or incomplete ({detail}). Copy the photo again from its source."
+        ) from None
+
+
+def _opened(file: BinaryIO, name: str) -> Image.Image:
+    """The image's header, parsed: its size and format checked before any pixel is decoded."""
+    image = Image.open(file)
+    _check_size(image.width, image.height, name)
+    if image.format not in ACCEPTED_FORMATS:
+        raise UnreadableImageError(
+            f"{name} is in {image.format} format; use a JPEG, PNG, WebP or HEIC photo."
+        )
+    return image
+
+
+#: EXIF orientation (TIFF tag 274) → the transpose that shows the photo as the camera held it.
+_ORIENTATION = 0x0112
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The pixels turned as the EXIF orientation says.
+
+    Not ``ImageOps.exif_transpose``: it also rewrites the EXIF block, which raises
+    ``TypeError``, ``AttributeError`` or ``struct.error`` on a tag of the wrong type, and we
+    only need the pixels. An orientation that is not one of the eight values is ignored.
+    """
+    orientation = image.getexif().get(_ORIENTATION)
+    method = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(method) if method is not None else image
 
 
 def _check_size(width: int, height: int, name: str) -> None:
@@ -152,6 +279,20 @@ def _check_size(width: int, height: int, name: str) -> None:
             f"{name} is only {width}×{height} pixels; a face needs a photo at least "
             f"{MIN_SIDE_PX} pixels on each side (ideally 1000 or more)."
         )
+    ratio = max(width, height) / min(width, height)
+    if ratio > MAX_ASPECT_RATIO:
+        raise ImageTooSmallError(
+            f"{name} is {width}×{height} pixels, a strip {ratio:.0f} times as long as it is "
+            f"wide and not a face photo: crop it around the face, at most "
+            f"{MAX_ASPECT_RATIO:.0f} times as long as it is wide."
+        )
+
+
+def _file_too_large(name: str, size_bytes: int) -> str:
+    return (
+        f"{name} is {size_bytes / 1e6:.0f} MB, larger than any photo (the limit is "
+        f"{MAX_FILE_BYTES / 1e6:.0f} MB): choose the photo itself, or export a smaller copy."
+    )
 
 
 def _too_large(name: str, width: int | None = None, height: int | None = None) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from analyzer.errors import NoFaceError
+from analyzer.errors import ImageTooSmallError, NoFaceError, UpsideDownError
 from analyzer.measure import topology
 
 #: Faces looked for in one photo; more than one is reported by the quality checks.
@@ -36,8 +36,32 @@ CROP_SIDE_PX = 640
 #: "Accuracy"), for about 8 ms of model time per view.
 VIEW_ANGLES_DEG = tuple(float(a) for a in np.linspace(-8.0, 8.0, 20))
 
+#: When the first pass finds no face (FaceMesh's own detector needs a face at least ~12 % of
+#: the copy's width), MediaPipe's full-range face detector looks again, on the copy and then
+#: on overlapping tiles: halves, then quarters of the photo (3×3 and 7×7 tiles), each tile
+#: no smaller than ``FIND_SIDE_PX``. It finds faces down to ~8 % of a tile's width, so about
+#: 2 % of a 4000-px photo's width.
+SMALL_FACE_TILINGS = (1, 2, 4)
+#: A face found narrower than this (in the photo's pixels) is too small to measure: its iris
+#: would be about 4 px, one pixel ≈ 3 mm of face.
+MIN_FACE_WIDTH_PX = 48
+#: The face crop is judged upside down when MediaPipe's face detector scores its 180°
+#: turn higher than the crop itself by this much. The model places an upright mesh on an
+#: upside-down face (eyes where the mouth is); the detector tells them apart: on both
+#: sample faces, resized, blurred, dark, mirrored, rotated ±20-40° and JPEG-damaged, the
+#: upright crop scored 0.85-0.94 and its turn at most 0.71; upside down, the reverse.
+UPSIDE_DOWN_MARGIN = 0.1
+
+NO_FACE_MESSAGE = (
+    "No face was found in the photo: face the camera in good light with the whole face in "
+    "the picture, and if the face is small in the photo, move closer or crop the photo "
+    "around the face."
+)
+UPSIDE_DOWN_MESSAGE = "The photo is upside down (or on its side): turn it upright and try again."
+
 _lock = threading.Lock()
 _face_mesh = None
+_detectors: dict[int, object] = {}
 
 
 @dataclass(frozen=True)
@@ -46,6 +70,8 @@ class FaceDetection:
 
     landmarks: np.ndarray  # (478, 3) float64, pixel units of the photo
     face_count: int
+    #: Each face's area (landmark bounding box, photo pixels²), largest first.
+    face_areas_px: tuple[float, ...] = ()
 
 
 @contextlib.contextmanager
@@ -84,6 +110,32 @@ def _model():
     return _face_mesh
 
 
+def _detector(model_selection: int):
+    """MediaPipe's face detector (0: short range, within 2 m; 1: full range, within 5 m),
+    built on first use; it ships in the same wheel as FaceMesh."""
+    if model_selection not in _detectors:
+        from mediapipe.python.solutions import face_detection
+
+        _detectors[model_selection] = face_detection.FaceDetection(
+            model_selection=model_selection, min_detection_confidence=0.5
+        )
+    return _detectors[model_selection]
+
+
+def _detections(rgb: np.ndarray, model_selection: int) -> list[tuple[float, np.ndarray]]:
+    """Face detector output: (score, box ``[x0, y0, x1, y1]`` in ``rgb``'s pixels) per face."""
+    height, width = rgb.shape[:2]
+    with _lock, _quiet_native_stderr():
+        result = _detector(model_selection).process(np.ascontiguousarray(rgb))
+    found = []
+    for detection in result.detections or []:
+        box = detection.location_data.relative_bounding_box
+        x0, y0 = box.xmin * width, box.ymin * height
+        corners = np.array([x0, y0, x0 + box.width * width, y0 + box.height * height])
+        found.append((float(detection.score[0]), corners))
+    return found
+
+
 def detect_faces(rgb: np.ndarray) -> list[np.ndarray]:
     """All faces found in an RGB ``uint8`` image, each as a (478, 3) array in pixel units.
 
@@ -116,15 +168,11 @@ def detect_landmarks(rgb: np.ndarray, *, symmetrize: bool = True) -> FaceDetecti
     point takes its mirror partner's index), and the ten sets are averaged. The model's own
     left-right bias cancels and its jitter falls, for ten model runs instead of one.
     """
-    small, factor = _shrunk(rgb, FIND_SIDE_PX)
-    faces = detect_faces(small)
-    if not faces:
-        raise NoFaceError(
-            "No face was found in the photo. Face the camera in good light, with the whole "
-            "face in the picture."
-        )
-    base = crop_transform(faces[0] / factor)
+    faces = _find_faces(rgb)
+    base = crop_transform(faces[0])
     crop = resample_crop(rgb, base)
+    if _upside_down(crop):
+        raise UpsideDownError(UPSIDE_DOWN_MESSAGE)
     views = VIEW_ANGLES_DEG if symmetrize else (0.0,)
     estimates = []
     for angle in views:
@@ -132,9 +180,99 @@ def detect_landmarks(rgb: np.ndarray, *, symmetrize: bool = True) -> FaceDetecti
             estimate = _landmarks_in_view(crop, base, angle, mirror)
             if estimate is not None:
                 estimates.append(estimate)
+    areas = tuple(_face_area(face) for face in faces)
     if not estimates:  # the crops always hold the face found above; this is a safety net
-        return FaceDetection(landmarks=faces[0] / factor, face_count=len(faces))
-    return FaceDetection(landmarks=np.mean(estimates, axis=0), face_count=len(faces))
+        return FaceDetection(landmarks=faces[0], face_count=len(faces), face_areas_px=areas)
+    return FaceDetection(
+        landmarks=np.mean(estimates, axis=0), face_count=len(faces), face_areas_px=areas
+    )
+
+
+def _find_faces(rgb: np.ndarray) -> list[np.ndarray]:
+    """Every face's landmarks in the photo's pixels, largest first (the first pass).
+
+    FaceMesh runs on a copy at most ``FIND_SIDE_PX`` wide; only when it finds nothing does
+    the slower search for small faces run (``_find_small_faces``), so a normal photo costs
+    no more than one model run here.
+    """
+    small, factor = _shrunk(rgb, FIND_SIDE_PX)
+    faces = detect_faces(small)
+    if faces:
+        return [face / factor for face in faces]
+    return _find_small_faces(rgb)
+
+
+def _find_small_faces(rgb: np.ndarray) -> list[np.ndarray]:
+    """Faces too small for the first pass: boxes from the full-range detector on ever smaller
+    tiles (``SMALL_FACE_TILINGS``), then FaceMesh on a crop around each box, enlarged so
+    the face is ``FACE_WIDTH_PX`` wide. Raises ``ImageTooSmallError`` when the only faces
+    found are narrower than ``MIN_FACE_WIDTH_PX`` and ``NoFaceError`` when there are none.
+    """
+    boxes = _small_face_boxes(rgb)
+    faces, too_small = [], []
+    for box in boxes:
+        width = float(box[2] - box[0])
+        if width < MIN_FACE_WIDTH_PX:
+            too_small.append(width)
+            continue
+        scale = FACE_WIDTH_PX / width
+        centre = (box[:2] + box[2:]) / 2
+        base = np.array([[scale, 0.0, CROP_SIDE_PX / 2 - scale * centre[0]],
+                         [0.0, scale, CROP_SIDE_PX / 2 - scale * centre[1]]])  # fmt: skip
+        face = _landmarks_in_view(resample_crop(rgb, base), base, 0.0, False)
+        if face is not None:
+            faces.append(face)
+    if faces:
+        return sorted(faces, key=_face_area, reverse=True)
+    if too_small:
+        raise ImageTooSmallError(
+            f"The face is only {max(too_small):.0f} pixels wide in the photo, too small to "
+            "measure: move closer or crop the photo around the face."
+        )
+    raise NoFaceError(NO_FACE_MESSAGE)
+
+
+def _small_face_boxes(rgb: np.ndarray) -> list[np.ndarray]:
+    """Face boxes (photo pixels) from the full-range detector, largest first, at the first
+    tiling of ``SMALL_FACE_TILINGS`` that finds any; one box per face."""
+    height, width = rgb.shape[:2]
+    for parts in SMALL_FACE_TILINGS:
+        tile_w, tile_h = width // parts, height // parts
+        if parts > 1 and max(tile_w, tile_h) < FIND_SIDE_PX:
+            break
+        # Tiles overlap by half, so a face cut by one tile's edge is whole in the next.
+        steps = 2 * parts - 1
+        boxes = []
+        for row in range(steps):
+            for column in range(steps):
+                x0 = (width - tile_w) * column // max(steps - 1, 1)
+                y0 = (height - tile_h) * row // max(steps - 1, 1)
+                tile, factor = _shrunk(rgb[y0 : y0 + tile_h, x0 : x0 + tile_w], FIND_SIDE_PX)
+                for _, box in _detections(tile, model_selection=1):
+                    boxes.append(box / factor + [x0, y0, x0, y0])
+        if boxes:
+            return _distinct_boxes(boxes)
+    return []
+
+
+def _distinct_boxes(boxes: list[np.ndarray]) -> list[np.ndarray]:
+    """Largest first, leaving out a box whose centre lies inside a larger one: the same face
+    seen in two overlapping tiles, or cut in half by a tile's edge."""
+    kept: list[np.ndarray] = []
+    for box in sorted(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True):
+        centre = (box[:2] + box[2:]) / 2
+        if not any((k[:2] <= centre).all() and (centre <= k[2:]).all() for k in kept):
+            kept.append(box)
+    return kept
+
+
+def _upside_down(crop: np.ndarray) -> bool:
+    """Is the face in the crop upside down? (see ``UPSIDE_DOWN_MARGIN``)"""
+
+    def score(image: np.ndarray) -> float:
+        return max((s for s, _ in _detections(image, model_selection=0)), default=0.0)
+
+    return score(crop[::-1, ::-1]) > score(crop) + UPSIDE_DOWN_MARGIN
 
 
 def resample_crop(rgb: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -214,7 +352,8 @@ def _shrunk(rgb: np.ndarray, max_side_px: int) -> tuple[np.ndarray, float]:
     factor = min(1.0, max_side_px / max(height, width))
     if factor == 1.0:
         return rgb, factor
-    size = (round(width * factor), round(height * factor))
+    # At least 1 px: a long strip's short side would otherwise round to 0 (a cv2.error).
+    size = (max(round(width * factor), 1), max(round(height * factor), 1))
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), factor
 
 

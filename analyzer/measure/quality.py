@@ -24,6 +24,14 @@ RESTING_EXPRESSIONS = frozenset({"rest"})
 YAW_WARN_DEG, YAW_FAIL_DEG = 8.0, 15.0
 PITCH_WARN_DEG, PITCH_FAIL_DEG = 15.0, 25.0
 ROLL_WARN_DEG, ROLL_FAIL_DEG = 10.0, 20.0
+#: Eye line further than this from level: the photo is on its side (a missing EXIF rotation,
+#: not a tilted head). The model's landmarks are still right there (the astronaut turned
+#: 90° reads its mouth asymmetry within 0.04 mm), so it is a ``fail`` check; a face turned
+#: further, upside down, gets a wrong mesh and is refused earlier (``UpsideDownError``).
+UPRIGHT_FAIL_DEG = 45.0
+#: A second face with at least this share of the largest face's area is someone else being
+#: photographed, not a face in the background: the photo fails ``single_face``.
+SIMILAR_FACE_AREA = 0.5
 #: Iris diameter in pixels: below these, one pixel is more than ~1 mm / ~2 mm of face.
 IRIS_WARN_PX, IRIS_FAIL_PX = 12.0, 6.0
 #: Variance of the Laplacian of the face, resampled to ``SHARPNESS_FACE_WIDTH_PX`` wide.
@@ -260,13 +268,38 @@ def expression_checks(
     return checks
 
 
-def face_count_check(face_count: int) -> QualityCheck:
-    """More than one face: the largest was measured, which may not be the right person."""
-    if face_count > 1:
+def upright_check(pose: Pose) -> QualityCheck:
+    """Is the photo upright, the eye line within ``UPRIGHT_FAIL_DEG`` of level?"""
+    if abs(pose.roll_deg) > UPRIGHT_FAIL_DEG:
+        return QualityCheck(
+            "upright",
+            "fail",
+            f"The photo is on its side (the eyes are {abs(pose.roll_deg):.0f}° from level): "
+            "turn it upright and try again.",
+        )
+    return QualityCheck("upright", "pass", "The photo is upright.")
+
+
+def face_count_check(face_count: int, face_areas_px: tuple[float, ...] = ()) -> QualityCheck:
+    """More than one face: the largest was measured, which may not be the right person.
+
+    A second face nearly as large (``SIMILAR_FACE_AREA``, from ``face_areas_px``, largest
+    first) fails: which of two people is meant cannot be told. A small face in the
+    background only warns.
+    """
+    if face_count <= 1:
+        return QualityCheck("single_face", "pass", "One face in the photo.")
+    similar = [a for a in face_areas_px[1:] if a >= SIMILAR_FACE_AREA * face_areas_px[0]]
+    if similar:
         return QualityCheck(
             "single_face",
-            "warn",
-            f"{face_count} faces are in the photo; the largest was measured. Take the photo "
-            "with only the person being measured in it.",
+            "fail",
+            f"{len(similar) + 1} faces of similar size are in the photo: take it with only the "
+            "person being measured.",
         )
-    return QualityCheck("single_face", "pass", "One face in the photo.")
+    return QualityCheck(
+        "single_face",
+        "warn",
+        f"{face_count} faces are in the photo; the largest was measured. Take the photo "
+        "with only the person being measured in it.",
+    )
