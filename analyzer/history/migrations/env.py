@@ -2,6 +2,8 @@
 
 from alembic import context
 
+import analyzer.history.photos  # noqa: F401  (the photo table joins Base.metadata)
+from analyzer.history import accounts  # noqa: F401  (its tables join Base.metadata)
 from analyzer.history.storage import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,465 @@
+"""Clinic mode: accounts, roles and an append-only audit trail in the history database.
+
+Several clinicians share one database; each has an account with a role, and every look at or
+change of a person's data is an ``AuditEvent`` row ("who saw this patient's photos?"). The
+rows are only ever added: migration 0004 installs triggers that make the database itself
+refuse an UPDATE or DELETE on ``audit_event``, on PostgreSQL and SQLite alike.
+
+The audit names a person only pseudonymously (``person_ref`` "P<person id>") and its
+``detail`` is a small dict of plain values: never a photo, never a person's name. Times are
+UTC, stored without a zone (SQLite has none); the page shows them in local time.
+
+A database without accounts is the single-user local app (``has_accounts``); once there is
+one, the dashboard asks for a login. Rows made from the command line carry no account but
+the operating-system user who ran it (``os_user``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import getpass
+import io
+import json
+import math
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    func,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from analyzer.errors import AnalyzerError
+from analyzer.history.storage import Base
+
+ROLES = ("clinician", "viewer", "admin")
+MAX_FAILED_LOGINS = 5
+LOCK_MINUTES = 15
+MAX_ACCOUNT_NAME_LENGTH = 80
+MIN_PASSWORD_LENGTH = 10
+
+#: What each role may do. A viewer looks at people, trends and reports on screen and changes
+#: nothing; nothing leaves the machine through a viewer either (no export, no PDF report: both
+#: carry photos). A clinician works with the data; an admin also manages accounts and reads
+#: the audit trail.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "viewer": frozenset({"view"}),
+    "clinician": frozenset({"view", "save", "import", "export", "report", "delete", "correct"}),
+    "admin": frozenset(
+        {"view", "save", "import", "export", "report", "delete", "correct", "accounts", "audit"}
+    ),
+}
+#: Each permission in words, for the sentence that refuses it.
+PERMISSION_WORDS = {
+    "view": "look at people, trends and reports",
+    "save": "save captures",
+    "import": "import photos",
+    "export": "export data",
+    "report": "make PDF reports",
+    "delete": "delete people",
+    "correct": "correct captures",
+    "accounts": "manage accounts",
+    "audit": "read the audit trail",
+}
+
+#: What an audit row may record.
+ACTIONS = (
+    "login",
+    "logout",
+    "login_failed",
+    "open_person",
+    "save",
+    "import",
+    "export",
+    "delete",
+    "report",
+    "correct",
+    "account_add",
+    "account_disable",
+    "account_password",
+    "audit_export",
+)
+#: The audit's ``detail``: a few plain values, so that nobody stores a photo or a record in it.
+MAX_DETAIL_ITEMS, MAX_DETAIL_TEXT = 20, 200
+
+AUDIT_COLUMNS = ("at_utc", "account_name", "os_user", "action", "person_ref", "detail")
+
+# Argon2id with argon2-cffi's defaults: RFC 9106's second recommended option (t=3 passes,
+# 64 MiB, 4 lanes), the memory-hard choice for machines that cannot spare 2 GiB per login.
+# The parameters live in each hash, so changing them later rehashes on the next login.
+_HASHER = PasswordHasher()
+
+
+class AccountError(AnalyzerError):
+    """An account cannot be created, changed or used as asked."""
+
+
+class LoginError(AccountError):
+    """A login was refused (wrong name or password, a disabled or a locked account)."""
+
+
+class NotAllowedError(AccountError):
+    """The account's role does not allow the action."""
+
+
+#: The one sentence for an unknown name and a wrong password, so names cannot be probed.
+WRONG_LOGIN = "The name or the password is wrong: check both and try again."
+
+
+class Account(Base):
+    __tablename__ = "account"
+    __table_args__ = (
+        CheckConstraint("role IN ('clinician', 'viewer', 'admin')", name="account_role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(MAX_ACCOUNT_NAME_LENGTH), unique=True)
+    role: Mapped[str] = mapped_column(String(12))
+    password_hash: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class AuditEvent(Base):
+    """One thing somebody did. Rows are only added, never changed (the database refuses)."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    #: The account's name; None for the command line, whose machine user is ``os_user``.
+    account_name: Mapped[str | None] = mapped_column(
+        String(MAX_ACCOUNT_NAME_LENGTH), nullable=True, index=True
+    )
+    os_user: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    #: "P<person id>": pseudonymous, never the person's name.
+    person_ref: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def utc_now() -> dt.datetime:
+    """Now in UTC, without a zone (how accounts and the audit store time)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+def clean_account_name(name: str) -> str:
+    """An account name as stored: runs of white space as one space, trimmed. Raises
+    ``AccountError`` for an empty name, control characters or more than 80 characters."""
+    cleaned = " ".join(str(name).split())
+    if not cleaned:
+        raise AccountError("The account name is empty: give a name.")
+    if not cleaned.isprintable():
+        raise AccountError("The account name holds control characters: type it plainly.")
+    if len(cleaned) > MAX_ACCOUNT_NAME_LENGTH:
+        raise AccountError(
+            f"The account name is longer than {MAX_ACCOUNT_NAME_LENGTH} characters: shorten it."
+        )
+    return cleaned
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"The password is shorter than {MIN_PASSWORD_LENGTH} characters: choose a longer "
+            "one (a few unrelated words are easy to remember)."
+        )
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"There is no role {role!r}: choose one of {', '.join(ROLES)}.")
+
+
+def _as_stored(name: str) -> str:
+    return " ".join(str(name).split())
+
+
+def get_account(session: Session, name: str) -> Account | None:
+    """The account of that name (trimmed as stored), or None."""
+    return session.scalar(select(Account).where(Account.name == _as_stored(name)))
+
+
+def _existing(session: Session, name: str) -> Account:
+    account = get_account(session, name)
+    if account is None:
+        raise AccountError(f"There is no account named {clean_account_name(name)!r}.")
+    return account
+
+
+def add_account(
+    session: Session, name: str, role: str, password: str, *, by: Account | str | None = None
+) -> Account:
+    """Create an account; ``by`` is the admin doing it (None: the command line). Raises
+    ``AccountError`` for a bad name, role or password, or a name already taken."""
+    name = clean_account_name(name)
+    _check_role(role)
+    _check_password(password)
+    taken = AccountError(f"There is already an account named {name!r}: choose another name.")
+    if get_account(session, name) is not None:
+        raise taken
+    now = utc_now()
+    account = Account(name=name, role=role, password_hash=_HASHER.hash(password),
+                      disabled=False, failed_logins=0, locked_until=None, created_at=now,
+                      password_changed_at=now)  # fmt: skip
+    try:  # another admin may add the same name at the same moment
+        with session.begin_nested():
+            session.add(account)
+    except IntegrityError as error:
+        raise taken from error
+    record(session, "account_add", account=by, detail={"account": name, "role": role})
+    return account
+
+
+def list_accounts(session: Session) -> list[Account]:
+    """Every account, disabled ones too, by name."""
+    return list(session.scalars(select(Account).order_by(Account.name)))
+
+
+def has_accounts(session: Session) -> bool:
+    """Whether the database has any account (else it is the single-user local app)."""
+    return session.scalar(select(func.count()).select_from(Account)) > 0
+
+
+def disable_account(session: Session, name: str, *, by: Account | str | None = None) -> Account:
+    """Refuse the account's logins from now on (accounts are never deleted: the audit names
+    them). Raises ``AccountError`` for an unknown name or the last enabled admin."""
+    account = _existing(session, name)
+    if account.role == "admin" and not account.disabled:
+        admins = session.scalar(
+            select(func.count())
+            .select_from(Account)
+            .where(Account.role == "admin", Account.disabled.is_(False))
+        )
+        if admins <= 1:
+            raise AccountError(
+                f"{account.name!r} is the last admin: add another admin before disabling it, "
+                "or nobody could manage the accounts."
+            )
+    account.disabled = True
+    record(session, "account_disable", account=by, detail={"account": account.name})
+    return account
+
+
+def set_password(
+    session: Session, name: str, password: str, *, by: Account | str | None = None
+) -> Account:
+    """Give the account a new password; this also lifts a lock."""
+    _check_password(password)
+    account = _existing(session, name)
+    account.password_hash = _HASHER.hash(password)
+    account.password_changed_at = utc_now()
+    account.failed_logins, account.locked_until = 0, None
+    record(session, "account_password", account=by, detail={"account": account.name})
+    return account
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _HASHER.hash("not a password of anybody")
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _refuse(session: Session, sentence: str) -> LoginError:
+    # Commit before raising: the caller's transaction rolls back on the error, and the count
+    # of failures and the audit row must survive it.
+    session.commit()
+    return LoginError(sentence)
+
+
+def authenticate(
+    session: Session, name: str, password: str, now: dt.datetime | None = None
+) -> Account:
+    """The account if the name and password match an enabled, unlocked account.
+
+    Raises ``LoginError`` with one sentence for an unknown name and a wrong password alike
+    (``WRONG_LOGIN``); a locked account is refused without looking at the password, a
+    disabled one is said so only to whoever gives its password. ``MAX_FAILED_LOGINS`` wrong
+    passwords in a row lock the account for ``LOCK_MINUTES``; a success resets the count and
+    rehashes a hash made with older parameters. Records "login" or "login_failed" (for an
+    unknown name without the name typed: it may be a password typed into the wrong field).
+    Call it in a transaction of its own: on a refusal
+    it commits the session before raising, so that the count and the audit row survive the
+    caller's rollback.
+    ``now`` is UTC without a zone (tests pass it; default the clock).
+    """
+    now = now or utc_now()
+    account = session.scalar(
+        select(Account).where(Account.name == _as_stored(name)).with_for_update()
+    )
+    if account is None:
+        _verify(_dummy_hash(), password)  # as slow as a real try: no timing tells names apart
+        record(session, "login_failed", detail={"reason": "unknown name"}, now=now)
+        raise _refuse(session, WRONG_LOGIN)
+    if account.locked_until is not None:
+        if now < account.locked_until:
+            minutes = math.ceil((account.locked_until - now).total_seconds() / 60)
+            record(session, "login_failed", account=account, detail={"reason": "locked"}, now=now)
+            raise _refuse(
+                session,
+                f"This account is locked for {minutes} more minute{'s' * (minutes != 1)} after "
+                f"{MAX_FAILED_LOGINS} failed tries: wait, or ask an admin to set a new password.",
+            )
+        account.failed_logins, account.locked_until = 0, None
+    if not _verify(account.password_hash, password):
+        account.failed_logins += 1
+        detail: dict[str, Any] = {"reason": "wrong password"}
+        if account.failed_logins >= MAX_FAILED_LOGINS:
+            account.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+            detail["locked"] = True
+        record(session, "login_failed", account=account, detail=detail, now=now)
+        raise _refuse(session, WRONG_LOGIN)
+    if account.disabled:  # said only to whoever knows the password
+        record(session, "login_failed", account=account, detail={"reason": "disabled"}, now=now)
+        raise _refuse(session, "This account is disabled: ask an admin.")
+    account.failed_logins = 0
+    if _HASHER.check_needs_rehash(account.password_hash):
+        account.password_hash = _HASHER.hash(password)
+    record(session, "login", account=account, now=now)
+    return account
+
+
+# --- permissions ---------------------------------------------------------------------------
+
+
+def can(role: str, action: str) -> bool:
+    """Whether ``role`` may do ``action`` (``PERMISSIONS``). An unknown role or action is a
+    mistake in the calling code: ``ValueError``."""
+    if role not in PERMISSIONS:
+        raise ValueError(f"unknown role {role!r}; roles are {ROLES}")
+    if action not in PERMISSION_WORDS:
+        raise ValueError(f"unknown action {action!r}; actions are {tuple(PERMISSION_WORDS)}")
+    return action in PERMISSIONS[role]
+
+
+def require(account: Account, action: str) -> None:
+    """Raise ``NotAllowedError`` with a sentence unless the account's role allows ``action``."""
+    if not can(account.role, action):
+        allowed = " or ".join(_a(r) for r in ROLES if action in PERMISSIONS[r])
+        raise NotAllowedError(
+            f"{_a(account.role).capitalize()} may not {PERMISSION_WORDS[action]}: ask {allowed}."
+        )
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+# --- audit ---------------------------------------------------------------------------------
+
+
+def _check_detail(detail: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(detail, dict) or len(detail) > MAX_DETAIL_ITEMS:
+        raise ValueError(f"an audit detail is a dict of at most {MAX_DETAIL_ITEMS} items")
+    for key, value in detail.items():
+        if not isinstance(key, str) or len(key) > 40:
+            raise ValueError(f"audit detail key {key!r} is not a short string")
+        if not (value is None or isinstance(value, bool | int | float | str)):
+            raise ValueError(f"audit detail {key!r} is not a plain value")
+        if isinstance(value, str) and len(value) > MAX_DETAIL_TEXT:
+            raise ValueError(f"audit detail {key!r} is longer than {MAX_DETAIL_TEXT} characters")
+    return dict(detail)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()[:80]
+    except (OSError, KeyError):  # no user name in the environment nor the password database
+        return "unknown"
+
+
+def record(
+    session: Session,
+    action: str,
+    *,
+    account: Account | str | None = None,
+    person_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> AuditEvent:
+    """Add an audit row: ``account`` (an ``Account`` or its name) did ``action``, to the person
+    ``person_id`` if any. Without an account the row names the machine's user (the command
+    line). ``detail`` holds a few plain values (at most 20, texts up to 200 characters): never
+    a photo, never a person's name. The row is part of the session's transaction."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}; actions are {ACTIONS}")
+    name = account.name if isinstance(account, Account) else account
+    event = AuditEvent(
+        at=now or utc_now(),
+        account_name=name,
+        os_user=None if name is not None else _os_user(),
+        action=action,
+        person_ref=None if person_id is None else f"P{int(person_id)}",
+        detail=_check_detail(detail or {}),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _bound(when: dt.datetime | dt.date, *, end: bool) -> dt.datetime:
+    if isinstance(when, dt.datetime):
+        return when
+    return dt.datetime.combine(when, dt.time.max if end else dt.time.min)
+
+
+def audit_rows(
+    session: Session,
+    *,
+    person_id: int | None = None,
+    account_name: str | None = None,
+    since: dt.datetime | dt.date | None = None,
+    until: dt.datetime | dt.date | None = None,
+) -> list[AuditEvent]:
+    """Audit rows, newest first, filtered by person, account and time (UTC, both ends
+    included; a date means its whole day)."""
+    query = select(AuditEvent)
+    if person_id is not None:
+        query = query.where(AuditEvent.person_ref == f"P{int(person_id)}")
+    if account_name is not None:
+        query = query.where(AuditEvent.account_name == account_name)
+    if since is not None:
+        query = query.where(AuditEvent.at >= _bound(since, end=False))
+    if until is not None:
+        query = query.where(AuditEvent.at <= _bound(until, end=True))
+    return list(session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())))
+
+
+def audit_csv(rows: list[AuditEvent]) -> str:
+    """The rows as CSV (``AUDIT_COLUMNS``; ``detail`` as JSON), every cell safe to open in a
+    spreadsheet (``export.cell_text``)."""
+    from analyzer.history.export import cell_text  # heavy (the measures): only when exporting
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(AUDIT_COLUMNS)
+    for row in rows:
+        cells = (row.at.isoformat(sep=" "), row.account_name or "", row.os_user or "",
+                 row.action, row.person_ref or "",
+                 json.dumps(row.detail or {}, sort_keys=True, ensure_ascii=False))  # fmt: skip
+        writer.writerow([cell_text(cell) for cell in cells])
+    return out.getvalue()
