@@ -25,6 +25,8 @@ lint: setup
 bench: setup
 	$(PY) bench/bench_core.py
 	$(PY) bench/bench_history.py --postgres
+	$(PY) bench/bench_dashboard.py --postgres
+	$(PY) bench/bench_clinic.py
 
 topology: setup
 	$(PY) scripts/make_topology.py

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,50 @@ from analyzer.errors import AnalyzerError
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+#: A face photo's scale lies well within this range (a 20-megapixel close-up is about
+#: 0.02 mm per pixel; a 64-px face about 2): outside it the number is a typo.
+MM_PER_PX_RANGE = (0.001, 10.0)
+
+
 def positive_float(text: str) -> float:
-    """An argparse type: a finite number above zero."""
+    """An argparse type: a scale in millimetres per pixel, finite and plausible."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text} must be a number above zero")
+    low, high = MM_PER_PX_RANGE
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"{text} mm per pixel is not a face photo's scale: give a number from {low} to {high}"
+        )
     return value
+
+
+def person_name(text: str) -> str:
+    """An argparse type: a person's name or pseudonym as it is stored (``clean_name``)."""
+    from analyzer.history.storage import clean_name
+
+    try:
+        return clean_name(text)
+    except AnalyzerError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def expression_name(text: str) -> str:
+    """An argparse type: an expression's (or a tag's) name, at most 40 plain characters."""
+    from analyzer.history.storage import MAX_EXPRESSION_LENGTH, clean_name
+
+    try:
+        return clean_name(text, what="expression", limit=MAX_EXPRESSION_LENGTH)
+    except AnalyzerError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def shown(text: str) -> str:
+    """Text from outside (a file name, a name) safe to print: control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--landmarks", action="store_true", help="include the 478 landmarks (x, y, z in px)"
     )
     analyze.add_argument(
-        "--expression", default="rest", help="the expression the photo shows (default: rest)"
+        "--expression",
+        default="rest",
+        type=expression_name,
+        help="the expression the photo shows (default: rest)",
     )
     analyze.add_argument(
         "--mm-per-px", type=positive_float, default=None, metavar="MM",
@@ -61,15 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
         "YYYY-MM-DD in the name, or the file time); identical photos are skipped.",
     )  # fmt: skip
     importer.add_argument("folder", type=Path)
-    importer.add_argument("--person", required=True, help="name or pseudonym (created if new)")
-    importer.add_argument("--expression", default="rest")
-    importer.add_argument("--tag", action="append", default=[], help="treatment tag, repeatable")
+    importer.add_argument(
+        "--person", required=True, type=person_name, help="name or pseudonym (created if new)"
+    )
+    importer.add_argument("--expression", default="rest", type=expression_name)
+    importer.add_argument(
+        "--tag", action="append", default=[], type=expression_name,
+        help="treatment tag, repeatable",
+    )  # fmt: skip
     importer.add_argument(
         "--landmarks-only", action="store_true", help="store landmarks and measures, not photos"
     )
 
     export = commands.add_parser("export", help="export a person's history (CSV or ZIP)")
-    export.add_argument("--person", required=True)
+    export.add_argument("--person", required=True, type=person_name)
     export.add_argument("--csv", type=Path, help="one row per capture with every measure")
     export.add_argument("--zip", type=Path, help="photos, landmarks and measures")
     export.add_argument(
@@ -78,14 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
 
     delete = commands.add_parser("delete", help="delete a person and all their data")
-    delete.add_argument("--person", required=True)
+    delete.add_argument("--person", required=True, type=person_name)
     delete.add_argument("--yes", action="store_true", help="do not ask first")
 
     progress = commands.add_parser(
         "progress", help="has each measure changed since baseline? (verdicts and trends)"
     )
-    progress.add_argument("--person", required=True)
-    progress.add_argument("--expression", default="rest")
+    progress.add_argument("--person", required=True, type=person_name)
+    progress.add_argument("--expression", default="rest", type=expression_name)
     progress.add_argument(
         "--baseline",
         help="baseline session day YYYY-MM-DD (default: the sessions before the first "
@@ -101,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
 
     report = commands.add_parser("report", help="a PDF report of a person for the clinician")
-    report.add_argument("--person", required=True)
+    report.add_argument("--person", required=True, type=person_name)
     report.add_argument("--pdf", required=True, type=Path)
     report.add_argument("--baseline", help="baseline session day YYYY-MM-DD (default: first)")
     report.add_argument("--compare", help="session day YYYY-MM-DD to compare (default: latest)")
@@ -111,6 +155,44 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="create the demo people from the sample photos (once per data folder)"
     )
     commands.add_parser("info", help="where the data is kept, and what it holds")
+
+    users = commands.add_parser("users", help="accounts for clinic mode (serve --clinic)")
+    user_commands = users.add_subparsers(dest="users_command", required=True)
+    add = user_commands.add_parser("add", help="create an account")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=("clinician", "viewer", "admin"))
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    user_commands.add_parser("list", help="every account with its role and state")
+    disable = user_commands.add_parser("disable", help="refuse an account's logins from now on")
+    disable.add_argument("name")
+    passwd = user_commands.add_parser("passwd", help="set a new password (lifts a lock)")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true")
+
+    audit = commands.add_parser("audit", help="the audit trail: who did what, to whom, when")
+    audit.add_argument("--person", type=person_name, help="only this person's rows")
+    audit.add_argument("--since", help="from this day on, YYYY-MM-DD")
+    audit.add_argument("--csv", type=Path, help="write the rows to this CSV file")
+
+    commands.add_parser(
+        "migrate-photos",
+        help="move the data folder's photos into the PostgreSQL database (idempotent)",
+    )
+
+    serve = commands.add_parser(
+        "serve", help="run the dashboard (this computer only, unless --clinic)",
+        description="Run the dashboard. Without --clinic it answers this computer only "
+        "(loopback): it has no login. --clinic serves a network, with accounts, an audit "
+        "trail, a shared PostgreSQL database and TLS.",
+    )  # fmt: skip
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--clinic", action="store_true", help="accounts, audit, TLS, PostgreSQL")
+    serve.add_argument("--cert", type=Path, help="TLS certificate (PEM), with --clinic")
+    serve.add_argument("--key", type=Path, help="TLS private key (PEM), with --clinic")
+    serve.add_argument(
+        "--idle-minutes", type=int, default=30, help="log out after this many idle minutes"
+    )
     return parser
 
 
@@ -118,11 +200,14 @@ def analysis_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One photo's JSON object; ``ok`` is false and ``error`` says why when it failed."""
     from analyzer.measure.analysis import analyze_photo  # imported here: keeps --help fast
 
-    record: dict[str, Any] = {"file": str(path), "ok": False, "error": None}
+    record: dict[str, Any] = {"file": shown(path), "ok": False, "error": None}
     try:
         result = analyze_photo(path, mm_per_px=args.mm_per_px, expression=args.expression)
     except AnalyzerError as error:
         record["error"] = str(error)
+        return record
+    except Exception as error:  # one odd file must not stop the others
+        record["error"] = unexpected(error)
         return record
     pose = result.pose
     record.update(
@@ -137,6 +222,14 @@ def analysis_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     if args.landmarks:
         record["landmarks"] = result.landmarks_px.round(3).tolist()
     return record
+
+
+def unexpected(error: BaseException) -> str:
+    """A sentence for an error nobody foresaw, so that one file's failure stays its own."""
+    return (
+        f"This file could not be analysed ({type(error).__name__}: {shown(str(error))[:200]}). "
+        "It may be damaged; open it in a photo viewer, or export a fresh copy."
+    )
 
 
 def format_report(record: dict[str, Any]) -> str:
@@ -177,12 +270,134 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def _open():
     """The database and photo store the user configured, and a line saying where they are."""
-    from analyzer.history.datadir import PhotoStore, data_dir, database_url, redacted
+    from analyzer.history.datadir import data_dir, database_url, redacted
+    from analyzer.history.photos import photo_store_for
     from analyzer.history.storage import open_database
 
     url = database_url()
     where = f"Data folder: {data_dir()}   Database: {redacted(url)}"
-    return open_database(url), PhotoStore.default(), where
+    db = open_database(url)
+    return db, photo_store_for(db), where
+
+
+def _audit(db, action: str, person: str | None = None, detail: dict | None = None) -> None:
+    """A row in the audit trail for what the command line did (by the computer's user)."""
+    from analyzer.history.accounts import record
+    from analyzer.history.storage import get_person
+
+    with db.transaction() as session:
+        found = get_person(session, person) if person else None
+        record(session, action, person_id=found.id if found else None, detail=detail)
+
+
+def _password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password (at least 10 characters): ")
+    if getpass.getpass("Again: ") != first:
+        raise AnalyzerError("The two passwords differ: nothing was changed.")
+    return first
+
+
+def run_users(args: argparse.Namespace) -> int:
+    from analyzer.history import accounts
+
+    db, _, _ = _open()
+    with db.transaction() as session:
+        if args.users_command == "list":
+            for a in accounts.list_accounts(session):
+                state = (
+                    "disabled"
+                    if a.disabled
+                    else (
+                        f"locked until {a.locked_until:%H:%M} UTC" if a.locked_until else "active"
+                    )
+                )
+                print(f"  {shown(a.name)}: {a.role}, {state}")  # fmt: skip
+            return EXIT_OK
+        if args.users_command == "add":
+            password = _password(args.password_stdin)
+            accounts.add_account(session, args.name, args.role, password)
+            print(f"Added {shown(args.name)} ({args.role}).")
+        elif args.users_command == "disable":
+            accounts.disable_account(session, args.name)
+            print(f"Disabled {shown(args.name)}: their logins are refused from now on.")
+        else:
+            accounts.set_password(session, args.name, _password(args.password_stdin))
+            print(f"New password set for {shown(args.name)}.")
+    return EXIT_OK
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from analyzer.history.accounts import audit_csv, audit_rows
+
+    since = None
+    if args.since:
+        try:
+            since = dt.date.fromisoformat(args.since)
+        except ValueError:
+            print(f"{shown(args.since)} is not a day: use YYYY-MM-DD.", file=sys.stderr)
+            return EXIT_USAGE
+    db, _, _ = _open()
+    with db.transaction() as session:
+        person = None
+        if args.person:
+            person = _person_or_message(session, args.person)
+            if person is None:
+                return EXIT_FAILED
+        rows = audit_rows(session, person_id=person.id if person else None, since=since)
+        text = audit_csv(rows)
+        lines = [
+            f"{r.at:%Y-%m-%d %H:%M:%S} UTC  {shown(r.account_name or f'({r.os_user})')}  "
+            f"{r.action}  {r.person_ref or ''}"
+            for r in rows
+        ]
+    if args.csv:
+        args.csv.write_text(text, encoding="utf-8")
+        print(f"Wrote {len(rows)} audit row(s) to {args.csv}.")
+        _audit(db, "audit_export", args.person, {"rows": len(rows)})
+    else:
+        print("\n".join(lines) if lines else "No audit rows match.")
+    return EXIT_OK
+
+
+def run_migrate_photos(_args: argparse.Namespace) -> int:
+    from analyzer.history.datadir import PhotoStore
+    from analyzer.history.photos import migrate_photos
+
+    db, _, where = _open()
+    print(where, file=sys.stderr)
+    if db.engine.dialect.name != "postgresql":
+        print("Photos move into the database only when it is PostgreSQL (ANALYZER_DB_URL); "
+              "with the local SQLite file they stay in the data folder.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    report = migrate_photos(db, PhotoStore.default())
+    print(f"Moved {report.moved} photo(s) into the database ({report.already_there} were "
+          f"already there); {report.captures} capture(s) now point to them.")  # fmt: skip
+    for name in report.missing:
+        print(f"  missing: {shown(name)}", file=sys.stderr)
+    for name in report.corrupt:
+        print(f"  corrupt (left in the folder): {shown(name)}", file=sys.stderr)
+    return EXIT_FAILED if report.missing or report.corrupt else EXIT_OK
+
+
+def _tidy(db, store) -> None:
+    """Remove photo files that no capture refers to (left by an interrupted import or
+    delete), and say so."""
+    from analyzer.history.maintenance import reconcile_store
+
+    removed = reconcile_store(db, store)
+    legacy = getattr(store, "legacy", None)  # on PostgreSQL, the folder of older photos too
+    if legacy is not None:
+        removed += reconcile_store(db, legacy)
+    if removed:
+        print(f"Removed {removed} photo file(s) that no capture refers to (left by an "
+              "interrupted import or delete).", file=sys.stderr)  # fmt: skip
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -196,6 +411,7 @@ def run_import(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     db, store, where = _open()
     print(where, file=sys.stderr)
+    _tidy(db, store)
     with tqdm(unit="photo", desc="Analysing", file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -206,6 +422,8 @@ def run_import(args: argparse.Namespace) -> int:
             db, store, args.folder, args.person, expression=args.expression,
             keep_photos=not args.landmarks_only, tags=args.tag, progress=progress,
         )  # fmt: skip
+    if report.imported:
+        _audit(db, "import", args.person, {"photos": report.imported})
     print(
         f"Imported {report.imported} photo(s) into {report.sessions} session(s) for "
         f"{args.person}; {report.duplicates} already stored (skipped)."
@@ -217,11 +435,11 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"{len(report.other_person)} photo(s) do not look like {args.person}'s other "
               "photos (left out of the statistics; check whose they are):")  # fmt: skip
         for name in report.other_person:
-            print(f"  {name}")
+            print(f"  {shown(name)}")
     if report.failed:
         print(f"{len(report.failed)} file(s) could not be imported:")
         for name, message in report.failed:
-            print(f"  {name}: {message}")
+            print(f"  {shown(name)}: {shown(message)}")
         return EXIT_FAILED
     return EXIT_OK
 
@@ -255,8 +473,13 @@ def run_export(args: argparse.Namespace) -> int:
             count = write_verdicts_csv(session, person, args.verdicts_csv)
             print(f"Wrote {count} verdict(s) to {args.verdicts_csv}.")
         if args.zip:
-            count = write_zip(session, person, store, args.zip)
-            print(f"Wrote {count} capture(s) with photos and landmarks to {args.zip}.")
+            exported = write_zip(session, person, store, args.zip)
+            print(f"Wrote {exported.captures} capture(s) with photos and landmarks to {args.zip}.")
+            if exported.missing:
+                print(f"{exported.missing} photo file(s) were missing from the data folder: "
+                      "missing_photos.txt in the archive lists them.", file=sys.stderr)  # fmt: skip
+    written = [k for k in ("csv", "verdicts_csv", "zip") if getattr(args, k)]
+    _audit(db, "export", args.person, {"what": ", ".join(written)})
     return EXIT_OK
 
 
@@ -264,6 +487,7 @@ def run_delete(args: argparse.Namespace) -> int:
     from analyzer.history.maintenance import delete_person
 
     db, store, where = _open()
+    _tidy(db, store)  # finishes a delete that was interrupted after its commit
     with db.transaction() as session:
         if _person_or_message(session, args.person) is None:
             return EXIT_FAILED
@@ -276,6 +500,7 @@ def run_delete(args: argparse.Namespace) -> int:
         if answer.strip().lower() != "yes":
             print("Nothing was deleted.")
             return EXIT_FAILED
+    _audit(db, "delete", args.person)  # before: afterwards the person has no reference left
     deleted = delete_person(db, store, args.person)
     print(f"Deleted {args.person}: {deleted.sessions} session(s), {deleted.captures} "
           f"capture(s), {deleted.photos} photo file(s). {where}")  # fmt: skip
@@ -303,6 +528,13 @@ def run_progress(args: argparse.Namespace) -> int:
     ok, baseline_id = _session_by_day(rows, args.baseline)
     if not ok:
         return EXIT_FAILED
+    known = {name for r in rows for name in r.measures} | set(FOLLOWED)
+    unknown = [m for m in args.measure if m not in known]
+    if unknown:
+        print(f"Unknown measure: {', '.join(shown(m) for m in unknown)}. Measures are named as "
+              "in `analyze --json`, e.g. brow_height_left_mm, commissure_height_diff_mm.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     conditions = session_conditions(rows, args.expression)
     results = [
         measure_progress(
@@ -405,6 +637,7 @@ def run_report(args: argparse.Namespace) -> int:
         if not (ok_a and ok_b):
             return EXIT_FAILED
         content = write_report(session, person, store, args.pdf, baseline, current)
+    _audit(db, "report", args.person)
     print(f"Wrote {args.pdf}: {len(content.session_days)} session(s), {len(content.rows)} "
           f"measure(s), baseline {content.baseline_day}, compared "
           f"{content.current_day}.")  # fmt: skip
@@ -425,15 +658,71 @@ def run_recompute(_args: argparse.Namespace) -> int:
 def run_info(_args: argparse.Namespace) -> int:
     from analyzer.history.storage import person_summaries
 
-    db, _, where = _open()
+    db, store, where = _open()
     print(where)
+    _tidy(db, store)
     with db.transaction() as session:
         summaries = person_summaries(session)
     if not summaries:
         print("No people yet. Import photos with: python -m analyzer import FOLDER --person NAME")
     for person in summaries:
-        print(f"  {person.name}: {person.sessions} session(s), {person.captures} capture(s)")
+        print(f"  {shown(person.name)}: {person.sessions} session(s), {person.captures} capture(s)")
     return EXIT_OK
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from analyzer.history.datadir import database_url
+
+    env = {**os.environ, "ANALYZER_CLINIC": "1" if args.clinic else "0",
+           "ANALYZER_IDLE_MINUTES": str(max(1, args.idle_minutes))}  # fmt: skip
+    options = ["--server.address", args.host, "--server.port", str(args.port)]
+    if not args.clinic:
+        if not _is_loopback(args.host):
+            print(f"Not serving on {shown(args.host)}: without --clinic the dashboard has no "
+                  "login, and face photos are health data, so it answers this computer only "
+                  "(127.0.0.1). For a clinic's network use --clinic, with accounts, a "
+                  "PostgreSQL database and TLS (see the README).", file=sys.stderr)  # fmt: skip
+            return EXIT_USAGE
+    else:
+        problems = []
+        if not database_url().startswith("postgresql"):
+            problems.append("ANALYZER_DB_URL must name the clinic's PostgreSQL database")
+        for flag, path in (("--cert", args.cert), ("--key", args.key)):
+            if path is None or not path.is_file():
+                problems.append(f"{flag} must name a readable PEM file (TLS is required)")
+        if not problems:
+            from analyzer.history.accounts import has_accounts
+
+            db, _, _ = _open()
+            with db.transaction() as session:
+                if not has_accounts(session):
+                    problems.append("there is no account yet: python -m analyzer users add "
+                                    "NAME --role admin")  # fmt: skip
+            db.close()
+        if problems:
+            print("Clinic mode needs: " + "; ".join(problems) + ".", file=sys.stderr)
+            return EXIT_USAGE
+        options += ["--server.sslCertFile", str(args.cert), "--server.sslKeyFile", str(args.key)]
+    root = Path(__file__).resolve().parents[1]  # its .streamlit/config.toml applies there
+    options += ["--browser.gatherUsageStats", "false"]
+    command = [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), *options]
+    # The server replaces this process: a signal to it (Ctrl-C, a service manager's stop)
+    # reaches Streamlit itself, and nothing is left running behind it.
+    os.chdir(root)
+    sys.stdout.flush()
+    os.execve(sys.executable, command, env)
+    return EXIT_OK  # not reached
 
 
 COMMANDS = {
@@ -446,6 +735,10 @@ COMMANDS = {
     "recompute": run_recompute,
     "demo": run_demo,
     "info": run_info,
+    "serve": run_serve,
+    "users": run_users,
+    "audit": run_audit,
+    "migrate-photos": run_migrate_photos,
 }
 
 
@@ -455,10 +748,28 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # argparse exits 2 on usage errors, 0 for --help
         return int(stop.code or 0)
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
     try:
         return COMMANDS[args.command](args)
     except AnalyzerError as error:
         print(str(error), file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:  # a full disk, a read-only or missing folder, a folder for a file
+        where = f" ({shown(error.filename)})" if error.filename else ""
+        print(f"A file could not be read or written{where}: {error.strerror or error}. Check "
+              "that the folder exists and is writable, and that the disk has room; nothing "
+              "already stored was changed.", file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
+    except OperationalError as error:
+        reason = shown(str(error.orig))[:200]
+        print(f"The database is busy or cannot be reached ({reason}): another program may be "
+              "writing to it. Try again in a minute; nothing already stored was changed.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
+    except SQLAlchemyError as error:
+        print(f"The database refused the change ({type(error).__name__}): nothing was "
+              "changed. Check the names and values given.", file=sys.stderr)  # fmt: skip
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("Interrupted. Sessions already written are complete; run the same command "

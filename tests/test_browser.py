@@ -52,6 +52,13 @@ def write_y4m(path: Path, frames: int = 30) -> None:
             out.write(b"FRAME\n" + yuv)
 
 
+def is_media_photo(url: str) -> bool:
+    """A picture served by Streamlit's media endpoint (whose URLs need no login). Downloads
+    prepared on purpose (a CSV, a ZIP) also pass through it, for the session that asked."""
+    path = urlsplit(url).path
+    return path.startswith("/media/") and path.lower().endswith((".jpg", ".jpeg", ".png", ".webp"))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -144,6 +151,8 @@ def test_capture_with_the_webcam_save_and_find_it_on_trends(server, tmp_path):
     # Offline: every request of every page went to the app itself (no font or icon CDN).
     hosts = {urlsplit(u).hostname for u in requested if urlsplit(u).scheme in ("http", "https")}
     assert hosts == {"127.0.0.1"}, sorted(u for u in requested if "127.0.0.1" not in u)[:5]
+    # Photos are inline: none went through the media endpoint, whose URLs need no login.
+    assert not [u for u in requested if is_media_photo(u)]
 
     db = open_database(f"sqlite:///{data / 'analyzer.db'}")
     with db.transaction() as session:
@@ -156,6 +165,8 @@ def test_capture_with_the_webcam_save_and_find_it_on_trends(server, tmp_path):
 
 
 def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
+    from tests.test_hostile_photos import ASTRONAUT, build_corpus
+
     url, _ = server
     text_file = tmp_path / "holiday.jpg"
     text_file.write_text("not a photo at all")
@@ -163,6 +174,10 @@ def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
     rng = np.random.default_rng(0)
     smooth = cv2.GaussianBlur(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8), (0, 0), 25)
     cv2.imwrite(str(no_face), smooth)
+    (tmp_path / "hostile").mkdir()
+    corpus = build_corpus(tmp_path / "hostile", np.asarray(Image.open(ASTRONAUT).convert("RGB")))
+    hostile = ["cut_short.heic", "sof_65535x65535.jpg", "upside_down.png", "two_faces.png",
+               "strip_100000x64.png"]  # fmt: skip
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
@@ -175,6 +190,19 @@ def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
         page.screenshot(path=str(SCREENSHOTS / "capture-bad-uploads.png"))
         assert "Traceback" not in page.inner_text("body")
         assert page.get_by_role("button", name="Save to today's session").count() == 0
+        page.reload()
+        page.get_by_role("tab", name="Upload photos").click()
+        page.locator("input[type=file]").set_input_files([str(corpus[n]) for n in hostile])
+        expect(page.get_by_text("The photo is upside down")).to_be_visible()
+        expect(page.get_by_text("2 faces of similar size")).to_be_visible()
+        expect(page.get_by_text("too large").first).to_be_visible()
+        body = page.inner_text("body")
+        assert "Traceback" not in body and "Error:" not in body
+        # Only the two-face photo was measured, and its failed check blocks saving.
+        save = page.get_by_role("button", name="Save to today's session")
+        expect(save).to_have_count(1)
+        expect(save).to_be_disabled()
+        page.screenshot(path=str(SCREENSHOTS / "capture-hostile-uploads.png"), full_page=True)
         browser.close()
 
 

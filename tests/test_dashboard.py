@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -66,8 +69,12 @@ def test_compare_lists_every_measure_with_its_verdict(monkeypatch, history_dir):
     at = app(monkeypatch, history_dir, "compare", "Ana <b>*bold*</b>")
     table = at.dataframe[0].value
     assert len(table) >= 10
-    assert set(table["verdict"]) <= {"changed", "no detectable change", "not enough captures"}
-    assert len(at.get("imgs")) >= 1 or len(at.get("image")) >= 1
+    assert set(table["verdict"]) <= {"changed", "no detectable change", "not comparable",
+                                     "not enough captures"}  # fmt: skip
+    # Photos are inline (data: URIs), never served by Streamlit's media endpoint.
+    inline = [m for m in at.markdown if "data:image/jpeg;base64," in m.value]
+    assert len(inline) >= 7  # before, after, overlay, arrows, four composites
+    assert len(at.get("imgs")) == 0 and len(at.get("image")) == 0
 
 
 def test_compare_with_one_session_explains_what_is_missing(monkeypatch, history_dir):
@@ -157,3 +164,64 @@ def test_trends_shows_the_palsy_protocol_movements(monkeypatch, tmp_path, face_r
     page = texts(at)
     assert "broad smile: affected / healthy side" in page.lower() or "Broad smile" in page
     assert "affected side over the healthy one" in page
+
+
+def test_a_missing_photo_file_never_hides_delete_and_the_zip_lists_it(monkeypatch, tmp_path):
+    photos = tmp_path / "in"
+    write_photo_variants(photos, ["2026-01-01_a.jpg", "2026-01-01_b.jpg"])
+    db = open_database(f"sqlite:///{tmp_path / 'analyzer.db'}")
+    name = "![t](http://host/x.png) *Eve*"  # Markdown that would fetch a URL if rendered
+    import_folder(db, PhotoStore(tmp_path / "photos"), photos, name)
+    db.close()
+    PhotoStore(tmp_path / "photos").files()[0].unlink()
+    at = app(monkeypatch, tmp_path, "data", name)
+    confirm = at.text_input(key="confirm-delete")
+    assert confirm.label == f"Type the name to confirm: {plain(name)}"  # shown as typed
+    assert "![t](" not in confirm.label
+    prepare = next(b for b in at.button if b.label.startswith("Prepare the ZIP"))
+    prepare.click().run()
+    assert not at.exception
+    _, archive, missing = at.session_state["zip"]
+    assert missing == 1
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        assert "capture" in opened.read("missing_photos.txt").decode()
+    assert any(w.value.startswith("1 photo file(s) are missing") for w in at.warning)
+    confirm.input(name).run()
+    delete = next(b for b in at.button if b.label.startswith("Delete everything"))
+    delete.click().run()
+    assert not at.exception
+    assert PhotoStore(tmp_path / "photos").files() == []
+
+
+def test_clinic_mode_shows_only_the_sign_in_form_and_signs_out_an_idle_session(
+    monkeypatch, tmp_path
+):
+    import time
+
+    from analyzer.history.accounts import add_account, audit_rows
+
+    db = open_database(f"sqlite:///{tmp_path / 'analyzer.db'}")
+    with db.transaction() as session:
+        add_account(session, "cleo", "clinician", "correct horse 1")
+        get_or_create_person(session, "Pat")
+    monkeypatch.setenv("ANALYZER_CLINIC", "1")
+    monkeypatch.setenv("ANALYZER_IDLE_MINUTES", "5")
+    monkeypatch.setenv("ANALYZER_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ANALYZER_DB_URL", raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert [h.value for h in at.title] == ["Sign in"]
+    assert "Pat" not in texts(at)  # nothing of anybody before signing in
+    at.text_input[0].input("cleo")
+    at.text_input[1].input("correct horse 1")
+    at.button[0].click().run()
+    assert "Signed in as cleo (clinician)" in "\n".join(c.value for c in at.sidebar.caption)
+    # Six minutes without a click: the next page view signs out.
+    at.session_state["account"]["seen"] = time.monotonic() - 6 * 60
+    at.run()
+    assert [h.value for h in at.title] == ["Sign in"]
+    assert "Signed out after 5 idle minutes." in "\n".join(i.value for i in at.info)
+    with db.transaction() as session:
+        actions = [(r.action, r.account_name, (r.detail or {}).get("reason")) for r in
+                   audit_rows(session)]  # fmt: skip
+    assert ("logout", "cleo", "idle") in actions and ("login", "cleo", None) in actions
+    db.close()

@@ -110,7 +110,7 @@ def test_export_csv_and_zip_hold_every_capture_and_measure(db_url, folder, store
     with db.transaction() as session:
         person = get_person(session, "Ana")
         assert write_csv(session, person, tmp_path / "ana.csv") == 4
-        assert write_zip(session, person, store, tmp_path / "ana.zip") == 4
+        assert write_zip(session, person, store, tmp_path / "ana.zip").captures == 4
     rows = list(csv.DictReader(io.StringIO((tmp_path / "ana.csv").read_text())))
     assert len(rows) == 4
     assert {"session_day", "expression", "quality_status", "brow_height_left_mm"} <= set(rows[0])

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import re
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from analyzer.errors import AnalyzerError
-from analyzer.history.datadir import PhotoStore, data_dir, database_url, redacted
+from analyzer.history.datadir import data_dir, database_url, redacted
 from analyzer.history.importer import stored_photo
+from analyzer.history.photos import AnyPhotoStore, photo_store_for
 from analyzer.history.progress import protocol_rows
 from analyzer.history.same_person import identity_check, references
 from analyzer.history.storage import (
@@ -30,6 +35,24 @@ from analyzer.present.demo import DEMO_PERSON
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
+def photo(where, rgb: np.ndarray, caption: str = "", width: int | None = None) -> None:
+    """A photo shown inline, as a ``data:`` URI inside the page, never through Streamlit's
+    media endpoint: a media URL serves its file to anyone who has it, logged in or not, and
+    face photos are health data."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buffer, format="JPEG", quality=90)
+    source = base64.b64encode(buffer.getvalue()).decode("ascii")
+    size = f"width:{width}px;max-width:100%" if width else "width:100%"
+    label = f'<figcaption style="text-align:center;color:#808495;font-size:0.85rem">' \
+            f"{html.escape(caption)}</figcaption>" if caption else ""  # fmt: skip
+    where.markdown(
+        f'<figure class="face-photo" style="margin:0 0 0.5rem 0">'
+        f'<img alt="{html.escape(caption)}" style="{size}" '
+        f'src="data:image/jpeg;base64,{source}"/>{label}</figure>',
+        unsafe_allow_html=True,
+    )
+
+
 def plain(text: str) -> str:
     """User text (names, notes) made inert for Markdown: shown as typed, never as markup."""
     return _MARKDOWN.sub(r"\\\1", text)
@@ -45,8 +68,9 @@ def _open(url: str) -> Database:
     return open_database(url)
 
 
-def store() -> PhotoStore:
-    return PhotoStore.default()
+def store() -> AnyPhotoStore:
+    """Where photos are kept: the database's photo table on PostgreSQL, else the folder."""
+    return photo_store_for(database())
 
 
 def location() -> str:
@@ -70,22 +94,26 @@ def choose_person() -> str | None:
     person = st.sidebar.selectbox("Person", names, index=names.index(current))
     st.session_state["person"] = person
     st.sidebar.caption("Left and right are always the subject's own sides.")
+    from ui.auth import opened  # here: ui.auth uses this module
+
+    opened(person)
     return person
 
 
 @st.cache_data(show_spinner="Measuring the face…", max_entries=64)
 def analyse_bytes(data: bytes, mirrored: bool, expression: str) -> FaceAnalysis | str:
-    """The analysis of a photo, or the sentence saying why there is none."""
+    """The analysis of a photo, or the sentence saying why there is none (whatever went
+    wrong: one odd upload must not take the page down with it)."""
     try:
         rgb = load_photo(data)
-    except AnalyzerError as error:
-        return str(error)
-    if mirrored:
-        rgb = np.ascontiguousarray(rgb[:, ::-1])
-    try:
+        if mirrored:
+            rgb = np.ascontiguousarray(rgb[:, ::-1])
         return analyze_image(rgb, expression=expression, identity=True)
     except AnalyzerError as error:
         return str(error)
+    except Exception as error:  # the edge: a sentence, never a traceback
+        return (f"This file could not be analysed ({type(error).__name__}). It may be damaged: "
+                "open it in a photo viewer, or export a fresh copy.")  # fmt: skip
 
 
 def same_person_check(person_name: str, analysis: FaceAnalysis) -> QualityCheck | None:

@@ -2,9 +2,10 @@
 
 The folder is ``ANALYZER_DATA_DIR`` when set, else the per-user data folder of the platform
 (``~/.local/share/facial-symmetry-analyzer`` on Linux). ``ANALYZER_DB_URL`` overrides the
-database (for example a clinic's shared PostgreSQL); photos stay in the data folder.
-Photos are stored content-addressed: the file name is the SHA-256 of its bytes, so the same
-photo is stored once and a half-written file can never pass for a complete one.
+database (for example a clinic's shared PostgreSQL, which then keeps the photos too:
+``photos.photo_store_for``). In the folder, photos are stored content-addressed: the file
+name is the SHA-256 of its bytes, so the same photo is stored once and a half-written file
+can never pass for a complete one.
 """
 
 from __future__ import annotations
@@ -13,31 +14,63 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
+from analyzer.errors import AnalyzerError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 APP_NAME = "facial-symmetry-analyzer"
 DATABASE_FILE = "analyzer.db"
+#: A photo being written; renamed to its final name once whole.
+PARTIAL_SUFFIX = ".part"
+
+
+class DataFolderError(AnalyzerError):
+    """The data folder or the database URL the environment names cannot be used."""
 
 
 def data_dir() -> Path:
     """The data folder (created if missing)."""
     configured = os.environ.get("ANALYZER_DATA_DIR")
     folder = Path(configured).expanduser() if configured else Path(user_data_dir(APP_NAME))
-    folder.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        raise DataFolderError(
+            f"The data folder {folder} is a file, not a folder: set ANALYZER_DATA_DIR to a "
+            "folder (it is created if missing)."
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataFolderError(
+            f"The data folder {folder} cannot be created ({error.strerror}): set "
+            "ANALYZER_DATA_DIR to a folder you can write to."
+        ) from None
     return folder
 
 
 def database_url() -> str:
     """``ANALYZER_DB_URL``, else an SQLite file in the data folder."""
-    return os.environ.get("ANALYZER_DB_URL") or f"sqlite:///{data_dir() / DATABASE_FILE}"
+    url = os.environ.get("ANALYZER_DB_URL") or f"sqlite:///{data_dir() / DATABASE_FILE}"
+    redacted(url)  # refuse a malformed URL here, with a sentence
+    return url
 
 
 def redacted(url: str) -> str:
     """A database URL safe to show: the password replaced by ***."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    return make_url(url).render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        raise DataFolderError(
+            "ANALYZER_DB_URL is not a database URL: use e.g. "
+            "postgresql+psycopg://user:password@host/database, or unset it for the local file."
+        ) from None
 
 
 def sha256(data: bytes) -> str:
@@ -46,7 +79,11 @@ def sha256(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class PhotoStore:
-    """Photos by content hash under ``root`` (``root/ab/abcdef….jpg``)."""
+    """Photos by content hash under ``root`` (``root/ab/abcdef….jpg``).
+
+    Its methods take ``session=`` only to share ``photos.DatabasePhotoStore``'s interface
+    and ignore it: a file is written at once, and removed after the rows that name it.
+    """
 
     root: Path
 
@@ -57,28 +94,38 @@ class PhotoStore:
     def path_for(self, digest: str, suffix: str) -> Path:
         return self.root / digest[:2] / f"{digest}{suffix.lower()}"
 
-    def put(self, data: bytes, suffix: str) -> str:
+    def put(self, data: bytes, suffix: str, *, session: Session | None = None) -> str:
         """Store the bytes (atomically: written aside, then renamed); returns the relative path."""
         digest = sha256(data)
         path = self.path_for(digest, suffix)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f".{path.name}.{os.getpid()}.part")
-            partial.write_bytes(data)
-            os.replace(partial, path)
+            partial = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
+            try:
+                partial.write_bytes(data)
+                os.replace(partial, path)
+            finally:  # a full disk or a read-only folder must not leave half a face behind
+                partial.unlink(missing_ok=True)
         return str(path.relative_to(self.root))
 
-    def read(self, relative: str) -> bytes:
+    def read(self, relative: str, *, session: Session | None = None) -> bytes:
         return (self.root / relative).read_bytes()
 
-    def remove(self, relative: str) -> None:
+    def remove(self, relative: str, *, session: Session | None = None) -> None:
         path = self.root / relative
         path.unlink(missing_ok=True)
         if path.parent != self.root and not any(path.parent.iterdir()):
             path.parent.rmdir()
 
-    def files(self) -> list[Path]:
-        """Every stored photo file (including ones no row refers to)."""
+    def files(self, *, session: Session | None = None) -> list[Path]:
+        """Every stored photo file (including ones no row refers to, and partial ones)."""
         if not self.root.exists():
             return []
         return [p for p in self.root.rglob("*") if p.is_file()]
+
+    def relative(self, path: Path) -> str:
+        return str(path.relative_to(self.root))
+
+    def in_database(self, relative: str) -> bool:
+        """False: a file is never part of a database transaction."""
+        return False

@@ -11,14 +11,14 @@ import csv
 import io
 import json
 import zipfile
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analyzer.history.catalog import FOLLOWED
-from analyzer.history.datadir import PhotoStore
+from analyzer.history.photos import AnyPhotoStore
 from analyzer.history.progress import measure_progress, session_conditions
 from analyzer.history.storage import Capture, HistoryRow, Person, Sitting, load_history
 from analyzer.measure.conditions import CaptureConditions
@@ -61,7 +61,7 @@ def history_csv(rows: list[HistoryRow]) -> str:
             [
                 r.session_day.isoformat(),
                 r.session_started_at.isoformat(),
-                ";".join(r.session_tags),
+                cell_text(";".join(r.session_tags)),
                 r.capture_id,
                 r.taken_at.isoformat(),
                 r.expression,
@@ -79,7 +79,14 @@ def _number(value: float | None) -> str:
 
 
 def _cell(value: object) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else cell_text(str(value))
+
+
+def cell_text(text: str) -> str:
+    """Text for a spreadsheet cell: one starting with =, +, -, @ (or a tab or carriage
+    return) is a formula to Excel and LibreOffice, so it gets a leading apostrophe (OWASP's
+    advice on CSV injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def verdicts_csv(rows: list[HistoryRow], measures: tuple[str, ...] = FOLLOWED) -> str:
@@ -102,7 +109,7 @@ def verdicts_csv(rows: list[HistoryRow], measures: tuple[str, ...] = FOLLOWED) -
                     rows, measure, expression=expression, current_id=sid, conditions=conditions
                 ).verdict
                 writer.writerow([
-                    day_of[sid].isoformat(), expression, measure, v.verdict,
+                    day_of[sid].isoformat(), cell_text(expression), measure, v.verdict,
                     _number(v.baseline_mm), _number(v.current_mm), _number(v.difference_mm),
                     _number(v.mdc95_mm), v.repeatability_reason, "; ".join(v.reasons), v.sentence,
                 ])  # fmt: skip
@@ -123,8 +130,16 @@ def write_verdicts_csv(session: Session, person: Person, path: Path) -> int:
     return text.count("\n") - 1
 
 
-def write_zip(session: Session, person: Person, store: PhotoStore, path: Path) -> int:
-    """Write everything of a person: photos, landmarks, measures (JSON and CSV)."""
+@dataclass(frozen=True)
+class Exported:
+    captures: int
+    missing: int  # photo files that should be there but are not (listed in the archive)
+
+
+def write_zip(session: Session, person: Person, store: AnyPhotoStore, path: Path) -> Exported:
+    """Write everything of a person: photos, landmarks, measures (JSON and CSV). A photo
+    that has gone missing from the photo store is listed in ``missing_photos.txt``
+    instead of stopping the export."""
     rows = load_history(session, person)
     captures = session.scalars(
         select(Capture).where(Capture.person_id == person.id).order_by(Capture.id)
@@ -142,6 +157,7 @@ def write_zip(session: Session, person: Person, store: PhotoStore, path: Path) -
             for s in sittings
         ],
     }  # fmt: skip
+    missing: list[str] = []
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("person.json", json.dumps(about, indent=1))
         archive.writestr("measures.csv", history_csv(rows))
@@ -171,5 +187,12 @@ def write_zip(session: Session, person: Person, store: PhotoStore, path: Path) -
             archive.writestr(f"captures/{capture.id}.json", json.dumps(record))
             if capture.photo_path:
                 suffix = Path(capture.photo_path).suffix
-                archive.writestr(f"photos/{capture.id}{suffix}", store.read(capture.photo_path))
-    return len(captures)
+                try:
+                    photo = store.read(capture.photo_path, session=session)
+                except OSError:
+                    missing.append(f"capture {capture.id}: {capture.photo_path}")
+                    continue
+                archive.writestr(f"photos/{capture.id}{suffix}", photo)
+        if missing:
+            archive.writestr("missing_photos.txt", "\n".join(missing) + "\n")
+    return Exported(captures=len(captures), missing=len(missing))

@@ -10,6 +10,7 @@ again skips what is already stored (photos are recognised by the hash of their b
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable
@@ -21,16 +22,19 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import object_session
 
 from analyzer import __version__
-from analyzer.errors import AnalyzerError
-from analyzer.history.datadir import PhotoStore, sha256
+from analyzer.errors import AnalyzerError, UnreadableImageError
+from analyzer.history.datadir import sha256
+from analyzer.history.photos import AnyPhotoStore
 from analyzer.history.same_person import batch_checks, identity_check, references
 from analyzer.history.storage import (
     Capture,
     Database,
-    Person,
+    clean_name,
     get_or_create_person,
+    get_person,
     known_hashes,
     landmarks_to_bytes,
     session_for_day,
@@ -38,7 +42,14 @@ from analyzer.history.storage import (
 from analyzer.measure.analysis import FaceAnalysis, analyze_image
 from analyzer.measure.conditions import analysis_conditions
 from analyzer.measure.identity import embedding_to_bytes
-from analyzer.measure.imaging import ACCEPTED_SUFFIXES, camera_info, load_photo
+from analyzer.measure.imaging import (
+    ACCEPTED_SUFFIXES,
+    CameraInfo,
+    camera_info,
+    check_photo_file,
+    load_photo,
+    read_photo_file,
+)
 from analyzer.measure.quality import QualityCheck, worst
 from analyzer.protocol.movement import PRIMARY
 from analyzer.protocol.tracking import follow_expression
@@ -61,31 +72,52 @@ class ImportReport:
     other_person: list[str] = field(default_factory=list)
 
 
+#: Photo dates outside these years are a camera's reset clock or a damaged field, not a
+#: session: the next source of the date is used instead.
+EARLIEST_YEAR = 1990
+
+
 @dataclass(frozen=True)
 class _Photo:
     path: Path
-    data: bytes
     digest: str
     taken_at: dt.datetime
 
 
-def photo_time(path: Path, data: bytes) -> dt.datetime:
+def _plausible(when: dt.datetime) -> bool:
+    tomorrow = dt.datetime.now() + dt.timedelta(days=1)
+    return dt.datetime(EARLIEST_YEAR, 1, 1) <= when <= tomorrow
+
+
+def photo_time(path: Path, data: bytes | None = None) -> dt.datetime:
     """When the photo was taken: EXIF DateTimeOriginal, else a YYYY-MM-DD in the file name,
-    else the file's modification time."""
+    else the file's modification time; dates before 1990 or after tomorrow are skipped.
+
+    Only the header is read (from ``data`` if given, else from the file)."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data) if data is not None else path) as image:
             value = image.getexif().get_ifd(EXIF_IFD).get(DATE_TIME_ORIGINAL)
         if value:
-            return dt.datetime.strptime(str(value).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
-    except (OSError, ValueError, SyntaxError):
-        pass  # no readable EXIF date: fall back to the name, then the file time
+            when = dt.datetime.strptime(str(value).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+            if _plausible(when):
+                return when
+    except Exception:  # any unreadable header: the date comes from elsewhere
+        pass
     match = DATE_IN_NAME.search(path.name)
     if match:
         try:
-            return dt.datetime(int(match[1]), int(match[2]), int(match[3]), 12, 0)
+            when = dt.datetime(int(match[1]), int(match[2]), int(match[3]), 12, 0)
+            if _plausible(when):
+                return when
         except ValueError:
             pass  # e.g. 2024-13-45 is not a date
     return dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+
+
+def _file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in chunks (never the whole file in memory)."""
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def capture_record(
@@ -101,7 +133,7 @@ def capture_record(
     mirrored: bool = False,
     user_mm_per_px: float | None = None,
     accept_anyway: bool = False,
-    photo: bytes | None = None,
+    camera: CameraInfo | None = None,
     camera_label: str = "",
     identity_check: QualityCheck | None = None,
     identity_confirmed: bool = False,
@@ -109,14 +141,13 @@ def capture_record(
     """A capture row from an analysis. It is accepted into statistics unless a quality check
     failed (``accept_anyway`` is the user's explicit "save anyway"); a failed same-person
     check (``identity_check``) is overridden only by ``identity_confirmed``, the user's
-    explicit "it is this person", which is recorded. ``photo`` (the file's bytes) gives the
-    camera from its EXIF for the capture conditions; ``camera_label`` names a webcam."""
+    explicit "it is this person", which is recorded. ``camera`` (from the photo's EXIF) and
+    ``camera_label`` (a webcam's) go into the capture conditions."""
     checks = [*analysis.quality, *([identity_check] if identity_check else [])]
     status = worst(checks)
     other_fails = [c for c in analysis.quality if c.status == "fail"]
     identity_ok = identity_check is None or identity_check.status != "fail" or identity_confirmed
     pose = analysis.pose
-    camera = camera_info(photo) if photo is not None else None
     return Capture(
         person_id=person_id,
         session_id=session_id,
@@ -146,13 +177,14 @@ def capture_record(
 
 
 def photo_files(folder: Path) -> list[Path]:
-    """The files of a folder that could be photos, by name, hidden files left out."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    """The entries of a folder, by name, hidden ones left out (not only the files: a folder,
+    a pipe or a broken link inside is reported, not passed over in silence)."""
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
 
 def import_folder(
     db: Database,
-    store: PhotoStore,
+    store: AnyPhotoStore,
     folder: Path,
     person_name: str,
     *,
@@ -168,79 +200,97 @@ def import_folder(
     """
     report = ImportReport()
     with db.transaction() as session:
-        person = get_or_create_person(session, person_name)
-        seen = known_hashes(session, person)
-        person_id = person.id
+        person = get_person(session, clean_name(person_name))
+        seen = known_hashes(session, person) if person is not None else set()
 
     days: dict[dt.date, list[_Photo]] = {}
     for path in photo_files(folder):
-        if path.suffix.lower() not in ACCEPTED_SUFFIXES:
-            report.failed.append((path.name, "not a photo file (use JPEG, PNG, WebP or HEIC)"))
+        try:
+            check_photo_file(path)
+            if path.suffix.lower() not in ACCEPTED_SUFFIXES:
+                raise UnreadableImageError("not a photo file (use JPEG, PNG, WebP or HEIC)")
+            digest = _file_sha256(path)
+        except (AnalyzerError, OSError) as error:
+            report.failed.append((path.name, _reason(error)))
             continue
-        data = path.read_bytes()
-        digest = sha256(data)
         if digest in seen:
             report.duplicates += 1
             continue
         seen.add(digest)
-        taken = photo_time(path, data)
-        days.setdefault(taken.date(), []).append(_Photo(path, data, digest, taken))
+        taken = photo_time(path)
+        days.setdefault(taken.date(), []).append(_Photo(path, digest, taken))
 
     total, done = sum(len(photos) for photos in days.values()), 0
     if progress:
         progress(0, total)
     for day in sorted(days):
-        analysed: list[tuple[_Photo, FaceAnalysis]] = []
+        analysed: list[tuple[_Photo, FaceAnalysis, CameraInfo]] = []
         for photo in sorted(days[day], key=lambda p: p.taken_at):
             done += 1
             if progress:
                 progress(done, total)
             try:
-                analysed.append(
-                    (
-                        photo,
-                        analyze_image(load_photo(photo.data), expression=expression, identity=True),
-                    )
-                )
+                data = read_photo_file(photo.path)
+                analysis = analyze_image(load_photo(data), expression=expression, identity=True)
+                analysed.append((photo, analysis, camera_info(data)))
             except AnalyzerError as error:
                 report.failed.append((photo.path.name, str(error)))
+            except Exception as error:  # one odd file must not stop the rest
+                report.failed.append((photo.path.name, _reason(error)))
         if analysed:
-            _write_session(db, store, person_id, analysed, expression, keep_photos, tags, report)
+            _write_session(db, store, person_name, analysed, expression, keep_photos, tags,
+                           report)  # fmt: skip
     return report
+
+
+def _reason(error: BaseException) -> str:
+    """One file's failure in a sentence, whatever raised it."""
+    if isinstance(error, AnalyzerError):
+        return str(error)
+    if isinstance(error, OSError):
+        return f"cannot be read ({error.strerror or error})"
+    return f"could not be analysed ({type(error).__name__}); the file may be damaged"
 
 
 def _write_session(
     db: Database,
-    store: PhotoStore,
-    person_id: int,
-    analysed: list[tuple[_Photo, FaceAnalysis]],
+    store: AnyPhotoStore,
+    person_name: str,
+    analysed: list[tuple[_Photo, FaceAnalysis, CameraInfo]],
     expression: str,
     keep_photos: bool,
     tags: Iterable[str],
     report: ImportReport,
 ) -> None:
     """Write one day's captures in one transaction (retried once if another importer wrote
-    the same day or the same photo meanwhile)."""
-    paths = {
-        photo.digest: store.put(photo.data, photo.path.suffix) if keep_photos else None
-        for photo, _ in analysed
-    }
+    the same day or the same photo meanwhile). The photos are written inside that
+    transaction, under the store's lock: killed halfway, an import leaves at most files that
+    no row refers to, which ``maintenance.reconcile_store`` removes (photos kept in the
+    database are rolled back with their captures)."""
     for attempt in range(2):
         try:
             written = not_accepted = 0
             with db.transaction() as session:
-                person = session.get(Person, person_id)
+                db.lock_photos(session)
+                person = get_or_create_person(session, person_name)  # only now: with photos
+                person_id = person.id
                 already = known_hashes(session, person)
-                fresh = [(p, a) for p, a in analysed if p.digest not in already]
+                fresh = [(p, a, c) for p, a, c in analysed if p.digest not in already]
                 if not fresh:
                     report.duplicates += len(analysed)
                     return
+                paths = {
+                    photo.digest: store.put(read_photo_file(photo.path), photo.path.suffix,
+                                            session=session)
+                    if keep_photos else None
+                    for photo, _, _ in fresh
+                }  # fmt: skip
                 sitting = session_for_day(session, person, fresh[0][0].taken_at)
                 sitting.tags = sorted(set(sitting.tags or []) | set(tags))
-                checks = batch_checks([a.identity for _, a in fresh],
+                checks = batch_checks([a.identity for _, a, _ in fresh],
                                       references(session, person_id), person.name)  # fmt: skip
                 other_person = []
-                for (photo, analysis), check in zip(fresh, checks, strict=True):
+                for (photo, analysis, camera), check in zip(fresh, checks, strict=True):
                     if check is not None and check.status == "fail":
                         other_person.append(photo.path.name)
                     capture = capture_record(
@@ -252,7 +302,7 @@ def _write_session(
                         photo_path=paths[photo.digest],
                         source_name=photo.path.name,
                         expression=expression,
-                        photo=photo.data,
+                        camera=camera,
                         identity_check=check,
                     )
                     session.add(capture)
@@ -273,7 +323,7 @@ def _write_session(
 
 def save_capture(
     db: Database,
-    store: PhotoStore | None,
+    store: AnyPhotoStore | None,
     person_name: str,
     photo: bytes,
     suffix: str,
@@ -297,14 +347,15 @@ def save_capture(
     twice).
     """
     digest = sha256(photo)
-    path = store.put(photo, suffix) if store is not None else None
     with db.transaction() as session:
+        db.lock_photos(session)
         person = get_or_create_person(session, person_name)
         existing = session.scalar(
             select(Capture.id).where(Capture.person_id == person.id, Capture.photo_sha256 == digest)
         )
         if existing is not None:
             return existing, False
+        path = store.put(photo, suffix, session=session) if store is not None else None
         check = identity_check(analysis.identity, references(session, person.id), person.name)
         sitting = session_for_day(session, person, taken_at)
         sitting.tags = sorted(set(sitting.tags or []) | set(tags))
@@ -312,7 +363,7 @@ def save_capture(
             analysis, person_id=person.id, session_id=sitting.id, taken_at=taken_at,
             photo_sha256=digest, photo_path=path, source_name=source_name,
             expression=expression, mirrored=mirrored, accept_anyway=accept_anyway,
-            photo=photo, camera_label=camera_label, identity_check=check,
+            camera=camera_info(photo), camera_label=camera_label, identity_check=check,
             identity_confirmed=identity_confirmed,
         )  # fmt: skip
         session.add(capture)
@@ -321,20 +372,21 @@ def save_capture(
         return capture.id, True
 
 
-def stored_photo(store: PhotoStore | None, capture: Capture) -> np.ndarray | None:
+def stored_photo(store: AnyPhotoStore | None, capture: Capture) -> np.ndarray | None:
     """A capture's kept photo as it was measured (mirror corrected), or None when the photo
-    was not kept or can no longer be read."""
+    was not kept or can no longer be read. A photo kept in the database is read in the
+    capture's own session, so one written by a transaction not yet committed is found."""
     if store is None or not capture.photo_path:
         return None
     try:
-        rgb = load_photo(store.read(capture.photo_path))
+        rgb = load_photo(store.read(capture.photo_path, session=object_session(capture)))
     except (OSError, AnalyzerError):
         return None
     return np.ascontiguousarray(rgb[:, ::-1]) if capture.mirrored else rgb
 
 
 def follow_from_rest(
-    session: OrmSession, store: PhotoStore | None, sitting_id: int, *, again: bool = False
+    session: OrmSession, store: AnyPhotoStore | None, sitting_id: int, *, again: bool = False
 ) -> int:
     """Follow each expression capture of a session from the session's first accepted rest
     photo by optical flow (``analyzer.protocol.tracking``) and keep the result on the capture.

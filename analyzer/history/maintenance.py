@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import object_session
 
 from analyzer import __version__
-from analyzer.history.datadir import PhotoStore
+from analyzer.history.datadir import PARTIAL_SUFFIX
 from analyzer.history.importer import follow_from_rest, stored_photo
+from analyzer.history.photos import AnyPhotoStore
 from analyzer.history.storage import Capture, Database, Person, Sitting
 from analyzer.measure.analysis import Measurement, measure_landmarks
 from analyzer.measure.conditions import CaptureConditions, conditions
@@ -23,12 +25,43 @@ class Deleted:
     photos: int
 
 
-def delete_person(db: Database, store: PhotoStore, name: str) -> Deleted | None:
+def reconcile_store(db: Database, store: AnyPhotoStore) -> int:
+    """Make the photo store agree with the database: remove every photo that no capture
+    refers to, and every partial file. Returns how many were removed.
+
+    Such files are what an interrupted import (killed, a lock timeout, a full disk) or an
+    interrupted delete leaves behind; face photos must not stay behind unseen. Holds the
+    store's lock exclusively, so a file being written by a live transaction is never taken
+    for an orphan (``Database.lock_photos``). Photos kept in the database are removed in
+    this transaction (there, only a bug could leave one behind: they come and go with
+    their captures).
+    """
+    removed = 0
+    with db.transaction() as session:
+        db.lock_photos(session, exclusive=True)
+        referenced = set(
+            session.scalars(select(Capture.photo_path).where(Capture.photo_path.is_not(None)))
+        )
+        for path in store.files(session=session):
+            relative = store.relative(path)
+            if relative not in referenced or path.name.endswith(PARTIAL_SUFFIX):
+                store.remove(relative, session=session)
+                removed += 1
+    return removed
+
+
+def delete_person(db: Database, store: AnyPhotoStore, name: str) -> Deleted | None:
     """Remove every row and every stored photo of a person; None if there is no such person.
 
-    A photo file shared with another person's capture (the same bytes) is kept for them.
+    A photo shared with another person's capture (the same bytes) is kept for them. The
+    rows go first, in one transaction, with the photos kept in the database; the files
+    after it. Interrupted between the two, the files are orphans that ``reconcile_store``
+    (run before every delete, import and ``info``) removes. The store's lock is held
+    exclusively, so no capture of the same bytes is saved while the photo is deleted.
     """
+    reconcile_store(db, store)
     with db.transaction() as session:
+        db.lock_photos(session, exclusive=True)
         person = session.scalar(select(Person).where(Person.name == name))
         if person is None:
             return None
@@ -51,14 +84,17 @@ def delete_person(db: Database, store: PhotoStore, name: str) -> Deleted | None:
             select(func.count()).select_from(Capture).where(Capture.person_id == person.id)
         )
         session.delete(person)
-    removable = paths - shared
-    for path in removable:
+        removable = paths - shared
+        rows = {path for path in removable if store.in_database(path)}
+        for path in rows:
+            store.remove(path, session=session)
+    for path in removable - rows:
         store.remove(path)
     return Deleted(sessions=n_sessions, captures=int(n_captures or 0), photos=len(removable))
 
 
 def _recomputed_conditions(
-    capture: Capture, result: Measurement, store: PhotoStore | None
+    capture: Capture, result: Measurement, store: AnyPhotoStore | None
 ) -> dict[str, object]:
     """A capture's conditions from its landmarks and, where it was kept, its photo."""
     old = CaptureConditions.from_dict(capture.conditions)
@@ -73,13 +109,13 @@ def _recomputed_conditions(
         return {**fresh.as_dict(), **{k: v for k, v in kept.items() if v is not None}}
     assert store is not None and capture.photo_path  # stored_photo found the photo
     stats = image_stats(rgb, landmarks, result.points_mm[:, 0])
-    camera = camera_info(store.read(capture.photo_path))
+    camera = camera_info(store.read(capture.photo_path, session=object_session(capture)))
     return conditions(
         landmarks, size, result, stats=stats, camera=camera, camera_label=old.camera_label
     ).as_dict()
 
 
-def recompute_all(db: Database, store: PhotoStore | None = None) -> int:
+def recompute_all(db: Database, store: AnyPhotoStore | None = None) -> int:
     """Recompute every stored capture's pose, scale and measures from its stored landmarks,
     and follow every protocol expression from its session's rest photo again.
 

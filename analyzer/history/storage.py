@@ -9,6 +9,7 @@ database is opened, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -50,10 +52,34 @@ from analyzer.errors import AnalyzerError
 AFFECTED_SIDES = ("left", "right", "none")
 #: PostgreSQL advisory-lock key held while migrating.
 MIGRATION_LOCK = 7_202_611
+#: PostgreSQL advisory-lock key of the photo store (see ``Database.lock_photos``).
+PHOTO_LOCK = 7_202_612
 
 
 class StorageError(AnalyzerError):
     """The database cannot be opened or used."""
+
+
+class InvalidNameError(AnalyzerError):
+    """A person's name or an expression cannot be stored as given."""
+
+
+#: The longest name and expression the columns hold.
+MAX_NAME_LENGTH, MAX_EXPRESSION_LENGTH = 200, 40
+
+
+def clean_name(text: str, *, what: str = "name", limit: int = MAX_NAME_LENGTH) -> str:
+    """A name as stored: runs of white space as one space, trimmed (so "Ana " and "Ana" are
+    one person). Raises ``InvalidNameError`` for an empty name, control characters or more
+    than ``limit`` characters."""
+    name = " ".join(str(text).split())
+    if not name:
+        raise InvalidNameError(f"The {what} is empty: give a {what}.")
+    if not name.isprintable():
+        raise InvalidNameError(f"The {what} holds control characters: type it plainly.")
+    if len(name) > limit:
+        raise InvalidNameError(f"The {what} is longer than {limit} characters: shorten it.")
+    return name
 
 
 class Base(DeclarativeBase):
@@ -164,6 +190,27 @@ class Database:
     def close(self) -> None:
         self.engine.dispose()
 
+    def lock_photos(self, session: Session, *, exclusive: bool = False) -> None:
+        """Take the photo store's lock for this transaction.
+
+        Writers write photo files inside the transaction that records them and hold the lock
+        shared; the reconciler (``maintenance.reconcile_store``) holds it exclusively, so it
+        never takes a file of a live transaction for an orphan. On SQLite every transaction
+        already begins IMMEDIATE (one writer at a time), which is the same guarantee.
+        """
+        if session.get_bind().dialect.name == "postgresql":
+            function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+            session.execute(text(f"SELECT {function}(:key)"), {"key": PHOTO_LOCK})
+
+
+def busy_timeout_s() -> float:
+    """How long a writer waits for another to finish before giving up with a sentence:
+    ``ANALYZER_DB_TIMEOUT_S``, 30 s by default."""
+    try:
+        return max(0.1, float(os.environ.get("ANALYZER_DB_TIMEOUT_S", "30")))
+    except ValueError:
+        return 30.0
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -171,7 +218,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # cascading deletes real; the busy timeout lets two importers take turns.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s() * 1000)}")
     cursor.close()
 
 
@@ -186,7 +233,7 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     is_sqlite = url.startswith("sqlite")
     if is_sqlite and url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30} if is_sqlite else {})
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_s()} if is_sqlite else {})
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         # Let SQLAlchemy's own transaction control drive BEGIN (pysqlite's is off).
@@ -201,8 +248,19 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
             upgrade(engine)
     except Exception as error:  # a database we cannot reach or upgrade: say so plainly
         engine.dispose()
-        raise StorageError(f"The database at {_safe(url)} cannot be opened: {error}") from error
+        raise StorageError(_cannot_open(url, error)) from error
     return Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+def _cannot_open(url: str, error: Exception) -> str:
+    """Why the database cannot be opened, in one sentence (no SQL, no library links)."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
+    if "locked" in reason or "busy" in reason:
+        return (
+            f"The database is busy: another program has held {_safe(url)} for more than "
+            f"{busy_timeout_s():.0f} s. Close it or try again in a minute; nothing was changed."
+        )
+    return f"The database at {_safe(url)} cannot be opened ({reason}). Check ANALYZER_DB_URL."
 
 
 def _safe(url: str) -> str:
@@ -236,7 +294,9 @@ def get_person(session: Session, name: str) -> Person | None:
 
 def get_or_create_person(session: Session, name: str, affected_side: str = "none") -> Person:
     """The person of that name, created if there is none yet (also when another process
-    creates them at the same moment: the insert is then undone and theirs is used)."""
+    creates them at the same moment: the insert is then undone and theirs is used). The
+    name is cleaned first (``clean_name``)."""
+    name = clean_name(name)
     person = get_person(session, name)
     if person is None:
         if affected_side not in AFFECTED_SIDES:

@@ -25,8 +25,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from analyzer.history.datadir import PhotoStore
+from analyzer.history.datadir import PhotoStore, data_dir
 from analyzer.history.importer import save_capture
+from analyzer.history.photos import AnyPhotoStore
 from analyzer.history.storage import Database, get_or_create_person, get_person
 from analyzer.measure import topology
 from analyzer.measure.analysis import analyze_image
@@ -100,14 +101,15 @@ def _protocol_photos(base: np.ndarray, reference, session: int) -> dict[str, np.
 
 
 def ensure_demo(
-    db: Database, store: PhotoStore, progress: Callable[[int, int], None] | None = None
+    db: Database, store: AnyPhotoStore, progress: Callable[[int, int], None] | None = None
 ) -> bool:
     """Create the demo people once per data folder; returns True when they were created now.
 
     A marker file remembers that they were made, so a user who deletes a demo person does
     not get them back on the next start.
     """
-    marker = store.root.parent / DEMO_MARKER
+    folder = store.root.parent if isinstance(store, PhotoStore) else data_dir()
+    marker = folder / DEMO_MARKER
     with db.transaction() as session:
         if marker.exists() or get_person(session, DEMO_PERSON) is not None:
             return False

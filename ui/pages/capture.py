@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from analyzer.history.catalog import FOLLOWED, describe
 from analyzer.history.importer import save_capture
@@ -16,12 +17,14 @@ from analyzer.history.storage import Capture, get_person, load_protocol_captures
 from analyzer.measure.analysis import FaceAnalysis
 from analyzer.present.visuals import aligned, draw_landmarks, face_crop
 from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, PRIMARY
+from ui.auth import allowed, audit, refusal
 from ui.state import (
     analyse_bytes,
     capture_photo,
     choose_person,
     database,
     load_photo_for_display,
+    photo,
     plain,
     same_person_check,
     store,
@@ -146,11 +149,13 @@ def show(name: str, data: bytes, index: int) -> None:
     rgb_cols = st.columns(2)
     rgb = load_photo_for_display(data, mirrored)
     drawn = face_crop(draw_landmarks(rgb, analysis.landmarks_px), analysis.landmarks_px)
-    rgb_cols[0].image(drawn, caption="Landmarks found", width="stretch")
+    photo(rgb_cols[0], drawn, "Landmarks found")
     baseline = baseline_photo(person, expression)
     if baseline is not None:
         new_aligned = aligned(rgb, analysis.landmarks_px)[0]
-        rgb_cols[1].image([baseline, new_aligned], caption=["Baseline", "This photo"], width=220)
+        pair = rgb_cols[1].columns(2)
+        photo(pair[0], baseline, "Baseline")
+        photo(pair[1], new_aligned, "This photo")
         rgb_cols[1].caption("Both aligned on the eyes: match the baseline's pose and distance.")
     else:
         rgb_cols[1].info("This will be the first photo of this expression: the baseline.")
@@ -180,15 +185,28 @@ def show(name: str, data: bytes, index: int) -> None:
     tags = st.multiselect(
         "Treatment in this session", ["microcurrent", "exercise", "other"], key=f"tags-{index}"
     )
-    blocked = (status == "fail" and not anyway) or not confirmed
+    may_save = allowed("save")
+    blocked = (status == "fail" and not anyway) or not confirmed or not may_save
+    if not may_save:
+        st.caption(refusal("save"))
     if st.button("Save to today's session", key=f"save-{index}", disabled=blocked):
-        capture_id, new = save_capture(
-            database(), store(), person, data, Path(name).suffix or ".jpg", analysis,
-            taken_at=dt.datetime.now().replace(microsecond=0), expression=expression,
-            mirrored=mirrored, accept_anyway=anyway, tags=tags, source_name=name,
-            camera_label="browser webcam" if name == WEBCAM_NAME else "",
-            identity_confirmed=identity is not None and identity.status == "fail" and confirmed,
-        )  # fmt: skip
+        try:
+            capture_id, new = save_capture(
+                database(), store(), person, data, Path(name).suffix or ".jpg", analysis,
+                taken_at=dt.datetime.now().replace(microsecond=0), expression=expression,
+                mirrored=mirrored, accept_anyway=anyway, tags=tags, source_name=name,
+                camera_label="browser webcam" if name == WEBCAM_NAME else "",
+                identity_confirmed=identity is not None and identity.status == "fail"
+                and confirmed,
+            )  # fmt: skip
+        except (OSError, SQLAlchemyError) as error:
+            st.error(f"The photo could not be saved ({type(error).__name__}: the disk may be "
+                     "full, the data folder read-only, or the database busy). Nothing was "
+                     "changed; try again.")  # fmt: skip
+            st.stop()
+        overridden = bool(identity and identity.status == "fail" and confirmed)
+        audit("save", person, {"capture": capture_id, "expression": expression,
+                               "identity_confirmed": overridden})  # fmt: skip
         if new:
             notes = [
                 f"Saved (capture {capture_id}): {plain(name)}, {expression}. See it on Trends."

@@ -9,7 +9,15 @@ from analyzer.history.catalog import FOLLOWED, describe
 from analyzer.history.progress import measure_progress
 from analyzer.history.storage import Capture
 from analyzer.present.visuals import aligned, blend, displacement_arrows, mirrored_composites
-from ui.state import capture_photo, choose_person, database, expressions_of, history, plain
+from ui.state import (
+    capture_photo,
+    choose_person,
+    database,
+    expressions_of,
+    history,
+    photo,
+    plain,
+)
 
 st.title("Compare")
 person = choose_person()
@@ -58,23 +66,22 @@ else:
     image_b, points_b = aligned(photo_b, marks_b)
     st.caption("Both photos aligned the same way: eyes level, the same distance apart.")
     col1, col2, col3 = st.columns(3)
-    col1.image(image_a, caption=f"Before: {sessions[first]}")
-    col2.image(image_b, caption=f"After: {sessions[second]}")
+    photo(col1, image_a, f"Before: {sessions[first]}")
+    photo(col2, image_b, f"After: {sessions[second]}")
     fade = col3.slider("Fade before → after", 0.0, 1.0, 0.5, 0.05)
-    col3.image(blend(image_a, image_b, fade), caption="Overlay")
+    photo(col3, blend(image_a, image_b, fade), "Overlay")
     magnify = st.slider("Arrow magnification", 1, 20, 5)
     arrows = displacement_arrows(image_b, points_a, points_b, float(magnify))
-    st.image(arrows, caption=f"Landmark movement, before to after, shown {magnify}× longer",
-             width=480)  # fmt: skip
+    photo(st, arrows, f"Landmark movement, before to after, shown {magnify}× longer", width=480)
     st.markdown("**Mirrored composites** (a face made of two left halves and of two right "
                 "halves: asymmetry shows as a difference between the two)")  # fmt: skip
     c1, c2, c3, c4 = st.columns(4)
     ll_a, rr_a = mirrored_composites(image_a, points_a)
     ll_b, rr_b = mirrored_composites(image_b, points_b)
-    c1.image(ll_a, caption="Before: left-left")
-    c2.image(rr_a, caption="Before: right-right")
-    c3.image(ll_b, caption="After: left-left")
-    c4.image(rr_b, caption="After: right-right")
+    photo(c1, ll_a, "Before: left-left")
+    photo(c2, rr_a, "Before: right-right")
+    photo(c3, ll_b, "After: left-left")
+    photo(c4, rr_b, "After: right-right")
 
 table = []
 for name in FOLLOWED:

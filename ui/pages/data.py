@@ -12,12 +12,14 @@ from analyzer.history.export import history_csv, write_zip
 from analyzer.history.maintenance import delete_person
 from analyzer.history.storage import (
     AFFECTED_SIDES,
+    MAX_NAME_LENGTH,
     get_or_create_person,
     get_person,
     load_history,
     person_summaries,
 )
 from analyzer.present.report import write_report
+from ui.auth import allowed, audit, refusal
 from ui.state import database, location, people, plain, store
 
 st.title("Data")
@@ -38,15 +40,19 @@ if summary:
 else:
     st.info("No people yet: add one below.")
 
+may_save, may_export = allowed("save"), allowed("export")
+may_report, may_delete = allowed("report"), allowed("delete")
 with st.form("add-person", clear_on_submit=True):
     st.subheader("Add a person")
     name = st.text_input("Name or pseudonym")
     side = st.selectbox("Affected side (for facial palsy)", AFFECTED_SIDES, index=2)
     notes = st.text_area("Notes")
-    if st.form_submit_button("Add"):
-        clean = name.strip()
+    if st.form_submit_button("Add", disabled=not may_save):
+        clean = " ".join(name.split())
         if not clean:
             st.error("Give a name or a pseudonym.")
+        elif not clean.isprintable() or len(clean) > MAX_NAME_LENGTH:
+            st.error(f"Use up to {MAX_NAME_LENGTH} plain characters.")
         elif clean in people():
             st.error("There is already a person with that name.")
         else:
@@ -66,9 +72,9 @@ chosen = st.selectbox("Person", names, index=names.index(st.session_state.get("p
 with st.form("rename"):
     st.subheader("Rename")
     new_name = st.text_input("New name", value=chosen)
-    if st.form_submit_button("Rename"):
-        clean = new_name.strip()
-        if not clean or clean in names:
+    if st.form_submit_button("Rename", disabled=not may_save):
+        clean = " ".join(new_name.split())
+        if not clean or clean in names or not clean.isprintable() or len(clean) > MAX_NAME_LENGTH:
             st.error("Choose a new name that nobody has yet.")
         else:
             with db.transaction() as session:
@@ -79,21 +85,34 @@ with st.form("rename"):
 
 st.subheader("Export")
 with db.transaction() as session:
-    owner = get_person(session, chosen)
-    rows = load_history(session, owner)
-    with tempfile.TemporaryDirectory() as folder:
-        archive = Path(folder) / "export.zip"
-        write_zip(session, owner, store(), archive)
-        zip_bytes = archive.read_bytes()
+    rows = load_history(session, get_person(session, chosen))
 safe_name = "".join(c if c.isalnum() else "_" for c in chosen)
 col1, col2 = st.columns(2)
 col1.download_button("Download CSV (one row per capture)", history_csv(rows).encode(),
-                     file_name=f"{safe_name}.csv", mime="text/csv")  # fmt: skip
-col2.download_button("Download ZIP (photos, landmarks, measures)", io.BytesIO(zip_bytes),
-                     file_name=f"{safe_name}.zip", mime="application/zip")  # fmt: skip
+                     file_name=f"{safe_name}.csv", mime="text/csv", disabled=not may_export,
+                     on_click=audit, args=("export", chosen, {"what": "csv"}))  # fmt: skip
+if not may_export:
+    st.caption(refusal("export"))
+# The ZIP holds every photo: built only when asked, so the page (and Delete below) never
+# waits for it or fails with it.
+if col2.button("Prepare the ZIP (photos, landmarks, measures, verdicts)", disabled=not may_export):
+    audit("export", chosen, {"what": "zip"})
+    with db.transaction() as session, tempfile.TemporaryDirectory() as folder:
+        archive = Path(folder) / "export.zip"
+        exported = write_zip(session, get_person(session, chosen), store(), archive)
+        st.session_state["zip"] = (chosen, archive.read_bytes(), exported.missing)
+if st.session_state.get("zip", (None,))[0] == chosen:
+    _, zip_bytes, missing = st.session_state["zip"]
+    if missing:
+        st.warning(f"{missing} photo file(s) are missing from the data folder: the ZIP lists "
+                   "them in missing_photos.txt.")  # fmt: skip
+    col2.download_button("Download the ZIP", io.BytesIO(zip_bytes), file_name=f"{safe_name}.zip",
+                         mime="application/zip")  # fmt: skip
 
 st.subheader("Report for the clinician")
-if st.button("Prepare the PDF report (baseline against the latest session)"):
+if st.button("Prepare the PDF report (baseline against the latest session)",
+             disabled=not may_report):  # fmt: skip
+    audit("report", chosen)
     with db.transaction() as session, tempfile.TemporaryDirectory() as folder:
         pdf = Path(folder) / "report.pdf"
         write_report(session, get_person(session, chosen), store(), pdf)
@@ -104,8 +123,12 @@ if st.session_state.get("report", (None,))[0] == chosen:
 
 st.subheader("Delete")
 st.write("Deletes this person's every session, capture and photo. This cannot be undone.")
-confirm = st.text_input(f"Type the name to confirm: {chosen}", key="confirm-delete")
-if st.button("Delete everything of this person", type="primary", disabled=confirm != chosen):
+confirm = st.text_input(f"Type the name to confirm: {plain(chosen)}", key="confirm-delete")
+if not may_delete:
+    st.caption(refusal("delete"))
+if st.button("Delete everything of this person", type="primary",
+             disabled=confirm != chosen or not may_delete):  # fmt: skip
+    audit("delete", chosen)  # before: afterwards the person has no reference left
     deleted = delete_person(db, store(), chosen)
     st.session_state.pop("person", None)
     st.session_state["flash"] = (
