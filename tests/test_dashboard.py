@@ -97,6 +97,16 @@ def test_empty_database_says_what_to_do(monkeypatch, tmp_path):
         assert "No people yet" in texts(at) or page == "data", page
 
 
+def test_the_first_person_is_added_right_on_capture(monkeypatch, tmp_path):
+    at = app(monkeypatch, tmp_path, "capture")
+    assert "No people yet" in texts(at)
+    at.text_input[0].input("  Zoe  ").run()
+    next(b for b in at.button if b.label == "Add and go on").click().run()
+    assert not at.exception
+    assert at.session_state["person"] == "Zoe"
+    assert at.selectbox(key="expression").value == "rest"  # the walk-through has begun
+
+
 def test_capture_page_offers_guidance_and_both_inputs(monkeypatch, history_dir):
     at = app(monkeypatch, history_dir, "capture", "Ben")
     assert at.selectbox[0].value == "rest"

@@ -22,6 +22,7 @@ from analyzer.history.storage import (
     Database,
     HistoryRow,
     Person,
+    get_or_create_person,
     get_person,
     load_history,
     load_protocol_captures,
@@ -86,7 +87,9 @@ def choose_person() -> str | None:
     """The person picker in the sidebar; None (with a message) when there is nobody yet."""
     names = people()
     if not names:
-        st.info("No people yet. Add one on the Data page, or take a photo on Capture.")
+        st.info("No people yet: type a name or a pseudonym to begin (more details, such as "
+                "the affected side, on the Data page).")  # fmt: skip
+        _first_person_form()
         return None
     current = st.session_state.get("person")
     if current not in names:
@@ -98,6 +101,26 @@ def choose_person() -> str | None:
 
     opened(person)
     return person
+
+
+def _first_person_form() -> None:
+    """Where there is nobody yet, adding the first person right here, not a dead end."""
+    from ui.auth import allowed, audit
+
+    with st.form("first-person"):
+        name = st.text_input("Name or pseudonym")
+        added = st.form_submit_button("Add and go on", disabled=not allowed("save"))
+    if not added:
+        return
+    try:
+        with database().transaction() as session:
+            clean = get_or_create_person(session, name).name
+    except AnalyzerError as error:
+        st.error(str(error))
+        return
+    audit("save", clean, {"what": "person added"})
+    st.session_state["person"] = clean
+    st.rerun()
 
 
 @st.cache_data(show_spinner="Measuring the face…", max_entries=64)
