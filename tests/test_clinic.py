@@ -110,7 +110,9 @@ def clinic_server(env: dict[str, str], cert: Path, key: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             log = process.communicate()[0]
-    assert "Traceback" not in log, log[-3000:]
+    # While it served (Streamlit's own shutdown may race a finishing script thread).
+    served = log.split("Stopping...")[0]
+    assert "Traceback" not in served, served[-3000:]
 
 
 def sign_in(page, url: str, name: str, password: str = PASSWORD) -> None:
