@@ -20,7 +20,7 @@ from analyzer.history.catalog import (
     default_within_sd,
     describe,
 )
-from analyzer.history.comparability import differences, reasons_for
+from analyzer.history.comparability import Difference, differences, reasons_for
 from analyzer.history.storage import HistoryRow, ProtocolCapture
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.protocol import movement
@@ -77,15 +77,29 @@ def baseline_phase(
     return [s for s in sessions if s.time < treatment]
 
 
-def session_conditions(
-    rows: list[HistoryRow], expression: str = "rest"
-) -> dict[int, list[CaptureConditions]]:
-    """Per session, the capture conditions of its accepted captures of ``expression``."""
-    found: dict[int, list[CaptureConditions]] = {}
-    for r in rows:
-        if r.accepted and r.expression == expression and r.conditions:
-            found.setdefault(r.session_id, []).append(CaptureConditions.from_dict(r.conditions))
-    return found
+class SessionConditions:
+    """Per session, the capture conditions of its accepted captures of one expression, and
+    how each session differs from a baseline (computed once, whatever the measure)."""
+
+    def __init__(self, rows: list[HistoryRow], expression: str = "rest") -> None:
+        self.by_session: dict[int, list[CaptureConditions]] = {}
+        for r in rows:
+            if r.accepted and r.expression == expression and r.conditions:
+                found = CaptureConditions.from_dict(r.conditions)
+                self.by_session.setdefault(r.session_id, []).append(found)
+        self._differences: dict[tuple[tuple[int, ...], int], list[Difference]] = {}
+
+    def differences(self, baseline_ids: tuple[int, ...], session_id: int) -> list[Difference]:
+        key = (baseline_ids, session_id)
+        if key not in self._differences:
+            reference = [c for sid in baseline_ids for c in self.by_session.get(sid, [])]
+            self._differences[key] = differences(reference, self.by_session.get(session_id, []))
+        return self._differences[key]
+
+
+def session_conditions(rows: list[HistoryRow], expression: str = "rest") -> SessionConditions:
+    """The capture conditions of a history, for ``measure_progress`` of many measures."""
+    return SessionConditions(rows, expression)
 
 
 def measure_progress(
@@ -95,7 +109,7 @@ def measure_progress(
     expression: str = "rest",
     baseline_id: int | None = None,
     current_id: int | None = None,
-    conditions: dict[int, list[CaptureConditions]] | None = None,
+    conditions: SessionConditions | None = None,
 ) -> MeasureProgress:
     """Everything the trend card and the change table show for one measure.
 
@@ -131,9 +145,8 @@ def measure_progress(
     noise = statistics.day_noise(phase or chosen, within, default_between_day_sd(measure))
     if conditions is None:
         conditions = session_conditions(rows, expression)
-    reference = [c for sid in baseline_ids for c in conditions.get(sid, [])]
     not_comparable = {
-        s.session_id: reasons_for(measure, differences(reference, conditions.get(s.session_id, [])))
+        s.session_id: reasons_for(measure, conditions.differences(baseline_ids, s.session_id))
         for s in sessions
         if s.session_id not in baseline_ids
     }

@@ -110,7 +110,7 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
         session_days=[d for d, _ in sessions], baseline_day=day_of.get(baseline_id),
         current_day=day_of.get(current_id), rows=results, estimates=estimates,
         protocol_messages=messages, plan=plan_status(history).sentence,
-        conditions={day_of[sid]: found for sid, found in rest_conditions.items()},
+        conditions={day_of[sid]: found for sid, found in rest_conditions.by_session.items()},
         baseline_days=tuple(day_of[sid] for sid in baseline_ids),
     )  # fmt: skip
 
