@@ -155,7 +155,9 @@ def detect_faces(rgb: np.ndarray) -> list[np.ndarray]:
     return faces
 
 
-def detect_landmarks(rgb: np.ndarray, *, symmetrize: bool = True) -> FaceDetection:
+def detect_landmarks(
+    rgb: np.ndarray, *, symmetrize: bool = True, angles_deg: tuple[float, ...] | None = None
+) -> FaceDetection:
     """Landmarks of the largest face in the image; raises ``NoFaceError`` when there is none.
 
     Two passes: the first finds the faces on a small copy of the photo; the second runs the
@@ -165,15 +167,17 @@ def detect_landmarks(rgb: np.ndarray, *, symmetrize: bool = True) -> FaceDetecti
 
     With ``symmetrize`` (the default) the second pass runs on ``VIEW_ANGLES_DEG`` rotations
     of the crop, each also mirrored (a mirrored view's landmarks are flipped back and each
-    point takes its mirror partner's index), and the ten sets are averaged. The model's own
-    left-right bias cancels and its jitter falls, for ten model runs instead of one.
+    point takes its mirror partner's index), and the sets are averaged. The model's own
+    left-right bias cancels and its jitter falls, for 40 model runs instead of one.
+    ``angles_deg`` chooses other rotations: ``(0.0,)`` with ``symmetrize`` is the mirror
+    correction alone (2 runs), what a live video frame can afford.
     """
     faces = _find_faces(rgb)
     base = crop_transform(faces[0])
     crop = resample_crop(rgb, base)
     if _upside_down(crop):
         raise UpsideDownError(UPSIDE_DOWN_MESSAGE)
-    views = VIEW_ANGLES_DEG if symmetrize else (0.0,)
+    views = angles_deg if angles_deg is not None else VIEW_ANGLES_DEG if symmetrize else (0.0,)
     estimates = []
     for angle in views:
         for mirror in (False, True) if symmetrize else (False,):

@@ -1,0 +1,122 @@
+"""Benchmark of live capture's parts: preview speed, and a burst of frames against the still.
+
+* Preview: per frame, one model view (``detect_landmarks(symmetrize=False)``) and every gauge
+  (``capture.guidance.read_frame``), at 640 × 480 and 1280 × 720, one core. Goal: 15 fps.
+* Noise: a synthetic jittered stream of the sample face (each frame turned by up to ±0.5° of
+  yaw and pitch, shifted by a fraction of a pixel, with sensor noise of SD 3 grey levels):
+  the SD of key measures for one frame (one view; mirror-corrected), for a burst of 8 frames
+  averaged (``capture.burst``), and for today's 40-view still of one frame; and the time of
+  each.
+
+Run: ``.venv/bin/python bench/bench_live.py``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from analyzer.capture.burst import average_burst, frame_landmarks  # noqa: E402
+from analyzer.capture.guidance import Target, read_frame  # noqa: E402
+from analyzer.measure.analysis import analyze_image, measure_landmarks  # noqa: E402
+from analyzer.measure.imaging import load_photo  # noqa: E402
+from analyzer.measure.landmarks import detect_landmarks  # noqa: E402
+from analyzer.measure.warps import view_change  # noqa: E402
+
+SAMPLE = ROOT / "sample_images" / "astronaut.png"
+MEASURES = ("brow_height_left_mm", "palpebral_fissure_height_left_mm",
+            "commissure_height_diff_mm", "commissure_excursion_left_mm")  # fmt: skip
+BURSTS, PER_BURST = 6, 8
+
+
+def frame_of(size: tuple[int, int]) -> np.ndarray:
+    """The sample face as a webcam frames it: head and shoulders, centred."""
+    face = load_photo(SAMPLE)[10:350, 55:395]
+    width, height = size
+    frame = np.full((height, width, 3), 200, dtype=np.uint8)
+    side = height
+    x0 = (width - side) // 2
+    frame[:, x0 : x0 + side] = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
+    return frame
+
+
+def preview_ms(frame: np.ndarray, runs: int = 30) -> float:
+    target = Target()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        points = detect_landmarks(frame, symmetrize=False).landmarks
+        read_frame(frame, points, target)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def jittered_stream(frame: np.ndarray, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+    base = analyze_image(frame)
+    frames = []
+    for _ in range(n):
+        moved, _ = view_change(frame, base.landmarks_px, base.mm_per_px,
+                               yaw_deg=float(rng.uniform(-0.5, 0.5)),
+                               pitch_deg=float(rng.uniform(-0.5, 0.5)))  # fmt: skip
+        shift = np.float32([[1, 0, rng.uniform(-0.5, 0.5)], [0, 1, rng.uniform(-0.5, 0.5)]])
+        moved = cv2.warpAffine(moved, shift, moved.shape[1::-1], flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+        noisy = moved.astype(np.float64) + rng.normal(0, 3, moved.shape)
+        frames.append(np.clip(noisy, 0, 255).astype(np.uint8))
+    return frames
+
+
+def sd(values: list[dict[str, float]]) -> dict[str, float]:
+    return {m: float(np.std([v[m] for v in values], ddof=1)) for m in MEASURES}
+
+
+def main() -> None:
+    print("Live capture benchmark (one core per call; medians)")
+    for size in ((640, 480), (1280, 720)):
+        frame = frame_of(size)
+        detect_landmarks(frame, symmetrize=False)  # warm the model
+        ms = preview_ms(frame)
+        print(f"preview {size[0]}×{size[1]}: {ms:.1f} ms per frame = {1000 / ms:.0f} fps "
+              "(one model view + every gauge)")  # fmt: skip
+    rng = np.random.default_rng(3)
+    frame = frame_of((1280, 720))
+    stream = jittered_stream(frame, BURSTS * PER_BURST, rng)
+    single_times, singles, marks = [], [], []
+    for rgb in stream:
+        start = time.perf_counter()
+        points = frame_landmarks(rgb)
+        single_times.append(time.perf_counter() - start)
+        marks.append(points)
+        singles.append(measure_landmarks(points).measures)
+    bursts, burst_times = [], []
+    for b in range(BURSTS):
+        chunk = slice(b * PER_BURST, (b + 1) * PER_BURST)
+        start = time.perf_counter()
+        result = average_burst(stream[chunk], marks[chunk])
+        burst_times.append(time.perf_counter() - start + sum(single_times[chunk]))
+        bursts.append(measure_landmarks(result.landmarks_px).measures)
+    stills, still_times = [], []
+    for rgb in stream[:BURSTS]:
+        start = time.perf_counter()
+        stills.append(analyze_image(rgb).measures)
+        still_times.append(time.perf_counter() - start)
+    rows = (("one frame (2 views)", sd(singles), statistics.median(single_times)),
+            (f"burst of {PER_BURST} frames", sd(bursts), statistics.median(burst_times)),
+            ("40-view still of one frame", sd(stills), statistics.median(still_times)))  # fmt: skip
+    print(f"\nSD over a jittered stream of {len(stream)} frames (mm), and time per estimate")
+    print(f"{'estimate':28s} " + " ".join(f"{m[:22]:>23s}" for m in MEASURES) + "      time")
+    for name, spread, seconds in rows:
+        print(f"{name:28s} " + " ".join(f"{spread[m]:23.3f}" for m in MEASURES)
+              + f"  {seconds * 1000:6.0f} ms")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Live capture's pure parts: gauges against the baseline, and bursts of frames averaged.
+
+Frames are the sample face re-taken (``warps.recapture``: framing, light, focus, JPEG),
+rolled, moved further away or blinking, through the real model.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from analyzer.capture.burst import MIN_FRAMES, average_burst, burst_capture, frame_landmarks
+from analyzer.capture.guidance import Target, read_frame
+from analyzer.errors import AnalyzerError
+from analyzer.measure.analysis import analyze_image
+from analyzer.measure.conditions import analysis_conditions
+from analyzer.measure.warps import imitate, recapture
+
+
+@pytest.fixture(scope="module")
+def centred(face_rgb, face_analysis):
+    """The upscaled astronaut cropped so her face is in the middle of a 4:3 frame."""
+    x, y = face_analysis.landmarks_px[168, :2]
+    half_w, half_h = 400, 300
+    x0, y0 = int(x) - half_w, int(y) - half_h
+    padded = cv2.copyMakeBorder(face_rgb, 400, 400, 400, 400, cv2.BORDER_REFLECT)
+    return np.ascontiguousarray(padded[y0 + 400 : y0 + 400 + 2 * half_h,
+                                       x0 + 400 : x0 + 400 + 2 * half_w])  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def baseline(centred):
+    analysis = analyze_image(centred)
+    return analysis, Target.from_conditions(analysis_conditions(analysis))
+
+
+def gauges_of(rgb, target):
+    return {g.name: g for g in read_frame(rgb, frame_landmarks(rgb), target).gauges}
+
+
+def test_the_baseline_frame_itself_is_green_on_every_gauge(centred, baseline):
+    _, target = baseline
+    gauges = gauges_of(centred, target)
+    assert {"turn", "nod", "tilt", "distance", "centre", "light", "focus", "eyes",
+            "mouth"} <= set(gauges)  # fmt: skip
+    red_or_amber = {n: (g.status, g.value) for n, g in gauges.items() if g.status != "green"}
+    assert red_or_amber == {}
+
+
+def test_a_rolled_face_turns_the_tilt_gauge_red_and_says_which_way(centred, baseline):
+    _, target = baseline
+    height, width = centred.shape[:2]
+    # Turned counter-clockwise in the picture, the head leans to the subject's right
+    # shoulder (``quality.pose_checks``): the way back is towards the left shoulder.
+    for angle, words in ((10, "left shoulder"), (-10, "right shoulder")):
+        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+        rolled = cv2.warpAffine(centred, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
+        tilt = gauges_of(rolled, target)["tilt"]
+        assert tilt.status == "red" and words in tilt.instruction, (angle, tilt)
+        assert 8 < abs(tilt.value) < 12
+
+
+def test_a_face_further_away_says_come_closer(centred, baseline):
+    _, target = baseline
+    height, width = centred.shape[:2]
+    small = cv2.resize(centred, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)
+    frame = np.full_like(centred, 128)
+    y0, x0 = (height - small.shape[0]) // 2, (width - small.shape[1]) // 2
+    frame[y0 : y0 + small.shape[0], x0 : x0 + small.shape[1]] = small
+    distance = gauges_of(frame, target)["distance"]
+    assert distance.status == "red" and distance.instruction == "come a little closer"
+    assert -0.35 < distance.value < -0.25  # 70 % of the baseline's width
+
+
+def test_without_a_baseline_the_face_should_fill_about_half_the_frame(centred):
+    points = frame_landmarks(centred)
+    share = abs(points[152, 1] - points[10, 1]) / centred.shape[0]  # forehead to chin
+    distance = gauges_of(centred, Target())["distance"]
+    assert distance.value == pytest.approx(share / 0.5 - 1, abs=0.01)
+    assert distance.instruction == ("come a little closer" if share < 0.45 else
+                                    "move a little further away" if share > 0.55 else
+                                    "at the right distance")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def burst_frames(centred, baseline):
+    analysis, _ = baseline
+    rng = np.random.default_rng(5)
+    frames = [recapture(centred, rng) for _ in range(8)]
+    frame = analysis.measurement.frame
+    fissure = analysis.measures["palpebral_fissure_height_left_mm"]
+    for index in (2, 5):  # a blink: both lids most of the way down
+        frames[index], _ = imitate(frames[index], analysis.landmarks_px, frame,
+                                   analysis.mm_per_px, "eye closure", 0.8 * fissure,
+                                   0.8 * fissure)  # fmt: skip
+    return frames
+
+
+def test_a_burst_drops_the_blinks_and_averages_the_rest(burst_frames, baseline):
+    analysis, _ = baseline
+    result = burst_capture(burst_frames)
+    assert result.dropped[2] == result.dropped[5] == "blink"
+    assert set(result.dropped.values()) <= {"blink", "blur"}  # a re-shot frame may be soft
+    assert {2, 5}.isdisjoint(result.used) and result.size >= MIN_FRAMES
+    assert result.photo_index in result.used
+    # The average lands where the 40-view still does (the frames are the same face).
+    still = analysis.measures
+    from analyzer.measure.analysis import measure_landmarks
+
+    averaged = measure_landmarks(result.landmarks_px).measures
+    for name in ("brow_height_left_mm", "palpebral_fissure_height_right_mm",
+                 "commissure_height_diff_mm"):  # fmt: skip
+        assert averaged[name] == pytest.approx(still[name], abs=0.5), name
+    assert 0 < result.measure_sd["brow_height_left_mm"] < 1.0
+
+
+def test_a_burst_with_too_few_good_frames_says_try_again(burst_frames):
+    landmarks = [frame_landmarks(f) for f in burst_frames[:4]]
+    with pytest.raises(AnalyzerError, match="hold still"):
+        average_burst(burst_frames[:4], landmarks)
