@@ -119,3 +119,46 @@ def test_a_burst_with_too_few_good_frames_says_try_again(burst_frames):
     landmarks = [frame_landmarks(f) for f in burst_frames[:4]]
     with pytest.raises(AnalyzerError, match="hold still"):
         average_burst(burst_frames[:4], landmarks)
+
+
+def test_a_burst_is_saved_as_one_capture_with_its_size_and_spread(burst_frames, tmp_path):
+    import datetime as dt
+
+    from analyzer.history.datadir import PhotoStore
+    from analyzer.history.importer import save_burst
+    from analyzer.history.progress import measure_progress
+    from analyzer.history.storage import get_person, load_history, open_database
+    from analyzer.measure.analysis import measure_landmarks
+
+    db = open_database(f"sqlite:///{tmp_path / 'a.db'}")
+    store = PhotoStore(tmp_path / "photos")
+    result = burst_capture(burst_frames)
+    capture_id, new, _ = save_burst(db, store, "Ana", list(burst_frames), result,
+                                           taken_at=dt.datetime(2026, 3, 2, 10),
+                                           camera_label="HD webcam")  # fmt: skip
+    assert new and len(store.files()) == 1  # the sharpest frame is the photo
+    with db.transaction() as session:
+        rows = load_history(session, get_person(session, "Ana"))
+    (row,) = rows
+    assert row.capture_id == capture_id and row.burst_size == result.size
+    assert row.burst_sd["brow_height_left_mm"] == pytest.approx(
+        result.measure_sd["brow_height_left_mm"], abs=1e-4
+    )
+    assert row.conditions["camera_label"] == "HD webcam"
+    expected = measure_landmarks(result.landmarks_px).measures["brow_height_left_mm"]
+    assert row.measures["brow_height_left_mm"] == pytest.approx(expected)
+    # With no repeat photos yet, the burst's own spread is the within-session figure.
+    progress = measure_progress(rows, "brow_height_left_mm")
+    assert "burst" in progress.repeatability.reason and not progress.repeatability.is_default
+    sd, n = result.measure_sd["brow_height_left_mm"], result.size
+    assert progress.repeatability.within_sd_mm == pytest.approx(sd / n**0.5, rel=1e-3)
+    db.close()
+
+
+def test_burst_repeatability_pools_the_bursts_spread():
+    from analyzer.history.statistics import burst_repeatability
+
+    rep = burst_repeatability([(0.4, 4), (0.2, 4), (float("nan"), 8), (0.3, 1)])
+    assert rep.within_sd_mm == pytest.approx(((0.16 / 4 + 0.04 / 4) / 2) ** 0.5)
+    assert rep.df == 6 and rep.n_sessions == 2
+    assert burst_repeatability([]) is None

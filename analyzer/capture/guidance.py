@@ -106,10 +106,20 @@ def read_frame(
                             words[0] if value > 0 else words[1]))  # fmt: skip
 
     # A positive yaw is a head turned towards the subject's left (``quality.pose_checks``).
-    add("turn", pose.yaw_deg - target.yaw_deg, POSE_DEG,
-        ("turn slightly to your right", "turn slightly to your left"), "facing the camera")
-    add("nod", pose.pitch_deg - target.pitch_deg, POSE_DEG,
-        ("lift your chin a little", "lower your chin a little"), "chin level")
+    add(
+        "turn",
+        pose.yaw_deg - target.yaw_deg,
+        POSE_DEG,
+        ("turn slightly to your right", "turn slightly to your left"),
+        "facing the camera",
+    )
+    add(
+        "nod",
+        pose.pitch_deg - target.pitch_deg,
+        POSE_DEG,
+        ("lift your chin a little", "lower your chin a little"),
+        "chin level",
+    )
     add("tilt", pose.roll_deg - target.roll_deg, POSE_DEG,
         ("tilt your head a little towards your left shoulder",
          "tilt your head a little towards your right shoulder"), "head level")  # fmt: skip
@@ -141,13 +151,19 @@ def read_frame(
             + measures["palpebral_fissure_height_right_mm"]) / 2  # fmt: skip
     if resting:
         if target.eye_opening_mm is not None:
-            add("eyes", eyes - target.eye_opening_mm, EYES_MM,
-                ("relax your eyes a little", "open your eyes a little more"), "eyes as before")
+            add(
+                "eyes",
+                eyes - target.eye_opening_mm,
+                EYES_MM,
+                ("relax your eyes a little", "open your eyes a little more"),
+                "eyes as before",
+            )
         excursion = (measures["commissure_excursion_left_mm"]
                      + measures["commissure_excursion_right_mm"]) / 2  # fmt: skip
-        gap = measurement.points_mm[topology.INNER_UPPER_LIP_MID, 1] - measurement.points_mm[
-            topology.INNER_LOWER_LIP_MID, 1
-        ]
+        gap = (
+            measurement.points_mm[topology.INNER_UPPER_LIP_MID, 1]
+            - measurement.points_mm[topology.INNER_LOWER_LIP_MID, 1]
+        )
         if gap - target.mouth_gap_mm > MOUTH_GAP_MM:
             gauges.append(Gauge("mouth", "red", 1.0, "close the lips gently"))
         elif target.excursion_mm is not None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import object_session
 
 from analyzer import __version__
+from analyzer.capture.burst import BurstResult
 from analyzer.errors import AnalyzerError, UnreadableImageError
 from analyzer.history.datadir import sha256
 from analyzer.history.photos import AnyPhotoStore
@@ -50,6 +51,7 @@ from analyzer.measure.imaging import (
     load_photo,
     read_photo_file,
 )
+from analyzer.measure.landmarks import FaceDetection
 from analyzer.measure.quality import QualityCheck, worst
 from analyzer.protocol.movement import PRIMARY
 from analyzer.protocol.tracking import follow_expression
@@ -137,6 +139,7 @@ def capture_record(
     camera_label: str = "",
     identity_check: QualityCheck | None = None,
     identity_confirmed: bool = False,
+    burst: BurstResult | None = None,
 ) -> Capture:
     """A capture row from an analysis. It is accepted into statistics unless a quality check
     failed (``accept_anyway`` is the user's explicit "save anyway"); a failed same-person
@@ -170,6 +173,8 @@ def capture_record(
         accepted=identity_ok and (not other_fails or accept_anyway),
         identity=None if analysis.identity is None else embedding_to_bytes(analysis.identity),
         identity_confirmed=identity_confirmed,
+        burst_size=burst.size if burst else None,
+        burst_sd={k: round(v, 4) for k, v in burst.measure_sd.items()} if burst else None,
         measures=analysis.measures,
         analyzer_version=__version__,
         conditions=analysis_conditions(analysis, camera, camera_label).as_dict(),
@@ -337,6 +342,7 @@ def save_capture(
     source_name: str = "",
     camera_label: str = "",
     identity_confirmed: bool = False,
+    burst: BurstResult | None = None,
 ) -> tuple[int, bool]:
     """Save one analysed photo into the person's session of that day (one transaction).
 
@@ -364,12 +370,40 @@ def save_capture(
             photo_sha256=digest, photo_path=path, source_name=source_name,
             expression=expression, mirrored=mirrored, accept_anyway=accept_anyway,
             camera=camera_info(photo), camera_label=camera_label, identity_check=check,
-            identity_confirmed=identity_confirmed,
+            identity_confirmed=identity_confirmed, burst=burst,
         )  # fmt: skip
         session.add(capture)
         session.flush()
         follow_from_rest(session, store, sitting.id)
         return capture.id, True
+
+
+def save_burst(
+    db: Database,
+    store: AnyPhotoStore | None,
+    person_name: str,
+    frames: list[np.ndarray],
+    burst: BurstResult,
+    *,
+    taken_at: dt.datetime,
+    expression: str = "rest",
+    camera_label: str = "",
+    identity_confirmed: bool = False,
+) -> tuple[int, bool, FaceAnalysis]:
+    """Save a burst of video frames as one capture: the averaged landmarks, measured and
+    checked on the sharpest frame, which is kept as the capture's photo (a JPEG). Returns
+    the capture id, whether it was new, and the analysis saved."""
+    photo = frames[burst.photo_index]
+    detection = FaceDetection(landmarks=burst.landmarks_px, face_count=1)
+    analysis = analyze_image(photo, expression=expression, identity=True, detection=detection)
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, format="JPEG", quality=92)
+    capture_id, new = save_capture(
+        db, store, person_name, buffer.getvalue(), ".jpg", analysis, taken_at=taken_at,
+        expression=expression, camera_label=camera_label, source_name="live burst",
+        identity_confirmed=identity_confirmed, burst=burst,
+    )  # fmt: skip
+    return capture_id, new, analysis
 
 
 def stored_photo(store: AnyPhotoStore | None, capture: Capture) -> np.ndarray | None:

@@ -128,6 +128,11 @@ def measure_progress(
     within = statistics.repeatability(
         statistics.captures_by_session(captures), default_sd=default_within_sd(measure)
     )
+    if within.is_default:  # bursts of live video are repeat captures of their own
+        bursts = [(r.burst_sd[measure], r.burst_size) for r in rows
+                  if r.accepted and r.expression == expression and r.burst_size
+                  and r.burst_sd and measure in r.burst_sd]  # fmt: skip
+        within = statistics.burst_repeatability(bursts) or within
     by_id = {s.session_id: s for s in sessions}
     treatment = first_treatment_time(rows)
     phase = baseline_phase(sessions, treatment)

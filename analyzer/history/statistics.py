@@ -392,6 +392,28 @@ def repeatability(
     )
 
 
+def burst_repeatability(bursts: Sequence[tuple[float, int]]) -> Repeatability | None:
+    """The within-session SD of one burst capture, from the bursts' own frame-to-frame SD.
+
+    A burst is a set of repeat captures taken a fraction of a second apart; its capture is
+    the mean of its n frames, so one burst capture varies by SD_frames / √n. Pooled over
+    bursts: √(mean(SD_i² / n_i)), with Σ(n_i − 1) degrees of freedom. ``bursts`` holds
+    (SD across the frames, number of frames); None when there is none.
+    """
+    valid = [(sd, n) for sd, n in bursts if n >= 2 and math.isfinite(sd)]
+    if not valid:
+        return None
+    variance = math.fsum(sd**2 / n for sd, n in valid) / len(valid)
+    return Repeatability(
+        within_sd_mm=math.sqrt(variance),
+        df=sum(n - 1 for _, n in valid),
+        n_sessions=len(valid),
+        is_default=False,
+        reason=f"Based on the frame-to-frame spread of {len(valid)} burst capture(s) of this "
+        "person.",
+    )
+
+
 def change_vs_baseline(
     baseline: SessionValue | None,
     current: SessionValue | None,

@@ -158,6 +158,10 @@ class Capture(Base):
     identity: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
     #: The user confirmed that a photo flagged as another person is this person.
     identity_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A capture averaged from a burst of video frames: how many, and each measure's SD
+    #: across them (``analyzer.capture.burst``); None for a photo.
+    burst_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    burst_sd: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
     session: Mapped[Sitting] = relationship(back_populates="captures")
 
     def landmarks_px(self) -> np.ndarray:
@@ -352,6 +356,8 @@ class HistoryRow:
     accepted: bool
     measures: dict[str, float]
     conditions: dict[str, Any] | None = None  # how the photo was taken (None: not recorded)
+    burst_size: int | None = None  # frames averaged into this capture (None: a photo)
+    burst_sd: dict[str, float] | None = None  # each measure's SD across those frames
 
 
 def load_history(session: Session, person: Person) -> list[HistoryRow]:
@@ -369,15 +375,14 @@ def load_history(session: Session, person: Person) -> list[HistoryRow]:
             Capture.accepted,
             Capture.measures,
             Capture.conditions,
+            Capture.burst_size,
+            Capture.burst_sd,
         )
         .join(Sitting, Capture.session_id == Sitting.id)
         .where(Capture.person_id == person.id)
         .order_by(Sitting.started_at, Capture.taken_at, Capture.id)
     )
-    return [
-        HistoryRow(r[0], r[1], r[2], r[3], tuple(r[4] or ()), r[5], r[6], r[7], r[8], r[9], r[10])
-        for r in rows
-    ]
+    return [HistoryRow(r[0], r[1], r[2], r[3], tuple(r[4] or ()), *r[5:]) for r in rows]
 
 
 def _now() -> dt.datetime:

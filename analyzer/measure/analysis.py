@@ -18,7 +18,7 @@ from analyzer.measure.contour import contour_measures
 from analyzer.measure.frame import FaceFrame, Pose, face_frame, to_frame
 from analyzer.measure.identity import face_embedding
 from analyzer.measure.imaging import load_photo
-from analyzer.measure.landmarks import detect_landmarks
+from analyzer.measure.landmarks import FaceDetection, detect_landmarks
 from analyzer.measure.quality import (
     ImageStats,
     QualityCheck,
@@ -124,15 +124,18 @@ def analyze_image(
     mm_per_px: float | None = None,
     expression: str = "rest",
     identity: bool = False,
+    detection: FaceDetection | None = None,
 ) -> FaceAnalysis:
     """Analyse an RGB ``uint8`` photo: the largest face's landmarks, quality and measures.
 
     ``identity`` also computes the face-recognition descriptor (``analyzer.measure.identity``,
-    about 70 ms) for the same-person check of a stored history. Raises ``NoFaceError`` when
-    there is no face, ``ImageTooSmallError`` when it is too small to measure and
+    about 70 ms) for the same-person check of a stored history. ``detection`` gives landmarks
+    found otherwise (a burst of video frames averaged): the model is then not run, and the
+    checks and measures are those of this photo with these landmarks. Raises ``NoFaceError``
+    when there is no face, ``ImageTooSmallError`` when it is too small to measure and
     ``UpsideDownError`` when the photo is upside down.
     """
-    detection = detect_landmarks(rgb)
+    detection = detection if detection is not None else detect_landmarks(rgb)
     measurement = measure_landmarks(detection.landmarks, mm_per_px)
     iris_px = float(np.mean(list(iris_diameters_px(detection.landmarks).values())))
     if mm_per_px is not None:
