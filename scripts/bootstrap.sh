@@ -15,6 +15,10 @@ if [ "${ANALYZER_TEST_TOOLS:-0}" = 1 ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
   command -v chromium >/dev/null || need_apt+=(chromium)
   command -v pdftoppm >/dev/null || need_apt+=(poppler-utils)
+  # The live camera's browser test runs in a network namespace that has only loopback.
+  command -v unshare >/dev/null || need_apt+=(util-linux)
+  command -v ip >/dev/null || need_apt+=(iproute2)
+  command -v openssl >/dev/null || need_apt+=(openssl)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

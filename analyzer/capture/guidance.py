@@ -29,8 +29,10 @@ LIGHT = (0.05, 0.10)  # difference of the left/right cheek balance
 EYES_MM = (0.5, 1.0)  # mean fissure height
 MOUTH_MM = (0.75, 1.5)  # mean commissure excursion
 MOUTH_GAP_MM = 2.0  # lips parted this much more than at baseline: red
-#: The absolute target: the face's height (forehead to chin) about half the frame's height.
+#: The absolute target: the face's height (forehead to chin) about half the frame's height,
+#: the eyes a little above the middle.
 FACE_HEIGHT_SHARE = 0.5
+CENTRE_TARGET = (0.5, 0.45)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Target:
     pitch_deg: float = 0.0
     roll_deg: float = 0.0
     face_width_share: float | None = None  # face width / frame width (None: use the height)
+    centre: tuple[float, float] = CENTRE_TARGET  # between the eyes, as shares of the frame
     light_balance: float = 0.0
     eye_opening_mm: float | None = None
     excursion_mm: float | None = None
@@ -55,6 +58,9 @@ class Target:
             pitch_deg=c.pitch_deg or 0.0,
             roll_deg=c.roll_deg or 0.0,
             face_width_share=share,
+            centre=(c.face_centre_x, c.face_centre_y)
+            if c.face_centre_x is not None and c.face_centre_y is not None
+            else CENTRE_TARGET,
             light_balance=c.light_balance or 0.0,
             eye_opening_mm=c.eye_opening_mm,
             excursion_mm=c.excursion_mm,
@@ -132,7 +138,7 @@ def read_frame(
         size = face_height / height / FACE_HEIGHT_SHARE - 1
     add("distance", size, DISTANCE, ("move a little further away", "come a little closer"),
         "at the right distance")  # fmt: skip
-    centre = landmarks_px[topology.NOSE_BRIDGE, :2] / (width, height) - 0.5
+    centre = landmarks_px[topology.NOSE_BRIDGE, :2] / (width, height) - np.array(target.centre)
     worst = int(np.argmax(np.abs(centre)))
     # In the picture, not the subject's sides: "left" here is the frame's left.
     words = (("move towards the frame's left", "move towards the frame's right"),

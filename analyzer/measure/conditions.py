@@ -39,6 +39,8 @@ class CaptureConditions:
     # the face in the frame
     iris_px: float | None = None  # iris diameter, photo pixels
     face_width_px: float | None = None  # face oval at cheekbone level, photo pixels
+    face_centre_x: float | None = None  # between the eyes, as a share of the width
+    face_centre_y: float | None = None  # … and of the height (0: top)
     camera_distance_mm: float | None = None  # estimated; needs the focal length
     yaw_deg: float | None = None
     pitch_deg: float | None = None
@@ -127,6 +129,8 @@ def conditions(
         image_height=int(image_size[1]),
         iris_px=_round(iris_px, 2),
         face_width_px=_round(float(np.linalg.norm(oval[0] - oval[1])), 1),
+        face_centre_x=_round(float(landmarks_px[topology.NOSE_BRIDGE, 0] / image_size[0]), 3),
+        face_centre_y=_round(float(landmarks_px[topology.NOSE_BRIDGE, 1] / image_size[1]), 3),
         camera_distance_mm=_round(distance, 0),
         yaw_deg=_round(pose.yaw_deg, 2),
         pitch_deg=_round(pose.pitch_deg, 2),

@@ -18,6 +18,7 @@ from analyzer.measure.analysis import FaceAnalysis
 from analyzer.present.visuals import aligned, draw_landmarks, face_crop
 from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, PRIMARY
 from ui.auth import allowed, audit, refusal
+from ui.live import live_section
 from ui.state import (
     analyse_bytes,
     capture_photo,
@@ -80,6 +81,9 @@ mirrored = right.checkbox(
 with st.expander("How to take photos that can be compared", expanded=False):
     st.markdown(GUIDANCE)
 
+st.subheader("Live camera")
+live_section(person, expression)
+st.subheader("Or a photo")
 camera_tab, upload_tab = st.tabs(["Webcam", "Upload photos"])
 photos: list[tuple[str, bytes]] = []
 with camera_tab:

@@ -1,0 +1,183 @@
+"""A live capture session: video frames in, annotated frames out, a burst when all is green.
+
+``LiveSession.process`` runs on the video thread for every frame: one model view, every
+gauge against the target, the face's outline and the baseline's ghost drawn on the frame.
+When every gauge has been green for ``HOLD_S`` it takes ``BURST_FRAMES`` frames over about
+``BURST_S`` (auto-shutter; ``shutter()`` does it by hand), averages them on another thread
+(``burst.burst_capture``) and keeps the result until the page takes it (``take``). Thread
+safe; nothing here knows about Streamlit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from analyzer.capture.burst import BURST_FRAMES, BurstResult, burst_capture
+from analyzer.capture.guidance import FrameReading, Target, read_frame
+from analyzer.errors import AnalyzerError
+from analyzer.measure import topology
+from analyzer.measure.landmarks import detect_landmarks
+
+HOLD_S = 0.5
+BURST_S = 1.0
+#: After a burst, the shutter waits this long before it may fire again by itself.
+REARM_S = 3.0
+COLOURS = {"green": (40, 180, 60), "amber": (240, 170, 20), "red": (220, 40, 40)}
+GHOST = (200, 200, 255)
+
+
+def outline_paths() -> list[tuple[list[int], bool]]:
+    """The face's outline for drawing: (indices, closed) for the oval, brows, eyes, lips."""
+    paths: list[tuple[list[int], bool]] = [(list(topology.FACE_OVAL), True)]
+    for side in (topology.LEFT, topology.RIGHT):
+        paths.append((list(side.brow_upper), False))
+        paths.append((list(side.upper_lid) + list(side.lower_lid)[::-1], True))
+    lips = []
+    for outer in ("upper_lip_outer", "lower_lip_outer"):
+        right, left = getattr(topology.RIGHT, outer), getattr(topology.LEFT, outer)
+        lips.append((list(right) + list(left)[::-1], False))
+    return paths + lips
+
+
+@dataclass
+class Taken:
+    """A finished burst: the frames and their average (or why there is none)."""
+
+    frames: list[np.ndarray]
+    result: BurstResult | None
+    error: str | None
+    manual: bool
+
+
+class LiveSession:
+    def __init__(
+        self,
+        target: Target,
+        *,
+        resting: bool = True,
+        ghost: np.ndarray | None = None,
+        ghost_size: tuple[int, int] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self.retarget(target, resting=resting, ghost=ghost, ghost_size=ghost_size)
+        self.state = "aiming"  # aiming, holding, collecting, processing, done
+        self.reading: FrameReading | None = None
+        self.frames_seen = 0
+        self._green_since: float | None = None
+        self._collected: list[np.ndarray] = []
+        self._next_at = 0.0
+        self._manual = False
+        self._done: Taken | None = None
+        self._armed_at = 0.0
+
+    def retarget(self, target: Target, *, resting: bool = True, ghost: np.ndarray | None = None,
+                 ghost_size: tuple[int, int] | None = None) -> None:  # fmt: skip
+        """Another expression or baseline: new targets and ghost."""
+        with self._lock:
+            self.target, self.resting = target, resting
+            self.ghost, self.ghost_size = ghost, ghost_size
+
+    def shutter(self) -> None:
+        """Take a burst now, whatever the gauges say."""
+        with self._lock:
+            if self.state in ("aiming", "holding", "done"):
+                self._start_collecting(manual=True)
+
+    def take(self) -> Taken | None:
+        """The finished burst, once (then the shutter re-arms after ``REARM_S``)."""
+        with self._lock:
+            done, self._done = self._done, None
+            if done is not None:
+                self.state = "aiming"
+                self._armed_at = self._clock() + REARM_S
+            return done
+
+    def process(self, rgb: np.ndarray) -> np.ndarray:
+        """One video frame: its gauges and the shutter's state; the frame annotated."""
+        now = self._clock()
+        try:
+            points = detect_landmarks(rgb, symmetrize=False).landmarks
+            reading = read_frame(rgb, points, self.target, resting=self.resting)
+        except AnalyzerError:
+            points, reading = None, None
+        with self._lock:
+            self.frames_seen += 1
+            self.reading = reading
+            self._step(rgb, reading, now)
+            state = self.state
+        return self._draw(rgb, points, reading, state)
+
+    def _step(self, rgb: np.ndarray, reading: FrameReading | None, now: float) -> None:
+        if self.state == "collecting":
+            if now >= self._next_at:
+                self._collected.append(rgb.copy())
+                self._next_at = now + BURST_S / BURST_FRAMES
+            if len(self._collected) >= BURST_FRAMES:
+                self.state = "processing"
+                frames, manual = self._collected, self._manual
+                threading.Thread(target=self._average, args=(frames, manual), daemon=True).start()
+            return
+        if self.state not in ("aiming", "holding"):
+            return
+        green = reading is not None and reading.all_green and now >= self._armed_at
+        if not green:
+            self.state, self._green_since = "aiming", None
+        elif self._green_since is None:
+            self.state, self._green_since = "holding", now
+        elif now - self._green_since >= HOLD_S:
+            self._start_collecting(manual=False)
+
+    def _start_collecting(self, *, manual: bool) -> None:
+        self.state, self._collected, self._manual = "collecting", [], manual
+        self._next_at = 0.0
+        self._green_since = None
+
+    def _average(self, frames: list[np.ndarray], manual: bool) -> None:
+        try:
+            taken = Taken(frames, burst_capture(frames), None, manual)
+        except AnalyzerError as error:
+            taken = Taken(frames, None, str(error), manual)
+        with self._lock:
+            self._done, self.state = taken, "done"
+
+    def _draw(self, rgb: np.ndarray, points: np.ndarray | None,
+              reading: FrameReading | None, state: str) -> np.ndarray:  # fmt: skip
+        out = np.ascontiguousarray(rgb.copy())
+        width = out.shape[1]
+        if self.ghost is not None and points is not None:
+            ghost = self.ghost[:, :2].copy()
+            if self.ghost_size:
+                ghost *= width / self.ghost_size[0]
+            eyes = [topology.LEFT.pupil, topology.RIGHT.pupil]
+            ghost += points[eyes, :2].mean(axis=0) - ghost[eyes].mean(axis=0)
+            self._paths(out, ghost, GHOST, 1)
+        if points is not None and reading is not None:
+            worst = ("red" if any(g.status == "red" for g in reading.gauges) else "amber"
+                     if any(g.status == "amber" for g in reading.gauges) else "green")  # fmt: skip
+            self._paths(out, points[:, :2], COLOURS[worst], 2)
+        lines = [(f"{state}", (255, 255, 255))]
+        if reading is None:
+            lines.append(("no face: look at the camera", COLOURS["red"]))
+        else:
+            for g in reading.gauges:
+                if g.status != "green":
+                    lines.append((f"{g.name}: {g.instruction}", COLOURS[g.status]))
+        for row, (text, colour) in enumerate(lines[:8]):
+            y = 22 + 22 * row
+            cv2.putText(out, text, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 3)
+            cv2.putText(out, text, (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.55, colour, 1)
+        return out
+
+    @staticmethod
+    def _paths(out: np.ndarray, xy: np.ndarray, colour: tuple[int, int, int], width: int) -> None:
+        for indices, closed in outline_paths():
+            polyline = np.round(xy[indices]).astype(np.int32)
+            cv2.polylines(out, [polyline], closed, colour, width, cv2.LINE_AA)

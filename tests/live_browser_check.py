@@ -1,0 +1,208 @@
+"""The live camera in a real browser, run by ``tests/test_live_browser.py`` inside a network
+namespace that has only loopback (``unshare --net``), so WebRTC's media can use no other
+address. Prints one JSON object of findings; the test asserts on them.
+
+Scenarios, each a Chromium started with a fake camera fed from a y4m file of the sample face:
+steady (auto-shutter, a burst saved, shown on Trends), rolled 10°, 70 % as large (further
+away), blinking now and then (the blinks left out of the burst), and WebRTC blocked (the
+photo fallback still saves).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from analyzer.history.datadir import PhotoStore  # noqa: E402
+from analyzer.history.importer import save_capture  # noqa: E402
+from analyzer.history.storage import Capture, open_database  # noqa: E402
+from analyzer.measure.analysis import analyze_image  # noqa: E402
+from analyzer.measure.imaging import load_photo  # noqa: E402
+from analyzer.measure.warps import imitate  # noqa: E402
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        "--allow-loopback-in-peer-connection"]  # fmt: skip
+FRAMES = 30
+
+
+def webcam_frame() -> np.ndarray:
+    """The sample face framed as a webcam frames it (as tests/test_browser.py does)."""
+    face = load_photo(ROOT / "sample_images" / "astronaut.png")[10:350, 55:395]
+    frame = np.full((480, 640, 3), 200, dtype=np.uint8)
+    frame[:, 80:560] = cv2.resize(face, (480, 480), interpolation=cv2.INTER_CUBIC)
+    return frame
+
+
+def write_y4m(path: Path, frames: list[np.ndarray]) -> None:
+    with path.open("wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F30:1 Ip A1:1 C420jpeg\n")
+        for rgb in frames:
+            out.write(b"FRAME\n" + cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420).tobytes())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(out_path: str) -> None:
+    findings: dict[str, object] = {}
+    base = webcam_frame()
+    analysis = analyze_image(base)
+    work = Path(tempfile.mkdtemp(prefix="live-"))
+    data = work / "data"
+    db_url = f"sqlite:///{data / 'analyzer.db'}"
+    db = open_database(db_url)
+    buffer = io.BytesIO()
+    Image.fromarray(base).save(buffer, format="JPEG", quality=95)
+    yesterday = dt.datetime.now().replace(microsecond=0) - dt.timedelta(days=1)
+    save_capture(db, PhotoStore(data / "photos"), "Ana", buffer.getvalue(), ".jpg",
+                 analysis, taken_at=yesterday)  # the baseline: the same framing  # fmt: skip
+    db.close()
+
+    height, width = base.shape[:2]
+    rolled = cv2.warpAffine(base, cv2.getRotationMatrix2D((width / 2, height / 2), 10, 1.0),
+                            (width, height), borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    small = np.full_like(base, 200)
+    shrunk = cv2.resize(base, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)
+    y0, x0 = (height - shrunk.shape[0]) // 2, (width - shrunk.shape[1]) // 2
+    small[y0 : y0 + shrunk.shape[0], x0 : x0 + shrunk.shape[1]] = shrunk
+    fissure = analysis.measures["palpebral_fissure_height_left_mm"]
+    blink, _ = imitate(base, analysis.landmarks_px, analysis.measurement.frame,
+                       analysis.mm_per_px, "eye closure", 0.85 * fissure,
+                       0.85 * fissure)  # fmt: skip
+    # One blink of 6 frames (200 ms) a second: a 1-s burst of 8 frames catches 1 or 2.
+    videos = {
+        "steady": [base] * FRAMES,
+        "rolled": [rolled] * FRAMES,
+        "far": [small] * FRAMES,
+        "blink": [blink if i < 6 else base for i in range(FRAMES)],
+    }
+    for name, frames in videos.items():
+        write_y4m(work / f"{name}.y4m", frames)
+
+    port = free_port()
+    env = {**os.environ, "ANALYZER_DATA_DIR": str(data)}
+    env.pop("ANALYZER_DB_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true", "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    shots = ROOT / "out" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+
+    def bursts() -> list[int]:
+        db = open_database(db_url)
+        with db.transaction() as session:
+            sizes = session.scalars(select(Capture.burst_size).where(
+                Capture.burst_size.is_not(None)).order_by(Capture.id)).all()  # fmt: skip
+        db.close()
+        return list(sizes)
+
+    def forget_today() -> None:
+        db = open_database(db_url)
+        with db.transaction() as session:
+            today = select(Capture).where(Capture.taken_at > yesterday + dt.timedelta(hours=12))
+            for capture in session.scalars(today):
+                session.delete(capture)
+        db.close()
+
+    try:
+        with sync_playwright() as playwright:
+            for name in ("rolled", "far", "steady", "blink", "blocked"):
+                video = work / f"{'steady' if name == 'blocked' else name}.y4m"
+                browser = playwright.chromium.launch(
+                    executable_path="/usr/bin/chromium",
+                    args=[*ARGS, f"--use-file-for-fake-video-capture={video}"],
+                )
+                context = browser.new_context(viewport={"width": 1400, "height": 2600},
+                                              permissions=["camera"])  # fmt: skip
+                page = context.new_page()
+                page.set_default_timeout(60_000)
+                if name == "blocked":  # WebRTC's component cannot load
+                    page.route(lambda u: "webrtc" in u and u.split("?")[0].endswith(".js"),
+                               lambda route: route.abort())  # fmt: skip
+                page.goto(url)
+                expect(page.get_by_role("heading", name="Capture")).to_be_visible()
+                result: dict[str, object] = {}
+                if name == "blocked":
+                    take = page.get_by_role("button", name="Take Photo")
+                    expect(take).to_be_enabled()
+                    page.wait_for_timeout(1500)
+                    take.click()
+                    save = page.get_by_role("button", name="Save to today's session")
+                    expect(save).to_be_enabled()
+                    save.click()
+                    expect(page.get_by_text("Saved (capture")).to_be_visible()
+                    result["fallback_saved"] = True
+                else:
+                    # The component lives in its own frame.
+                    camera = page.frame_locator("iframe[title*='webrtc']").first
+                    camera.get_by_role("button", name="Start camera").click()
+                    if name in ("steady", "blink"):
+                        saved = page.get_by_text("Saved (burst of")
+                        try:
+                            expect(saved).to_be_visible(timeout=60_000)
+                        except AssertionError:
+                            page.screenshot(path=str(shots / f"live-{name}-failed.png"),
+                                            full_page=True)  # fmt: skip
+                            raise
+                        result["message"] = saved.first.inner_text()
+                        result["sizes"] = bursts()
+                        page.screenshot(path=str(shots / f"live-{name}.png"), full_page=True)
+                        if name == "steady":
+                            page.get_by_role("link", name="Trends").click()
+                            expect(page.get_by_text("2 session(s) of 'rest'")).to_be_visible()
+                            result["trends"] = True
+                    else:
+                        expect(page.get_by_text("Aiming").first).to_be_visible(timeout=60_000)
+                        page.wait_for_timeout(6000)  # time enough to shoot, were it green
+                        result["words"] = page.inner_text("body")
+                        result["sizes"] = bursts()
+                        page.screenshot(path=str(shots / f"live-{name}.png"), full_page=True)
+                result["traceback"] = "Traceback" in page.inner_text("body")
+                findings[name] = result
+                browser.close()
+                forget_today()  # the next scenario starts the walk-through at rest again
+    finally:
+        server.terminate()
+        try:
+            log = server.communicate(timeout=30)[0]
+        except subprocess.TimeoutExpired:
+            server.kill()
+            log = server.communicate()[0]
+        findings["server_traceback"] = "Traceback" in log.split("Stopping...")[0]
+        Path(out_path).write_text(json.dumps(findings, indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
