@@ -147,9 +147,15 @@ def _watch(person: str, expression: str, live: LiveSession) -> None:
     )  # fmt: skip
     audit("save", person, {"capture": capture_id, "expression": expression, "burst": True})
     dropped = len(taken.result.dropped)
-    st.session_state["saved"] = [
+    notes = [
         f"Saved (burst of {taken.result.size} frames): {plain(expression)}, capture "
         f"{capture_id}" + (f"; {dropped} frame(s) left out (blink or blur)." if dropped else ".")
     ]
+    with database().transaction() as session:
+        saved = session.get(Capture, capture_id)
+        failed = [q["message"] for q in saved.quality if q["status"] == "fail"]
+        if not saved.accepted:
+            notes.append("It is kept but left out of the statistics: " + " ".join(failed))
+    st.session_state["saved"] = notes
     st.session_state["advance"] = new
     st.rerun(scope="app")
