@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--csv", type=Path, help="one row per capture with every measure")
     export.add_argument("--zip", type=Path, help="photos, landmarks and measures")
     export.add_argument(
+        "--protocol-csv", type=Path,
+        help="one row per session of the palsy protocol: movements, eFACE-style items, method",
+    )  # fmt: skip
+    export.add_argument(
         "--verdicts-csv", type=Path,
         help="one row per session and followed measure: verdict, change, MDC95, reasons",
     )  # fmt: skip
@@ -455,10 +459,15 @@ def _person_or_message(session, name: str):
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from analyzer.history.export import write_csv, write_verdicts_csv, write_zip
+    from analyzer.history.export import (
+        write_csv,
+        write_protocol_csv,
+        write_verdicts_csv,
+        write_zip,
+    )
 
-    if not args.csv and not args.zip and not args.verdicts_csv:
-        print("Say what to write: --csv FILE, --verdicts-csv FILE and/or --zip FILE.",
+    if not (args.csv or args.zip or args.verdicts_csv or args.protocol_csv):
+        print("Say what to write: --csv, --verdicts-csv, --protocol-csv and/or --zip FILE.",
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     db, store, _ = _open()
@@ -469,6 +478,9 @@ def run_export(args: argparse.Namespace) -> int:
         if args.csv:
             count = write_csv(session, person, args.csv)
             print(f"Wrote {count} capture(s) to {args.csv}.")
+        if args.protocol_csv:
+            count = write_protocol_csv(session, person, args.protocol_csv)
+            print(f"Wrote {count} protocol session(s) to {args.protocol_csv}.")
         if args.verdicts_csv:
             count = write_verdicts_csv(session, person, args.verdicts_csv)
             print(f"Wrote {count} verdict(s) to {args.verdicts_csv}.")
@@ -478,7 +490,7 @@ def run_export(args: argparse.Namespace) -> int:
             if exported.missing:
                 print(f"{exported.missing} photo file(s) were missing from the data folder: "
                       "missing_photos.txt in the archive lists them.", file=sys.stderr)  # fmt: skip
-    written = [k for k in ("csv", "verdicts_csv", "zip") if getattr(args, k)]
+    written = [k for k in ("csv", "verdicts_csv", "protocol_csv", "zip") if getattr(args, k)]
     _audit(db, "export", args.person, {"what": ", ".join(written)})
     return EXIT_OK
 

@@ -64,3 +64,30 @@ def test_report_for_an_unknown_person_says_so(tmp_path):
     assert "no person called 'Nobody'" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_protocol_csv_has_one_row_per_session_with_movements_items_and_method(
+    tmp_path, face_rgb, face_analysis
+):
+    import csv
+
+    data = tmp_path / "data"
+    save_smile_sessions(data, face_rgb, face_analysis, "Pat", "right")
+    out = tmp_path / "protocol.csv"
+    env = {**os.environ, "ANALYZER_DATA_DIR": str(data)}
+    env.pop("ANALYZER_DB_URL", None)
+    result = subprocess.run([sys.executable, "-m", "analyzer", "export", "--person", "Pat",
+                             "--protocol-csv", str(out)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert [r["session_day"] for r in rows] == ["2026-01-02", "2026-03-02"]
+    ratios = [float(r["broad_smile_ratio_pct"]) for r in rows]
+    assert ratios[0] < 60 < ratios[1]  # the right (affected) side's smile comes back
+    assert all(r["broad_smile_measured_by"] == "followed" for r in rows)
+    assert all(r["brow_raise_measured_by"] == "" for r in rows)  # not taken
+    assert all(float(r["eface_total"]) > 0 for r in rows)
+    assert any(k.startswith("eface_dynamic_") for k in rows[0])
+    movement = [k for k in rows[0] if k.startswith("broad_smile_") and k.endswith("_mm")]
+    assert {"broad_smile_commissure_movement_left_mm",
+            "broad_smile_commissure_movement_right_mm"} <= set(movement)  # fmt: skip

@@ -19,9 +19,17 @@ from sqlalchemy.orm import Session
 
 from analyzer.history.catalog import FOLLOWED
 from analyzer.history.photos import AnyPhotoStore
-from analyzer.history.progress import measure_progress, session_conditions
-from analyzer.history.storage import Capture, HistoryRow, Person, Sitting, load_history
+from analyzer.history.progress import measure_progress, session_conditions, session_movement
+from analyzer.history.storage import (
+    Capture,
+    HistoryRow,
+    Person,
+    Sitting,
+    load_history,
+    load_protocol_captures,
+)
 from analyzer.measure.conditions import CaptureConditions
+from analyzer.protocol.movement import EXPRESSIONS, PRIMARY
 
 BASE_COLUMNS = (
     "session_day",
@@ -121,6 +129,45 @@ def write_csv(session: Session, person: Person, path: Path) -> int:
     rows = load_history(session, person)
     path.write_text(history_csv(rows), encoding="utf-8")
     return len(rows)
+
+
+def protocol_csv(session: Session, person: Person) -> str:
+    """One row per session of the palsy protocol: every movement measure (named as on
+    Trends: ``<expression>_<measure>_<side>_<unit>``, ``<expression>_ratio_pct``), the
+    eFACE-style estimate and its items, and how each expression was measured ("followed"
+    from the rest photo, "model" alone, or "mixed" over several captures)."""
+    rows = load_history(session, person)
+    captures = load_protocol_captures(session, person)
+    sessions = sorted({(c.session_started_at, c.session_id, c.session_day) for c in captures})
+    found = [(day, session_movement(captures, rows, sid, person.affected_side))
+             for _, sid, day in sessions]  # fmt: skip
+    measures = sorted({m for _, s in found for m in s.result.measures})
+    items = sorted({f"eface_{i.part}_{i.name}".replace(" ", "_") for _, s in found
+                    for i in s.result.estimate.items})  # fmt: skip
+    parts = ["eface_static", "eface_dynamic", "eface_synkinesis", "eface_total"]
+    how = [f"{e.replace(' ', '_')}_measured_by" for e in EXPRESSIONS if e in PRIMARY]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["session_day", *measures, *parts, *items, *how])
+    for day, s in found:
+        estimate = s.result.estimate
+        scores = {f"eface_{i.part}_{i.name}".replace(" ", "_"): i.score for i in estimate.items}
+        writer.writerow([
+            day.isoformat(),
+            *(_number(s.result.measures.get(m)) for m in measures),
+            *(_number(v) for v in (estimate.static, estimate.dynamic, estimate.synkinesis,
+                                   estimate.total)),
+            *(_number(scores.get(i)) for i in items),
+            *(s.measured_by(e) for e in EXPRESSIONS if e in PRIMARY),
+        ])  # fmt: skip
+    return out.getvalue()
+
+
+def write_protocol_csv(session: Session, person: Person, path: Path) -> int:
+    """Write the person's protocol CSV (``protocol_csv``); returns the number of sessions."""
+    text = protocol_csv(session, person)
+    path.write_text(text, encoding="utf-8")
+    return text.count("\n") - 1
 
 
 def write_verdicts_csv(session: Session, person: Person, path: Path) -> int:

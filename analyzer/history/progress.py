@@ -241,6 +241,39 @@ def first_rests(captures: list[ProtocolCapture]) -> dict[int, ProtocolCapture]:
 
 
 @dataclass(frozen=True)
+class SessionMovement:
+    """One session's palsy protocol, and how each expression's landmarks were had."""
+
+    result: movement.ProtocolResult
+    followed: dict[str, list[bool]]  # per expression, per capture: followed from the rest photo
+
+    def measured_by(self, expression: str) -> str:
+        """ "followed" (every capture followed from the rest photo), "model", or "mixed"."""
+        flags = self.followed.get(expression, [])
+        if not flags:
+            return ""
+        return "followed" if all(flags) else "model" if not any(flags) else "mixed"
+
+
+def session_movement(
+    captures: list[ProtocolCapture], rows: list[HistoryRow], session_id: int, affected_side: str
+) -> SessionMovement:
+    """The protocol of one session: each expression against the session's first rest photo
+    (its followed landmarks where there are some), and the eFACE-style estimate."""
+    rest = first_rests(captures).get(session_id)
+    rest_id = rest.capture_id if rest else -1
+    by_expression: dict[str, list[np.ndarray]] = {}
+    followed: dict[str, list[bool]] = {}
+    for c in (c for c in captures if c.session_id == session_id):
+        by_expression.setdefault(c.expression, []).append(c.landmarks_against(rest_id))
+        followed.setdefault(c.expression, []).append(c.is_followed_from(rest_id))
+    rest_measures = next((r.measures for r in rows if r.session_id == session_id
+                          and r.expression == "rest" and r.accepted), None)  # fmt: skip
+    result = movement.session_protocol(by_expression, rest_measures, affected_side, followed)
+    return SessionMovement(result, followed)
+
+
+@dataclass(frozen=True)
 class LatestMovement:
     """One expression capture's movement against its session's rest capture."""
 

@@ -26,11 +26,11 @@ from analyzer.history.datadir import PhotoStore
 from analyzer.history.importer import stored_photo
 from analyzer.history.progress import (
     MeasureProgress,
-    first_rests,
     measure_progress,
     plan_status,
     protocol_rows,
     session_conditions,
+    session_movement,
 )
 from analyzer.history.storage import Capture, Person, load_history, load_protocol_captures
 from analyzer.measure.conditions import CaptureConditions
@@ -91,18 +91,8 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
                 for n in PROTOCOL_MEASURES if any(n in r.measures for r in protocol)]  # fmt: skip
     day_of = {sid: day for day, sid in sessions}
     estimates, messages = {}, {}
-    rests = first_rests(captures)
     for sid in dict.fromkeys(i for i in (baseline_id, current_id) if i is not None):
-        by_expression: dict[str, list[np.ndarray]] = {}
-        followed: dict[str, list[bool]] = {}
-        first_rest = rests.get(sid)
-        for c in (c for c in captures if c.session_id == sid):
-            rest_id = first_rest.capture_id if first_rest else -1
-            by_expression.setdefault(c.expression, []).append(c.landmarks_against(rest_id))
-            followed.setdefault(c.expression, []).append(c.is_followed_from(rest_id))
-        rest = next((r.measures for r in history if r.session_id == sid and r.expression == "rest"
-                     and r.accepted), None)  # fmt: skip
-        result = movement.session_protocol(by_expression, rest, person.affected_side, followed)
+        result = session_movement(captures, history, sid, person.affected_side).result
         estimates[day_of[sid]] = result.estimate
         messages[day_of[sid]] = result.message
     return ReportContent(
