@@ -43,6 +43,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
         "--allow-loopback-in-peer-connection"]  # fmt: skip
 FRAMES = 30
+# Pages render slower on a loaded 2-core machine than Playwright's 5-s default allows.
+expect.set_options(timeout=30_000)
 
 
 def webcam_frame() -> np.ndarray:
@@ -180,8 +182,12 @@ def main(out_path: str) -> None:
                         result["sizes"] = bursts()
                         page.screenshot(path=str(shots / f"live-{name}.png"), full_page=True)
                         if name == "steady":
+                            # Saved, the walk-through moves on; then Trends shows the capture.
+                            expect(page.get_by_text("Brow raise:")).to_be_visible()
                             page.get_by_role("link", name="Trends").click()
-                            expect(page.get_by_text("2 session(s) of 'rest'")).to_be_visible()
+                            expect(page.get_by_text("2 session(s) of 'rest'")).to_be_visible(
+                                timeout=60_000
+                            )
                             result["trends"] = True
                     else:
                         expect(page.get_by_text("Aiming").first).to_be_visible(timeout=60_000)

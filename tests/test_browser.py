@@ -33,6 +33,8 @@ from tests.test_movement import smile_of
 
 SCREENSHOTS = ROOT / "out" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+# Pages render slower on a loaded 2-core machine than Playwright's 5-s default allows.
+expect.set_options(timeout=30_000)
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",

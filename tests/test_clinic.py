@@ -27,6 +27,8 @@ from tests.conftest import ROOT, SAMPLE, write_photo_variants
 from tests.test_browser import ARGS, CHROMIUM, SCREENSHOTS, free_port, is_media_photo
 
 PASSWORD = "correct horse 1"
+# Pages render slower on a loaded 2-core machine than Playwright's 5-s default allows.
+expect.set_options(timeout=30_000)
 
 
 def cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -208,7 +210,7 @@ def test_clinic_mode_in_a_browser_two_servers_one_database(clinic, tmp_path):
             sign_in(other, second, "cleo")
             other.get_by_role("link", name="Compare").click()
             after = other.locator("img[alt^='After: ']").first  # the latest session: today's
-            expect(after).to_be_visible()
+            expect(after).to_be_visible(timeout=60_000)
             assert f"{dt.date.today():%d %b %Y}" in after.get_attribute("alt")
             other.screenshot(path=str(SCREENSHOTS / "clinic-second-server.png"), full_page=True)
 
