@@ -19,6 +19,7 @@ import numpy as np
 from analyzer.errors import AnalyzerError
 from analyzer.measure import topology
 from analyzer.measure.analysis import measure_landmarks
+from analyzer.measure.frame import similarity_2d
 from analyzer.measure.landmarks import detect_landmarks
 from analyzer.measure.quality import sharpness
 
@@ -47,17 +48,6 @@ class BurstResult:
     @property
     def size(self) -> int:
         return len(self.used)
-
-
-def _similarity(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """2 × 3 least-squares similarity (Umeyama) taking ``source`` points onto ``target``."""
-    mu_s, mu_t = source.mean(axis=0), target.mean(axis=0)
-    s, t = source - mu_s, target - mu_t
-    u, singular, vt = np.linalg.svd(t.T @ s / len(source))
-    d = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
-    rotation = u @ d @ vt
-    scale = np.trace(np.diag(singular) @ d) / (s**2).sum() * len(source)
-    return np.column_stack([scale * rotation, mu_t - scale * rotation @ mu_s])
 
 
 def average_burst(frames: Sequence[np.ndarray], landmarks: Sequence[np.ndarray | None]
@@ -93,7 +83,7 @@ def average_burst(frames: Sequence[np.ndarray], landmarks: Sequence[np.ndarray |
     aligned = []
     for i in used:
         points = np.array(landmarks[i], dtype=np.float64)
-        matrix = _similarity(points[stable, :2], reference[stable, :2])
+        matrix = similarity_2d(points[stable, :2], reference[stable, :2])
         moved = points.copy()
         moved[:, :2] = points[:, :2] @ matrix[:, :2].T + matrix[:, 2]
         moved[:, 2] *= float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))

@@ -124,3 +124,15 @@ def rotation_from_pose(yaw_deg: float, pitch_deg: float, roll_deg: float) -> np.
 def to_frame(landmarks_px: np.ndarray, frame: FaceFrame) -> np.ndarray:
     """Landmarks in the face frame (x to the subject's left, y up, z forward), in pixels."""
     return (camera_coordinates(landmarks_px) - frame.origin) @ frame.axes
+
+
+def similarity_2d(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The 2×3 similarity that best carries ``source`` points onto ``target`` (Umeyama)."""
+    s_mean, t_mean = source.mean(axis=0), target.mean(axis=0)
+    s, t = source - s_mean, target - t_mean
+    u, singular, vt = np.linalg.svd(t.T @ s / len(s))
+    d = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
+    rotation = u @ d @ vt
+    factor = float(np.trace(np.diag(singular) @ d) / (s**2).sum(axis=1).mean())
+    linear = factor * rotation
+    return np.hstack([linear, (t_mean - linear @ s_mean)[:, None]])

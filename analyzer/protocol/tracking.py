@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from analyzer.measure import topology
+from analyzer.measure.frame import similarity_2d
 from analyzer.measure.landmarks import crop_transform, resample_crop
 from analyzer.measure.scale import mm_per_px_from_iris
 
@@ -55,18 +56,6 @@ class Followed:
     @property
     def fraction(self) -> float:
         return float(self.followed.mean())
-
-
-def similarity_2d(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """The 2×3 similarity that best carries ``source`` points onto ``target`` (Umeyama)."""
-    s_mean, t_mean = source.mean(axis=0), target.mean(axis=0)
-    s, t = source - s_mean, target - t_mean
-    u, singular, vt = np.linalg.svd(t.T @ s / len(s))
-    d = np.diag([1.0, np.sign(np.linalg.det(u @ vt))])
-    rotation = u @ d @ vt
-    factor = float(np.trace(np.diag(singular) @ d) / (s**2).sum(axis=1).mean())
-    linear = factor * rotation
-    return np.hstack([linear, (t_mean - linear @ s_mean)[:, None]])
 
 
 def steady_similarity_2d(
