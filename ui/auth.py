@@ -40,9 +40,12 @@ def idle_minutes() -> float:
         return 30.0
 
 
-def _loopback(address: str) -> bool:
-    if address in ("", "localhost"):
-        return address == "localhost"
+def serves_loopback_only() -> bool:
+    """Whether Streamlit was told to listen on this computer only (an empty address means
+    every interface)."""
+    address = str(st.get_option("server.address") or "")
+    if address == "localhost":
+        return True
     try:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:
@@ -53,8 +56,7 @@ def require_login() -> None:
     """Stop the page unless it may be shown: in clinic mode, a signed-in, recently active
     user; else a server that listens on this computer only."""
     if not clinic():
-        address = str(st.get_option("server.address") or "")
-        if not _loopback(address):
+        if not serves_loopback_only():
             st.error(
                 "This dashboard has no login, and face photos are health data: it serves this "
                 "computer only. Start it with `python -m analyzer serve` (or `make run`); for "

@@ -10,7 +10,6 @@ server is ever asked. When WebRTC cannot start, the photo and upload below stay 
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import logging
 import time
 
@@ -26,7 +25,7 @@ from analyzer.history.importer import save_burst
 from analyzer.history.storage import Capture, get_person
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import RESTING_EXPRESSIONS
-from ui.auth import allowed, audit, clinic, refusal
+from ui.auth import allowed, audit, clinic, refusal, serves_loopback_only
 from ui.state import database, plain, store
 
 #: Where the page keeps the person's live session (the component keeps its own under "live").
@@ -38,14 +37,7 @@ CONNECT_TIMEOUT_S = 10.0
 def _keep_media_on_loopback() -> None:
     """The personal app listens on loopback only: offer the browser 127.0.0.1, which aioice
     leaves out by default (it would offer the machine's network addresses)."""
-    if clinic():
-        return
-    address = str(st.get_option("server.address") or "")
-    try:
-        loopback = address == "localhost" or ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        loopback = False
-    if loopback:
+    if not clinic() and serves_loopback_only():
         import aioice.ice
 
         aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
