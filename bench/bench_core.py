@@ -12,8 +12,10 @@ percentile in milliseconds of:
 - ``detect_landmarks``: symmetrized (the default) and with ``symmetrize=False``; how many
   times each runs the model is counted and printed too;
 - ``measure_landmarks``: pose, scale and every measure from the 478 landmarks (pure NumPy);
-- quality + measuring: ``analyze_image`` with its landmarks supplied, that is everything it
-  does besides running the model (measures and the image-based quality checks);
+- ``refine_landmarks``: the lids and brows found in the photo itself;
+- quality + refining + measuring: ``analyze_image`` with its landmarks supplied, that is
+  everything it does besides running the model (refining, measures and the image-based
+  quality checks);
 - ``follow_expression``: the palsy protocol's optical flow from a rest photo into an
   expression photo (here the same photo shifted by 3 px), given both photos' landmarks;
 - ``analyze_photo``: all of the above for one file.
@@ -63,6 +65,7 @@ from analyzer.measure.analysis import analyze_photo, measure_landmarks  # noqa: 
 from analyzer.measure.identity import face_embedding  # noqa: E402
 from analyzer.measure.imaging import load_photo  # noqa: E402
 from analyzer.measure.landmarks import FaceDetection, detect_landmarks  # noqa: E402
+from analyzer.measure.refine import refine_landmarks  # noqa: E402
 from analyzer.protocol.tracking import follow_expression  # noqa: E402
 
 SAMPLE = ROOT / "sample_images" / "astronaut.png"
@@ -150,7 +153,10 @@ def _stages(path: Path, rgb: np.ndarray, detection: FaceDetection) -> dict[str, 
         "landmarks, symmetrized (default)": lambda: detect_landmarks(rgb),
         "landmarks, symmetrize=False": lambda: detect_landmarks(rgb, symmetrize=False),
         "measure_landmarks": lambda: measure_landmarks(detection.landmarks),
-        "quality + measuring": lambda: _quality_and_measuring(rgb, detection),
+        "refine_landmarks (lids and brows from the photo)": lambda: refine_landmarks(
+            rgb, detection.landmarks
+        ),
+        "quality + refining + measuring": lambda: _quality_and_measuring(rgb, detection),
         "follow_expression (rest to expression)": lambda: follow_expression(
             rgb, detection.landmarks, expression, moved
         ),

@@ -106,11 +106,20 @@ def main() -> None:
         | {i for i in midline if v[i] < 0.78}
     )
     regions["stable"] = closed(stable)
+    # The subject's left half (the image's right on this unmirrored photo): its mirror image
+    # is the right half, and together with the midline they cover the mesh.
+    left_side = [
+        i
+        for i in range(478)
+        if partner[i] != i
+        and (points[i, 0] - points[168, 0]) * (left_pupil[0] - right_pupil[0]) > 0
+    ]
     data = {
         "source": "scripts/make_topology.py on sample_images/astronaut.png upscaled x2",
         "mirror_map": partner.tolist(),
         "midline": midline,
         "regions": regions,
+        "left_side": left_side,
         "median_match_residual_px": {"mesh": mesh_residual, "iris": iris_residual},
     }
     OUT.write_text(json.dumps(data, indent=1) + "\n")

@@ -55,3 +55,24 @@ def swapped_sides(measures: dict[str, float]) -> dict[str, float]:
         else:
             swapped[name] = value
     return swapped
+
+
+def app_movement(expression, rest_rgb, rest_analysis, photo, affected_side="none"):
+    """An expression photo's movement measures against a rest photo as the app takes them
+    (``importer.follow_from_rest``): both photos' lids and brows found in the photos, the
+    regions followed from the rest photo where they can be, the expression's own points
+    where nothing could be. Returns the measures and how each region was had."""
+    from analyzer.measure.analysis import analyze_image
+    from analyzer.protocol.movement import expression_measures
+    from analyzer.protocol.tracking import follow_expression
+
+    seen = analyze_image(photo, expression=expression)
+    result = follow_expression(
+        rest_rgb, rest_analysis.measured_px, photo, seen.measured_px,
+        rest_regions=rest_analysis.regions, expression_regions=seen.regions,
+    )  # fmt: skip
+    points = result.landmarks_px if result.any_followed else seen.measured_px
+    measures = expression_measures(
+        expression, rest_analysis.measured_px, points, affected_side, followed=result.any_followed
+    )
+    return measures, result.regions

@@ -246,7 +246,8 @@ def test_a_protocol_smile_saved_today_shows_each_sides_movement(tmp_path, face_r
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "capture-protocol-smile.png"))
         browser.close()
-    assert "followed from today's rest photo by optical flow" in text
+    # How the mouth's points were had, per region: followed from today's rest photo.
+    assert "measured: mouth followed from rest" in text
     left = float(re.search(r"left commissure movement in broad smile ([\d.]+) mm", text)[1])
     right = float(re.search(r"right commissure movement in broad smile ([\d.]+) mm", text)[1])
     ratio = float(re.search(r"affected / healthy side (\d+) %", text)[1])

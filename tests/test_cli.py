@@ -20,10 +20,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from analyzer.measure import topology
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_ARG = "sample_images/astronaut.png"  # as a person types it, relative to the project
 
-RECORD_KEYS = {"file", "ok", "error", "scale_mm_per_px", "pose", "quality", "measures"}
+RECORD_KEYS = {"file", "ok", "error", "scale_mm_per_px", "pose", "quality", "measures", "regions",
+               "region_notes"}  # fmt: skip
 FAILED_RECORD_KEYS = {"file", "ok", "error"}
 REQUIRED_MEASURES = (
     "asymmetry_index_mm",
@@ -218,7 +221,14 @@ def test_good_photo_json_measures_are_plausible_millimetres(good_record):
 def test_landmarks_flag_adds_478_points_of_three_finite_numbers(mixed_json_with_landmarks):
     records = strict_json(mixed_json_with_landmarks.stdout)
     good = records[0]
-    assert set(good) == RECORD_KEYS | {"landmarks"}
+    assert set(good) == RECORD_KEYS | {"landmarks", "refined_landmarks"}
+    # The model's own landmarks, and those the measures use (lids and brows from the photo).
+    model, refined = np.array(good["landmarks"]), np.array(good["refined_landmarks"])
+    assert model.shape == refined.shape == (478, 3)
+    moved = np.flatnonzero(np.abs(model - refined).max(axis=1) > 0)
+    refined_regions = [n for n, how in good["regions"].items() if how == "refined"]
+    assert set(moved) <= set(np.concatenate([topology.face_region(n) for n in refined_regions]
+                                            or [np.array([], int)]))  # fmt: skip
     landmarks = good["landmarks"]
     assert len(landmarks) == 478
     assert all(len(point) == 3 for point in landmarks)

@@ -245,3 +245,20 @@ def test_a_camera_distance_change_alone_is_not_comparable_never_changed(face_rgb
             assert v.verdict == "not comparable", v.sentence
             assert "larger in the frame: the camera was nearer" in v.sentence
     assert comparability.DISTANCE_TOLERANCE < 0.6
+
+
+def test_a_brow_taken_from_elsewhere_refuses_only_that_brow():
+    """A brow found in the photo at baseline and the model's now lies ~1.5 mm elsewhere:
+    that brow's measures are not comparable; the other brow and the mouth are."""
+    baseline = [conditions(brows_from_photo="both")] * 3
+    now = [conditions(brows_from_photo="right")] * 2
+    found = differences(baseline, now)
+    assert [d.condition for d in found] == ["points"]
+    assert reasons_for("brow_height_left_mm", found)
+    assert "left brow" in reasons_for("brow_height_left_mm", found)[0]
+    assert reasons_for("brow_height_diff_mm", found)  # reads both brows
+    assert not reasons_for("brow_height_right_mm", found)
+    assert not reasons_for(CORNER, found)
+    assert not differences(baseline, [conditions(brows_from_photo="both")])
+    # Captures from before sources were recorded are not judged.
+    assert not differences(baseline, [conditions()])

@@ -25,6 +25,7 @@ from analyzer.history.storage import (
     load_history,
     open_database,
 )
+from analyzer.measure import topology
 from analyzer.measure.analysis import measure_landmarks
 from tests.conftest import SECOND_SAMPLE, write_photo_variants
 
@@ -64,10 +65,18 @@ def test_import_makes_one_session_per_day_and_reports_what_it_skipped(db_url, fo
         capture = person.sessions[0].captures[0]
         assert store.read(capture.photo_path)[:2] == b"\xff\xd8"  # the photo itself, stored
         assert capture.landmarks_px().shape == (478, 3)
-        stored = measure_landmarks(capture.landmarks_px()).measures
+        # The measures come from the refined landmarks, stored beside the model's own.
+        stored = measure_landmarks(capture.measured_px()).measures
         assert capture.measures["brow_height_left_mm"] == pytest.approx(
             stored["brow_height_left_mm"], abs=1e-6
         )
+        assert capture.regions and set(capture.regions) == set(topology.FACE_REGIONS)
+        refined = [n for n, how in capture.regions.items() if how == "refined"]
+        differs = np.abs(capture.measured_px() - capture.landmarks_px()).max(axis=1) > 0
+        assert refined and differs.any()  # the sample face's lids or brows are found
+        for name in topology.FACE_REGIONS:  # only refined regions' points moved
+            if name not in refined:
+                assert not differs[topology.face_region(name)].any(), name
     db.close()
 
 

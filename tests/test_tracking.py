@@ -147,8 +147,9 @@ def test_without_kept_photos_the_models_landmarks_are_used(
     measures, captures = _smile_row(db)
     (smile_capture,) = [c for c in captures if c.expression == "broad smile"]
     assert smile_capture.followed_px is None
-    model = expression_measures("broad smile", face_analysis.landmarks_px,
-                                analysis.landmarks_px, "right")  # fmt: skip
+    # Its own landmarks as measured: the model's, with lids and brows found in the photo.
+    model = expression_measures("broad smile", face_analysis.measured_px,
+                                analysis.measured_px, "right")  # fmt: skip
     assert measures[SMILE.format("left")] == pytest.approx(model[SMILE.format("left")])
     db.close()
 

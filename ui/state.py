@@ -22,6 +22,7 @@ from analyzer.history.storage import (
     Database,
     HistoryRow,
     Person,
+    ProtocolCapture,
     get_or_create_person,
     get_person,
     load_history,
@@ -168,6 +169,20 @@ def history(person_name: str, *, with_protocol: bool = False) -> list[HistoryRow
         if with_protocol and any(r.expression != "rest" for r in rows):
             rows += protocol_rows(load_protocol_captures(session, owner), owner.affected_side)
     return rows
+
+
+def protocol_captures(person_name: str) -> list[ProtocolCapture]:
+    """Every accepted capture of a person with its landmarks and how each region was had."""
+    with database().transaction() as session:
+        owner = get_person(session, person_name)
+        return [] if owner is None else load_protocol_captures(session, owner)
+
+
+def correct_button(where, capture_id: int, label: str, key: str) -> None:
+    """A button that opens the Correct page on a stored capture."""
+    if where.button(label, key=key):
+        st.session_state["correct_capture"] = capture_id
+        st.switch_page("ui/pages/correct.py")
 
 
 def expressions_of(rows: list[HistoryRow]) -> list[str]:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from analyzer.measure.conditions import CaptureConditions
+from analyzer.measure.refine import regions_of
 
 #: Head yaw or pitch differing by more than this from the baseline (median of each
 #: session's captures). The default noise holds poses drawn within ±5° of frontal (read
@@ -69,8 +70,10 @@ _LIGHT_STEMS = ("cheek", "jaw", "face_height", "lower_face_height", "asymmetry")
 class Difference:
     """One way the current session was taken differently from the baseline."""
 
-    condition: str  # "camera", "distance", "pose", "light", "eye_opening", "smile", "mouth_gap"
+    condition: str  # "camera", "distance", "pose", "light", "eye_opening", "smile",
+    # "mouth_gap" or "points"
     sentence: str  # what differs and what to do, for a person
+    regions: tuple[str, ...] = ()  # "points": the regions whose points came from elsewhere
 
 
 def _is_difference_measure(measure: str) -> bool:
@@ -91,7 +94,13 @@ AFFECTS: dict[str, Callable[[str], bool]] = {
 
 def reasons_for(measure: str, differences: Sequence[Difference]) -> list[str]:
     """The sentences of the differences that move ``measure``."""
-    return [d.sentence for d in differences if AFFECTS[d.condition](measure)]
+    return [d.sentence for d in differences if _moves(d, measure)]
+
+
+def _moves(difference: Difference, measure: str) -> bool:
+    if difference.condition == "points":
+        return bool(set(regions_of(measure)) & set(difference.regions))
+    return AFFECTS[difference.condition](measure)
 
 
 def camera_key(c: CaptureConditions) -> tuple[str, ...]:
@@ -209,6 +218,7 @@ def differences(
             f"{'' if smile > 0 else 'to '}the midline than at baseline"
             f"{' (a faint smile?)' if smile > 0 else ''}: relax the mouth as at baseline",
         ))  # fmt: skip
+    found.extend(_brow_sources(reference, current))
     before = _median([c.mouth_gap_mm for c in reference])
     after = _median([c.mouth_gap_mm for c in current])
     if before is not None and after is not None and abs(after - before) > MOUTH_GAP_TOLERANCE_MM:
@@ -218,3 +228,43 @@ def differences(
             "than at baseline: rest the lips as at baseline",
         ))  # fmt: skip
     return found
+
+
+def _brow_sources(
+    reference: Sequence[CaptureConditions], current: Sequence[CaptureConditions]
+) -> list[Difference]:
+    """A brow found in the photo itself at baseline and taken from the model now, or the
+    reverse (most captures of each session): the two lie about 1.5 mm apart on the same face
+    (README, "Lids and brows from the image"), more than a real change to be judged."""
+    found = []
+    for side in ("left", "right"):
+        before = _majority([_brow_in_photo(c, side) for c in reference])
+        after = _majority([_brow_in_photo(c, side) for c in current])
+        if before is None or after is None or before == after:
+            continue
+        now, then = (
+            ("found in the photo", "the model's")
+            if after
+            else ("the model's", "found in the photo")
+        )
+        found.append(Difference(
+            "points",
+            f"the {side} brow's edge is {now} now but was {then} at baseline (hair over the "
+            "brow, glasses or light can hide it): the two differ by about 1.5 mm; take the "
+            "photo as at baseline",
+            regions=(f"brow_{side}",),
+        ))  # fmt: skip
+    return found
+
+
+def _brow_in_photo(c: CaptureConditions, side: str) -> bool | None:
+    if c.brows_from_photo is None:
+        return None
+    return c.brows_from_photo in ("both", side)
+
+
+def _majority(flags: Sequence[bool | None]) -> bool | None:
+    known = [f for f in flags if f is not None]
+    if not known:
+        return None
+    return sum(known) * 2 >= len(known)

@@ -163,6 +163,10 @@ def capture_record(
         image_width=analysis.image_size[0],
         image_height=analysis.image_size[1],
         landmarks=landmarks_to_bytes(analysis.landmarks_px),
+        refined_landmarks=(
+            None if analysis.refinement is None else landmarks_to_bytes(analysis.measured_px)
+        ),
+        regions=analysis.regions or None,
         user_mm_per_px=user_mm_per_px,
         scale_mm_per_px=analysis.mm_per_px,
         yaw_deg=pose.yaw_deg,
@@ -449,12 +453,16 @@ def follow_from_rest(
         result = None
         if rest_rgb is not None and expression_rgb is not None:
             result = follow_expression(
-                rest_rgb, rest.landmarks_px(), expression_rgb, capture.landmarks_px()
-            )
-        if result is not None and result.fraction > 0:
+                rest_rgb, rest.measured_px(), expression_rgb, capture.measured_px(),
+                rest_regions=rest.regions, expression_regions=capture.regions,
+            )  # fmt: skip
+        own = {n: v for n, v in (capture.regions or {}).items() if v != "followed"}
+        if result is not None and result.any_followed:
             capture.followed_landmarks = landmarks_to_bytes(result.landmarks_px)
+            capture.regions = {**own, **result.regions}
             followed += 1
         else:
             capture.followed_landmarks = None
+            capture.regions = own or None
         capture.followed_from_id = rest.id
     return followed

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import object_session
 
 from analyzer import __version__
+from analyzer.history.corrections import remeasure_corrected
 from analyzer.history.datadir import PARTIAL_SUFFIX
 from analyzer.history.importer import follow_from_rest, stored_photo
 from analyzer.history.photos import AnyPhotoStore
-from analyzer.history.storage import Capture, Database, Person, Sitting
+from analyzer.history.storage import Capture, Database, Person, Sitting, landmarks_to_bytes
 from analyzer.measure.analysis import Measurement, measure_landmarks
 from analyzer.measure.conditions import CaptureConditions, conditions
 from analyzer.measure.imaging import CameraInfo, camera_info
 from analyzer.measure.quality import image_stats
+from analyzer.measure.refine import refine_landmarks
 
 
 @dataclass(frozen=True)
@@ -94,43 +97,54 @@ def delete_person(db: Database, store: AnyPhotoStore, name: str) -> Deleted | No
 
 
 def _recomputed_conditions(
-    capture: Capture, result: Measurement, store: AnyPhotoStore | None
+    capture: Capture, result: Measurement, store: AnyPhotoStore | None, rgb: np.ndarray | None
 ) -> dict[str, object]:
-    """A capture's conditions from its landmarks and, where it was kept, its photo."""
+    """A capture's conditions from its landmarks and, where it was kept, its photo ``rgb``."""
     old = CaptureConditions.from_dict(capture.conditions)
     landmarks = capture.landmarks_px()
     size = (capture.image_width, capture.image_height)
-    rgb = stored_photo(store, capture)
     if rgb is None:
         camera = CameraInfo(old.camera_make, old.camera_model, old.camera_lens,
                             old.focal_length_35mm)  # fmt: skip
-        fresh = conditions(landmarks, size, result, camera=camera, camera_label=old.camera_label)
+        fresh = conditions(landmarks, size, result, camera=camera, camera_label=old.camera_label,
+                           regions=capture.regions)  # fmt: skip
         kept = {k: getattr(old, k) for k in ("light_mean", "light_balance", "sharpness")}
         return {**fresh.as_dict(), **{k: v for k, v in kept.items() if v is not None}}
     assert store is not None and capture.photo_path  # stored_photo found the photo
     stats = image_stats(rgb, landmarks, result.points_mm[:, 0])
     camera = camera_info(store.read(capture.photo_path, session=object_session(capture)))
     return conditions(
-        landmarks, size, result, stats=stats, camera=camera, camera_label=old.camera_label
-    ).as_dict()
+        landmarks, size, result, stats=stats, camera=camera, camera_label=old.camera_label,
+        regions=capture.regions,
+    ).as_dict()  # fmt: skip
 
 
 def recompute_all(db: Database, store: AnyPhotoStore | None = None) -> int:
     """Recompute every stored capture's pose, scale and measures from its stored landmarks,
     and follow every protocol expression from its session's rest photo again.
 
+    Where the photo was kept, its lids and brows are found in it again from the model's
+    stored landmarks (``analyzer.measure.refine``); without it the refined landmarks that
+    were stored are measured (the model's, for captures from before refinement).
+
     Measures need no photo; following needs the kept photos of ``store`` (without it, or
     without the photos, expressions are measured from the model's landmarks). The
     image-based quality checks (sharpness, light) are kept as they were. The capture
     conditions are recomputed too: from the kept photo where there is one (camera, light,
     sharpness), else from the landmarks alone (keeping what was recorded at capture).
-    Returns the number of captures updated.
+    Captures corrected by hand are measured from their corrected landmarks
+    (``corrections.remeasure_corrected``). Returns the number of captures updated.
     """
     updated = 0
     with db.transaction() as session:
         for capture in session.scalars(select(Capture)):
-            result = measure_landmarks(capture.landmarks_px(), capture.user_mm_per_px)
-            capture.conditions = _recomputed_conditions(capture, result, store)
+            rgb = stored_photo(store, capture)
+            if rgb is not None:  # the lids and brows are found in the photo again
+                refinement = refine_landmarks(rgb, capture.landmarks_px(), capture.user_mm_per_px)
+                capture.refined_landmarks = landmarks_to_bytes(refinement.landmarks_px)
+                capture.regions = refinement.regions
+            result = measure_landmarks(capture.measured_px(), capture.user_mm_per_px)
+            capture.conditions = _recomputed_conditions(capture, result, store, rgb)
             capture.measures = result.measures
             capture.scale_mm_per_px = result.mm_per_px
             capture.yaw_deg = result.pose.yaw_deg
@@ -138,6 +152,7 @@ def recompute_all(db: Database, store: AnyPhotoStore | None = None) -> int:
             capture.roll_deg = result.pose.roll_deg
             capture.analyzer_version = __version__
             updated += 1
+        remeasure_corrected(session)  # hand corrections stay in effect
         for sitting_id in session.scalars(select(Sitting.id)):
             follow_from_rest(session, store, sitting_id, again=True)
     return updated

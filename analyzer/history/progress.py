@@ -9,7 +9,7 @@ they have enough repeat photos, else the default of ``analyzer.history.catalog``
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from analyzer.history.catalog import (
 from analyzer.history.comparability import Difference, differences, reasons_for
 from analyzer.history.storage import HistoryRow, ProtocolCapture
 from analyzer.measure.conditions import CaptureConditions
+from analyzer.measure.refine import HOW_WORDS, regions_of
 from analyzer.protocol import movement
 
 
@@ -240,19 +241,61 @@ def first_rests(captures: list[ProtocolCapture]) -> dict[int, ProtocolCapture]:
     return rests
 
 
+def region_label(region: str) -> str:
+    """ "brow_left" → "left brow"."""
+    base, _, side = region.partition("_")
+    return f"{side} {base}" if side else base
+
+
+def capture_how(capture: ProtocolCapture, region: str, rest: ProtocolCapture | None) -> str:
+    """How one region of an expression capture was had against its session's ``rest``:
+    "refined", "followed" or "model" (captures from before regions were recorded: followed
+    or not, as a whole). Mirrors ``ProtocolCapture.against``."""
+    followed = rest is not None and capture.is_followed_from(rest.capture_id)
+    how = (capture.regions or {}).get(region)
+    if how is None:
+        return "followed" if followed else "model"
+    if how == "followed" and not followed:  # followed from another rest photo
+        return "model"
+    if (not followed and region.startswith("brow") and rest is not None
+            and (rest.regions or {}).get(region) != how):  # fmt: skip
+        return "model"  # a brow from the photo in one of the two only: the model's in both
+    return how
+
+
+def summarise_how(hows: dict[str, list[str]]) -> str:
+    """Per region, the ways its captures were had → one line: a single word when every
+    region of every capture agrees ("refined", "followed", "model"), else per region
+    ("left brow refined; right brow mixed"). Empty for no captures."""
+    per_region = {r: (h[0] if len(set(h)) == 1 else "mixed") for r, h in hows.items() if h}
+    if not per_region:
+        return ""
+    if len(set(per_region.values())) == 1:
+        return next(iter(per_region.values()))
+    return "; ".join(f"{region_label(r)} {h}" for r, h in per_region.items())
+
+
+def in_words(how: str) -> str:
+    """ "refined" → "from the photo", and so on, inside a ``summarise_how`` line."""
+    for code, words in HOW_WORDS.items():
+        how = how.replace(code, words)
+    return how
+
+
 @dataclass(frozen=True)
 class SessionMovement:
     """One session's palsy protocol, and how each expression's landmarks were had."""
 
     result: movement.ProtocolResult
     followed: dict[str, list[bool]]  # per expression, per capture: followed from the rest photo
+    #: per expression, per region its primary movement is read from: each capture's way
+    hows: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def measured_by(self, expression: str) -> str:
-        """ "followed" (every capture followed from the rest photo), "model", or "mixed"."""
-        flags = self.followed.get(expression, [])
-        if not flags:
-            return ""
-        return "followed" if all(flags) else "model" if not any(flags) else "mixed"
+        """How the expression's primary movement was measured, region by region: "refined"
+        (lids or brow found in both photos), "followed" (from the rest photo), "model",
+        or per region when they differ (``summarise_how``)."""
+        return summarise_how(self.hows.get(expression, {}))
 
 
 def session_movement(
@@ -261,16 +304,28 @@ def session_movement(
     """The protocol of one session: each expression against the session's first rest photo
     (its followed landmarks where there are some), and the eFACE-style estimate."""
     rest = first_rests(captures).get(session_id)
-    rest_id = rest.capture_id if rest else -1
     by_expression: dict[str, list[np.ndarray]] = {}
     followed: dict[str, list[bool]] = {}
+    rest_for: dict[str, list[np.ndarray]] = {}
+    hows: dict[str, dict[str, list[str]]] = {}
     for c in (c for c in captures if c.session_id == session_id):
-        by_expression.setdefault(c.expression, []).append(c.landmarks_against(rest_id))
-        followed.setdefault(c.expression, []).append(c.is_followed_from(rest_id))
+        rest_px, points, was_followed = c.against(rest) if rest else (None, c.landmarks_px, False)
+        by_expression.setdefault(c.expression, []).append(points)
+        followed.setdefault(c.expression, []).append(was_followed)
+        if rest_px is not None:
+            rest_for.setdefault(c.expression, []).append(rest_px)
+        if c.expression in movement.PRIMARY:
+            prefix = c.expression.replace(" ", "_")
+            for region in regions_of(f"{prefix}_ratio_pct"):
+                hows.setdefault(c.expression, {}).setdefault(region, []).append(
+                    capture_how(c, region, rest)
+                )
     rest_measures = next((r.measures for r in rows if r.session_id == session_id
                           and r.expression == "rest" and r.accepted), None)  # fmt: skip
-    result = movement.session_protocol(by_expression, rest_measures, affected_side, followed)
-    return SessionMovement(result, followed)
+    result = movement.session_protocol(
+        by_expression, rest_measures, affected_side, followed, rest_for if rest else None
+    )
+    return SessionMovement(result, followed, hows)
 
 
 @dataclass(frozen=True)
@@ -279,6 +334,8 @@ class LatestMovement:
 
     measures: dict[str, float]
     followed: bool  # its landmarks were followed from the rest photo (else the model's)
+    #: per region its primary movement is read from: "refined", "followed" or "model"
+    hows: dict[str, str] = field(default_factory=dict)
 
 
 def latest_movement(
@@ -291,9 +348,13 @@ def latest_movement(
     latest = max(same, key=lambda c: c.taken_at, default=None)
     if rest is None or latest is None or expression not in movement.PRIMARY:
         return None
-    points = latest.landmarks_against(rest.capture_id)
-    measures = movement.expression_measures(expression, rest.landmarks_px, points, affected_side)
-    return LatestMovement(measures, followed=points is latest.followed_px)
+    rest_px, points, followed = latest.against(rest)
+    measures = movement.expression_measures(
+        expression, rest_px, points, affected_side, followed=followed
+    )
+    prefix = expression.replace(" ", "_")
+    hows = {r: capture_how(latest, r, rest) for r in regions_of(f"{prefix}_ratio_pct")}
+    return LatestMovement(measures, followed=followed, hows=hows)
 
 
 def protocol_rows(captures: list[ProtocolCapture], affected_side: str) -> list[HistoryRow]:
@@ -310,10 +371,10 @@ def protocol_rows(captures: list[ProtocolCapture], affected_side: str) -> list[H
         rest = rests.get(capture.session_id)
         if rest is None or capture.expression not in movement.PRIMARY:
             continue
+        rest_px, points, followed = capture.against(rest)
         measures = movement.expression_measures(
-            capture.expression, rest.landmarks_px, capture.landmarks_against(rest.capture_id),
-            affected_side, followed=capture.is_followed_from(rest.capture_id),
-        )  # fmt: skip
+            capture.expression, rest_px, points, affected_side, followed=followed
+        )
         measures = {k: v for k, v in measures.items() if np.isfinite(v)}
         rows.append(HistoryRow(-index - 1, capture.session_id, capture.session_day,
                                capture.session_started_at, capture.session_tags,
@@ -368,3 +429,35 @@ def plan_status(rows: list[HistoryRow], expression: str = "rest") -> PlanStatus:
             "the two phases against your own day-to-day variation."
         )
     return PlanStatus(baseline_sessions=k, treatment_sessions=m, needed=need, sentence=sentence)
+
+
+def region_table(
+    captures: list[ProtocolCapture], expression: str, measures: list[str]
+) -> list[dict[str, str]]:
+    """Per session, how the points of the regions that ``measures`` are read from were had
+    (in words: "from the photo", "followed from rest", "model", or "mixed"): one row per
+    session, one column per region. ``expression`` "protocol" reads each movement from its
+    own expression's captures against the session's rest capture."""
+    rests = first_rests(captures)
+    table = []
+    for session_id in dict.fromkeys(c.session_id for c in captures):
+        rest = rests.get(session_id)
+        hows: dict[str, list[str]] = {}
+        for name in measures:
+            if expression == "protocol":
+                shown = next((e for e in movement.PRIMARY
+                              if name.startswith(e.replace(" ", "_") + "_")), None)  # fmt: skip
+            else:
+                shown = expression
+            for c in (c for c in captures if c.session_id == session_id and c.expression == shown):
+                for region in regions_of(name):
+                    how = (capture_how(c, region, rest) if shown in movement.PRIMARY
+                           else (c.regions or {}).get(region, "model"))  # fmt: skip
+                    hows.setdefault(region, []).append(how)
+        if hows:
+            day = next(c.session_day for c in captures if c.session_id == session_id)
+            row = {"session": f"{day}"}
+            for region, found in hows.items():
+                row[region_label(region)] = in_words(found[0] if len(set(found)) == 1 else "mixed")
+            table.append(row)
+    return table

@@ -48,6 +48,7 @@ from sqlalchemy.orm import (
 )
 
 from analyzer.errors import AnalyzerError
+from analyzer.protocol.tracking import unfollowed_pair
 
 AFFECTED_SIDES = ("left", "right", "none")
 #: PostgreSQL advisory-lock key held while migrating.
@@ -162,10 +163,24 @@ class Capture(Base):
     #: across them (``analyzer.capture.burst``); None for a photo.
     burst_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     burst_sd: Mapped[dict[str, float] | None] = mapped_column(JSON, nullable=True)
+    #: The landmarks the measures use: the model's, with each lid and brow found in the photo
+    #: itself where that fit was confident (``analyzer.measure.refine``); None: the model's.
+    refined_landmarks: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+    #: How each region of the face was measured (``analyzer.measure.refine.REGION_NAMES`` →
+    #: "refined", "followed" or "model"); None: recorded before regions were.
+    regions: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     session: Mapped[Sitting] = relationship(back_populates="captures")
 
     def landmarks_px(self) -> np.ndarray:
+        """The model's own landmarks (never changed after the photo was analysed)."""
         return landmarks_from_bytes(self.landmarks)
+
+    def measured_px(self) -> np.ndarray:
+        """The landmarks this capture's measures come from: refined from the photo where
+        they were, else the model's."""
+        if self.refined_landmarks is None:
+            return self.landmarks_px()
+        return landmarks_from_bytes(self.refined_landmarks)
 
 
 def landmarks_to_bytes(landmarks_px: np.ndarray) -> bytes:
@@ -175,6 +190,26 @@ def landmarks_to_bytes(landmarks_px: np.ndarray) -> bytes:
 
 def landmarks_from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<f8").reshape(-1, 3).copy()
+
+
+class LandmarkCorrection(Base):
+    """One point of a capture moved by hand (``analyzer.history.corrections``): one row per
+    move, in the photo's pixels as measured. The capture's own landmarks are never changed;
+    a point's position in effect is its latest row. Deleted with the capture."""
+
+    __tablename__ = "landmark_correction"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    capture_id: Mapped[int] = mapped_column(
+        ForeignKey("capture.id", ondelete="CASCADE"), index=True
+    )
+    landmark: Mapped[int] = mapped_column(Integer)
+    old_x: Mapped[float] = mapped_column(Float)
+    old_y: Mapped[float] = mapped_column(Float)
+    new_x: Mapped[float] = mapped_column(Float)
+    new_y: Mapped[float] = mapped_column(Float)
+    corrected_by: Mapped[str] = mapped_column(String(80))
+    corrected_at: Mapped[dt.datetime] = mapped_column(DateTime)  # local time, as captures
 
 
 @dataclass
@@ -358,6 +393,8 @@ class HistoryRow:
     conditions: dict[str, Any] | None = None  # how the photo was taken (None: not recorded)
     burst_size: int | None = None  # frames averaged into this capture (None: a photo)
     burst_sd: dict[str, float] | None = None  # each measure's SD across those frames
+    #: The hand corrections in effect ("corrected by ada on 2026-11-26: 3 points"), or "".
+    corrected: str = ""
 
 
 def load_history(session: Session, person: Person) -> list[HistoryRow]:
@@ -382,7 +419,11 @@ def load_history(session: Session, person: Person) -> list[HistoryRow]:
         .where(Capture.person_id == person.id)
         .order_by(Sitting.started_at, Capture.taken_at, Capture.id)
     )
-    return [HistoryRow(r[0], r[1], r[2], r[3], tuple(r[4] or ()), *r[5:]) for r in rows]
+    from analyzer.history.corrections import summaries  # it imports this module
+
+    marks = {i: s.sentence for i, s in summaries(session, person_id=person.id).items()}
+    return [HistoryRow(r[0], r[1], r[2], r[3], tuple(r[4] or ()), *r[5:],
+                       corrected=marks.get(r[0], "")) for r in rows]  # fmt: skip
 
 
 def _now() -> dt.datetime:
@@ -429,17 +470,35 @@ class ProtocolCapture:
     session_tags: tuple[str, ...]
     expression: str
     taken_at: dt.datetime
-    landmarks_px: np.ndarray  # the model's, in this capture's photo
+    landmarks_px: np.ndarray  # as measured (refined from the photo), in this capture's photo
     followed_px: np.ndarray | None  # followed from the rest capture ``followed_from_id``
     followed_from_id: int | None
+    #: How each face region was measured (``Capture.regions``); None: not recorded.
+    regions: dict[str, str] | None = None
+    model_px: np.ndarray | None = None  # the model's own landmarks (None: as landmarks_px)
 
     def is_followed_from(self, rest_id: int) -> bool:
         return self.followed_px is not None and self.followed_from_id == rest_id
 
     def landmarks_against(self, rest_id: int) -> np.ndarray:
         """The landmarks to measure this expression against rest capture ``rest_id`` with:
-        those followed from that very rest photo when there are some, else the model's."""
+        those followed from that very rest photo when there are some, else its own."""
         return self.followed_px if self.is_followed_from(rest_id) else self.landmarks_px
+
+    def against(self, rest: ProtocolCapture) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The rest's points, this expression's points and whether they were followed, to
+        measure this expression's movement with. Followed landmarks started from the rest's
+        own points. Otherwise a brow found in one photo but taken from the model in the
+        other is taken from the model in both: the two definitions lie about 1.5 mm apart
+        (README, "Lids and brows from the image"), which would read as movement."""
+        if self.is_followed_from(rest.capture_id):
+            assert self.followed_px is not None
+            return rest.landmarks_px, self.followed_px, True
+        if rest.model_px is None or self.model_px is None:
+            return rest.landmarks_px, self.landmarks_px, False
+        rest_px, own = unfollowed_pair(rest.landmarks_px, rest.model_px, rest.regions,
+                                       self.landmarks_px, self.model_px, self.regions)  # fmt: skip
+        return rest_px, own, False
 
 
 def load_protocol_captures(session: Session, person: Person) -> list[ProtocolCapture]:
@@ -448,14 +507,19 @@ def load_protocol_captures(session: Session, person: Person) -> list[ProtocolCap
     rows = session.execute(
         select(Capture.id, Sitting.id, Sitting.day, Sitting.started_at, Sitting.tags,
                Capture.expression, Capture.taken_at, Capture.landmarks,
-               Capture.followed_landmarks, Capture.followed_from_id)
+               Capture.followed_landmarks, Capture.followed_from_id,
+               Capture.refined_landmarks, Capture.regions)
         .join(Capture, Capture.session_id == Sitting.id)
         .where(Capture.person_id == person.id, Capture.accepted.is_(True))
         .order_by(Sitting.started_at, Capture.taken_at)
     )  # fmt: skip
-    return [
+    from analyzer.history.corrections import corrected_protocol_captures  # it imports this
+
+    return corrected_protocol_captures(session, [
         ProtocolCapture(cid, sid, day, started, tuple(tags or ()), expression, taken,
-                        landmarks_from_bytes(data),
-                        None if followed is None else landmarks_from_bytes(followed), source)
-        for cid, sid, day, started, tags, expression, taken, data, followed, source in rows
-    ]  # fmt: skip
+                        landmarks_from_bytes(data if refined is None else refined),
+                        None if followed is None else landmarks_from_bytes(followed), source,
+                        regions, landmarks_from_bytes(data))
+        for (cid, sid, day, started, tags, expression, taken, data, followed, source, refined,
+             regions) in rows
+    ])  # fmt: skip

@@ -1,8 +1,9 @@
 """One photo → landmarks → pose, scale, quality and every measure: the analyzer's pipeline.
 
 ``measure_landmarks`` is pure (landmarks in, numbers out) and is what ``recompute`` reruns
-on stored landmarks; ``analyze_image`` adds the model and the image-based quality checks;
-``analyze_photo`` adds loading a file.
+on stored landmarks; ``analyze_image`` adds the model, the lids and brows found in the photo
+itself (``analyzer.measure.refine``) and the image-based quality checks; ``analyze_photo``
+adds loading a file.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from analyzer.measure.quality import (
     upright_check,
     worst,
 )
+from analyzer.measure.refine import Refinement, refine_landmarks
 from analyzer.measure.scale import IRIS_DIAMETER_MM, iris_diameters_px, mm_per_px_from_iris
 from analyzer.measure.symmetry import Asymmetry, mirror_asymmetry
 
@@ -55,7 +57,7 @@ class Measurement:
 class FaceAnalysis:
     """The analysis of one photo."""
 
-    landmarks_px: np.ndarray  # (478, 3) in the photo's pixels
+    landmarks_px: np.ndarray  # (478, 3) the model's, in the photo's pixels
     image_size: tuple[int, int]  # (width, height)
     face_count: int
     measurement: Measurement
@@ -63,6 +65,17 @@ class FaceAnalysis:
     image_stats: ImageStats | None = None  # light and focus of the face (None: not measured)
     iris_px: float | None = None  # the iris diameter in the photo's pixels
     identity: np.ndarray | None = None  # face-recognition descriptor (``analyze_image(identity=)``)
+    refinement: Refinement | None = None  # lids and brows from the photo (None: not refined)
+
+    @property
+    def measured_px(self) -> np.ndarray:
+        """The landmarks the measures come from: refined from the photo where they were."""
+        return self.landmarks_px if self.refinement is None else self.refinement.landmarks_px
+
+    @property
+    def regions(self) -> dict[str, str]:
+        """How each region was found ("refined" or "model"); empty when not refined."""
+        return {} if self.refinement is None else self.refinement.regions
 
     @property
     def measures(self) -> dict[str, float]:
@@ -125,6 +138,7 @@ def analyze_image(
     expression: str = "rest",
     identity: bool = False,
     detection: FaceDetection | None = None,
+    refine: bool = True,
 ) -> FaceAnalysis:
     """Analyse an RGB ``uint8`` photo: the largest face's landmarks, quality and measures.
 
@@ -133,10 +147,13 @@ def analyze_image(
     found otherwise (a burst of video frames averaged): the model is then not run, and the
     checks and measures are those of this photo with these landmarks. Raises ``NoFaceError``
     when there is no face, ``ImageTooSmallError`` when it is too small to measure and
-    ``UpsideDownError`` when the photo is upside down.
+    ``UpsideDownError`` when the photo is upside down. ``refine`` finds the lids and brows
+    in the photo (``analyzer.measure.refine``); without it the model's points are measured.
     """
     detection = detection if detection is not None else detect_landmarks(rgb)
-    measurement = measure_landmarks(detection.landmarks, mm_per_px)
+    refinement = refine_landmarks(rgb, detection.landmarks, mm_per_px) if refine else None
+    measured = detection.landmarks if refinement is None else refinement.landmarks_px
+    measurement = measure_landmarks(measured, mm_per_px)
     iris_px = float(np.mean(list(iris_diameters_px(detection.landmarks).values())))
     if mm_per_px is not None:
         iris_px = IRIS_DIAMETER_MM / mm_per_px
@@ -161,6 +178,7 @@ def analyze_image(
         image_stats=stats,
         iris_px=iris_px,
         identity=face_embedding(rgb, detection.landmarks) if identity else None,
+        refinement=refinement,
     )
 
 

@@ -57,6 +57,9 @@ class CaptureConditions:
     mouth_gap_mm: float | None = None
     brow_height_left_mm: float | None = None
     brow_height_right_mm: float | None = None
+    # where the brows' points came from: "both", "left", "right" or "none" found in the photo
+    # itself (``analyzer.measure.refine``; else the model's); None: not recorded
+    brows_from_photo: str | None = None
 
     @property
     def camera(self) -> str:
@@ -103,9 +106,11 @@ def conditions(
     stats: ImageStats | None = None,
     camera: CameraInfo | None = None,
     camera_label: str = "",
+    regions: dict[str, str] | None = None,
 ) -> CaptureConditions:
     """The conditions of one capture from its landmarks, measures and (if known) its image
-    statistics and camera. ``recompute`` calls this without a photo when none was kept."""
+    statistics, camera and how each region was found (``refine.Refinement.regions``).
+    ``recompute`` calls this without a photo when none was kept."""
     camera = camera or CameraInfo()
     measures = measurement.measures
     from_iris = measurement.scale_source == "iris"
@@ -145,7 +150,14 @@ def conditions(
         mouth_gap_mm=_round(max(float(gap), 0.0), 2),
         brow_height_left_mm=_round(measures.get("brow_height_left_mm"), 2),
         brow_height_right_mm=_round(measures.get("brow_height_right_mm"), 2),
+        brows_from_photo=None if not regions else brows_found(regions),
     )
+
+
+def brows_found(regions: dict[str, str]) -> str:
+    """Which brows were found in the photo itself: "both", "left", "right" or "none"."""
+    found = [side for side in topology.SIDES if regions.get(f"brow_{side}") == "refined"]
+    return "both" if len(found) == 2 else found[0] if found else "none"
 
 
 def analysis_conditions(
@@ -155,6 +167,7 @@ def analysis_conditions(
     return conditions(
         analysis.landmarks_px, analysis.image_size, analysis.measurement,
         stats=analysis.image_stats, camera=camera, camera_label=camera_label,
+        regions=analysis.regions,
     )  # fmt: skip
 
 

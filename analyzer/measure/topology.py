@@ -148,3 +148,82 @@ def region_indices(region: str) -> np.ndarray:
 def midline_indices() -> np.ndarray:
     """Mesh points that are their own mirror image."""
     return np.asarray(_data()["midline"], dtype=np.intp)
+
+
+#: The regions that are followed from the rest photo, or refined from the image, one by
+#: one: each brow, each eye (lids and iris), the nose, the mouth and each cheek.
+FACE_REGIONS = ("brow_right", "brow_left", "eye_right", "eye_left", "nose", "mouth",
+                "cheek_right", "cheek_left")  # fmt: skip
+
+
+@cache
+def side_indices(side: str) -> np.ndarray:
+    """Every landmark on the subject's ``side`` ("left" or "right") of the midline."""
+    left = np.asarray(_data()["left_side"], dtype=np.intp)
+    indices = left if side == "left" else np.sort(mirror_map()[left])
+    indices.setflags(write=False)
+    return indices
+
+
+@cache
+def face_region(name: str) -> np.ndarray:
+    """The landmarks of one of ``FACE_REGIONS``; an eye includes its iris."""
+    base, _, side = name.partition("_")
+    indices = region_indices(base)
+    if side:
+        indices = np.intersect1d(indices, side_indices(side))
+    if base == "eye":
+        iris = BY_SIDE[side]
+        indices = np.union1d(indices, (iris.pupil, *iris.iris_ring))
+    indices = np.asarray(indices, dtype=np.intp)
+    indices.setflags(write=False)
+    return indices
+
+
+def _correctable() -> dict[str, dict[str, int]]:
+    """``CORRECTABLE``, built from the named indices above (no new index is introduced)."""
+    table: dict[str, dict[str, int]] = {}
+    for part in ("brow", "eye"):
+        for side_name in ("right", "left"):  # as seen on an unmirrored photo: right first
+            side = BY_SIDE[side_name]
+            points = (
+                {"brow above the pupil": side.brow_upper[2], "brow outer end": side.brow_upper[0],
+                 "brow inner end": side.brow_upper[-1]}
+                if part == "brow"
+                else {"eye outer corner": side.eye_outer, "eye inner corner": side.eye_inner,
+                      "upper lid at the pupil": side.upper_lid[4],
+                      "lower lid at the pupil": side.lower_lid[4], "pupil": side.pupil}
+            )  # fmt: skip
+            table[f"{side_name} {part}"] = {f"{side_name} {k}": v for k, v in points.items()}
+    table["nose"] = {"nose tip": NOSE_TIP, "right nasal ala": RIGHT.nose_ala,
+                     "left nasal ala": LEFT.nose_ala, "subnasale": SUBNASALE}  # fmt: skip
+    table["mouth"] = {
+        "right mouth corner": RIGHT.mouth_corner, "left mouth corner": LEFT.mouth_corner,
+        "upper lip midline": UPPER_LIP_MID, "lower lip midline": LOWER_LIP_MID,
+        "inner upper lip midline": INNER_UPPER_LIP_MID,
+        "inner lower lip midline": INNER_LOWER_LIP_MID,
+        "right upper lip peak": RIGHT.upper_lip_peak, "left upper lip peak": LEFT.upper_lip_peak,
+    }  # fmt: skip
+    return table
+
+
+#: The points a clinician may move by hand (the Correct view, ``analyzer correct``), per
+#: region, named as a person says them: the points the measures of that region read (each
+#: contour where it crosses the pupil's x, the corners, the lip midline, the pupils, the
+#: nose points of the protocol). Mirror-closed: "left …" and "right …" are partners.
+CORRECTABLE: dict[str, dict[str, int]] = _correctable()
+#: The same points by a name for the command line: "left_mouth_corner" → 291.
+CORRECTABLE_POINTS: dict[str, int] = {
+    name.replace(" ", "_"): index
+    for points in CORRECTABLE.values()
+    for name, index in points.items()
+}
+
+
+def point_name(index: int) -> str:
+    """A landmark in words: "left mouth corner" for a correctable point, else "landmark N"."""
+    for points in CORRECTABLE.values():
+        for name, found in points.items():
+            if found == index:
+                return name
+    return f"landmark {index}"

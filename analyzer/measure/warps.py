@@ -92,6 +92,24 @@ def feature_change(
     )
 
 
+def brow_lift(
+    frame: FaceFrame,
+    mm_per_px: float,
+    landmarks_px: np.ndarray,
+    side: topology.SideIndices,
+    lift_mm: float,
+    reach_mm: float = 8.0,
+) -> KnownChange:
+    """Lift one brow ``lift_mm`` straight up the face: a change of ``reach_mm`` reach centred
+    on the brow's upper contour above the pupil (narrow enough to leave the eye nearly alone;
+    the same displacement's ``apply_to_points`` is the truth)."""
+    contour = np.asarray(landmarks_px, dtype=np.float64)[list(side.brow_upper), :2]
+    order = np.argsort(contour[:, 0])
+    pupil_x = float(landmarks_px[side.pupil, 0])
+    centre = np.array([pupil_x, np.interp(pupil_x, contour[order, 0], contour[order, 1])])
+    return feature_change(frame, mm_per_px, centre, (0.0, lift_mm), reach_mm)
+
+
 #: Imitations of the palsy protocol's movements, for known-movement tests and figures: per
 #: expression, the landmark moved on each side (a ``topology.SideIndices`` field, and the
 #: position in it for a contour), the direction it moves on the subject's left side in the
@@ -353,3 +371,30 @@ def recapture_day(
         conditions["blur_sigma_px"] = sigma
         conditions["jpeg_quality"] = float(quality)
     return photo, truth, conditions
+
+
+def shut_eye(rgb: np.ndarray, landmarks_px: np.ndarray, side: str) -> np.ndarray:
+    """The photo with one eye shut: the opening between the lids covered by the colour of
+    the lid skin around it (feathered) and a lash line drawn along the lower lid, where a
+    shut eye's lids meet. Not a real shut eye (the lid's own folds and shading are missing),
+    but one whose iris is truly hidden: the truth is a fissure of nil on that side, the other
+    side untouched."""
+    eye = topology.BY_SIDE[side]
+    opening = np.vstack([landmarks_px[list(eye.upper_lid), :2],
+                         landmarks_px[list(eye.lower_lid[::-1]), :2]])  # fmt: skip
+    ring = landmarks_px[list(eye.iris_ring), :2]
+    iris_px = float(np.linalg.norm(ring[0] - ring[2]))
+    mask = np.zeros(rgb.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.rint(opening).astype(np.int32)], 255)
+    grow = max(1, round(0.15 * iris_px))
+    mask = cv2.dilate(mask, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    around = cv2.dilate(mask, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) & ~mask
+    skin = np.median(rgb[around > 0], axis=0)
+    weight = cv2.GaussianBlur(mask.astype(np.float32) / 255, (0, 0), max(1.0, grow / 2))
+    weight = weight[..., None]
+    shut = rgb.astype(np.float32) * (1 - weight) + skin[None, None, :] * weight
+    shut = np.clip(np.rint(shut), 0, 255).astype(np.uint8)
+    lashes = np.rint(landmarks_px[list(eye.lower_lid), :2]).astype(np.int32)
+    dark = tuple(int(v) for v in np.percentile(rgb[mask > 0], 5, axis=0))
+    cv2.polylines(shut, [lashes], False, dark, max(1, round(0.06 * iris_px)), cv2.LINE_AA)
+    return shut

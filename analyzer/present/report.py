@@ -26,6 +26,7 @@ from analyzer.history.datadir import PhotoStore
 from analyzer.history.importer import stored_photo
 from analyzer.history.progress import (
     MeasureProgress,
+    in_words,
     measure_progress,
     plan_status,
     protocol_rows,
@@ -58,6 +59,11 @@ class ReportContent:
     plan: str = ""  # where the person is in the self-test plan
     conditions: dict[dt.date, list[CaptureConditions]] = field(default_factory=dict)  # rest
     baseline_days: tuple[dt.date, ...] = ()  # the sessions the baseline is the mean of
+    #: Captures with points corrected by hand: "05 Jan 2026, rest (capture 3): corrected by …"
+    corrections: tuple[str, ...] = ()
+    #: Per protocol session, how each expression's movement was measured, region by region
+    #: ("brow raise: from the photo"; ``SessionMovement.measured_by``).
+    protocol_hows: dict[dt.date, str] = field(default_factory=dict)
 
 
 def _verdict_cells(result: MeasureProgress) -> list[str]:
@@ -90,18 +96,24 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
                                  current_id=current_id)
                 for n in PROTOCOL_MEASURES if any(n in r.measures for r in protocol)]  # fmt: skip
     day_of = {sid: day for day, sid in sessions}
-    estimates, messages = {}, {}
+    estimates, messages, hows = {}, {}, {}
     for sid in dict.fromkeys(i for i in (baseline_id, current_id) if i is not None):
-        result = session_movement(captures, history, sid, person.affected_side).result
+        found = session_movement(captures, history, sid, person.affected_side)
+        result = found.result
         estimates[day_of[sid]] = result.estimate
         messages[day_of[sid]] = result.message
+        ways = [f"{e}: {in_words(found.measured_by(e))}" for e in movement.EXPRESSIONS
+                if found.measured_by(e)]  # fmt: skip
+        hows[day_of[sid]] = "Points: " + "; ".join(ways) + "." if ways else ""
     return ReportContent(
         person=person.name, affected_side=person.affected_side,
         session_days=[d for d, _ in sessions], baseline_day=day_of.get(baseline_id),
         current_day=day_of.get(current_id), rows=results, estimates=estimates,
-        protocol_messages=messages, plan=plan_status(history).sentence,
+        protocol_messages=messages, protocol_hows=hows, plan=plan_status(history).sentence,
         conditions={day_of[sid]: found for sid, found in rest_conditions.by_session.items()},
         baseline_days=tuple(day_of[sid] for sid in baseline_ids),
+        corrections=tuple(f"{r.session_day:%d %b %Y}, {r.expression} (capture {r.capture_id}): "
+                          f"{r.corrected}" for r in history if r.corrected),
     )  # fmt: skip
 
 
@@ -170,6 +182,11 @@ def write_report(
         "scale from the iris (11.7 mm).",
     ):
         pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+    if content.corrections:
+        pdf.multi_cell(0, 5, "Points corrected by hand (these captures are measured from the "
+                       "corrected points; the model's own are kept): "
+                       + "; ".join(content.corrections) + ".", new_x="LMARGIN",
+                       new_y="NEXT")  # fmt: skip
     pdf.ln(2)
     _photo_grid(pdf, session, person, store, content)
     _measure_table(pdf, content)
@@ -211,6 +228,8 @@ def _photo_grid(pdf: FPDF, session: Session, person: Person, store: PhotoStore,
             pdf.cell(0, 5, "(no photos kept for this session)", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Sans", "", 8)
         pdf.multi_cell(0, 4, content.protocol_messages.get(day, ""), new_x="LMARGIN", new_y="NEXT")
+        if content.protocol_hows.get(day):
+            pdf.multi_cell(0, 4, content.protocol_hows[day], new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
 
 
@@ -237,10 +256,12 @@ def _measure_table(pdf: FPDF, content: ReportContent) -> None:
                    "baseline sessions or, until there are three, a typical figure) and its 95 % "
                    "interval excludes zero; a session taken differently from the baseline "
                    "(camera, distance, pose, light, expression) is not compared. "
-                   "Movements are measured from each session's rest photo: the expression's "
-                   "landmarks are followed from it by optical flow where both photos are kept; "
-                   "otherwise the face-mesh model's own, which read a one-sided movement as "
-                   "more symmetric than it is.",
+                   "Movements are measured from each session's rest photo. Lids and brows are "
+                   "found in both photos themselves where that is clear (\"from the photo\"); "
+                   "other regions are followed from the rest photo by optical flow where both "
+                   "photos are kept and the region's skin can be followed; otherwise the "
+                   "face-mesh model's own points are used, which read a one-sided movement as "
+                   "more symmetric than it is. Each session says which, region by region.",
                    new_x="LMARGIN", new_y="NEXT")  # fmt: skip
 
 

@@ -271,14 +271,16 @@ def session_protocol(
     rest_measures: dict[str, float] | None,
     affected_side: str = "none",
     followed: dict[str, list[bool]] | None = None,
+    rest_for: dict[str, list[np.ndarray]] | None = None,
 ) -> ProtocolResult:
     """Movement of every expression of a session against its rest capture.
 
     ``landmarks_by_expression`` holds each expression's accepted captures (478 × 3 pixels);
     several captures of one expression are averaged measure by measure. ``followed`` says,
     in the same order, which were followed from the first rest capture
-    (``analyzer.protocol.tracking``; none when not given). Without a rest capture nothing can
-    be measured, and the message says so.
+    (``analyzer.protocol.tracking``; none when not given), and ``rest_for`` gives, in the
+    same order, the rest capture's points to measure each against (default: the first rest
+    capture's). Without a rest capture nothing can be measured, and the message says so.
     """
     present = [e for e in EXPRESSIONS if landmarks_by_expression.get(e)]
     missing = [e for e in EXPRESSIONS if e not in present]
@@ -291,8 +293,9 @@ def session_protocol(
                 continue
             captures = landmarks_by_expression[expression]
             flags = (followed or {}).get(expression) or [False] * len(captures)
-            runs = [expression_measures(expression, rest, e, affected_side, followed=f)
-                    for e, f in zip(captures, flags, strict=True)]  # fmt: skip
+            bases = (rest_for or {}).get(expression) or [rest] * len(captures)
+            runs = [expression_measures(expression, r, e, affected_side, followed=f)
+                    for r, e, f in zip(bases, captures, flags, strict=True)]  # fmt: skip
             for key in runs[0]:
                 measures[key] = float(np.nanmean([run[key] for run in runs]))
     estimate = eface_estimate(rest_measures or {}, measures, affected_side)

@@ -14,11 +14,19 @@ Those are the model's points, which can be a millimetre off (the canthi of a clo
 afterwards the followed points of the face's stable region register the expression onto the
 rest photo exactly. The result is in the rest photo's pixels, with the rest photo's depth:
 it says where each rest landmark's tissue went in the rest photo's image plane.
+
+Following is accepted region by region (``topology.FACE_REGIONS``: each brow, each eye, the
+nose, the mouth, each cheek): in a real smile the lower face changes how it looks (folds,
+teeth) and its points fail the round-trip check, which must not throw away the brows' and
+eyes' good points. A region whose lids or brow were found in both photos themselves
+(``analyzer.measure.refine``) is measured from those instead: a shut eye cannot be followed,
+and an image edge reads a brow lift more fully than the flow.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -41,9 +49,21 @@ MAX_FROM_MODEL_MM = 3.0
 #: onto the rest photo; points off by more than this after the fit are left out of it.
 STEADY_MM = 0.3
 MIN_STEADY_POINTS = 20
-#: Below this fraction of points followed, the photos are too unlike (another person, other
-#: light, a different framing) and the model's landmarks are used unchanged.
-MIN_FOLLOWED_FRACTION = 0.5
+#: … and they must reach beyond the eyes (this many inner-canthal distances across): the
+#: nose alone is too small a base for the rotation that carries the mouth corners.
+MIN_STEADY_SPREAD = 2.0
+#: A region is followed when at least this fraction of its own points pass; below it, the
+#: region's appearance changed too much (a fold, the teeth, a shut eye) and it keeps the
+#: model's points. With fewer than ``MIN_STEADY_POINTS`` of the stable region followed, the
+#: photos are too unlike (another person, other light) and nothing is followed.
+MIN_REGION_FRACTION = 0.25
+
+
+#: Regions whose refined points keep the model's own definition (a lid moves to the image's
+#: edge only beyond 1 mm of disagreement, and a shut eye's fissure is nil by any definition),
+#: so an expression's refined lids are used even against a rest photo whose lids were the
+#: model's. A brow's edge is its own definition: it is used only when both photos have it.
+REFINED_ALONE = ("eye_right", "eye_left")
 
 
 @dataclass(frozen=True)
@@ -52,10 +72,16 @@ class Followed:
 
     landmarks_px: np.ndarray  # (478, 3): x, y in the rest photo; z is the rest photo's depth
     followed: np.ndarray  # (478,) bool: True where the flow was kept, False: the model's point
+    #: How each of ``topology.FACE_REGIONS`` was measured: "followed", "refined" or "model".
+    regions: dict[str, str] = field(default_factory=dict)
 
     @property
     def fraction(self) -> float:
         return float(self.followed.mean())
+
+    @property
+    def any_followed(self) -> bool:
+        return "followed" in self.regions.values()
 
 
 def steady_similarity_2d(
@@ -103,13 +129,19 @@ def follow_expression(
     rest_px: np.ndarray,
     expression_rgb: np.ndarray,
     expression_px: np.ndarray,
+    *,
+    rest_regions: Mapping[str, str] | None = None,
+    expression_regions: Mapping[str, str] | None = None,
 ) -> Followed:
     """Where each rest landmark's skin went in the expression photo, in rest-photo pixels.
 
-    ``rest_px`` and ``expression_px`` are the model's (478, 3) landmarks of the two photos
-    (mirror-corrected as they were measured). Points whose flow is not trusted keep the
-    model's estimate, carried into the rest photo by the anchor similarity; with fewer than
-    ``MIN_FOLLOWED_FRACTION`` followed, every point does.
+    ``rest_px`` and ``expression_px`` are the two photos' (478, 3) landmarks as they were
+    measured (refined from the image where they were, ``analyzer.measure.refine``), and
+    ``rest_regions`` / ``expression_regions`` say which regions were refined. A region
+    refined in both photos (an eye: in the expression, ``REFINED_ALONE``) keeps the
+    expression's refined points; any other region is
+    followed when ``MIN_REGION_FRACTION`` of its points pass, else keeps the expression's
+    points. Points not followed are carried into the rest photo by the registration.
     """
     anchors = list(topology.PROTOCOL_ANCHORS)
     to_rest = similarity_2d(expression_px[anchors, :2], rest_px[anchors, :2])
@@ -140,9 +172,24 @@ def follow_expression(
         & (np.linalg.norm(back - start, axis=1) < MAX_ROUND_TRIP_PX)
         & (np.linalg.norm(there - model, axis=1) * crop_mm_per_px < MAX_FROM_MODEL_MM)
     )
+    regions = {}
+    for name in topology.FACE_REGIONS:
+        members = topology.face_region(name)
+        refined = [(r or {}).get(name) == "refined" for r in (rest_regions, expression_regions)]
+        if refined[1] and (refined[0] or name in REFINED_ALONE):
+            followed[members] = False
+            regions[name] = "refined"
+        elif followed[members].mean() < MIN_REGION_FRACTION:
+            followed[members] = False
+            regions[name] = "model"
+        else:
+            regions[name] = "followed"
     steady = np.intersect1d(np.flatnonzero(followed), topology.region_indices("stable"))
-    if followed.mean() < MIN_FOLLOWED_FRACTION or len(steady) < MIN_STEADY_POINTS:
+    inner = np.linalg.norm(start[topology.LEFT.eye_inner] - start[topology.RIGHT.eye_inner])
+    spread = np.ptp(start[steady, 0]) if len(steady) else 0.0
+    if len(steady) < MIN_STEADY_POINTS or spread < MIN_STEADY_SPREAD * inner:
         followed[:] = False
+        regions = {n: "refined" if v == "refined" else "model" for n, v in regions.items()}
     in_crop = np.where(followed[:, None], there, model).astype(np.float64)
     if followed.any():
         # The anchor similarity came from the model's points; the followed stable points
@@ -153,8 +200,30 @@ def follow_expression(
         in_crop = _apply(fit, in_crop)
     out = np.array(rest_px, dtype=np.float64, copy=True)
     out[:, :2] = _apply(np.linalg.inv(_homogeneous(rest_crop)), in_crop)
-    return Followed(landmarks_px=out, followed=followed)
+    return Followed(landmarks_px=out, followed=followed, regions=regions)
 
 
 def _scale(matrix: np.ndarray) -> float:
     return float(np.sqrt(abs(np.linalg.det(matrix[:2, :2]))))
+
+
+def unfollowed_pair(
+    rest_px: np.ndarray,
+    rest_model_px: np.ndarray,
+    rest_regions: Mapping[str, str] | None,
+    expression_px: np.ndarray,
+    expression_model_px: np.ndarray,
+    expression_regions: Mapping[str, str] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A rest and an expression capture's points to measure a movement with when the
+    expression could not be followed: each as measured, except that a brow found in one
+    photo but taken from the model in the other is taken from the model in both (the two
+    definitions of a brow's edge lie about 1.5 mm apart, which would read as movement; a
+    lid's refinement keeps the model's definition, ``REFINED_ALONE``)."""
+    rest_px, expression_px = rest_px.copy(), expression_px.copy()
+    for name, side in topology.BY_SIDE.items():
+        region = f"brow_{name}"
+        if (rest_regions or {}).get(region) != (expression_regions or {}).get(region):
+            brow = list(side.brow_upper + side.brow_lower)
+            rest_px[brow], expression_px[brow] = rest_model_px[brow], expression_model_px[brow]
+    return rest_px, expression_px

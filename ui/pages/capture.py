@@ -12,9 +12,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from analyzer.history.catalog import FOLLOWED, describe
 from analyzer.history.importer import save_capture
-from analyzer.history.progress import latest_movement
+from analyzer.history.progress import latest_movement, region_label
 from analyzer.history.storage import Capture, get_person, load_protocol_captures
 from analyzer.measure.analysis import FaceAnalysis
+from analyzer.measure.refine import HOW_WORDS, regions_of
 from analyzer.present.visuals import aligned, draw_landmarks, face_crop
 from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, PRIMARY
 from ui.auth import allowed, audit, refusal
@@ -23,6 +24,7 @@ from ui.state import (
     analyse_bytes,
     capture_photo,
     choose_person,
+    correct_button,
     database,
     load_photo_for_display,
     photo,
@@ -73,6 +75,10 @@ st.caption(
 )
 for index, note in enumerate(st.session_state.pop("saved", [])):
     (st.success if index == 0 else st.info)(note)
+last_saved = st.session_state.get("saved_capture")  # (person, capture id)
+if last_saved and last_saved[0] == person:
+    correct_button(st, last_saved[1], f"Correct the points of capture {last_saved[1]}",
+                   key="correct-saved")  # fmt: skip
 mirrored = right.checkbox(
     "The camera shows a mirror image",
     help="Front cameras often mirror the picture. Tick this so left and right stay the "
@@ -119,9 +125,8 @@ def todays_movement(person_name: str, expression_name: str) -> str:
     ratio = result.measures.get(f"{prefix}_ratio_pct", math.nan)
     if not math.isnan(ratio):
         parts.append(f"{describe(prefix + '_ratio_pct').label} {ratio:.0f} %")
-    how = ("followed from today's rest photo by optical flow" if result.followed
-           else "from the model's landmarks (the photos could not be followed)")  # fmt: skip
-    return f"Movement from today's rest photo: {'; '.join(parts)} ({how})."
+    how = ", ".join(f"{region_label(r)} {HOW_WORDS[h]}" for r, h in result.hows.items())
+    return f"Movement from today's rest photo: {'; '.join(parts)} (measured: {how})."
 
 
 def baseline_photo(person_name: str, expression_name: str):
@@ -152,7 +157,7 @@ def show(name: str, data: bytes, index: int) -> None:
     analysis: FaceAnalysis = result
     rgb_cols = st.columns(2)
     rgb = load_photo_for_display(data, mirrored)
-    drawn = face_crop(draw_landmarks(rgb, analysis.landmarks_px), analysis.landmarks_px)
+    drawn = face_crop(draw_landmarks(rgb, analysis.measured_px), analysis.measured_px)
     photo(rgb_cols[0], drawn, "Landmarks found")
     baseline = baseline_photo(person, expression)
     if baseline is not None:
@@ -170,10 +175,16 @@ def show(name: str, data: bytes, index: int) -> None:
         st.markdown(f"{ICONS[check.status]} {plain(check.message)}")
     measures = analysis.measures
     rows = [
-        {"measure": describe(n).label, "value": round(measures[n], 2), "unit": describe(n).unit}
+        {"measure": describe(n).label, "value": round(measures[n], 2), "unit": describe(n).unit,
+         "points": ", ".join(sorted({HOW_WORDS[analysis.regions.get(r, "model")]
+                                     for r in regions_of(n)}))}
         for n in FOLLOWED
         if n in measures
-    ]
+    ]  # fmt: skip
+    st.caption(
+        "Points: where the measure's points come from. Lids and brows are found in "
+        "the photo itself where that is clear; otherwise the face-mesh model's."
+    )
     st.dataframe(rows, hide_index=True, width="stretch")
 
     status = analysis.quality_status
@@ -218,6 +229,7 @@ def show(name: str, data: bytes, index: int) -> None:
             if expression != "rest":
                 notes.append(plain(todays_movement(person, expression)))
             st.session_state["saved"] = [n for n in notes if n]
+            st.session_state["saved_capture"] = (person, capture_id)
             st.session_state["advance"] = True
             st.rerun()  # so that the protocol's list of what is still missing is current
         else:

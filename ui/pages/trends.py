@@ -9,11 +9,19 @@ from analyzer.history.progress import (
     SPLIT_FACE_STEMS,
     measure_progress,
     plan_status,
+    region_table,
     session_conditions,
     split_face_progress,
 )
 from ui.charts import trend_chart
-from ui.state import choose_person, expressions_of, history, plain
+from ui.state import (
+    choose_person,
+    correct_button,
+    expressions_of,
+    history,
+    plain,
+    protocol_captures,
+)
 
 MARKS = {"changed": ":green[**Changed**]", "no detectable change": "**No detectable change**",
          "not comparable": ":orange[**Not comparable**]",
@@ -65,6 +73,11 @@ baseline_words = "the first session"
 if first is not None and len(first.baseline_ids) > 1:
     baseline_words = f"the baseline phase ({len(first.baseline_ids)} sessions before the treatment)"
 st.caption(f"{n_sessions} session(s) of '{plain(expression)}'; baseline: {baseline_words}.")
+hand = [r for r in rows if r.corrected and expression in ("protocol", r.expression)]
+if hand:
+    st.info(f"{len(hand)} capture(s) here have points corrected by hand (diamonds on the "
+            "charts; listed under \"Correct a capture's points\" below): their measures come "
+            "from the corrected points.")  # fmt: skip
 if expression != "protocol":
     status = plan_status(rows, expression)
     with st.expander(
@@ -91,6 +104,32 @@ for index, result in enumerate(results.values()):
 for name, result in results.items():
     st.plotly_chart(trend_chart(result, rows, expression), key=f"chart-{name}")
     st.caption(result.trend.sentence)
+
+st.subheader("Correct a capture's points")
+# Protocol rows are computed from the captures, not stored: on "protocol", every capture.
+stored = [r for r in rows if r.capture_id > 0 and expression in ("protocol", r.expression)]
+corrected = [r for r in stored if r.corrected]
+for r in corrected:  # marked on the charts too (diamonds)
+    st.markdown(f"{r.session_day:%d %b %Y}, {plain(r.expression)} (capture {r.capture_id}): "
+                f"{plain(r.corrected)}")  # fmt: skip
+if not corrected:
+    st.caption("No capture of this person has points corrected by hand.")
+picked = st.selectbox(
+    "Capture", [r.capture_id for r in reversed(stored)],
+    format_func={r.capture_id: f"{r.taken_at:%d %b %Y %H:%M}, {r.expression} (capture "
+                 f"{r.capture_id})" for r in stored}.get,
+)  # fmt: skip
+correct_button(st, picked, "Open it in Correct", key="trends-correct")
+
+regions = region_table(protocol_captures(person), expression, followed)
+if regions:
+    st.subheader("Where the points came from")
+    st.caption("Per session, how the points of each region these measures use were found: "
+               "**from the photo** (lids and brows found in the photo itself), **followed from "
+               "rest** (the rest photo's skin followed into the expression photo), or the "
+               "face-mesh **model**'s own points. A change that coincides with a change of "
+               "source deserves a second look.")  # fmt: skip
+    st.dataframe(regions, hide_index=True, width="stretch")
 
 if expression != "protocol":
     st.subheader("Split face: one side treated, the other as control")

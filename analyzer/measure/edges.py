@@ -1,0 +1,112 @@
+"""What finding a contour in the photo itself returns, and the sampling both finders share.
+
+The face-mesh model places lids and brows from the whole face's appearance, with a strong
+prior that the two sides match: a real wink reads as a mild closure of both eyes and a brow
+lift reads at about half. ``analyzer.measure.lids`` and ``analyzer.measure.brows`` find those
+contours from the photo's own intensity edges instead; ``analyzer.measure.refine`` puts the
+confident fits into the landmarks.
+
+A finder works in a *strip*: the photo resampled into an upright rectangle whose x axis runs
+along the feature (from the subject's right to left, as the face frame's) and whose y axis
+runs down the face, at a fixed number of pixels per millimetre, so thresholds are in
+millimetres whatever the photo's size and the head's roll.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ContourFit:
+    """One contour found in the photo: new positions for some landmarks, and how sure.
+
+    ``points_px`` are the photo-pixel (x, y) of ``indices`` (the model's z is kept).
+    ``confident`` False: the fit is recorded but the model's points stay. ``note`` says what
+    was seen ("open", "shut", "no edge", …) for the capture's record.
+    """
+
+    indices: tuple[int, ...]
+    points_px: np.ndarray  # (len(indices), 2)
+    confident: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Strip:
+    """An upright resampling of a rotated rectangle of the photo.
+
+    ``to_strip`` maps photo pixels to strip pixels (2 × 3 affine); ``px_per_mm`` is the
+    strip's resolution.
+    """
+
+    image: np.ndarray  # grey, float32
+    to_strip: np.ndarray  # (2, 3)
+    px_per_mm: float
+
+    def to_photo(self, points: np.ndarray) -> np.ndarray:
+        """Strip (x, y) → photo (x, y)."""
+        inverse = cv2.invertAffineTransform(self.to_strip)
+        return np.asarray(points, dtype=np.float64) @ inverse[:, :2].T + inverse[:, 2]
+
+    def from_photo(self, points: np.ndarray) -> np.ndarray:
+        """Photo (x, y) → strip (x, y)."""
+        return np.asarray(points, dtype=np.float64) @ self.to_strip[:, :2].T + self.to_strip[:, 2]
+
+
+def grey(rgb: np.ndarray) -> np.ndarray:
+    """Photo → float32 luminance."""
+    if rgb.ndim == 2:
+        return rgb.astype(np.float32)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+def strip(
+    grey_photo: np.ndarray,
+    centre_px: np.ndarray,
+    x_axis: np.ndarray,
+    mm_per_px: float,
+    size_mm: tuple[float, float],
+    px_per_mm: float,
+) -> Strip:
+    """Resample the photo around ``centre_px`` into a strip ``size_mm`` (width, height) wide.
+
+    ``x_axis`` is the photo-plane direction of the strip's x (unit or not); its y is that
+    turned a quarter clockwise on screen (down the face for a rightward ``x_axis``).
+    ``mm_per_px`` is the photo's scale.
+    """
+    u = np.asarray(x_axis, dtype=np.float64)[:2]
+    u = u / np.linalg.norm(u)
+    v = np.array([-u[1], u[0]])  # image y is down: (1, 0) → (0, 1)
+    width_px = round(size_mm[0] * px_per_mm)
+    height_px = round(size_mm[1] * px_per_mm)
+    k = px_per_mm * mm_per_px  # strip pixels per photo pixel
+    rotation = np.vstack([u, v]) * k
+    shift = np.array([width_px / 2.0, height_px / 2.0]) - rotation @ np.asarray(centre_px)[:2]
+    to_strip = np.hstack([rotation, shift[:, None]])
+    image = cv2.warpAffine(
+        grey_photo, to_strip, (width_px, height_px), flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )  # fmt: skip
+    return Strip(image=image, to_strip=to_strip, px_per_mm=px_per_mm)
+
+
+def robust_polyfit(
+    x: np.ndarray, y: np.ndarray, degree: int, scale: float, iterations: int = 8
+) -> tuple[np.ndarray, np.ndarray]:
+    """A polynomial through (x, y) that outliers do not drag: iteratively reweighted least
+    squares with Tukey's biweight at ``scale`` (in y's units). Returns the coefficients
+    (``np.polyval`` order) and each point's final weight (0: left out)."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    weights = np.ones_like(x)
+    coefficients = np.polyfit(x, y, degree)
+    for _ in range(iterations):
+        if np.count_nonzero(weights > 0) <= degree + 1:
+            break
+        coefficients = np.polyfit(x, y, degree, w=np.sqrt(weights))
+        residual = (y - np.polyval(coefficients, x)) / (4.685 * scale)
+        weights = np.where(np.abs(residual) < 1, (1 - residual**2) ** 2, 0.0)
+    return coefficients, weights
