@@ -22,6 +22,7 @@ listed = [
     st.Page("ui/pages/capture.py", title="Capture", icon=":material/photo_camera:", default=True),
     st.Page("ui/pages/compare.py", title="Compare", icon=":material/compare:"),
     st.Page("ui/pages/trends.py", title="Trends", icon=":material/monitoring:"),
+    st.Page("ui/pages/correct.py", title="Correct", icon=":material/edit_location_alt:"),
     st.Page("ui/pages/data.py", title="Data", icon=":material/folder_open:"),
 ]
 if clinic() and allowed("audit"):

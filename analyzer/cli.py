@@ -154,6 +154,25 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--baseline", help="baseline session day YYYY-MM-DD (default: first)")
     report.add_argument("--compare", help="session day YYYY-MM-DD to compare (default: latest)")
 
+    correct = commands.add_parser(
+        "correct", help="move a measured point of a stored capture by hand, or reset it",
+        description="Move a point of a stored capture to where it belongs (X, Y in the photo's "
+        "pixels; for a photo saved as a mirror image, the photo turned back); the points of "
+        "its contour follow, and the capture is measured again. The model's own landmarks "
+        "are kept. Without --point or --reset: the capture's corrections and its points.",
+    )  # fmt: skip
+    correct.add_argument(
+        "--capture", required=True, type=int, metavar="ID",
+        help="the capture's id (the capture_id column of export --csv)",
+    )  # fmt: skip
+    correct.add_argument(
+        "--point", action="append", nargs="+", default=[], metavar="POINT",
+        help="POINT X Y: a point's name (e.g. left_mouth_corner) or a MediaPipe index 0-477 "
+        "(e.g. 291), and where it belongs; repeatable. With --reset: POINT alone.",
+    )  # fmt: skip
+    correct.add_argument("--reset", action="store_true",
+                         help="remove the corrections (of --point only, if given)")  # fmt: skip
+
     commands.add_parser("recompute", help="recompute every stored measure from stored landmarks")
     commands.add_parser(
         "demo", help="create the demo people from the sample photos (once per data folder)"
@@ -222,9 +241,12 @@ def analysis_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
             {"check": q.check, "status": q.status, "message": q.message} for q in result.quality
         ],
         measures=result.measures,
+        regions=result.regions,
+        region_notes=result.refinement.notes if result.refinement else {},
     )
     if args.landmarks:
         record["landmarks"] = result.landmarks_px.round(3).tolist()
+        record["refined_landmarks"] = result.measured_px.round(3).tolist()
     return record
 
 
@@ -251,6 +273,12 @@ def format_report(record: dict[str, Any]) -> str:
     marks = {"pass": "ok  ", "warn": "WARN", "fail": "FAIL"}
     for check in record["quality"]:
         lines.append(f"     [{marks[check['status']]}] {check['check']}: {check['message']}")
+    if record.get("regions"):
+        notes = record.get("region_notes", {})
+        found = [f"{name} {how}" + (f" ({notes[name].split(' (')[0]})" if name in notes
+                                    else "") for name, how in record["regions"].items()
+                 if name.startswith(("eye", "brow"))]  # fmt: skip
+        lines.append("   Lids and brows: " + ", ".join(found))
     lines.append("   Measures (subject's left and right):")
     for name, value in record["measures"].items():
         lines.append(f"     {name:<36} {value:9.2f}")
@@ -656,6 +684,68 @@ def run_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _coordinates(point: list[str]) -> tuple[str, float, float] | None:
+    """POINT X Y from the command line, or None (with a sentence) when they are not that."""
+    if len(point) != 3:
+        print(f"--point takes a point and where it belongs, e.g. --point left_mouth_corner "
+              f"612 705; got {' '.join(shown(p) for p in point)!r}.", file=sys.stderr)  # fmt: skip
+        return None
+    try:
+        return point[0], float(point[1]), float(point[2])
+    except ValueError:
+        print(f"X and Y are numbers of photo pixels: {shown(point[1])} {shown(point[2])} is "
+              "not.", file=sys.stderr)  # fmt: skip
+        return None
+
+
+def run_correct(args: argparse.Namespace) -> int:
+    from analyzer.history import corrections
+    from analyzer.measure.topology import CORRECTABLE_POINTS
+
+    if args.reset and any(len(p) != 1 for p in args.point):
+        print("With --reset, --point takes the point alone, e.g. --reset --point 291.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    moves = [] if args.reset else [_coordinates(p) for p in args.point]
+    if None in moves:
+        return EXIT_USAGE
+    try:  # names first: a typo must not leave half of the moves made
+        points = [corrections.point_index(p[0]) for p in args.point]
+    except AnalyzerError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_USAGE
+    db, _, _ = _open()
+    with db.transaction() as session:
+        capture = corrections.get_capture(session, args.capture)
+        before = dict(capture.measures)
+        for _, x, y in moves:  # every place first: all the moves are made, or none
+            corrections.check_inside(capture, x, y)
+        if args.reset:
+            count = corrections.reset_corrections(session, capture, points or None)
+            print(f"Reset {count} point(s) of capture {capture.id} to the automatic landmarks.")
+        for index, (_, x, y) in zip(points if moves else [], moves, strict=True):
+            row = corrections.add_correction(session, capture, index, x, y)
+            print(f"Moved the {corrections.point_label(index)} of capture {capture.id} from "
+                  f"({row.old_x:.1f}, {row.old_y:.1f}) to ({x:.1f}, {y:.1f}) px.")  # fmt: skip
+        changed = {n: (before[n], v) for n, v in capture.measures.items()
+                   if n in before and abs(v - before[n]) >= 0.005}  # fmt: skip
+        rows = corrections.correction_rows(session, capture.id)
+        summary = corrections.summaries(session, capture_ids=[capture.id]).get(capture.id)
+    if changed:
+        print("Measures that changed:")
+        for name, (old, new) in changed.items():
+            print(f"  {name:<36} {old:9.2f} → {new:9.2f}")
+    if not (args.point or args.reset):
+        print(f"Capture {args.capture}: {summary.sentence if summary else 'no corrections'}.")
+        for row in rows:
+            print(f"  {corrections.point_label(row.landmark)}: ({row.old_x:.1f}, "
+                  f"{row.old_y:.1f}) → ({row.new_x:.1f}, {row.new_y:.1f}) px by "
+                  f"{shown(row.corrected_by)} at {row.corrected_at:%Y-%m-%d %H:%M}")  # fmt: skip
+        print("Points by name: " + ", ".join(
+            f"{name} ({index})" for name, index in CORRECTABLE_POINTS.items()) + ".")  # fmt: skip
+    return EXIT_OK
+
+
 def run_recompute(_args: argparse.Namespace) -> int:
     from analyzer.history.maintenance import recompute_all
 
@@ -744,6 +834,7 @@ COMMANDS = {
     "delete": run_delete,
     "progress": run_progress,
     "report": run_report,
+    "correct": run_correct,
     "recompute": run_recompute,
     "demo": run_demo,
     "info": run_info,

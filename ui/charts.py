@@ -9,8 +9,9 @@ from analyzer.history.storage import HistoryRow
 
 
 def trend_chart(progress: MeasureProgress, rows: list[HistoryRow], expression: str) -> go.Figure:
-    """Every capture as a dot, session means as a line, the baseline ± MDC95 band, the
-    sessions with a treatment and those not comparable with the baseline marked."""
+    """Every capture as a dot (a diamond when corrected by hand), session means as a line,
+    the baseline ± MDC95 band, the sessions with a treatment and those not comparable with
+    the baseline marked."""
     info = progress.info
     unit = f" ({info.unit})" if info.unit else ""
     captures = [r for r in rows if r.expression == expression and info.name in r.measures]
@@ -18,9 +19,12 @@ def trend_chart(progress: MeasureProgress, rows: list[HistoryRow], expression: s
     for accepted, name, color in ((True, "capture", "#4C78A8"), (False, "not accepted", "#BBBBBB")):
         chosen = [r for r in captures if r.accepted is accepted]
         if chosen:
+            # A capture with points corrected by hand is a diamond, its hover says by whom.
             figure.add_trace(go.Scatter(
                 x=[r.taken_at for r in chosen], y=[r.measures[info.name] for r in chosen],
-                mode="markers", name=name, marker={"color": color, "size": 7, "opacity": 0.7},
+                mode="markers", name=name, marker={"color": color, "size": 7, "opacity": 0.7,
+                "symbol": ["diamond" if r.corrected else "circle" for r in chosen]},
+                hovertext=[r.corrected for r in chosen],
             ))  # fmt: skip
     sessions = progress.sessions
     if sessions:

@@ -1,7 +1,8 @@
 """Export of one person's history: a CSV of every capture, or a ZIP of everything.
 
-The captures CSV carries every measure and the capture's conditions (camera, face size,
-pose, light, resting expression); the verdicts CSV each session's verdict per followed
+The captures CSV carries every measure, the capture's conditions (camera, face size,
+pose, light, resting expression) and its hand corrections ("corrected by ada on 2026-11-26:
+3 points"); the verdicts CSV each session's verdict per followed
 measure against the baseline, with its reasons when the sessions are not comparable.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analyzer.history.catalog import FOLLOWED
+from analyzer.history.corrections import correction_records
 from analyzer.history.photos import AnyPhotoStore
 from analyzer.history.progress import measure_progress, session_conditions, session_movement
 from analyzer.history.storage import (
@@ -40,6 +42,7 @@ BASE_COLUMNS = (
     "expression",
     "quality_status",
     "accepted",
+    "corrections",  # hand corrections in effect: "corrected by ada on 2026-11-26: 3 points"
 )
 
 
@@ -75,6 +78,7 @@ def history_csv(rows: list[HistoryRow]) -> str:
                 r.expression,
                 r.quality_status,
                 int(r.accepted),
+                cell_text(r.corrected),
                 *(_cell(conditions.get(c)) for c in CONDITION_COLUMNS),
                 *(_number(r.measures.get(n)) for n in names),
             ]
@@ -184,7 +188,8 @@ class Exported:
 
 
 def write_zip(session: Session, person: Person, store: AnyPhotoStore, path: Path) -> Exported:
-    """Write everything of a person: photos, landmarks, measures (JSON and CSV). A photo
+    """Write everything of a person: photos, landmarks (the model's, and each hand
+    correction with who made it and when), measures (JSON and CSV). A photo
     that has gone missing from the photo store is listed in ``missing_photos.txt``
     instead of stopping the export."""
     rows = load_history(session, person)
@@ -230,6 +235,7 @@ def write_zip(session: Session, person: Person, store: AnyPhotoStore, path: Path
                 "identity_confirmed": capture.identity_confirmed,
                 "landmarks": capture.landmarks_px().round(4).tolist(),
                 "analyzer_version": capture.analyzer_version,
+                "corrections": correction_records(session, capture.id),
             }
             archive.writestr(f"captures/{capture.id}.json", json.dumps(record))
             if capture.photo_path:

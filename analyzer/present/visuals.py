@@ -1,7 +1,11 @@
 """Pictures for people: landmarks drawn on a photo, two photos aligned alike, displacement
-arrows and mirrored composites. Pure functions over NumPy images (RGB ``uint8``)."""
+arrows, mirrored composites, and one region enlarged with its points numbered (for
+correcting them by hand). Pure functions over NumPy images (RGB ``uint8``)."""
 
 from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -110,3 +114,88 @@ def face_crop(image: np.ndarray, landmarks_px: np.ndarray, margin: float = 0.35)
     x0, y0 = np.maximum(np.floor(low - pad), 0).astype(int)
     x1, y1 = np.minimum(np.ceil(high + pad), [width, height]).astype(int)
     return image[y0:y1, x0:x1]
+
+
+@dataclass(frozen=True)
+class Zoom:
+    """A region of a photo enlarged, with its points drawn and numbered (the Correct view).
+
+    Positions in the photo are as landmarks give them: a pixel's centre at whole numbers
+    (the mirror image of x is width − 1 − x). Positions in the enlarged image are measured
+    from its top-left corner, as a browser reports a click (a pixel's centre at n + 0.5).
+    """
+
+    image: np.ndarray  # RGB, ``width_px`` wide
+    origin_px: tuple[int, int]  # the photo pixel at the image's top-left corner
+    scale: float  # image pixels per photo pixel
+
+    def to_photo(self, x: float, y: float) -> tuple[float, float]:
+        """A position in the enlarged image → the same place in the photo's pixels."""
+        return (self.origin_px[0] - 0.5 + x / self.scale,
+                self.origin_px[1] - 0.5 + y / self.scale)  # fmt: skip
+
+    def to_image(self, x: float, y: float) -> tuple[float, float]:
+        """A position in the photo's pixels → the same place in the enlarged image."""
+        return ((x + 0.5 - self.origin_px[0]) * self.scale,
+                (y + 0.5 - self.origin_px[1]) * self.scale)  # fmt: skip
+
+
+def region_zoom(
+    rgb: np.ndarray,
+    landmarks_px: np.ndarray,
+    points: Sequence[int],
+    contours: Sequence[Sequence[int]],
+    *,
+    automatic_px: np.ndarray | None = None,
+    corrected: Collection[int] = (),
+    selected: int | None = None,
+    width_px: int = 720,
+) -> Zoom:
+    """One region of the face enlarged to ``width_px``: its contours drawn, its ``points``
+    numbered from 1 in the order given, each corrected point in orange with a thin line from
+    where the automatic landmarks (``automatic_px``) had it, the ``selected`` one ringed red.
+
+    The view holds every point and contour of the region, automatic and corrected, with a
+    margin; a flat region (a brow) gets a height of at least 40 % of its width.
+    """
+    height, width = rgb.shape[:2]
+    indices = sorted({*points, *(i for c in contours for i in c)})
+    shown = landmarks_px[indices, :2]
+    if automatic_px is not None:
+        shown = np.vstack([shown, automatic_px[indices, :2]])
+    low, high = shown.min(axis=0), shown.max(axis=0)
+    size = np.maximum(high - low, 1.0)
+    pad = 0.35 * size.max()
+    centre = (low + high) / 2
+    half = np.array([size[0] / 2 + pad, max(size[1] / 2 + pad, 0.2 * (size[0] + 2 * pad))])
+    x0, y0 = np.maximum(np.floor(centre - half), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(centre + half), [width, height]).astype(int)
+    scale = width_px / max(x1 - x0, 1)
+    crop = rgb[y0:y1, x0:x1]
+    image = cv2.resize(crop, (width_px, max(1, round(crop.shape[0] * scale))),
+                       interpolation=cv2.INTER_CUBIC)  # fmt: skip
+    zoom = Zoom(image=image, origin_px=(int(x0), int(y0)), scale=float(scale))
+
+    def at(xy: np.ndarray) -> tuple[int, int]:  # where OpenCV draws: pixel centres at n
+        x, y = zoom.to_image(float(xy[0]), float(xy[1]))
+        return round(x - 0.5), round(y - 0.5)
+
+    for contour in contours:
+        line = np.array([at(landmarks_px[i]) for i in contour], dtype=np.int32)
+        cv2.polylines(image, [line], False, (255, 210, 0), 2, cv2.LINE_AA)
+    for number, index in enumerate(points, start=1):
+        where = at(landmarks_px[index])
+        colour = (255, 140, 0) if index in corrected else (0, 230, 255)
+        if index in corrected and automatic_px is not None:
+            was = at(automatic_px[index])
+            cv2.line(image, was, where, (255, 140, 0), 1, cv2.LINE_AA)
+            cv2.circle(image, was, 4, (200, 200, 200), 1, cv2.LINE_AA)
+        if index == selected:
+            cv2.circle(image, where, 14, (255, 40, 40), 3, cv2.LINE_AA)
+        cv2.circle(image, where, 6, colour, -1, cv2.LINE_AA)
+        cv2.circle(image, where, 6, (0, 0, 0), 1, cv2.LINE_AA)
+        label = (where[0] + 9, where[1] - 9)
+        for thickness, ink in ((4, (0, 0, 0)), (1, (255, 255, 255))):
+            cv2.putText(image, str(number), label, cv2.FONT_HERSHEY_SIMPLEX, 0.6, ink,
+                        thickness + 1, cv2.LINE_AA)  # fmt: skip
+    return zoom

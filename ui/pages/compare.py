@@ -6,12 +6,14 @@ import streamlit as st
 from sqlalchemy import select
 
 from analyzer.history.catalog import FOLLOWED, describe
+from analyzer.history.corrections import corrected_px
 from analyzer.history.progress import measure_progress
 from analyzer.history.storage import Capture
 from analyzer.present.visuals import aligned, blend, displacement_arrows, mirrored_composites
 from ui.state import (
     capture_photo,
     choose_person,
+    correct_button,
     database,
     expressions_of,
     history,
@@ -45,20 +47,28 @@ second = right.selectbox("After", ids, index=len(ids) - 1, format_func=sessions.
 
 
 def session_capture(session_id: int):
-    """The session's first accepted capture of the expression (with its photo, if kept)."""
+    """The session's first accepted capture of the expression (with its photo, if kept), with
+    the landmarks it is measured with (hand corrections applied)."""
     with database().transaction() as session:
         capture = session.scalars(
             select(Capture)
             .where(Capture.session_id == session_id, Capture.expression == expression)
             .order_by(Capture.accepted.desc(), Capture.taken_at)
         ).first()
-        return capture, capture.landmarks_px(), capture_photo(capture)
+        return capture, corrected_px(session, capture), capture_photo(capture)
 
 
 (cap_a, marks_a, photo_a), (cap_b, marks_b, photo_b) = (
     session_capture(first),
     session_capture(second),
 )
+marks = {r.capture_id: r.corrected for r in rows if r.corrected}
+buttons = st.columns(2)
+for column, when, capture in ((buttons[0], "before", cap_a), (buttons[1], "after", cap_b)):
+    if capture.id in marks:
+        column.caption(f"The {when} photo (capture {capture.id}) is {plain(marks[capture.id])}.")
+    correct_button(column, capture.id, f"Correct the {when} photo's points (capture "
+                   f"{capture.id})", key=f"correct-{when}")  # fmt: skip
 if photo_a is None or photo_b is None:
     st.warning("One of these sessions kept landmarks only (no photo): only the numbers below.")
 else:

@@ -1,0 +1,246 @@
+"""Correct: move a stored capture's measured points by hand, region by region.
+
+The photo is shown enlarged on one region at a time with the points its measures use drawn
+and numbered. Click a point (or its button), then click where it belongs: the contour
+follows, the capture is measured again, and the measures are shown before and after. The
+model's landmarks are kept; each move, undo and reset is stored and audited
+(``analyzer.history.corrections``). The enlarged picture is sent inside the page (a
+``data:`` URI in ``streamlit-image-coordinates``' arguments), never through the media
+endpoint.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import streamlit as st
+from sqlalchemy import select
+from streamlit_image_coordinates import streamlit_image_coordinates
+
+from analyzer.errors import AnalyzerError
+from analyzer.history.catalog import describe
+from analyzer.history.corrections import (
+    add_correction,
+    corrected_px,
+    correction_rows,
+    moves_in_effect,
+    point_label,
+    region_of,
+    reset_corrections,
+    summaries,
+    undo_correction,
+)
+from analyzer.history.storage import Capture, Sitting, get_person
+from analyzer.measure.analysis import measure_landmarks
+from analyzer.measure.correction import contours_through
+from analyzer.measure.topology import CORRECTABLE
+from analyzer.present.visuals import Zoom, region_zoom
+from ui.auth import ACCOUNT, allowed, refusal
+from ui.state import capture_photo, choose_person, database, photo, plain
+
+CAPTURE_KEY, SELECTED_KEY, NOTE_KEY = "correct_capture", "correct_selected", "correct_note"
+#: A first click this close to a point (in the enlarged picture's pixels) selects it.
+PICK_RADIUS_PX = 24
+#: The measures shown for each kind of region (name stems; both sides, and the difference).
+REGION_MEASURES = {
+    "brow": ("brow_height", "asymmetry_brow"),
+    "eye": ("mrd1", "mrd2", "palpebral_fissure_height", "palpebral_fissure_width",
+            "asymmetry_eye"),
+    "nose": ("asymmetry_nose", "lower_face_height"),
+    "mouth": ("commissure_height", "commissure_excursion", "smile_angle", "dental_show",
+              "upper_lip_height", "lower_lip_height", "asymmetry_mouth"),
+}  # fmt: skip
+
+st.title("Correct")
+person = choose_person()
+if person is None:
+    st.stop()
+
+with database().transaction() as session:
+    owner = get_person(session, person)
+    listed = session.execute(
+        select(Capture.id, Sitting.day, Capture.taken_at, Capture.expression)
+        .join(Sitting, Capture.session_id == Sitting.id)
+        .where(Capture.person_id == owner.id)
+        .order_by(Sitting.started_at, Capture.taken_at, Capture.id)
+    ).all()
+    marks = summaries(session, person_id=owner.id)
+if not listed:
+    st.info(f"{plain(person)} has no captures yet. Take or upload photos on Capture.")
+    st.stop()
+labels = {cid: f"{taken:%d %b %Y %H:%M}, {expression} (capture {cid})"
+          for cid, _, taken, expression in listed}  # fmt: skip
+if st.session_state.get(CAPTURE_KEY) not in labels:
+    st.session_state[CAPTURE_KEY] = listed[-1][0]
+capture_id = st.selectbox("Capture", list(labels), key=CAPTURE_KEY, format_func=labels.get)
+if marks:
+    st.caption("Corrected by hand: " + "; ".join(
+        f"{labels[c]}, {plain(m.sentence)}" for c, m in marks.items()) + ".")  # fmt: skip
+region = st.radio("Region", list(CORRECTABLE), horizontal=True, key="correct_region")
+points = CORRECTABLE[region]
+contours = list(dict.fromkeys(c for i in points.values() for c in contours_through(i)))
+
+
+def account() -> str | None:
+    """The signed-in user's name (clinic mode); None: the computer's user corrects."""
+    user = st.session_state.get(ACCOUNT)
+    return user["name"] if user else None
+
+
+def change(capture_id: int, what, *args) -> None:
+    """Make one change (``add_correction``, ``undo_correction``, ``reset_corrections``) to
+    a capture in a transaction of its own; a refusal becomes the page's note. (Callbacks
+    get the capture as an argument: the picker's own state is not its id inside one.)"""
+    if not allowed("correct"):
+        st.session_state[NOTE_KEY] = ("error", refusal("correct"))
+        return
+    try:
+        with database().transaction() as session:
+            capture = session.get(Capture, capture_id)
+            if capture is None:
+                raise AnalyzerError("This capture has just been deleted: choose another.")
+            result = what(session, capture, *args, account=account())
+    except AnalyzerError as error:
+        st.session_state[NOTE_KEY] = ("error", str(error))
+        return
+    st.session_state[SELECTED_KEY] = None
+    if what is add_correction:
+        text = f"Moved the {point_label(args[0])} to ({args[1]:.1f}, {args[2]:.1f}) px."
+    elif what is undo_correction:
+        text = f"Undid the last move of the {point_label(args[0])}."
+    else:
+        text = f"Reset {result} point(s) to the automatic landmarks."
+    st.session_state[NOTE_KEY] = ("success", text)
+
+
+def select(index: int | None) -> None:
+    st.session_state[SELECTED_KEY] = index
+    st.session_state.pop(NOTE_KEY, None)
+
+
+def clicked(capture_id: int, key: str, zoom: Zoom, where: dict[int, tuple[float, float]]) -> None:
+    """A click on the enlarged picture: the first picks the nearest numbered point, the
+    second puts the picked point there."""
+    value = st.session_state.get(key)
+    if not value or not value.get("width"):
+        return
+    shown = zoom.image.shape[1] / value["width"]  # the picture may be drawn narrower
+    x, y = value["x"] * shown, value["y"] * shown
+    chosen = st.session_state.get(SELECTED_KEY)
+    if chosen in where:
+        change(capture_id, add_correction, chosen, *zoom.to_photo(x, y))
+        return
+    distance, nearest = min((math.hypot(px - x, py - y), i) for i, (px, py) in where.items())
+    if distance <= PICK_RADIUS_PX:
+        select(nearest)
+    else:
+        st.session_state[NOTE_KEY] = ("info", "Click on a numbered point first (or use its "
+                                              "button on the right).")  # fmt: skip
+
+
+with database().transaction() as session:
+    capture = session.get(Capture, capture_id)
+    automatic = capture.measured_px()
+    current = corrected_px(session, capture)
+    moves = moves_in_effect(correction_rows(session, capture_id))
+    rgb = capture_photo(capture)
+    measures = dict(capture.measures)
+    before = measure_landmarks(automatic, capture.user_mm_per_px).measures
+    size = (capture.image_width, capture.image_height)
+    summary = summaries(session, capture_ids=[capture_id]).get(capture_id)
+
+may_correct = allowed("correct")
+if summary:
+    st.warning(f"This capture is {plain(summary.sentence)}. Its measures everywhere (Trends, "
+               "Compare, the CSV, the report) come from the corrected points; the model's own "
+               "are kept.")  # fmt: skip
+else:
+    st.caption("No point of this capture is corrected: its measures are the automatic ones.")
+if not may_correct:
+    st.caption(refusal("correct"))
+note = st.session_state.pop(NOTE_KEY, None)
+if note:
+    getattr(st, note[0])(plain(note[1]))
+
+selected = st.session_state.get(SELECTED_KEY)
+if selected not in points.values():
+    selected = None
+in_region = [i for i in moves if region_of(i) == region]  # its points and their contours
+picture, side = st.columns([2, 1])
+with picture:
+    if rgb is None:
+        st.warning("The photo of this capture was not kept (landmarks only), so there is "
+                   "nothing to click on: move a point by its coordinates on the right, or "
+                   "with `python -m analyzer correct --capture "
+                   f"{capture_id} --point POINT X Y`.")  # fmt: skip
+    else:
+        zoom = region_zoom(rgb, current, list(points.values()), contours,
+                           automatic_px=automatic, corrected=set(moves),
+                           selected=selected)  # fmt: skip
+        where = {i: zoom.to_image(*current[i, :2]) for i in points.values()}
+        key = f"zoom-{capture_id}-{region}"
+        if may_correct:
+            streamlit_image_coordinates(
+                zoom.image, width="stretch", key=key, image_format="JPEG",
+                jpeg_quality=90, cursor="crosshair",
+                on_click=partial(clicked, capture_id, key, zoom, where),
+            )  # fmt: skip
+        else:
+            photo(st, zoom.image, region)
+        st.caption(f"The {region}, {zoom.scale:.1f}× enlarged. Cyan: automatic points; "
+                   "orange: corrected (a grey ring where the model had it); yellow: the "
+                   "contours the measures read.")  # fmt: skip
+
+with side:
+    if selected is not None:
+        st.info(f"Selected: {point_label(selected)}. Click where it belongs on the photo.")
+        st.button("Cancel the selection", on_click=select, args=(None,))
+    else:
+        st.caption("Click a numbered point (or its button), then click where it belongs.")
+    for number, (name, index) in enumerate(points.items(), start=1):
+        row = st.columns([3, 2])
+        row[0].button(f"{number} · {name}", key=f"pick-{index}", on_click=select, args=(index,),
+                      type="primary" if index == selected else "secondary",
+                      disabled=not may_correct or rgb is None, width="stretch")  # fmt: skip
+        if index in moves:
+            moved = math.hypot(*(current[index, :2] - automatic[index, :2]))
+            row[1].button(f"Undo (moved {moved:.1f} px)", key=f"undo-{index}",
+                          on_click=change, args=(capture_id, undo_correction, index),
+                          disabled=not may_correct,
+                          help=f"Undo the last move of the {name}")  # fmt: skip
+    st.button(f"Reset the {region} to automatic", on_click=change,
+              args=(capture_id, reset_corrections, in_region),
+              disabled=not may_correct or not in_region)  # fmt: skip
+    st.button("Reset every point of this capture", on_click=change,
+              args=(capture_id, reset_corrections, None),
+              disabled=not may_correct or not moves)  # fmt: skip
+    with st.expander("Move a point by its coordinates", expanded=rgb is None):
+        index = st.selectbox("Point", list(points.values()), format_func=point_label)
+        st.caption("In the photo's pixels (for a photo saved as a mirror image, the photo "
+                   f"turned back); it is {size[0]} × {size[1]} px.")  # fmt: skip
+        x = st.number_input("X", 0.0, float(size[0]), float(current[index, 0]), step=0.5)
+        y = st.number_input("Y", 0.0, float(size[1]), float(current[index, 1]), step=0.5)
+        st.button("Move", on_click=change, args=(capture_id, add_correction, index, x, y),
+                  disabled=not may_correct)  # fmt: skip
+
+kind = region.split()[-1]
+stems = REGION_MEASURES[kind]
+shown = [n for n in measures if n.startswith(stems)]
+others = [n for n in measures if n not in shown and abs(measures[n] - before.get(n, 0.0)) >= 0.01]
+
+
+def table(names: list[str]) -> list[dict[str, str]]:
+    return [
+        {"measure": describe(n).label, "name": n, "unit": describe(n).unit,
+         "automatic (before)": f"{before[n]:.2f}", "corrected (after)": f"{measures[n]:.2f}",
+         "change": f"{measures[n] - before[n]:+.2f}"}
+        for n in names if n in before
+    ]  # fmt: skip
+
+
+st.subheader(f"Measures of the {kind}: before and after")
+st.table(table(shown))
+if others:
+    st.markdown("**Other measures the corrections changed**")
+    st.table(table(others))
