@@ -21,6 +21,7 @@ from analyzer.measure.landmarks import detect_landmarks
 from analyzer.measure.warps import imitate, recapture
 from analyzer.protocol.movement import EfaceEstimate, expression_measures, session_protocol
 from analyzer.protocol.tracking import follow_expression
+from tests.helpers import app_movement
 
 SMILE = "broad_smile_commissure_movement_{}_mm"
 #: The retaken smile photo's random framing, exposure, focus and JPEG quality
@@ -207,3 +208,18 @@ def test_movement_over_time_gets_verdicts(face_analysis, smile):
     assert result.verdict.difference_mm > 3
     assert "left commissure movement in broad smile" in result.verdict.sentence.lower()
     assert describe("broad_smile_ratio_pct").unit == "%"
+
+
+@pytest.mark.parametrize(
+    ("movement", "expression", "amount"),
+    [("broad smile", "broad smile", 5.0), ("brow raise", "brow raise", 3.0)],
+)
+def test_a_healthy_two_sided_expression_keeps_a_side_ratio_of_85_percent(
+    rest, movement, expression, amount
+):
+    """Both sides moved alike, measured as the app does (lids and brows from the photos,
+    regions followed): the weaker side reads at least 85 % of the stronger."""
+    rgb, analysis = rest
+    photo, _ = imitate_on(rgb, analysis, movement, amount, amount)
+    measures, _ = app_movement(expression, rgb, analysis, photo)
+    assert measures[f"{expression.replace(' ', '_')}_ratio_pct"] >= 85
