@@ -12,7 +12,10 @@ each eye is looked at on its own, in a strip aligned with its corners (``edges.s
    gradient is strongest with the lid's polarity: bright skin above the dark lash line for
    the upper lid, the dark eye above bright skin for the lower (Daugman's integro-
    differential operator, with arcs for circles). The fit is confident when the best arc's
-   edge stands clear of the others and the column-wise edges agree with it.
+   edge stands clear of the others and the column-wise edges agree with it. The model's lid
+   then moves towards the arc only by as much as they disagree beyond
+   ``OPEN_TOLERANCE_MM`` (the two definitions' own offset), and not at all beyond
+   ``MAX_FROM_MODEL_MM`` (another edge: a glasses rim, the lid crease).
 3. **Shut:** both lids lie on the lash line, the darkest valley across the eye, fitted
    robustly as a parabola: the fissure is then nil.
 
@@ -29,6 +32,7 @@ from analyzer.measure.edges import ContourFit, Strip, grey, robust_polyfit, stri
 from analyzer.measure.scale import IRIS_DIAMETER_MM, mm_per_px_from_iris
 
 PX_PER_MM = 8.0
+MIN_EYE_WIDTH_MM = 10.0  # corners nearer than this: the model did not find an eye
 STRIP_HEIGHT_MM = 22.0
 STRIP_MARGIN_MM = 4.0  # beyond each corner
 #: Limbus contrast (sclera − iris over skin) above which the iris shows, below which it
@@ -167,6 +171,10 @@ def _best_arc(
 def _refine_eye(photo: np.ndarray, points: np.ndarray, side: topology.SideIndices,
                 mm_per_px: float) -> ContourFit:  # fmt: skip
     indices = lid_indices(side)
+    model_points = points[list(indices), :2]
+    width_mm = np.linalg.norm(points[side.eye_outer, :2] - points[side.eye_inner, :2]) * mm_per_px
+    if not width_mm > MIN_EYE_WIDTH_MM:  # also NaN: no eye to look at
+        return ContourFit(indices, model_points, confident=False, note="unclear")
     s = _eye_strip(photo, points, side, mm_per_px)
     sigma = max(1.2, 0.5 * PX_PER_MM * mm_per_px)  # at least the photo's own pixel
     image = cv2.GaussianBlur(s.image, (0, 0), sigma)
@@ -177,7 +185,6 @@ def _refine_eye(photo: np.ndarray, points: np.ndarray, side: topology.SideIndice
     x0, x1 = corners[0][0], corners[1][0]
     margin = CORNER_SHARE * (x1 - x0)
     x = np.arange(np.ceil(x0 + margin), np.floor(x1 - margin) + 1)
-    model_points = points[list(indices), :2]
     contrast = limbus_contrast(image, pupil)
     if not (contrast >= OPEN_CONTRAST or contrast < SHUT_CONTRAST) or len(x) < 10:
         return ContourFit(indices, model_points, confident=False, note="unclear")
