@@ -191,3 +191,20 @@ def test_a_database_of_the_first_schema_is_upgraded_with_its_data(tmp_path):
         assert get_person(session, "Old").affected_side == "left"
         assert session.execute(select(Capture.followed_from_id)).all() == []
     db.close()
+
+
+def test_frame_aligned_points_measure_as_an_unfollowed_expression(face_analysis, smile):
+    """A lower-face region that cannot be followed keeps the expression's own points carried
+    through the face frames: measured in the rest's frame they read exactly what
+    ``align_to_rest`` reads for an expression that was not followed."""
+    from analyzer.measure.frame import face_frame, to_frame
+    from analyzer.measure.scale import mm_per_px_from_iris
+    from analyzer.protocol.movement import align_to_rest
+    from analyzer.protocol.tracking import frame_aligned
+
+    _, _, analysis = smile
+    rest, expression = face_analysis.landmarks_px, analysis.landmarks_px
+    carried = frame_aligned(rest, expression)
+    _, expected = align_to_rest(rest, expression)
+    seen = to_frame(carried, face_frame(rest))[:, :2] * mm_per_px_from_iris(rest)
+    np.testing.assert_allclose(seen, expected, atol=1e-9)

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from analyzer.measure import topology
-from analyzer.measure.frame import similarity_2d
+from analyzer.measure.frame import camera_coordinates, face_frame, similarity_2d, to_frame
 from analyzer.measure.landmarks import crop_transform, resample_crop
 from analyzer.measure.scale import mm_per_px_from_iris
 
@@ -59,6 +59,8 @@ MIN_STEADY_SPREAD = 2.0
 MIN_REGION_FRACTION = 0.25
 
 
+#: The regions below the registering points (``steady_similarity_2d``).
+LOWER_FACE = ("nose", "mouth", "cheek_right", "cheek_left")
 #: Regions whose refined points keep the model's own definition (a lid moves to the image's
 #: edge only beyond 1 mm of disagreement, and a shut eye's fissure is nil by any definition),
 #: so an expression's refined lids are used even against a rest photo whose lids were the
@@ -200,7 +202,37 @@ def follow_expression(
         in_crop = _apply(fit, in_crop)
     out = np.array(rest_px, dtype=np.float64, copy=True)
     out[:, :2] = _apply(np.linalg.inv(_homogeneous(rest_crop)), in_crop)
+    # A lower-face region that could not be followed at all keeps the expression's own
+    # points, put where the rest photo would show them by the two photos' face frames (as
+    # an expression that could not be followed is measured): a registration on the upper
+    # face cannot undo a head turned between the photos, which moves the lower face against
+    # the upper (a healthy real smile read 82 % so, and 87 % by the frames, whose resting
+    # excursions changed alike). Brows and eyes lie beside the registering points and keep
+    # it: their frame tilts when a raised brow changes the model's depth.
+    own = [topology.face_region(n) for n, how in regions.items()
+           if how == "model" and n in LOWER_FACE]  # fmt: skip
+    if own and followed.any():
+        members = np.concatenate(own)
+        out[members, :2] = frame_aligned(rest_px, expression_px)[members, :2]
     return Followed(landmarks_px=out, followed=followed, regions=regions)
+
+
+def frame_aligned(rest_px: np.ndarray, expression_px: np.ndarray) -> np.ndarray:
+    """The expression's landmarks carried into the rest photo's pixels through the face
+    frames: each photo's landmarks in its own face frame, the expression fitted onto the
+    rest by a similarity on ``topology.PROTOCOL_ANCHORS`` (as ``movement.align_to_rest``),
+    then out of the rest's frame into its image. Measured in the rest's frame, they give
+    what ``align_to_rest`` gives for an expression that was not followed."""
+    rest_frame = face_frame(rest_px)
+    rest = to_frame(rest_px, rest_frame)
+    expression = to_frame(expression_px, face_frame(expression_px))
+    anchors = list(topology.PROTOCOL_ANCHORS)
+    fit = similarity_2d(expression[anchors, :2], rest[anchors, :2])
+    moved = expression.copy()
+    moved[:, :2] = _apply(fit, expression[:, :2])
+    moved[:, 2] *= _scale(fit)
+    camera = moved @ rest_frame.axes.T + rest_frame.origin
+    return camera_coordinates(camera)  # the map is its own inverse
 
 
 def _scale(matrix: np.ndarray) -> float:
