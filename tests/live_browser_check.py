@@ -94,12 +94,15 @@ def main(out_path: str) -> None:
     blink, _ = imitate(base, analysis.landmarks_px, analysis.measurement.frame,
                        analysis.mm_per_px, "eye closure", 0.85 * fissure,
                        0.85 * fissure)  # fmt: skip
-    # One blink of 6 frames (200 ms) a second: a 1-s burst of 8 frames catches 1 or 2.
+    # One blink of 9 frames (300 ms) a second. The burst takes a frame at most every 125 ms,
+    # so it catches at most 3 (5 of 8 remain: enough); it misses the blink only if the
+    # frames reaching the server stall for more than 300 ms (200-ms blinks were missed once
+    # on a loaded machine).
     videos = {
         "steady": [base] * FRAMES,
         "rolled": [rolled] * FRAMES,
         "far": [small] * FRAMES,
-        "blink": [blink if i < 6 else base for i in range(FRAMES)],
+        "blink": [blink if i < 9 else base for i in range(FRAMES)],
     }
     for name, frames in videos.items():
         write_y4m(work / f"{name}.y4m", frames)
