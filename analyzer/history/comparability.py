@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from analyzer.measure.conditions import CaptureConditions
-from analyzer.measure.refine import regions_of
+from analyzer.protocol.movement import regions_of
 
 #: Head yaw or pitch differing by more than this from the baseline (median of each
 #: session's captures). The default noise holds poses drawn within ±5° of frontal (read

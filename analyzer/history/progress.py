@@ -23,7 +23,7 @@ from analyzer.history.catalog import (
 from analyzer.history.comparability import Difference, differences, reasons_for
 from analyzer.history.storage import HistoryRow, ProtocolCapture
 from analyzer.measure.conditions import CaptureConditions
-from analyzer.measure.refine import HOW_WORDS, regions_of
+from analyzer.measure.refine import HOW_WORDS
 from analyzer.protocol import movement
 
 
@@ -316,7 +316,7 @@ def session_movement(
             rest_for.setdefault(c.expression, []).append(rest_px)
         if c.expression in movement.PRIMARY:
             prefix = c.expression.replace(" ", "_")
-            for region in regions_of(f"{prefix}_ratio_pct"):
+            for region in movement.regions_of(f"{prefix}_ratio_pct"):
                 hows.setdefault(c.expression, {}).setdefault(region, []).append(
                     capture_how(c, region, rest)
                 )
@@ -353,7 +353,7 @@ def latest_movement(
         expression, rest_px, points, affected_side, followed=followed
     )
     prefix = expression.replace(" ", "_")
-    hows = {r: capture_how(latest, r, rest) for r in regions_of(f"{prefix}_ratio_pct")}
+    hows = {r: capture_how(latest, r, rest) for r in movement.regions_of(f"{prefix}_ratio_pct")}
     return LatestMovement(measures, followed=followed, hows=hows)
 
 
@@ -450,7 +450,7 @@ def region_table(
             else:
                 shown = expression
             for c in (c for c in captures if c.session_id == session_id and c.expression == shown):
-                for region in regions_of(name):
+                for region in movement.regions_of(name):
                     how = (capture_how(c, region, rest) if shown in movement.PRIMARY
                            else (c.regions or {}).get(region, "model"))  # fmt: skip
                     hows.setdefault(region, []).append(how)

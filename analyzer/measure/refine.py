@@ -60,39 +60,5 @@ def refine_landmarks(
     return Refinement(landmarks_px=place(landmarks_px, fits), fits=fits)
 
 
-#: Which region's points each measure is read from, by the stem its name contains.
-_MEASURE_REGIONS = (
-    ("brow", "brow"), ("mrd", "eye"), ("palpebral", "eye"), ("eye_", "eye"),
-    ("commissure", "mouth"), ("smile_angle", "mouth"), ("dental", "mouth"), ("lip", "mouth"),
-    ("nasal_ala", "nose"),
-)  # fmt: skip
-#: Each protocol expression's measure-name prefix, and where its primary movement is read.
-_EXPRESSION_REGIONS = (
-    ("gentle_eye_closure_", "eye"), ("full_eye_closure_", "eye"), ("brow_raise_", "brow"),
-    ("broad_smile_", "mouth"), ("lip_pucker_", "mouth"), ("snarl_", "mouth"),
-)  # fmt: skip
 #: How a region's points were had, in words for a person.
 HOW_WORDS = {"refined": "from the photo", "followed": "followed from rest", "model": "model"}
-
-
-def regions_of(measure: str) -> tuple[str, ...]:
-    """The regions of ``topology.FACE_REGIONS`` a measure's points come from: its side's
-    (``brow_height_left_mm`` → ``brow_left``), both sides for a left − right difference or
-    a side ratio, or the midline region (mouth, nose); () for the outline and symmetry."""
-    # An expression's name ("gentle_eye_closure_…", "broad_smile_…") is not its measure;
-    # its side ratio is read where its primary movement is.
-    stem, ratio_base = measure, None
-    for expression, primary in _EXPRESSION_REGIONS:
-        if stem.startswith(expression):
-            stem, ratio_base = stem.removeprefix(expression), primary
-    base = (
-        ratio_base
-        if stem == "ratio_pct"
-        else next((region for key, region in _MEASURE_REGIONS if key in stem), None)
-    )
-    if base is None:
-        return ()
-    if base in ("mouth", "nose"):
-        return (base,)
-    sides = [s for s in topology.SIDES if f"_{s}_" in f"_{stem}_"] or ["right", "left"]
-    return tuple(f"{base}_{side}" for side in sides)

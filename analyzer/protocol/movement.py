@@ -131,6 +131,36 @@ PRIMARY = {
 }
 
 
+#: Which region's points a measure is read from, by the stem its name contains.
+_MEASURE_REGIONS = (
+    ("brow", "brow"), ("mrd", "eye"), ("palpebral", "eye"), ("eye_", "eye"),
+    ("commissure", "mouth"), ("smile_angle", "mouth"), ("dental", "mouth"), ("lip", "mouth"),
+    ("nasal_ala", "nose"),
+)  # fmt: skip
+
+
+def regions_of(measure: str) -> tuple[str, ...]:
+    """The regions of ``topology.FACE_REGIONS`` a measure's points come from: its side's
+    (``brow_height_left_mm`` → ``brow_left``), both sides for a left − right difference or
+    a side ratio, or the midline region (mouth, nose); () for the outline and symmetry.
+    A movement's name starts with its expression's, which is not its measure; a side ratio
+    is read where the expression's ``PRIMARY`` movement is."""
+    stem = measure
+    for expression, primary in PRIMARY.items():
+        prefix = expression.replace(" ", "_") + "_"
+        if measure.startswith(prefix):
+            stem = measure.removeprefix(prefix)
+            stem = primary if stem == "ratio_pct" else stem
+            break
+    base = next((region for key, region in _MEASURE_REGIONS if key in stem), None)
+    if base is None:
+        return ()
+    if base in ("mouth", "nose"):
+        return (base,)
+    sides = [s for s in topology.SIDES if f"_{s}_" in f"_{stem}_"] or ["right", "left"]
+    return tuple(f"{base}_{side}" for side in sides)
+
+
 def side_ratio_pct(left: float, right: float, affected_side: str) -> float:
     """Affected side's movement over the healthy side's, in percent (with no affected side:
     weaker over stronger). Movement against the expected direction counts as none."""

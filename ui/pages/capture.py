@@ -15,9 +15,9 @@ from analyzer.history.importer import save_capture
 from analyzer.history.progress import latest_movement, region_label
 from analyzer.history.storage import Capture, get_person, load_protocol_captures
 from analyzer.measure.analysis import FaceAnalysis
-from analyzer.measure.refine import HOW_WORDS, regions_of
+from analyzer.measure.refine import HOW_WORDS
 from analyzer.present.visuals import aligned, draw_landmarks, face_crop
-from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, PRIMARY
+from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, PRIMARY, regions_of
 from ui.auth import allowed, audit, refusal
 from ui.live import live_section
 from ui.state import (
