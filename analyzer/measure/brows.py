@@ -93,8 +93,9 @@ def refine_brows(
 ) -> dict[str, ContourFit]:
     """Each brow's upper edge from the photo: side ("left", "right") → the fit of its points.
 
-    ``landmarks_px`` are the model's (478, 3) landmarks in the photo; ``mm_per_px`` the
-    photo's scale (from the iris when not given). A fit's ``indices`` are the side's
+    ``rgb`` is the photo or its grey (``edges.grey``); ``landmarks_px`` are the model's
+    (478, 3) landmarks in the photo; ``mm_per_px`` the photo's scale (from the iris when not
+    given). A fit's ``indices`` are the side's
     ``brow_upper`` then ``brow_lower`` points (``brow_indices``): the upper ones on the
     edge, the lower ones moved by as much, so the brow keeps its shape.
 

@@ -58,9 +58,10 @@ class Strip:
 
 
 def grey(rgb: np.ndarray) -> np.ndarray:
-    """Photo → float32 luminance."""
+    """Photo → float32 luminance (a grey photo passes through: ``refine`` converts once
+    for both finders)."""
     if rgb.ndim == 2:
-        return rgb.astype(np.float32)
+        return rgb.astype(np.float32, copy=False)
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
 
 

@@ -77,8 +77,9 @@ def refine_lids(
 ) -> dict[str, ContourFit]:
     """Each eye's lids from the photo: side ("left", "right") → the fit of its lid points.
 
-    ``landmarks_px`` are the model's (478, 3) landmarks in the photo; ``mm_per_px`` the
-    photo's scale (from the iris when not given).
+    ``rgb`` is the photo or its grey (``edges.grey``); ``landmarks_px`` are the model's
+    (478, 3) landmarks in the photo; ``mm_per_px`` the photo's scale (from the iris when not
+    given).
     """
     scale = mm_per_px if mm_per_px is not None else mm_per_px_from_iris(landmarks_px)
     photo = grey(rgb)

@@ -14,7 +14,7 @@ import numpy as np
 
 from analyzer.measure import topology
 from analyzer.measure.brows import refine_brows
-from analyzer.measure.edges import ContourFit
+from analyzer.measure.edges import ContourFit, grey
 from analyzer.measure.lids import refine_lids
 from analyzer.measure.scale import mm_per_px_from_iris
 
@@ -55,8 +55,9 @@ def refine_landmarks(
     """Find each eye's lids and each brow's upper edge in ``rgb`` and place the confident
     ones into the model's ``landmarks_px``. ``mm_per_px`` overrides the iris scale."""
     scale = mm_per_px if mm_per_px is not None else mm_per_px_from_iris(landmarks_px)
-    fits = {f"eye_{side}": fit for side, fit in refine_lids(rgb, landmarks_px, scale).items()}
-    fits |= {f"brow_{side}": fit for side, fit in refine_brows(rgb, landmarks_px, scale).items()}
+    photo = grey(rgb)  # once for both finders (a 4000-px photo: about 10 ms each time)
+    fits = {f"eye_{side}": fit for side, fit in refine_lids(photo, landmarks_px, scale).items()}
+    fits |= {f"brow_{side}": fit for side, fit in refine_brows(photo, landmarks_px, scale).items()}
     return Refinement(landmarks_px=place(landmarks_px, fits), fits=fits)
 
 
