@@ -25,6 +25,7 @@ from analyzer.history.storage import HistoryRow, ProtocolCapture
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.refine import HOW_WORDS
 from analyzer.protocol import movement
+from analyzer.protocol.tracking import brows_from_the_model
 
 
 @dataclass(frozen=True)
@@ -257,9 +258,12 @@ def capture_how(capture: ProtocolCapture, region: str, rest: ProtocolCapture | N
         return "followed" if followed else "model"
     if how == "followed" and not followed:  # followed from another rest photo
         return "model"
-    if (not followed and region.startswith("brow") and rest is not None
-            and (rest.regions or {}).get(region) != how):  # fmt: skip
-        return "model"  # a brow from the photo in one of the two only: the model's in both
+    if (
+        not followed
+        and rest is not None
+        and region in brows_from_the_model(rest.regions, capture.regions)
+    ):
+        return "model"
     return how
 
 

@@ -253,9 +253,18 @@ def unfollowed_pair(
     definitions of a brow's edge lie about 1.5 mm apart, which would read as movement; a
     lid's refinement keeps the model's definition, ``REFINED_ALONE``)."""
     rest_px, expression_px = rest_px.copy(), expression_px.copy()
-    for name, side in topology.BY_SIDE.items():
-        region = f"brow_{name}"
-        if (rest_regions or {}).get(region) != (expression_regions or {}).get(region):
-            brow = list(side.brow_upper + side.brow_lower)
-            rest_px[brow], expression_px[brow] = rest_model_px[brow], expression_model_px[brow]
+    for region in brows_from_the_model(rest_regions, expression_regions):
+        side = topology.BY_SIDE[region.removeprefix("brow_")]
+        brow = list(side.brow_upper + side.brow_lower)
+        rest_px[brow], expression_px[brow] = rest_model_px[brow], expression_model_px[brow]
     return rest_px, expression_px
+
+
+def brows_from_the_model(
+    rest_regions: Mapping[str, str] | None, expression_regions: Mapping[str, str] | None
+) -> list[str]:
+    """The brow regions that ``unfollowed_pair`` takes from the model in both photos: those
+    found in the photo itself in one of them only."""
+    rest, expression = rest_regions or {}, expression_regions or {}
+    brows = [region for region in topology.FACE_REGIONS if region.startswith("brow")]
+    return [region for region in brows if rest.get(region) != expression.get(region)]
