@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -12,15 +13,19 @@ from PIL import Image
 from tests.conftest import ROOT, save_smile_sessions
 
 
+def run_analyzer(data: Path, *args: str) -> subprocess.CompletedProcess:
+    """``python -m analyzer ARGS`` on the data folder ``data`` (SQLite there)."""
+    env = {**os.environ, "ANALYZER_DATA_DIR": str(data)}
+    env.pop("ANALYZER_DB_URL", None)
+    return subprocess.run([sys.executable, "-m", "analyzer", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
 def test_report_pdf_holds_the_protocol_figures(tmp_path, face_rgb, face_analysis):
     data = tmp_path / "data"
     save_smile_sessions(data, face_rgb, face_analysis, "Pat", "right")
     pdf = tmp_path / "pat.pdf"
-    env = {**os.environ, "ANALYZER_DATA_DIR": str(data)}
-    env.pop("ANALYZER_DB_URL", None)
-    result = subprocess.run([sys.executable, "-m", "analyzer", "report", "--person", "Pat",
-                             "--pdf", str(pdf)], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=300)  # fmt: skip
+    result = run_analyzer(data, "report", "--person", "Pat", "--pdf", str(pdf))
     assert result.returncode == 0, result.stderr
     assert "2 session(s)" in result.stdout
     assert pdf.read_bytes().startswith(b"%PDF")
@@ -55,11 +60,8 @@ def test_report_pdf_holds_the_protocol_figures(tmp_path, face_rgb, face_analysis
 
 
 def test_report_for_an_unknown_person_says_so(tmp_path):
-    env = {**os.environ, "ANALYZER_DATA_DIR": str(tmp_path)}
-    env.pop("ANALYZER_DB_URL", None)
-    result = subprocess.run([sys.executable, "-m", "analyzer", "report", "--person", "Nobody",
-                             "--pdf", str(tmp_path / "x.pdf")], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    result = run_analyzer(tmp_path, "report", "--person", "Nobody", "--pdf",
+                          str(tmp_path / "x.pdf"))  # fmt: skip
     assert result.returncode == 1
     assert "no person called 'Nobody'" in result.stderr
     assert "Traceback" not in result.stderr
@@ -74,11 +76,7 @@ def test_protocol_csv_has_one_row_per_session_with_movements_items_and_method(
     data = tmp_path / "data"
     save_smile_sessions(data, face_rgb, face_analysis, "Pat", "right")
     out = tmp_path / "protocol.csv"
-    env = {**os.environ, "ANALYZER_DATA_DIR": str(data)}
-    env.pop("ANALYZER_DB_URL", None)
-    result = subprocess.run([sys.executable, "-m", "analyzer", "export", "--person", "Pat",
-                             "--protocol-csv", str(out)], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    result = run_analyzer(data, "export", "--person", "Pat", "--protocol-csv", str(out))
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(out.open()))
     assert [r["session_day"] for r in rows] == ["2026-01-02", "2026-03-02"]
