@@ -131,3 +131,39 @@ def test_split_face_uses_the_untreated_side_as_control():
     assert [round(d, 3) for _, d in series] == [0.025, 0.025, 1.525, 1.525]
     assert verdict.difference_mm > 1.4
     assert "treated left brow height against the untreated right" in verdict.sentence.lower()
+
+
+def test_the_region_table_says_where_each_sessions_points_came_from():
+    """Trends' "Where the points came from": per session and region, in words; a brow found
+    in the expression photo but not in its rest photo is the model's in both (the pairing's
+    rule), and a region an older capture did not record reads as followed or not."""
+    from analyzer.history.progress import region_table
+    from analyzer.history.storage import ProtocolCapture
+
+    points = np.zeros((478, 3))
+
+    def capture(cid, session, expression, regions, followed_from=None):
+        start = dt.datetime(2026, 1, session, 9)
+        return ProtocolCapture(cid, session, start.date(), start, (), expression,
+                               start + dt.timedelta(minutes=cid), points,
+                               points if followed_from else None, followed_from,
+                               regions, points)  # fmt: skip
+
+    captures = [
+        capture(1, 5, "rest", {"brow_left": "refined", "brow_right": "model"}),
+        capture(2, 5, "brow raise", {"brow_left": "refined", "brow_right": "followed"}, 1),
+        capture(3, 6, "rest", {"brow_left": "model", "brow_right": "model"}),
+        capture(4, 6, "brow raise", {"brow_left": "refined", "brow_right": "model"}),
+        capture(5, 7, "rest", None),
+        capture(6, 7, "brow raise", None, 5),
+    ]
+    table = region_table(captures, "protocol", ["brow_raise_ratio_pct"])
+    assert table == [
+        {"session": "2026-01-05", "right brow": "followed from rest",
+         "left brow": "from the photo"},
+        {"session": "2026-01-06", "right brow": "model", "left brow": "model"},
+        {"session": "2026-01-07", "right brow": "followed from rest",
+         "left brow": "followed from rest"},
+    ]  # fmt: skip
+    rest = region_table(captures, "rest", ["brow_height_left_mm"])
+    assert [row["left brow"] for row in rest] == ["from the photo", "model", "model"]

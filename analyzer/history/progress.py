@@ -443,24 +443,29 @@ def region_table(
     session, one column per region. ``expression`` "protocol" reads each movement from its
     own expression's captures against the session's rest capture."""
     rests = first_rests(captures)
+    by_session: dict[int, list[ProtocolCapture]] = {}
+    for c in captures:
+        by_session.setdefault(c.session_id, []).append(c)
+    # Which expression's captures each measure is read from, and from which regions.
+    sources = []
+    for name in measures:
+        shown = expression
+        if expression == "protocol":
+            shown = next((e for e in movement.PRIMARY
+                          if name.startswith(e.replace(" ", "_") + "_")), "")  # fmt: skip
+        sources.append((shown, movement.regions_of(name)))
     table = []
-    for session_id in dict.fromkeys(c.session_id for c in captures):
+    for session_id, own in by_session.items():
         rest = rests.get(session_id)
         hows: dict[str, list[str]] = {}
-        for name in measures:
-            if expression == "protocol":
-                shown = next((e for e in movement.PRIMARY
-                              if name.startswith(e.replace(" ", "_") + "_")), None)  # fmt: skip
-            else:
-                shown = expression
-            for c in (c for c in captures if c.session_id == session_id and c.expression == shown):
-                for region in movement.regions_of(name):
+        for shown, regions in sources:
+            for c in (c for c in own if c.expression == shown):
+                for region in regions:
                     how = (capture_how(c, region, rest) if shown in movement.PRIMARY
                            else (c.regions or {}).get(region, "model"))  # fmt: skip
                     hows.setdefault(region, []).append(how)
         if hows:
-            day = next(c.session_day for c in captures if c.session_id == session_id)
-            row = {"session": f"{day}"}
+            row = {"session": f"{own[0].session_day}"}
             for region, found in hows.items():
                 row[region_label(region)] = in_words(found[0] if len(set(found)) == 1 else "mixed")
             table.append(row)
