@@ -94,15 +94,16 @@ def main(out_path: str) -> None:
     blink, _ = imitate(base, analysis.landmarks_px, analysis.measurement.frame,
                        analysis.mm_per_px, "eye closure", 0.85 * fissure,
                        0.85 * fissure)  # fmt: skip
-    # One blink of 9 frames (300 ms) a second. The burst takes a frame at most every 125 ms,
-    # so it catches at most 3 (5 of 8 remain: enough); it misses the blink only if the
-    # frames reaching the server stall for more than 300 ms (200-ms blinks were missed once
-    # on a loaded machine).
+    # A blink of 12 frames (400 ms) every 1.2 s. The eyes gauge is red while the eyes are shut
+    # and the shutter holds half a second, so a burst starts 0.5 s into the 0.8 s the eyes
+    # are open and meets the next blink: its frames are passed over, and any the live
+    # reading let through are dropped by the average. 400 ms outlasts the pauses seen
+    # between frames reaching the server (up to about 300 ms).
     videos = {
         "steady": [base] * FRAMES,
         "rolled": [rolled] * FRAMES,
         "far": [small] * FRAMES,
-        "blink": [blink if i < 9 else base for i in range(FRAMES)],
+        "blink": [blink if i < 12 else base for i in range(36)],
     }
     for name, frames in videos.items():
         write_y4m(work / f"{name}.y4m", frames)
@@ -125,13 +126,28 @@ def main(out_path: str) -> None:
     shots = ROOT / "out" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
 
+    def eyes_of(measures: dict[str, float]) -> float:
+        return (measures["palpebral_fissure_height_left_mm"]
+                + measures["palpebral_fissure_height_right_mm"]) / 2  # fmt: skip
+
+    findings["baseline_eyes_mm"] = eyes_of(analysis.measures)
+
     def bursts() -> list[int]:
+        return [size for size, _, _ in saved_bursts()]
+
+    def saved_bursts() -> list[tuple[int, float, float]]:
+        """Each burst saved: its size, its eyes' opening (the mean fissure height) and the
+        fissure heights' largest spread across the burst's frames (a blink averaged in
+        would spread them by a millimetre or more)."""
         db = open_database(db_url)
         with db.transaction() as session:
-            sizes = session.scalars(select(Capture.burst_size).where(
+            rows = session.execute(select(Capture.burst_size, Capture.measures,
+                                          Capture.burst_sd).where(
                 Capture.burst_size.is_not(None)).order_by(Capture.id)).all()  # fmt: skip
         db.close()
-        return list(sizes)
+        fissures = ("palpebral_fissure_height_left_mm", "palpebral_fissure_height_right_mm")
+        return [(size, eyes_of(measures), max(sd[n] for n in fissures))
+                for size, measures, sd in rows]  # fmt: skip
 
     def forget_today() -> None:
         db = open_database(db_url)
@@ -182,7 +198,10 @@ def main(out_path: str) -> None:
                                             full_page=True)  # fmt: skip
                             raise
                         result["message"] = saved.first.inner_text()
-                        result["sizes"] = bursts()
+                        rows = saved_bursts()
+                        result["sizes"] = [size for size, _, _ in rows]
+                        result["eyes_mm"] = [eyes for _, eyes, _ in rows]
+                        result["fissure_sd_mm"] = [sd for _, _, sd in rows]
                         page.screenshot(path=str(shots / f"live-{name}.png"), full_page=True)
                         if name == "steady":
                             # Saved, the walk-through moves on; then Trends shows the capture.
@@ -209,6 +228,7 @@ def main(out_path: str) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             log = server.communicate()[0]
+        Path(out_path + ".log").write_text(log)
         findings["server_traceback"] = "Traceback" in log.split("Stopping...")[0]
         Path(out_path).write_text(json.dumps(findings, indent=1))
 

@@ -167,3 +167,106 @@ def test_burst_repeatability_pools_the_bursts_spread():
     assert rep.within_sd_mm == pytest.approx(((0.16 / 4 + 0.04 / 4) / 2) ** 0.5)
     assert rep.df == 6 and rep.n_sessions == 2
     assert burst_repeatability([]) is None
+
+
+class Clock:
+    """A clock the test moves by hand: each frame arrives ``step`` seconds after the last."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run_live(session, clock, frames):
+    for rgb in frames:
+        session.process(rgb)
+        clock.now += clock.step
+
+
+def taken_from(session, timeout_s=60.0):
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        taken = session.take()
+        if taken is not None:
+            return taken
+        time.sleep(0.05)
+    raise AssertionError(f"no burst after {timeout_s} s (state {session.state})")
+
+
+@pytest.fixture(scope="module")
+def blinking(centred, baseline):
+    analysis, _ = baseline
+    fissure = analysis.measures["palpebral_fissure_height_left_mm"]
+    shut, _ = imitate(centred, analysis.landmarks_px, analysis.measurement.frame,
+                      analysis.mm_per_px, "eye closure", 0.85 * fissure,
+                      0.85 * fissure)  # fmt: skip
+    return shut
+
+
+def test_a_live_burst_passes_over_blinks_and_keeps_eight_open_frames(centred, baseline,
+                                                                     blinking):  # fmt: skip
+    from analyzer.capture.live import HOLD_S, LiveSession
+
+    _, target = baseline
+    clock = Clock(step=0.15)  # every open frame is a burst frame (at most one per 125 ms)
+    session = LiveSession(target, clock=clock)
+    steady = int(HOLD_S / clock.step) + 2  # green long enough for the shutter to fire
+    run_live(session, clock, [centred] * steady)
+    assert session.state == "collecting"
+    # A blink of three frames at the burst's start and another of two in its middle.
+    sequence = [blinking] * 3 + [centred] * 4 + [blinking] * 2 + [centred] * 4
+    run_live(session, clock, sequence)
+    taken = taken_from(session)
+    assert taken.passed_over == 5 and not taken.manual
+    assert len(taken.frames) == 8
+    assert not any(np.array_equal(frame, blinking) for frame in taken.frames)
+    assert taken.result is not None and taken.result.size == 8 and taken.left_out == 5
+    assert session.state == "aiming"  # taken: the shutter re-arms
+
+
+def test_a_live_burst_whose_eyes_stay_shut_ends_and_says_try_again(centred, baseline,
+                                                                   blinking):  # fmt: skip
+    from analyzer.capture.live import COLLECT_LIMIT_S, LiveSession
+
+    _, target = baseline
+    clock = Clock(step=0.2)
+    session = LiveSession(target, clock=clock)
+    run_live(session, clock, [centred] * 3)  # the eyes' open level; too soon to fire
+    assert session.state == "holding"
+    session.shutter()  # by hand, whatever the gauges say
+    shut_for = int(COLLECT_LIMIT_S / clock.step) + 1
+    run_live(session, clock, [blinking] * shut_for)
+    taken = taken_from(session)
+    assert taken.manual and taken.result is None and taken.frames == []
+    assert taken.passed_over == shut_for and "eyes were shut" in taken.error
+
+
+def test_a_burst_caught_half_blinking_is_refused_not_averaged(burst_frames, baseline, blinking):
+    # Four of eight frames mid-blink: the burst's median would be half shut; its open level
+    # (upper quartile) is not, so the four blinks are dropped and too few frames remain.
+    frames = list(burst_frames)
+    frames[3] = frames[6] = blinking
+    landmarks = [frame_landmarks(f) for f in frames]
+    with pytest.raises(AnalyzerError, match="Only [0-4] of 8"):
+        average_burst(frames, landmarks)
+    # An eye closure's shut frames are what it is for: none is dropped as a blink.
+    closure = average_burst(frames, landmarks, blinks=False)
+    assert "blink" not in closure.dropped.values() and {2, 3, 5, 6} <= set(closure.used)
+
+
+def test_a_live_burst_of_another_expression_keeps_narrowed_eyes(centred, baseline, blinking):
+    # A snarl narrows the eyes on purpose: only at rest are shut eyes passed over live.
+    from analyzer.capture.live import LiveSession
+
+    _, target = baseline
+    clock = Clock(step=0.15)
+    session = LiveSession(target, resting=False, blinks=False, clock=clock)
+    run_live(session, clock, [centred] * 6)
+    assert session.state == "collecting"
+    run_live(session, clock, [blinking] * 8)
+    taken = taken_from(session)
+    assert taken.passed_over == 0 and taken.result is not None and taken.result.size == 8

@@ -24,7 +24,7 @@ from analyzer.capture.live import LiveSession
 from analyzer.history.importer import save_burst
 from analyzer.history.storage import Capture, get_person
 from analyzer.measure.conditions import CaptureConditions
-from analyzer.measure.quality import RESTING_EXPRESSIONS
+from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS, RESTING_EXPRESSIONS
 from ui.auth import allowed, audit, clinic, refusal, serves_loopback_only
 from ui.state import database, plain, store
 
@@ -65,12 +65,14 @@ def live_section(person: str, expression: str) -> None:
     _keep_media_on_loopback()
     target, ghost, ghost_size = _baseline(person, expression)
     resting = expression in RESTING_EXPRESSIONS
+    blinks = expression not in EYES_SHUT_EXPRESSIONS
     live: LiveSession | None = st.session_state.get(SESSION_KEY)
     if live is None:
-        live = st.session_state[SESSION_KEY] = LiveSession(target, resting=resting, ghost=ghost,
-                                                      ghost_size=ghost_size)  # fmt: skip
+        live = st.session_state[SESSION_KEY] = LiveSession(
+            target, resting=resting, blinks=blinks, ghost=ghost, ghost_size=ghost_size
+        )
     else:
-        live.retarget(target, resting=resting, ghost=ghost, ghost_size=ghost_size)
+        live.retarget(target, resting=resting, blinks=blinks, ghost=ghost, ghost_size=ghost_size)
 
     def callback(frame: av.VideoFrame) -> av.VideoFrame:
         return av.VideoFrame.from_ndarray(live.process(frame.to_ndarray(format="rgb24")),
@@ -138,10 +140,10 @@ def _watch(person: str, expression: str, live: LiveSession) -> None:
         camera_label=f"live webcam {taken.frames[0].shape[1]}×{taken.frames[0].shape[0]}",
     )  # fmt: skip
     audit("save", person, {"capture": capture_id, "expression": expression, "burst": True})
-    dropped = len(taken.result.dropped)
+    left_out = taken.left_out
     notes = [
         f"Saved (burst of {taken.result.size} frames): {plain(expression)}, capture "
-        f"{capture_id}" + (f"; {dropped} frame(s) left out (blink or blur)." if dropped else ".")
+        f"{capture_id}" + (f"; {left_out} frame(s) left out (blink or blur)." if left_out else ".")
     ]
     with database().transaction() as session:
         saved = session.get(Capture, capture_id)

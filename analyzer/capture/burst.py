@@ -2,11 +2,14 @@
 
 Each frame's landmarks are the model's on the frame and on its mirror image (the mirror
 correction of ``detect_landmarks``, two model runs instead of the still photo's 40). Frames
-out of line are dropped: a blink (eye opening well under the burst's median) or motion blur
-(sharpness well under it). The rest are brought onto the sharpest frame by a similarity on
-the stable points (the head moves a little between frames) and averaged; the sharpest frame
-is kept as the capture's photo. Averaging real frames averages what synthetic views cannot:
-micro-movements, blinks' after-effects, sensor noise.
+out of line are dropped: a blink (eye opening well under the burst's open level) or motion
+blur (sharpness well under the burst's sharp level). Each level is the burst's upper
+quartile, not its median: blinks and blur only lower a reading, and a burst that caught
+half its frames mid-blink would otherwise take the blink for the norm. The rest are brought
+onto the sharpest frame by a similarity on the stable points (the head moves a little
+between frames) and averaged; the sharpest frame is kept as the capture's photo. Averaging
+real frames averages what synthetic views cannot: micro-movements, blinks' after-effects,
+sensor noise.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from analyzer.measure.quality import sharpness
 #: Frames per burst by default, and the fewest that make a capture.
 BURST_FRAMES = 8
 MIN_FRAMES = 5
-#: A frame whose eyes are open less than this share of the burst's median is a blink.
+#: A frame whose eyes are open less than this share of the burst's open level is a blink.
 BLINK_SHARE = 0.7
-#: A frame sharper than this share of the burst's median is kept; below it, motion blur.
+#: A frame sharper than this share of the burst's sharp level is kept; below it, blur.
 BLUR_SHARE = 0.6
+#: The percentile of the burst's readings taken as its open (or sharp) level.
+LEVEL_PERCENTILE = 75
 
 
 def frame_landmarks(rgb: np.ndarray) -> np.ndarray:
@@ -50,10 +55,12 @@ class BurstResult:
         return len(self.used)
 
 
-def average_burst(frames: Sequence[np.ndarray], landmarks: Sequence[np.ndarray | None]
-                  ) -> BurstResult:  # fmt: skip
+def average_burst(frames: Sequence[np.ndarray], landmarks: Sequence[np.ndarray | None],
+                  *, blinks: bool = True) -> BurstResult:  # fmt: skip
     """Select and average a burst's frames (``landmarks[i]`` is frame i's, None when no
-    face was found in it). Raises ``AnalyzerError`` when fewer than ``MIN_FRAMES`` remain."""
+    face was found in it). ``blinks``: frames with shut eyes are dropped (not for an eye
+    closure, whose eyes are meant to be shut). Raises ``AnalyzerError`` when fewer than
+    ``MIN_FRAMES`` remain."""
     dropped = {i: "no face" for i, points in enumerate(landmarks) if points is None}
     found = [i for i in range(len(frames)) if i not in dropped]
     readings = {}
@@ -64,12 +71,12 @@ def average_burst(frames: Sequence[np.ndarray], landmarks: Sequence[np.ndarray |
         gray = frames[i].mean(axis=2).astype(np.uint8)
         readings[i] = (eyes, sharpness(gray, landmarks[i]), measures)
     if found:
-        eyes_median = float(np.median([readings[i][0] for i in found]))
-        sharp_median = float(np.median([readings[i][1] for i in found]))
+        open_level = float(np.percentile([readings[i][0] for i in found], LEVEL_PERCENTILE))
+        sharp_level = float(np.percentile([readings[i][1] for i in found], LEVEL_PERCENTILE))
         for i in found:
-            if readings[i][0] < BLINK_SHARE * eyes_median:
+            if blinks and readings[i][0] < BLINK_SHARE * open_level:
                 dropped[i] = "blink"
-            elif readings[i][1] < BLUR_SHARE * sharp_median:
+            elif readings[i][1] < BLUR_SHARE * sharp_level:
                 dropped[i] = "blur"
     used = [i for i in found if i not in dropped]
     if len(used) < MIN_FRAMES:
@@ -99,7 +106,7 @@ def average_burst(frames: Sequence[np.ndarray], landmarks: Sequence[np.ndarray |
     )
 
 
-def burst_capture(frames: Sequence[np.ndarray]) -> BurstResult:
+def burst_capture(frames: Sequence[np.ndarray], *, blinks: bool = True) -> BurstResult:
     """Landmarks of every frame (mirror-corrected), then ``average_burst``."""
     landmarks: list[np.ndarray | None] = []
     for rgb in frames:
@@ -107,4 +114,4 @@ def burst_capture(frames: Sequence[np.ndarray]) -> BurstResult:
             landmarks.append(frame_landmarks(rgb))
         except AnalyzerError:  # no face, upside down …: that frame is dropped
             landmarks.append(None)
-    return average_burst(frames, landmarks)
+    return average_burst(frames, landmarks, blinks=blinks)

@@ -4,21 +4,31 @@
 gauge against the target, the face's outline and the baseline's ghost drawn on the frame.
 When every gauge has been green for ``HOLD_S`` it takes ``BURST_FRAMES`` frames over about
 ``BURST_S`` (auto-shutter; ``shutter()`` does it by hand), averages them on another thread
-(``burst.burst_capture``) and keeps the result until the page takes it (``take``). Thread
-safe; nothing here knows about Streamlit.
+(``burst.burst_capture``) and keeps the result until the page takes it (``take``). A frame
+whose eyes are shut (a blink: open less than ``BLINK_SHARE`` of the eyes' recent open
+level) is passed over while collecting, so a blink costs the burst nothing; the burst ends
+with what it has after ``COLLECT_LIMIT_S``. Thread safe; nothing here knows about
+Streamlit.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from analyzer.capture.burst import BURST_FRAMES, BurstResult, burst_capture
+from analyzer.capture.burst import (
+    BLINK_SHARE,
+    BURST_FRAMES,
+    LEVEL_PERCENTILE,
+    BurstResult,
+    burst_capture,
+)
 from analyzer.capture.guidance import FrameReading, Target, read_frame
 from analyzer.errors import AnalyzerError
 from analyzer.measure import topology
@@ -28,6 +38,11 @@ HOLD_S = 0.5
 BURST_S = 1.0
 #: After a burst, the shutter waits this long before it may fire again by itself.
 REARM_S = 3.0
+#: A burst that keeps passing over blinks ends with the frames it has after this long.
+COLLECT_LIMIT_S = 3.0
+#: The eyes' open level is the upper quartile of the eye openings of the last this many
+#: frames before the burst (a blink only lowers a reading; a quarter of them are ignored).
+RECENT_FRAMES = 30
 COLOURS = {"green": (40, 180, 60), "amber": (240, 170, 20), "red": (220, 40, 40)}
 GHOST = (200, 200, 255)
 
@@ -53,6 +68,12 @@ class Taken:
     result: BurstResult | None
     error: str | None
     manual: bool
+    passed_over: int = 0  # frames passed over while collecting: blinks
+
+    @property
+    def left_out(self) -> int:
+        """Frames not in the average: passed over as blinks, or dropped by the average."""
+        return self.passed_over + (len(self.result.dropped) if self.result else 0)
 
 
 class LiveSession:
@@ -61,28 +82,36 @@ class LiveSession:
         target: Target,
         *,
         resting: bool = True,
+        blinks: bool = True,
         ghost: np.ndarray | None = None,
         ghost_size: tuple[int, int] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lock = threading.Lock()
         self._clock = clock
-        self.retarget(target, resting=resting, ghost=ghost, ghost_size=ghost_size)
+        self.retarget(target, resting=resting, blinks=blinks, ghost=ghost, ghost_size=ghost_size)
         self.state = "aiming"  # aiming, holding, collecting, processing, done
         self.reading: FrameReading | None = None
         self.frames_seen = 0
         self._green_since: float | None = None
         self._collected: list[np.ndarray] = []
+        self._passed_over = 0
+        self._collect_until = 0.0
+        self._eyes: deque[float] = deque(maxlen=RECENT_FRAMES)
         self._next_at = 0.0
         self._manual = False
         self._done: Taken | None = None
         self._armed_at = 0.0
 
-    def retarget(self, target: Target, *, resting: bool = True, ghost: np.ndarray | None = None,
+    def retarget(self, target: Target, *, resting: bool = True, blinks: bool = True,
+                 ghost: np.ndarray | None = None,
                  ghost_size: tuple[int, int] | None = None) -> None:  # fmt: skip
-        """Another expression or baseline: new targets and ghost."""
+        """Another expression or baseline: new targets and ghost. ``resting``: the face
+        should be at rest (its eyes and mouth are gauged, and blinks are passed over while
+        collecting); ``blinks``: the burst's average drops frames with shut eyes (not for an
+        eye closure)."""
         with self._lock:
-            self.target, self.resting = target, resting
+            self.target, self.resting, self.blinks = target, resting, blinks
             self.ghost, self.ghost_size = ghost, ghost_size
 
     def shutter(self) -> None:
@@ -115,15 +144,28 @@ class LiveSession:
             state = self.state
         return self._draw(rgb, points, reading, state)
 
+    def blinking(self, reading: FrameReading | None) -> bool:
+        """Whether this frame's eyes are shut against their recent open level (at rest
+        only: another expression's eyes may narrow on purpose, a snarl's by half)."""
+        if not self.resting or reading is None or len(self._eyes) < 3:
+            return False
+        open_level = float(np.percentile(self._eyes, LEVEL_PERCENTILE))
+        return reading.eye_opening_mm < BLINK_SHARE * open_level
+
     def _step(self, rgb: np.ndarray, reading: FrameReading | None, now: float) -> None:
+        blink = self.blinking(reading)
+        if reading is not None and self.state != "collecting":  # the level is kept while
+            self._eyes.append(reading.eye_opening_mm)  # collecting: shut eyes don't lower it
         if self.state == "collecting":
-            if now >= self._next_at:
+            if blink:
+                self._passed_over += 1
+            elif now >= self._next_at:
                 self._collected.append(rgb.copy())
                 self._next_at = now + BURST_S / BURST_FRAMES
-            if len(self._collected) >= BURST_FRAMES:
+            if len(self._collected) >= BURST_FRAMES or now >= self._collect_until:
                 self.state = "processing"
-                frames, manual = self._collected, self._manual
-                threading.Thread(target=self._average, args=(frames, manual), daemon=True).start()
+                args = (self._collected, self._manual, self._passed_over, self.blinks)
+                threading.Thread(target=self._average, args=args, daemon=True).start()
             return
         if self.state not in ("aiming", "holding"):
             return
@@ -137,14 +179,22 @@ class LiveSession:
 
     def _start_collecting(self, *, manual: bool) -> None:
         self.state, self._collected, self._manual = "collecting", [], manual
+        self._passed_over, self._collect_until = 0, self._clock() + COLLECT_LIMIT_S
         self._next_at = 0.0
         self._green_since = None
 
-    def _average(self, frames: list[np.ndarray], manual: bool) -> None:
+    def _average(self, frames: list[np.ndarray], manual: bool, passed_over: int,
+                 blinks: bool) -> None:  # fmt: skip
         try:
-            taken = Taken(frames, burst_capture(frames), None, manual)
+            if not frames:
+                raise AnalyzerError(
+                    f"The eyes were shut for the whole burst ({COLLECT_LIMIT_S:.0f} s): open "
+                    "them, look at the lens, and try again."
+                )
+            taken = Taken(frames, burst_capture(frames, blinks=blinks), None, manual,
+                          passed_over)  # fmt: skip
         except AnalyzerError as error:
-            taken = Taken(frames, None, str(error), manual)
+            taken = Taken(frames, None, str(error), manual, passed_over)
         with self._lock:
             self._done, self.state = taken, "done"
 

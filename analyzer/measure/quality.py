@@ -20,6 +20,9 @@ Status = Literal["pass", "warn", "fail"]
 
 #: Expressions in which the eyes should be open and the mouth closed.
 RESTING_EXPRESSIONS = frozenset({"rest"})
+#: Expressions in which the eyes should be shut (a burst's frames with shut eyes are not
+#: blinks there).
+EYES_SHUT_EXPRESSIONS = frozenset({"gentle eye closure", "full eye closure"})
 
 YAW_WARN_DEG, YAW_FAIL_DEG = 8.0, 15.0
 PITCH_WARN_DEG, PITCH_FAIL_DEG = 15.0, 25.0

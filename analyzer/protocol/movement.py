@@ -32,6 +32,7 @@ import numpy as np
 from analyzer.measure import topology
 from analyzer.measure.clinical import contour_y_at
 from analyzer.measure.frame import face_frame, to_frame
+from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
 from analyzer.measure.scale import mm_per_px_from_iris
 from analyzer.protocol.tracking import similarity_2d
 
@@ -99,7 +100,7 @@ def side_movement(
     if expression == "brow raise":
         x = rest[side.pupil, 0]
         out["brow_elevation_mm"] = _brow(moved, side, x) - _brow(rest, side, x)
-    elif expression in ("gentle eye closure", "full eye closure"):
+    elif expression in EYES_SHUT_EXPRESSIONS:
         out["eye_closure_pct"] = 100 * (1 - _fissure(moved, side) / _fissure(rest, side))
         out["commissure_movement_mm"] = float(np.hypot(*corner))  # synkinesis sign
     elif expression == "broad smile":
