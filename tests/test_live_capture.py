@@ -251,7 +251,7 @@ def test_a_burst_caught_half_blinking_is_refused_not_averaged(burst_frames, base
     frames = list(burst_frames)
     frames[3] = frames[6] = blinking
     landmarks = [frame_landmarks(f) for f in frames]
-    with pytest.raises(AnalyzerError, match="Only [0-4] of 8"):
+    with pytest.raises(AnalyzerError, match=r"Only [0-4] of 8"):
         average_burst(frames, landmarks)
     # An eye closure's shut frames are what it is for: none is dropped as a blink.
     closure = average_burst(frames, landmarks, blinks=False)
