@@ -27,13 +27,14 @@ def test_live_capture_in_a_real_browser_on_loopback_only(tmp_path):
     assert found["rolled"]["sizes"] == [] and "shoulder" in found["rolled"]["words"]
     assert found["far"]["sizes"] == [] and "come a little closer" in found["far"]["words"]
     # Blinking now and then: the blinks are left out, the capture still saved, and no blink
-    # is in its average (one averaged in would spread the fissure heights across the
-    # burst's frames by more than a millimetre, and lower its eyes' opening).
+    # is in its average. One blink averaged in would spread the fissure heights across the
+    # burst's frames by 1.3 mm (7 frames at 9.0 mm, one at 5.3) and lower its eyes' opening;
+    # open frames spread them by 0.07-0.36 mm over 10 runs.
     blink = found["blink"]
     assert blink["sizes"] and blink["sizes"][0] >= 5, blink
     assert "left out (blink or blur)" in blink["message"], blink
     for scenario in (steady, blink):
-        assert scenario["fissure_sd_mm"][0] < 0.5, scenario
+        assert scenario["fissure_sd_mm"][0] < 0.75, scenario
         assert abs(scenario["eyes_mm"][0] - found["baseline_eyes_mm"]) < 1.0, scenario
     # WebRTC blocked: the photo still works.
     assert found["blocked"]["fallback_saved"]
