@@ -80,7 +80,8 @@ def live_section(person: str, expression: str) -> None:
 
     st.caption(
         "Follow the words on the video until every gauge is green: after half a second the "
-        "camera takes 8 frames by itself and keeps their average. "
+        "camera takes 8 frames by itself and keeps their average"
+        + (" (a blink is passed over: blink as you need to). " if resting else ". ")
         + ("The first photo of this expression sets your baseline: frontal, level, the "
            "face about half the picture's height." if ghost is None else
            "The faint outline is your baseline: match it.")
