@@ -153,11 +153,8 @@ class LiveSession:
         return reading.eye_opening_mm < BLINK_SHARE * open_level
 
     def _step(self, rgb: np.ndarray, reading: FrameReading | None, now: float) -> None:
-        blink = self.blinking(reading)
-        if reading is not None and self.state != "collecting":  # the level is kept while
-            self._eyes.append(reading.eye_opening_mm)  # collecting: shut eyes don't lower it
-        if self.state == "collecting":
-            if blink:
+        if self.state == "collecting":  # the eyes' level is kept: shut eyes don't lower it
+            if self.blinking(reading):
                 self._passed_over += 1
             elif now >= self._next_at:
                 self._collected.append(rgb.copy())
@@ -167,6 +164,8 @@ class LiveSession:
                 args = (self._collected, self._manual, self._passed_over, self.blinks)
                 threading.Thread(target=self._average, args=args, daemon=True).start()
             return
+        if reading is not None:
+            self._eyes.append(reading.eye_opening_mm)
         if self.state not in ("aiming", "holding"):
             return
         green = reading is not None and reading.all_green and now >= self._armed_at
