@@ -35,6 +35,7 @@ from analyzer.history.datadir import PhotoStore  # noqa: E402
 from analyzer.history.importer import save_capture  # noqa: E402
 from analyzer.history.storage import Capture, open_database  # noqa: E402
 from analyzer.measure.analysis import analyze_image  # noqa: E402
+from analyzer.measure.conditions import CaptureConditions, analysis_conditions  # noqa: E402
 from analyzer.measure.imaging import load_photo  # noqa: E402
 from analyzer.measure.warps import imitate  # noqa: E402
 
@@ -126,11 +127,7 @@ def main(out_path: str) -> None:
     shots = ROOT / "out" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
 
-    def eyes_of(measures: dict[str, float]) -> float:
-        return (measures["palpebral_fissure_height_left_mm"]
-                + measures["palpebral_fissure_height_right_mm"]) / 2  # fmt: skip
-
-    findings["baseline_eyes_mm"] = eyes_of(analysis.measures)
+    findings["baseline_eyes_mm"] = analysis_conditions(analysis).eye_opening_mm
 
     def bursts() -> list[int]:
         return [size for size, _, _ in saved_bursts()]
@@ -141,13 +138,13 @@ def main(out_path: str) -> None:
         would spread them by a millimetre or more)."""
         db = open_database(db_url)
         with db.transaction() as session:
-            rows = session.execute(select(Capture.burst_size, Capture.measures,
+            rows = session.execute(select(Capture.burst_size, Capture.conditions,
                                           Capture.burst_sd).where(
                 Capture.burst_size.is_not(None)).order_by(Capture.id)).all()  # fmt: skip
         db.close()
         fissures = ("palpebral_fissure_height_left_mm", "palpebral_fissure_height_right_mm")
-        return [(size, eyes_of(measures), max(sd[n] for n in fissures))
-                for size, measures, sd in rows]  # fmt: skip
+        return [(size, CaptureConditions.from_dict(conditions).eye_opening_mm,
+                 max(sd[n] for n in fissures)) for size, conditions, sd in rows]  # fmt: skip
 
     def forget_today() -> None:
         db = open_database(db_url)
