@@ -340,12 +340,14 @@ def test_an_audit_row_holds_a_known_action_and_a_few_plain_values_only(db):
 
 def test_audit_csv_lists_every_row_with_formula_cells_defused(db):
     with db.transaction() as session:
-        add_account(session, "=HYPERLINK(1)", "clinician", PASSWORD)
+        # The account is added the day before: the export covers only the two rows since T0.
+        add_account(session, "=HYPERLINK(1)", "clinician", PASSWORD, now=T0 - dt.timedelta(days=1))
         record(session, "report", account="=HYPERLINK(1)", person_id=7,
                detail={"expression": "rest"}, now=T0)  # fmt: skip
         record(session, "audit_export", detail={"rows": 1}, now=T0 + dt.timedelta(hours=1))
         text_ = audit_csv(audit_rows(session, since=T0))
     rows = list(csv.reader(io.StringIO(text_)))
+    assert len(rows) == 3
     assert rows[0] == ["at_utc", "account_name", "os_user", "action", "person_ref", "detail"]
     assert rows[1] == ["2026-11-27 10:00:00", "", getpass.getuser(), "audit_export", "",
                        '{"rows": 1}']  # fmt: skip

@@ -206,17 +206,24 @@ def _existing(session: Session, name: str) -> Account:
 
 
 def add_account(
-    session: Session, name: str, role: str, password: str, *, by: Account | str | None = None
+    session: Session,
+    name: str,
+    role: str,
+    password: str,
+    *,
+    by: Account | str | None = None,
+    now: dt.datetime | None = None,
 ) -> Account:
-    """Create an account; ``by`` is the admin doing it (None: the command line). Raises
-    ``AccountError`` for a bad name, role or password, or a name already taken."""
+    """Create an account; ``by`` is the admin doing it (None: the command line), ``now`` the
+    time it is recorded at (UTC; None: the clock's). Raises ``AccountError`` for a bad name,
+    role or password, or a name already taken."""
     name = clean_account_name(name)
     _check_role(role)
     _check_password(password)
     taken = AccountError(f"There is already an account named {name!r}: choose another name.")
     if get_account(session, name) is not None:
         raise taken
-    now = utc_now()
+    now = now or utc_now()
     account = Account(name=name, role=role, password_hash=_HASHER.hash(password),
                       disabled=False, failed_logins=0, locked_until=None, created_at=now,
                       password_changed_at=now)  # fmt: skip
@@ -225,7 +232,7 @@ def add_account(
             session.add(account)
     except IntegrityError as error:
         raise taken from error
-    record(session, "account_add", account=by, detail={"account": name, "role": role})
+    record(session, "account_add", account=by, detail={"account": name, "role": role}, now=now)
     return account
 
 
