@@ -19,14 +19,15 @@ import streamlit as st
 from sqlalchemy import select
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from analyzer.capture.guidance import Target
+from analyzer.capture.guidance import Target, live_target
 from analyzer.capture.live import LiveSession
+from analyzer.errors import AnalyzerError
 from analyzer.history.importer import save_burst
 from analyzer.history.storage import Capture, get_person
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS, RESTING_EXPRESSIONS
 from ui.auth import allowed, audit, clinic, refusal, serves_loopback_only
-from ui.state import database, plain, store
+from ui.state import capture_photo, database, plain, store
 
 #: Where the page keeps the person's live session (the component keeps its own under "live").
 SESSION_KEY = "live_session"
@@ -44,7 +45,8 @@ def _keep_media_on_loopback() -> None:
 
 
 def _baseline(person_name: str, expression: str) -> tuple[Target, np.ndarray | None, tuple | None]:
-    """The first accepted capture of this expression: its conditions and landmarks."""
+    """The first accepted capture of this expression: the gauges' target (its photo read as
+    a live frame is read, ``guidance.live_target``), its landmarks and size for the ghost."""
     with database().transaction() as session:
         owner = get_person(session, person_name)
         first = None if owner is None else session.scalars(
@@ -55,9 +57,22 @@ def _baseline(person_name: str, expression: str) -> tuple[Target, np.ndarray | N
         ).first()  # fmt: skip
         if first is None or not first.conditions:
             return Target(), None, None
-        conditions = CaptureConditions.from_dict(first.conditions)
-        return (Target.from_conditions(conditions), first.landmarks_px(),
-                (first.image_width, first.image_height))  # fmt: skip
+        target = _photo_target(first.id, first.photo_path or "", capture_photo(first))
+        if target is None:
+            target = Target.from_conditions(CaptureConditions.from_dict(first.conditions))
+        return target, first.landmarks_px(), (first.image_width, first.image_height)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _photo_target(capture_id: int, photo_path: str, _rgb: np.ndarray | None) -> Target | None:
+    """The baseline photo read once as a live frame (cached per capture and photo); None
+    without a readable photo or face."""
+    if _rgb is None:
+        return None
+    try:
+        return live_target(_rgb)
+    except AnalyzerError:
+        return None
 
 
 def live_section(person: str, expression: str) -> None:
@@ -99,14 +114,22 @@ def live_section(person: str, expression: str) -> None:
         st.info("The live camera is not available here: take a photo or upload one below.")
         return
     if context.state.signalling and not context.state.playing:
-        started = st.session_state.setdefault("live_connecting", time.monotonic())
-        if time.monotonic() - started > CONNECT_TIMEOUT_S:
-            st.warning("The live camera could not connect. Take a photo with the webcam or "
-                       "upload one below.")  # fmt: skip
+        st.session_state.setdefault("live_connecting", time.monotonic())
+        _connecting()
     else:
         st.session_state.pop("live_connecting", None)
     if context.state.playing:
         _watch(person, expression, live)
+
+
+@st.fragment(run_every=1.0)
+def _connecting() -> None:
+    """While the camera tries to connect: after ``CONNECT_TIMEOUT_S`` without a picture, say
+    so (nothing else reruns the page when the connection never comes)."""
+    started = st.session_state.get("live_connecting")
+    if started is not None and time.monotonic() - started > CONNECT_TIMEOUT_S:
+        st.warning("The live camera could not connect. Take a photo with the webcam or "
+                   "upload one below.")  # fmt: skip
 
 
 @st.fragment(run_every=0.5)
@@ -152,5 +175,6 @@ def _watch(person: str, expression: str, live: LiveSession) -> None:
         if not saved.accepted:
             notes.append("It is kept but left out of the statistics: " + " ".join(failed))
     st.session_state["saved"] = notes
+    st.session_state["saved_capture"] = (person, capture_id)
     st.session_state["advance"] = new
     st.rerun(scope="app")

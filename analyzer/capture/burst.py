@@ -21,9 +21,9 @@ import numpy as np
 
 from analyzer.errors import AnalyzerError
 from analyzer.measure import topology
-from analyzer.measure.analysis import measure_landmarks
+from analyzer.measure.analysis import FaceAnalysis, analyze_image, measure_landmarks
 from analyzer.measure.frame import similarity_2d
-from analyzer.measure.landmarks import detect_landmarks
+from analyzer.measure.landmarks import FaceDetection, detect_landmarks
 from analyzer.measure.quality import sharpness
 
 #: Frames per burst by default, and the fewest that make a capture.
@@ -115,3 +115,17 @@ def burst_capture(frames: Sequence[np.ndarray], *, blinks: bool = True) -> Burst
         except AnalyzerError:  # no face, upside down …: that frame is dropped
             landmarks.append(None)
     return average_burst(frames, landmarks, blinks=blinks)
+
+
+def burst_analysis(
+    frames: Sequence[np.ndarray],
+    burst: BurstResult,
+    *,
+    expression: str = "rest",
+    identity: bool = False,
+) -> FaceAnalysis:
+    """The burst as one capture: its averaged landmarks, measured (lids and brows found) and
+    quality-checked on its photo, the sharpest kept frame. What saving a burst stores."""
+    detection = FaceDetection(landmarks=burst.landmarks_px, face_count=1)
+    return analyze_image(frames[burst.photo_index], expression=expression, identity=identity,
+                         detection=detection)  # fmt: skip

@@ -1,7 +1,8 @@
 """A live capture session: video frames in, annotated frames out, a burst when all is green.
 
 ``LiveSession.process`` runs on the video thread for every frame: one model view, every
-gauge against the target, the face's outline and the baseline's ghost drawn on the frame.
+gauge against the target (the baseline photo read the same way: ``guidance.live_target``),
+the face's outline and the baseline's ghost drawn on the frame.
 When every gauge has been green for ``HOLD_S`` it takes ``BURST_FRAMES`` frames over about
 ``BURST_S`` (auto-shutter; ``shutter()`` does it by hand), averages them on another thread
 (``burst.burst_capture``) and keeps the result until the page takes it (``take``). A frame
@@ -29,10 +30,16 @@ from analyzer.capture.burst import (
     BurstResult,
     burst_capture,
 )
-from analyzer.capture.guidance import FrameReading, Target, read_frame
+from analyzer.capture.guidance import (
+    SMOOTH_S,
+    FrameNumbers,
+    FrameReading,
+    Target,
+    live_landmarks,
+    read_frame,
+)
 from analyzer.errors import AnalyzerError
 from analyzer.measure import topology
-from analyzer.measure.landmarks import detect_landmarks
 
 HOLD_S = 0.5
 BURST_S = 1.0
@@ -98,6 +105,7 @@ class LiveSession:
         self._passed_over = 0
         self._collect_until = 0.0
         self._eyes: deque[float] = deque(maxlen=RECENT_FRAMES)
+        self._recent: deque[tuple[float, FrameNumbers]] = deque(maxlen=RECENT_FRAMES)
         self._next_at = 0.0
         self._manual = False
         self._done: Taken | None = None
@@ -132,12 +140,18 @@ class LiveSession:
     def process(self, rgb: np.ndarray) -> np.ndarray:
         """One video frame: its gauges and the shutter's state; the frame annotated."""
         now = self._clock()
+        with self._lock:
+            recent = [numbers for at, numbers in self._recent if now - at <= SMOOTH_S]
         try:
-            points = detect_landmarks(rgb, symmetrize=False).landmarks
-            reading = read_frame(rgb, points, self.target, resting=self.resting)
+            points = live_landmarks(rgb)
+            reading = read_frame(rgb, points, self.target, resting=self.resting, recent=recent)
         except AnalyzerError:
             points, reading = None, None
         with self._lock:
+            if reading is None:
+                self._recent.clear()
+            else:
+                self._recent.append((now, reading.numbers))
             self.frames_seen += 1
             self.reading = reading
             self._step(rgb, reading, now)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import object_session
 
 from analyzer import __version__
-from analyzer.capture.burst import BurstResult
+from analyzer.capture.burst import BurstResult, burst_analysis
 from analyzer.errors import AnalyzerError, UnreadableImageError
 from analyzer.history.datadir import sha256
 from analyzer.history.photos import AnyPhotoStore
@@ -51,7 +51,6 @@ from analyzer.measure.imaging import (
     load_photo,
     read_photo_file,
 )
-from analyzer.measure.landmarks import FaceDetection
 from analyzer.measure.quality import QualityCheck, worst
 from analyzer.protocol.movement import PRIMARY
 from analyzer.protocol.tracking import follow_expression
@@ -398,8 +397,7 @@ def save_burst(
     checked on the sharpest frame, which is kept as the capture's photo (a JPEG). Returns
     the capture id, whether it was new, and the analysis saved."""
     photo = frames[burst.photo_index]
-    detection = FaceDetection(landmarks=burst.landmarks_px, face_count=1)
-    analysis = analyze_image(photo, expression=expression, identity=True, detection=detection)
+    analysis = burst_analysis(frames, burst, expression=expression, identity=True)
     buffer = io.BytesIO()
     Image.fromarray(photo).save(buffer, format="JPEG", quality=92)
     capture_id, new = save_capture(

@@ -398,3 +398,37 @@ def shut_eye(rgb: np.ndarray, landmarks_px: np.ndarray, side: str) -> np.ndarray
     dark = tuple(int(v) for v in np.percentile(rgb[mask > 0], 5, axis=0))
     cv2.polylines(shut, [lashes], False, dark, max(1, round(0.06 * iris_px)), cv2.LINE_AA)
     return shut
+
+
+def webcam_framing(
+    rgb: np.ndarray,
+    landmarks_px: np.ndarray,
+    *,
+    face_share: float | None = None,
+    size: tuple[int, int] = (640, 480),
+    background: int = 128,
+) -> np.ndarray:
+    """The photo as a webcam of ``size`` (width, height) frames it: the whole photo fitted in
+    the frame (``face_share`` None), or scaled so the face (its cheekbone-level width) fills
+    that share of the frame's width, the eyes a little above the middle. What lies outside
+    the photo is a plain ``background``."""
+    width, height = size
+    oval = landmarks_px[[topology.LEFT.cheek_oval, topology.RIGHT.cheek_oval], :2]
+    if face_share is None:
+        scale = min(width / rgb.shape[1], height / rgb.shape[0])
+        centre_from = np.array([rgb.shape[1], rgb.shape[0]]) / 2
+        centre_to = np.array([width, height]) / 2
+    else:
+        scale = face_share * width / float(np.linalg.norm(oval[0] - oval[1]))
+        centre_from = landmarks_px[topology.NOSE_BRIDGE, :2]
+        centre_to = np.array([width * 0.5, height * 0.45])
+    source = rgb
+    if scale < 1:  # shrink with area averaging, as a camera's sensor would see it
+        source = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        factor = np.array([source.shape[1] / rgb.shape[1], source.shape[0] / rgb.shape[0]])
+        centre_from, scale = centre_from * factor, 1.0
+    shift = centre_to - scale * centre_from
+    matrix = np.array([[scale, 0.0, shift[0]], [0.0, scale, shift[1]]])
+    return cv2.warpAffine(source, matrix, (width, height), flags=cv2.INTER_CUBIC,
+                          borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=(background,) * 3)  # fmt: skip
