@@ -26,6 +26,10 @@ class NoFaceError(AnalyzerError):
     """No face was found in the photo."""
 
 
+class BlankPhotoError(NoFaceError):
+    """The picture is one flat colour (a webcam frame taken before the video started)."""
+
+
 class MeasurementError(AnalyzerError):
     """Landmarks were found but a measure cannot be computed from them."""
 

@@ -8,15 +8,17 @@ adds loading a file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from analyzer.errors import BlankPhotoError
 from analyzer.measure import topology
 from analyzer.measure.clinical import clinical_measures
 from analyzer.measure.contour import contour_measures
 from analyzer.measure.frame import FaceFrame, Pose, face_frame, to_frame
+from analyzer.measure.framing import framing_check, measurable, parts_outside
 from analyzer.measure.identity import face_embedding
 from analyzer.measure.imaging import load_photo
 from analyzer.measure.landmarks import FaceDetection, detect_landmarks
@@ -150,10 +152,16 @@ def analyze_image(
     ``UpsideDownError`` when the photo is upside down. ``refine`` finds the lids and brows
     in the photo (``analyzer.measure.refine``); without it the model's points are measured.
     """
-    detection = detection if detection is not None else detect_landmarks(rgb)
+    if detection is None:
+        refuse_blank(rgb)
+        detection = detect_landmarks(rgb)
     refinement = refine_landmarks(rgb, detection.landmarks, mm_per_px) if refine else None
     measured = detection.landmarks if refinement is None else refinement.landmarks_px
     measurement = measure_landmarks(measured, mm_per_px)
+    height, width = rgb.shape[:2]
+    outside = parts_outside(detection.landmarks, (width, height))
+    if outside:  # the model extrapolated these parts: their measures are not given
+        measurement = replace(measurement, measures=measurable(measurement.measures, outside))
     iris_px = float(np.mean(list(iris_diameters_px(detection.landmarks).values())))
     if mm_per_px is not None:
         iris_px = IRIS_DIAMETER_MM / mm_per_px
@@ -163,12 +171,12 @@ def analyze_image(
         *pose_checks(measurement.pose),
         face_size_check(iris_px),
         *stats_checks(stats),
+        framing_check(outside),
         *expression_checks(
-            measurement.measures, mouth_gap_ratio(measurement.points_mm), expression
+            measurement.measures, mouth_gap_ratio(measurement.points_mm), expression, outside
         ),
         face_count_check(detection.face_count, detection.face_areas_px),
     ]
-    height, width = rgb.shape[:2]
     return FaceAnalysis(
         landmarks_px=detection.landmarks,
         image_size=(width, height),
@@ -180,6 +188,23 @@ def analyze_image(
         identity=face_embedding(rgb, detection.landmarks) if identity else None,
         refinement=refinement,
     )
+
+
+#: A picture whose grey levels spread less than this (SD, 0-255) holds no face to find: one
+#: flat colour, such as the black frame a webcam gives before its video has started.
+BLANK_SD = 2.0
+BLANK_MESSAGE = (
+    "The picture is blank (one flat colour): if it came from the webcam, the camera had not "
+    "shown a picture yet. Clear it, wait until you see yourself in the preview, then take "
+    "the photo again."
+)
+
+
+def refuse_blank(rgb: np.ndarray) -> None:
+    """Raise ``BlankPhotoError`` for a picture of one flat colour."""
+    small = rgb[:: max(1, rgb.shape[0] // 256), :: max(1, rgb.shape[1] // 256)]
+    if float(small.std()) < BLANK_SD:
+        raise BlankPhotoError(BLANK_MESSAGE)
 
 
 def analyze_photo(

@@ -241,12 +241,26 @@ def stats_checks(stats: ImageStats) -> list[QualityCheck]:
 
 
 def expression_checks(
-    measures: dict[str, float], mouth_gap_ratio: float, expression: str
+    measures: dict[str, float],
+    mouth_gap_ratio: float,
+    expression: str,
+    outside: tuple[str, ...] = (),
 ) -> list[QualityCheck]:
-    """Eyes open and mouth closed, when the expression is a resting face."""
+    """Eyes open and mouth closed, when the expression is a resting face. A part of the face
+    outside the photo (``framing.parts_outside``) is not judged: the model only guessed it."""
     if expression not in RESTING_EXPRESSIONS:
         return []
     checks = []
+    fissures = [f"palpebral_fissure_{d}_{side}_mm" for d in ("height", "width")
+                for side in topology.SIDES]  # fmt: skip
+    if all(name in measures for name in fissures):  # not when the eyes are outside the photo
+        checks.append(_eyes_open_check(measures))
+    if "mouth" not in outside:
+        checks.append(_mouth_closed_check(mouth_gap_ratio))
+    return checks
+
+
+def _eyes_open_check(measures: dict[str, float]) -> QualityCheck:
     closed = [
         side
         for side in topology.SIDES
@@ -255,20 +269,20 @@ def expression_checks(
     ]
     if closed:
         which = "Both eyes look" if len(closed) == 2 else f"Your {closed[0]} eye looks"
-        checks.append(QualityCheck(
+        return QualityCheck(
             "eyes_open", "warn", f"{which} closed: keep the eyes open and look at the lens."
-        ))  # fmt: skip
-    else:
-        checks.append(QualityCheck("eyes_open", "pass", "Both eyes are open."))
+        )
+    return QualityCheck("eyes_open", "pass", "Both eyes are open.")
+
+
+def _mouth_closed_check(mouth_gap_ratio: float) -> QualityCheck:
     if mouth_gap_ratio > MOUTH_OPEN_RATIO:
-        checks.append(QualityCheck(
+        return QualityCheck(
             "mouth_closed", "warn",
             "The mouth is open or smiling, but a resting face was expected: close the lips "
             "gently and relax the face.",
-        ))  # fmt: skip
-    else:
-        checks.append(QualityCheck("mouth_closed", "pass", "The mouth is closed and relaxed."))
-    return checks
+        )  # fmt: skip
+    return QualityCheck("mouth_closed", "pass", "The mouth is closed and relaxed.")
 
 
 def upright_check(pose: Pose) -> QualityCheck:

@@ -165,6 +165,28 @@ def side_indices(side: str) -> np.ndarray:
     return indices
 
 
+#: The parts of the face whose presence in the photo is checked (``analyzer.measure.framing``):
+#: ``FACE_REGIONS``, the bridge of the nose (the stable points off the eyes, which the face
+#: frame rests on), each side's jaw, and the chin and forehead points.
+FRAMING_PARTS = (*FACE_REGIONS, "nose_bridge", "jaw_right", "jaw_left", "chin", "forehead")
+
+
+@cache
+def framing_part(name: str) -> np.ndarray:
+    """The landmarks of one of ``FRAMING_PARTS``."""
+    if name == "chin":
+        return np.array([CHIN], dtype=np.intp)
+    if name == "forehead":
+        return np.array([FOREHEAD], dtype=np.intp)
+    if name == "nose_bridge":
+        eyes = np.concatenate([face_region("eye_left"), face_region("eye_right")])
+        return np.setdiff1d(STABLE_POINTS, eyes).astype(np.intp)
+    if name.startswith("jaw_"):
+        side = name.removeprefix("jaw_")
+        return np.intersect1d(region_indices("jaw"), side_indices(side)).astype(np.intp)
+    return face_region(name)
+
+
 @cache
 def face_region(name: str) -> np.ndarray:
     """The landmarks of one of ``FACE_REGIONS``; an eye includes its iris."""
