@@ -1,6 +1,11 @@
 """The live camera end to end: Chromium's fake camera → WebRTC → the server's gauges and
-auto-shutter → a burst saved. Run inside a network namespace with only loopback
-(``unshare --net``, as root), so the video can use no network address at all."""
+auto-shutter → a burst saved. Each run is inside a network namespace of its own (``unshare
+--net``, as root), so no traffic can leave it, with Chromium's stock WebRTC settings.
+
+A person's computer has loopback and a LAN address: the namespace gets both (a veth pair on
+private addresses inside it), and the video must reach the gauges. With loopback alone, which
+no person's computer has, stock Chromium cannot connect: the page must say so, and the photo
+must still save."""
 
 from __future__ import annotations
 
@@ -10,15 +15,36 @@ import sys
 
 from tests.conftest import ROOT
 
+#: A person's computer: loopback and a LAN-like address, on a veth pair inside the namespace.
+PERSON = (
+    "ip link set lo up && ip link add v0 type veth peer name v1 && "
+    "ip addr add 10.99.0.2/24 dev v0 && ip addr add 10.99.0.3/24 dev v1 && "
+    "ip link set v0 up && ip link set v1 up"
+)
+LOOPBACK_ONLY = "ip link set lo up"
 
-def test_live_capture_in_a_real_browser_on_loopback_only(tmp_path):
-    out = tmp_path / "findings.json"
+
+def run_in_namespace(network: str, setup: str, tmp_path) -> dict:
+    out = tmp_path / f"{network}.json"
     script = ROOT / "tests" / "live_browser_check.py"
-    command = f"ip link set lo up && exec {sys.executable} {script} {out}"
+    command = f"{setup} && exec {sys.executable} {script} {out} {network}"
     run = subprocess.run(["unshare", "--net", "sh", "-c", command], cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)  # fmt: skip
+                         capture_output=True, text=True, timeout=900)  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
-    found = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+def test_live_capture_in_a_real_browser_on_a_persons_kind_of_computer(tmp_path):
+    found = run_in_namespace("person", PERSON, tmp_path)
+    # A newcomer whose face is unlike the samples (a quarter of the frame's width, a
+    # 1280 × 720 window): name, webcam photo, live burst against that photo, both on Trends.
+    newcomer = found["newcomer"]
+    assert newcomer["photo_saved"] and "Saved (burst of" in newcomer["message"], newcomer
+    stored = sorted(newcomer["captures"], key=lambda c: c[1])  # (expression, source, burst)
+    assert [c[:2] for c in stored] == [["rest", "live burst"], ["rest", "webcam.jpg"]], stored
+    assert stored[0][2] >= 5, stored
+    assert "1 session(s) of 'rest'" in newcomer["trends_words"], newcomer["trends_words"][-2000:]
+    assert not newcomer["traceback"] and not newcomer["server_traceback"]
     # A steady face matching its baseline: green, auto-shutter, a burst saved, on Trends.
     steady = found["steady"]
     assert steady["sizes"] and steady["sizes"][0] >= 5, steady
@@ -40,3 +66,11 @@ def test_live_capture_in_a_real_browser_on_loopback_only(tmp_path):
     assert found["blocked"]["fallback_saved"]
     assert not any(found[k]["traceback"] for k in ("steady", "rolled", "far", "blink", "blocked"))
     assert not found["server_traceback"]
+
+
+def test_with_loopback_alone_the_page_says_the_camera_cannot_connect_and_the_photo_saves(
+    tmp_path,
+):
+    found = run_in_namespace("loopback-only", LOOPBACK_ONLY, tmp_path)["loopback_only"]
+    assert found["says_cannot_connect"] and found["fallback_saved"], found
+    assert not found["traceback"] and not found["server_traceback"]

@@ -73,11 +73,15 @@ st.caption(
     "Palsy protocol today: "
     + (f"still missing {', '.join(missing)}." if missing else "all seven expressions taken.")
 )
+# One container for what comes and goes after a save, so that the live camera below keeps
+# its place on the page: a component moved to another place is mounted again, and the
+# WebRTC component mounted again stays blank.
+notices = st.container()
 for index, note in enumerate(st.session_state.pop("saved", [])):
-    (st.success if index == 0 else st.info)(note)
+    (notices.success if index == 0 else notices.info)(note)
 last_saved = st.session_state.get("saved_capture")  # (person, capture id)
 if last_saved and last_saved[0] == person:
-    correct_button(st, last_saved[1], f"Correct the points of capture {last_saved[1]}",
+    correct_button(notices, last_saved[1], f"Correct the points of capture {last_saved[1]}",
                    key="correct-saved")  # fmt: skip
 mirrored = right.checkbox(
     "The camera shows a mirror image",
