@@ -19,6 +19,8 @@ if [ "${ANALYZER_TEST_TOOLS:-0}" = 1 ]; then
   command -v unshare >/dev/null || need_apt+=(util-linux)
   command -v ip >/dev/null || need_apt+=(iproute2)
   command -v openssl >/dev/null || need_apt+=(openssl)
+  # The date-dependent tests run again with the clock a year ahead.
+  command -v faketime >/dev/null || need_apt+=(faketime)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
