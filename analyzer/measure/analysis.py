@@ -190,9 +190,10 @@ def analyze_image(
     )
 
 
-#: A picture whose grey levels spread less than this (SD, 0-255) holds no face to find: one
-#: flat colour, such as the black frame a webcam gives before its video has started.
-BLANK_SD = 2.0
+#: A picture whose levels spread less than this (SD, 0-255) is one flat colour, such as the
+#: black frame a webcam gives before its video has started (SD 0). A smooth wall still has
+#: some texture (a blurred noise picture: SD 0.8) and is told that no face was found.
+BLANK_SD = 0.5
 BLANK_MESSAGE = (
     "The picture is blank (one flat colour): if it came from the webcam, the camera had not "
     "shown a picture yet. Clear it, wait until you see yourself in the preview, then take "
