@@ -1,7 +1,8 @@
 """Benchmark of live capture's parts: preview speed, and a burst of frames against the still.
 
-* Preview: per frame, one model view (``detect_landmarks(symmetrize=False)``) and every gauge
-  (``capture.guidance.read_frame``), at 640 × 480 and 1280 × 720, one core. Goal: 15 fps.
+* Preview: per frame, one model view (``guidance.live_landmarks``) and every gauge on the
+  median of the last frames (``capture.guidance.read_frame``), at 640 × 480 and 1280 × 720,
+  one core. Goal: 15 fps. And the gauges' target of a baseline photo (``live_target``).
 * Noise: a synthetic jittered stream of the sample face (each frame turned by up to ±0.5° of
   yaw and pitch, shifted by a fraction of a pixel, with sensor noise of SD 3 grey levels):
   the SD of key measures for one frame (one view; mirror-corrected), for a burst of 8 frames
@@ -25,7 +26,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analyzer.capture.burst import average_burst, frame_landmarks  # noqa: E402
-from analyzer.capture.guidance import Target, read_frame  # noqa: E402
+from analyzer.capture.guidance import (  # noqa: E402
+    Target,
+    live_landmarks,
+    live_target,
+    read_frame,
+    read_numbers,
+)
 from analyzer.measure.analysis import analyze_image, measure_landmarks  # noqa: E402
 from analyzer.measure.imaging import load_photo  # noqa: E402
 from analyzer.measure.landmarks import detect_landmarks  # noqa: E402
@@ -49,12 +56,26 @@ def frame_of(size: tuple[int, int]) -> np.ndarray:
 
 
 def preview_ms(frame: np.ndarray, runs: int = 30) -> float:
+    """One live frame as ``LiveSession.process`` reads it: one view, every gauge, on the
+    median of the frames of the last ``SMOOTH_S`` (about 6 at 15 fps)."""
     target = Target()
+    recent = [read_numbers(frame, live_landmarks(frame))] * 6
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        points = detect_landmarks(frame, symmetrize=False).landmarks
-        read_frame(frame, points, target)
+        points = live_landmarks(frame)
+        read_frame(frame, points, target, recent=recent)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def target_ms(photo: np.ndarray, runs: int = 3) -> float:
+    """The gauges' target of a baseline photo (``live_target``: 8 still frames read as live
+    frames), once per baseline capture."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        live_target(photo)
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
@@ -110,6 +131,11 @@ def main() -> None:
         ms = preview_ms(frame)
         print(f"preview {size[0]}×{size[1]}: {ms:.1f} ms per frame = {1000 / ms:.0f} fps "
               "(one model view + every gauge)")  # fmt: skip
+    for size in ((640, 480), (4000, 3000)):
+        print(
+            f"baseline target of a {size[0]}×{size[1]} photo: "
+            f"{target_ms(frame_of(size)):.0f} ms (once per baseline)"
+        )
     rng = np.random.default_rng(3)
     frame = frame_of((1280, 720))
     stream = jittered_stream(frame, BURSTS * PER_BURST, rng)
