@@ -32,6 +32,7 @@ _WORDS = {
     "vertical": ("more", "less"),
     "medial": ("more", "less"),
     "narrowing": ("more", "less"),
+    "lagophthalmos": ("wider", "narrower"),
 }
 
 #: Name prefixes of the palsy protocol's movement measures (``analyzer.protocol.movement``).
@@ -81,6 +82,7 @@ def describe(name: str) -> MeasureInfo:
         stem = stem_words
     words = stem.replace("_", " ")
     words = words.replace("mrd1", "MRD1").replace("mrd2", "MRD2")
+    words = words.replace("lagophthalmos", "gap between the lids (lagophthalmos)")
     if expression:
         during = expression.replace("_", " ")
         label = (

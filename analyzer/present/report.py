@@ -43,6 +43,11 @@ PROTOCOL_MEASURES = (
     *(f"{e.replace(' ', '_')}_ratio_pct" for e in movement.PRIMARY),
     "broad_smile_commissure_movement_left_mm",
     "broad_smile_commissure_movement_right_mm",
+    *(
+        f"{e}_lagophthalmos_{side}_mm"
+        for e in ("gentle_eye_closure", "full_eye_closure")
+        for side in ("left", "right")
+    ),
 )
 
 
