@@ -4,6 +4,11 @@
 and its model landmarks and places every confident fit into a copy of them. The model's own
 landmarks are kept beside (a capture stores both), and ``regions`` records, per region of
 ``topology.FACE_REGIONS``, whether its points came from the image ("refined") or the model.
+
+Both finders also run on the photo's mirror image (with the landmarks mirrored), and a
+region is refined only when both views accept it with the same answer, its points the mean
+of the two: the decision and the points are then the same for a photo and its mirror image,
+with sides swapped, which a finder on its own pixel grid cannot promise near its thresholds.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import numpy as np
 from analyzer.measure import topology
 from analyzer.measure.brows import refine_brows
 from analyzer.measure.edges import ContourFit, grey
-from analyzer.measure.lids import refine_lids
+from analyzer.measure.lids import refine_lids, state
 from analyzer.measure.scale import mm_per_px_from_iris
 
 
@@ -52,13 +57,63 @@ def place(landmarks_px: np.ndarray, fits: dict[str, ContourFit]) -> np.ndarray:
 def refine_landmarks(
     rgb: np.ndarray, landmarks_px: np.ndarray, mm_per_px: float | None = None
 ) -> Refinement:
-    """Find each eye's lids and each brow's upper edge in ``rgb`` and place the confident
-    ones into the model's ``landmarks_px``. ``mm_per_px`` overrides the iris scale."""
+    """Find each eye's lids and each brow's upper edge in ``rgb`` and its mirror image and
+    place the fits both accept into the model's ``landmarks_px``. ``mm_per_px`` overrides
+    the iris scale."""
     scale = mm_per_px if mm_per_px is not None else mm_per_px_from_iris(landmarks_px)
     photo = grey(rgb)  # once for both finders (a 4000-px photo: about 10 ms each time)
+    width = photo.shape[1]
+    direct = _find(photo, landmarks_px, scale)
+    mirrored = _find(np.ascontiguousarray(photo[:, ::-1]), mirror_points(landmarks_px, width),
+                     scale)  # fmt: skip
+    fits = {name: agree(fit, mirror_fit(mirrored[partner(name)], width, fit.indices))
+            for name, fit in direct.items()}  # fmt: skip
+    return Refinement(landmarks_px=place(landmarks_px, fits), fits=fits)
+
+
+def _find(photo: np.ndarray, landmarks_px: np.ndarray, scale: float) -> dict[str, ContourFit]:
     fits = {f"eye_{side}": fit for side, fit in refine_lids(photo, landmarks_px, scale).items()}
     fits |= {f"brow_{side}": fit for side, fit in refine_brows(photo, landmarks_px, scale).items()}
-    return Refinement(landmarks_px=place(landmarks_px, fits), fits=fits)
+    return fits
+
+
+def mirror_points(landmarks_px: np.ndarray, width: int) -> np.ndarray:
+    """The landmarks of the photo's mirror image (``width`` pixels wide): x → width − x, and
+    each point takes its mirror partner's index, so the subject's sides stay named."""
+    mirrored = np.array(landmarks_px, dtype=np.float64, copy=True)[topology.mirror_map()]
+    mirrored[:, 0] = width - mirrored[:, 0]
+    return mirrored
+
+
+def partner(region: str) -> str:
+    """The region's mirror partner: "eye_left" ↔ "eye_right"."""
+    stem, side = region.rsplit("_", 1)
+    return f"{stem}_{'right' if side == 'left' else 'left'}"
+
+
+def mirror_fit(fit: ContourFit, width: int, indices: tuple[int, ...]) -> ContourFit:
+    """A fit found in the mirror image, back in the photo: its points flipped back and named
+    by their partners, in the order of ``indices``."""
+    back = np.asarray(fit.points_px, dtype=np.float64).copy()
+    back[:, 0] = width - back[:, 0]
+    mirror = topology.mirror_map()
+    where = {int(mirror[i]): k for k, i in enumerate(fit.indices)}
+    return ContourFit(indices, back[[where[i] for i in indices]], fit.confident, fit.note)
+
+
+def agree(direct: ContourFit, mirrored: ContourFit) -> ContourFit:
+    """One fit from the photo's and its mirror image's: confident only when both are, with
+    the same answer (a lid's "open" or "shut"), at the mean of their points; else not
+    confident, with the reason."""
+    same = state(direct.note) == state(mirrored.note)
+    if direct.confident and mirrored.confident and same:
+        points = (direct.points_px + mirrored.points_px) / 2
+        return ContourFit(direct.indices, points, confident=True, note=direct.note)
+    if not direct.confident:
+        return direct
+    note = (f"uncertain: the mirror image reads {mirrored.note}" if not mirrored.confident
+            else f"uncertain: {direct.note} here, {mirrored.note} in the mirror image")  # fmt: skip
+    return ContourFit(direct.indices, direct.points_px, confident=False, note=note)
 
 
 #: How a region's points were had, in words for a person.
