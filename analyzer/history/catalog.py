@@ -82,7 +82,6 @@ def describe(name: str) -> MeasureInfo:
         stem = stem_words
     words = stem.replace("_", " ")
     words = words.replace("mrd1", "MRD1").replace("mrd2", "MRD2")
-    words = words.replace("lagophthalmos", "gap between the lids (lagophthalmos)")
     if expression:
         during = expression.replace("_", " ")
         label = (

@@ -116,8 +116,9 @@ def refine_lids(
 
     ``rgb`` is the photo or its grey (``edges.grey``); ``landmarks_px`` are the model's
     (478, 3) landmarks in the photo; ``mm_per_px`` the photo's scale (from the iris when not
-    given). A fit's ``note`` starts with "open", "shut" or "uncertain"; only a confident
-    fit's points are used (``refine.place``).
+    given). A fit's ``note`` starts with "open", "shut" or "uncertain" (an open eye's says
+    whether the iris or only white shows between the lids); only a confident fit's points
+    are used (``refine.place``).
     """
     scale = mm_per_px if mm_per_px is not None else mm_per_px_from_iris(landmarks_px)
     photo = grey(rgb)
@@ -334,6 +335,8 @@ def _refine_eye(photo: np.ndarray, points: np.ndarray, side: topology.SideIndice
     under = _rows(profile, lower_y + 1.0 * PX_PER_MM, lower_y + 2.5 * PX_PER_MM)
     bright_inside = inside.size and under.size and np.median(inside) > np.median(under)
     lower_sign = -1.0 if bright_inside else 1.0
+    shows = ("iris shows" if contrast >= OPEN_CONTRAST
+             else "white shows, no iris" if bright_inside else "no iris seen")  # fmt: skip
     n_upper = len(side.upper_lid) - 2
     moved = False
     lids = ((slice(0, n_upper), UPPER_HEIGHT_MM, -1.0, True),
@@ -348,8 +351,9 @@ def _refine_eye(photo: np.ndarray, points: np.ndarray, side: topology.SideIndice
             placed[part, 1] += shift
             moved = True
     if not moved:
-        return ContourFit(indices, model_points, confident=False, note="open, weak edge")
-    return ContourFit(indices, s.to_photo(placed), confident=True, note="open")
+        return ContourFit(indices, model_points, confident=False,
+                          note=f"open, weak edge ({shows})")  # fmt: skip
+    return ContourFit(indices, s.to_photo(placed), confident=True, note=f"open ({shows})")
 
 
 def _lash_line(image: np.ndarray, x: np.ndarray, corners: tuple[np.ndarray, np.ndarray],
