@@ -17,13 +17,13 @@ closures ``*eyes-closed*`` / ``*eyes_closed*`` of the same sessions), at the pho
 * **resolution** (``--resolution PHOTO``): one photo at 480, 720 and 1080 px high and 4000 px
   high: the range of each fissure;
 * **iris width** (``--iris``): the resting and eyes-closed photos downscaled so their iris is
-  6-16 px wide, greyscale, read with the lid finder at work whatever the iris: each open
+  4-16 px wide, greyscale, read with the lid finder at work whatever the iris: each open
   eye's fissure against the same photo's at full size, and shut eyes read shut (this is how
   ``lids.MIN_IRIS_PX`` was chosen).
 
 The composites and copies are made in memory and never written: the development photos are
 not ours to publish. Run: ``.venv/bin/python scripts/lid_margins.py FOLDER [--resolution
-PHOTO] [--iris]``.
+PHOTO] [--iris] [--only [open] [winks]]``.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ CLOSED = re.compile(r"eyes[-_]closed(?![-_]tightly)")
 #: The measures compared between a photo and its mirror image (sides swapped).
 MIRRORED = ("palpebral_fissure_height", "mrd1", "mrd2", "brow_height")
 BELL = "Bell's"
+IRIS_TARGETS_PX = (4, 5, 6, 8, 10, 12, 16)
 LIDS_AND_BROWS = ("eye_left", "eye_right", "brow_left", "brow_right")
 
 
@@ -140,9 +141,18 @@ def mirror_check(rgb: np.ndarray, analysis: FaceAnalysis) -> tuple[int, int, int
     notes, flipped_notes = analysis.refinement.notes, flipped.refinement.notes
     answers = sum(state(notes[f"eye_{s}"]) == state(flipped_notes[f"eye_{o}"])
                   for s, o in (("left", "right"), ("right", "left")))  # fmt: skip
-    worst = max(abs(analysis.measures[f"{m}_{s}_mm"] - flipped.measures[f"{m}_{o}_mm"])
-                for m in MIRRORED for s, o in (("left", "right"), ("right", "left")))  # fmt: skip
-    return alike, len(LIDS_AND_BROWS), answers, worst
+    return alike, len(LIDS_AND_BROWS), answers, _worst(analysis.measures, flipped.measures)
+
+
+def mirror_model_alone(rgb: np.ndarray, analysis: FaceAnalysis) -> float:
+    """The worst mirrored lid or brow measure difference of the model's own landmarks."""
+    flipped = analyze_image(np.ascontiguousarray(rgb[:, ::-1]), refine=False)
+    return _worst(measure_landmarks(analysis.landmarks_px).measures, flipped.measures)
+
+
+def _worst(measures: dict[str, float], flipped: dict[str, float]) -> float:
+    return max(abs(measures[f"{m}_{s}_mm"] - flipped[f"{m}_{o}_mm"])
+               for m in MIRRORED for s, o in (("left", "right"), ("right", "left")))  # fmt: skip
 
 
 def _partner(region: str) -> str:
@@ -161,7 +171,7 @@ def _summary(values: list[float]) -> str:
 def open_eyes_and_mirrors(found: list[Session]) -> None:
     for label, prepare in (("own size", lambda x: x), ("320 px wide, grey", low)):
         open_eyes: dict[str, list[float]] = {"rest": [], "one eye shut": [], BELL: []}
-        shut_read, shut_n, alike, regions, answers, worst = 0, 0, 0, 0, 0, []
+        shut_read, shut_n, alike, regions, answers, worst, model_worst = 0, 0, 0, 0, 0, [], 0.0
         for session in found:
             rgb = prepare(photo(session.rest))
             try:
@@ -186,6 +196,7 @@ def open_eyes_and_mirrors(found: list[Session]) -> None:
                 a, n, same, w = mirror_check(image, analysis)
                 alike, regions, answers = alike + a, regions + n, answers + same
                 worst.append((w, same == 2 and a == n))
+                model_worst = max(model_worst, mirror_model_alone(image, analysis))
                 notes = {k: v.split(":")[0][:12] for k, v in analysis.refinement.notes.items()
                          if k.startswith("eye")}  # fmt: skip
                 print(f"  {session.name:38s} {kind:13s} {side or '':5s} fissure L "
@@ -198,7 +209,8 @@ def open_eyes_and_mirrors(found: list[Session]) -> None:
         print(f"{label}: mirrored: {alike} of {regions} regions refined alike, {answers} of "
               f"{regions // 2} eyes given the same answer; worst measure difference "
               f"{max(w for w, _ in worst):.2f} mm, {max(w for w, a in worst if a):.2f} mm "
-              f"in the {sum(a for _, a in worst)} of {len(worst)} photos read alike")  # fmt: skip
+              f"in the {sum(a for _, a in worst)} of {len(worst)} photos read alike; the model "
+              f"alone {model_worst:.2f} mm")  # fmt: skip
 
 
 def real_winks(found: list[Session]) -> None:
@@ -266,7 +278,7 @@ def iris_widths(found: list[Session]) -> None:
             full = analyze_image(rgb)
             if full.iris_px < 30:
                 continue
-            for target in (6, 8, 10, 12, 16):
+            for target in IRIS_TARGETS_PX:
                 scale = target / full.iris_px
                 small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
                 small = cv2.cvtColor(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
@@ -296,12 +308,17 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--resolution", type=Path, help="one photo to read at four sizes")
     parser.add_argument("--iris", action="store_true", help="also read at small iris widths")
+    parser.add_argument("--only", choices=["open", "winks"], nargs="*", default=None,
+                        help="run only these of the default sections")  # fmt: skip
     args = parser.parse_args()
     found = sessions(args.folder)
     print(f"{len(found)} resting photos, {sum(s.closed is not None for s in found)} with an "
           "eyes-closed photo of the same session")  # fmt: skip
-    open_eyes_and_mirrors(found)
-    real_winks(found)
+    only = ["open", "winks"] if args.only is None else args.only
+    if "open" in only:
+        open_eyes_and_mirrors(found)
+    if "winks" in only:
+        real_winks(found)
     if args.resolution:
         resolution(args.resolution)
     if args.iris:

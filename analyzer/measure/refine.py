@@ -6,9 +6,10 @@ landmarks are kept beside (a capture stores both), and ``regions`` records, per 
 ``topology.FACE_REGIONS``, whether its points came from the image ("refined") or the model.
 
 Both finders also run on the photo's mirror image (with the landmarks mirrored), and a
-region is refined only when both views accept it with the same answer, its points the mean
-of the two: the decision and the points are then the same for a photo and its mirror image,
-with sides swapped, which a finder on its own pixel grid cannot promise near its thresholds.
+region is refined only when both views give it the same answer, its points the mean of the
+two (``agree``): the decision and the points are then the same for a photo and its mirror
+image, with sides swapped, which a finder on its own pixel grid cannot promise near its
+thresholds.
 """
 
 from __future__ import annotations
@@ -136,13 +137,18 @@ def mirror_fit(fit: ContourFit, width: int, indices: tuple[int, ...]) -> Contour
 
 
 def agree(direct: ContourFit, mirrored: ContourFit) -> ContourFit:
-    """One fit from the photo's and its mirror image's: confident only when both are, with
-    the same answer (a lid's "open" or "shut"), at the mean of their points; else not
-    confident, with the reason."""
+    """One fit from the photo's and its mirror image's: confident when both are, with the
+    same answer (a lid's "open" or "shut"), at the mean of their points; an eye both views
+    see open is also placed where only one of them found its lids' edges (the other's
+    were too weak: a threshold one view's pixels fall just short of). Else not confident,
+    with the reason."""
     same = state(direct.note) == state(mirrored.note)
     if direct.confident and mirrored.confident and same:
         points = (direct.points_px + mirrored.points_px) / 2
         return ContourFit(direct.indices, points, confident=True, note=direct.note)
+    if same and state(direct.note) == "open" and (direct.confident or mirrored.confident):
+        found = direct if direct.confident else mirrored
+        return ContourFit(direct.indices, found.points_px, confident=True, note=found.note)
     if not direct.confident:
         return direct
     note = (f"uncertain: the mirror image reads {mirrored.note}" if not mirrored.confident
