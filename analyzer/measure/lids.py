@@ -44,16 +44,16 @@ PX_PER_MM = 8.0
 MIN_EYE_WIDTH_MM = 10.0  # corners nearer than this: the model did not find an eye
 #: Below this iris width (the photo's pixels, mean of both eyes) the lids are left to the
 #: model. Development photos downscaled, the finder at work (``scripts/lid_margins.py
-#: --iris``): from 16 px down to 6 px open eyes read within 0.36 mm of the full-size photo's
-#: and 11 of 12 shut eyes shut; at 5 px 10 of 12, at 4 px 8 of 12 and open eyes up to
-#: 0.62 mm off.
-MIN_IRIS_PX = 6.0
+#: --iris``): from 16 px down to 8 px open eyes read within 0.36 mm of the full-size photo's
+#: and 11-12 of 12 shut eyes shut; at 6 px one open eye is 0.99 mm off, at 5 px 10 of 12
+#: shut eyes are read shut and at 4 px 8 of 12.
+MIN_IRIS_PX = 8.0
 STRIP_HEIGHT_MM = 22.0
 STRIP_MARGIN_MM = 4.0  # beyond each corner
 #: The strip is smoothed to this Gaussian width whatever the photo's resolution (a photo's
 #: own pixel counts as ``PIXEL_SIGMA`` of a pixel), so that a photo and its copy at another
 #: size give the same edges: at the smallest iris the lids are read at (``MIN_IRIS_PX``),
-#: a pixel is 2 mm.
+#: a pixel is 1.5 mm.
 SMOOTH_MM = 1.0
 PIXEL_SIGMA = 0.5
 #: Limbus contrast (sclera − iris over skin) above which the iris shows, within 1 mm of the
