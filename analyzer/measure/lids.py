@@ -325,7 +325,7 @@ def _refine_eye(photo: np.ndarray, points: np.ndarray, side: topology.SideIndice
         apart = margins_meet(profile, upper_y, lower_y, skin)
         if apart:
             return uncertain(f"not shut: {apart}")
-        line = _lash_line(image, x, corners, skin)
+        line = _lash_line(image, x, corners)
         if line is None:
             return uncertain("not shut: no lash line across the eye")
         placed[:, 1] = np.polyval(line, placed[:, 0])
@@ -359,8 +359,9 @@ def _refine_eye(photo: np.ndarray, points: np.ndarray, side: topology.SideIndice
     return ContourFit(indices, s.to_photo(placed), confident=True, note=f"open ({shows})")
 
 
-def _lash_line(image: np.ndarray, x: np.ndarray, corners: tuple[np.ndarray, np.ndarray],
-               skin: float) -> np.ndarray | None:  # fmt: skip
+def _lash_line(
+    image: np.ndarray, x: np.ndarray, corners: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray | None:
     """A shut eye's lash line, the darkest valley between the corners, as a robust
     parabola's coefficients (strip pixels); None when there is none."""
     (x0, y0), (x1, y1) = corners
