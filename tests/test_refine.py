@@ -12,7 +12,8 @@ import pytest
 
 from analyzer.measure import topology
 from analyzer.measure.analysis import analyze_image
-from analyzer.measure.refine import mirror_fit, mirror_points, partner
+from analyzer.measure.edges import ContourFit
+from analyzer.measure.refine import agree, mirror_fit, mirror_points, partner
 from analyzer.measure.warps import brow_lift, hide_iris, shut_eye
 
 MEASURES = ("palpebral_fissure_height", "mrd1", "mrd2", "brow_height")
@@ -63,3 +64,26 @@ def test_mirroring_points_and_fits_twice_gives_them_back(face_rgb, face_analysis
     once = mirror_fit(fit, width, partners)
     assert np.allclose(once.points_px[:, 0], width - fit.points_px[:, 0])
     assert np.allclose(mirror_fit(once, width, fit.indices).points_px, fit.points_px)
+
+
+def test_views_agree_shut_only_together_open_where_either_found_the_edges():
+    """``agree``: a shut eye needs both views; an eye both see open takes the edges either
+    found; a brow needs both; two different answers are uncertain, the model's points kept."""
+    indices = (1, 2)
+    model = np.zeros((2, 2))
+
+    def fit(points, confident, note):
+        return ContourFit(indices, np.asarray(points, dtype=float), confident, note)
+
+    shut = fit(model - 1, True, "shut")
+    assert not agree(shut, fit(model, False, "uncertain: not shut: one margin only")).confident
+    assert agree(shut, fit(model - 3, True, "shut")).points_px == pytest.approx(model - 2)
+    found, weak = fit(model + 1, True, "open (iris shows)"), fit(model, False, "open, weak edge")
+    for pair in ((found, weak), (weak, found)):
+        both = agree(*pair)
+        assert both.confident and both.points_px == pytest.approx(model + 1)
+    apart = agree(fit(model + 1, True, "open (iris shows)"), shut)
+    assert not apart.confident and apart.note.startswith("uncertain")
+    brow = fit(model + 1, True, "edge (100% of columns)")
+    assert not agree(brow, fit(model, False, "weak edge")).confident
+    assert agree(brow, fit(model + 3, True, "edge (90% of columns)")).confident
