@@ -112,6 +112,24 @@ def test_bells_phenomenon_reads_open_with_its_gap(face, side):
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
+def test_what_shows_between_the_lids_is_recorded_with_the_capture(face, side):
+    """The capture's conditions keep what the lid finder saw: an open eye whose iris rolled
+    up shows white (behind Grace Hopper's glasses the finder sees no iris and says no more
+    than open), the shut one nothing, an eye left as it is its iris. (The protocol CSV and
+    the PDF carry it: ``test_report``.)"""
+    from analyzer.measure.conditions import analysis_conditions
+
+    rgb, analysis = face
+    other = "right" if side == "left" else "left"
+    photo = hide_iris(shut_eye(rgb, analysis.landmarks_px, other), analysis.landmarks_px, side)
+    recorded = analysis_conditions(analyze_image(photo, expression="gentle eye closure"))
+    assert getattr(recorded, f"lid_gap_{side}") in ("white", "unseen")
+    assert getattr(recorded, f"lid_gap_{other}") == "shut"
+    as_taken = analysis_conditions(analysis)
+    assert as_taken.lid_gap_left == as_taken.lid_gap_right == "iris"
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
 def test_bells_phenomenon_in_an_eye_closure_leaves_the_gap_as_lagophthalmos(face, side):
     """Trying to close the eyes, one eye shuts and the other stays open with its iris
     rolled up: the protocol reports the open eye's gap in mm (lagophthalmos) and the shut

@@ -130,6 +130,11 @@ def test_protocol_outputs_hold_the_gap_left_by_an_incomplete_eye_closure(
     resting = face_analysis.measures["palpebral_fissure_height_left_mm"]
     assert float(row["gentle_eye_closure_lagophthalmos_left_mm"]) >= 0.75 * resting
     assert float(row["gentle_eye_closure_lagophthalmos_right_mm"]) <= 1.0
+    # And what shows in the gap: only white in the open eye (the iris rolled up), none in
+    # the shut one.
+    assert row["gentle_eye_closure_lagophthalmos_left_shows"] == "white"
+    assert row["gentle_eye_closure_lagophthalmos_right_shows"] == "shut"
+    assert row["full_eye_closure_lagophthalmos_left_shows"] == ""  # not taken
 
     pdf = tmp_path / "pat.pdf"
     result = run_analyzer(data, "report", "--person", "Pat", "--pdf", str(pdf))
@@ -138,3 +143,6 @@ def test_protocol_outputs_hold_the_gap_left_by_an_incomplete_eye_closure(
                           text=True, check=True).stdout  # fmt: skip
     lines = [x for x in text.splitlines() if "lagophthalmos in gentle eye closure" in x]
     assert len(lines) == 2 and all(" mm " in f"{x} " for x in lines), lines
+    flat = " ".join(text.split())
+    assert "Between the lids in gentle eye closure: left open, only white showing" in flat, flat
+    assert "right shut." in flat
