@@ -12,7 +12,8 @@ percentile in milliseconds of:
 - ``detect_landmarks``: symmetrized (the default) and with ``symmetrize=False``; how many
   times each runs the model is counted and printed too;
 - ``measure_landmarks``: pose, scale and every measure from the 478 landmarks (pure NumPy);
-- ``refine_landmarks``: the lids and brows found in the photo itself;
+- ``refine_landmarks``: the lids and brows found in the photo itself and in its mirror
+  image; and the lid finder alone (``refine_lids``, one view, on the photo's grey);
 - quality + refining + measuring: ``analyze_image`` with its landmarks supplied, that is
   everything it does besides running the model (refining, measures and the image-based
   quality checks);
@@ -62,9 +63,11 @@ sys.path.insert(0, str(ROOT))
 
 from analyzer.measure import analysis, landmarks  # noqa: E402
 from analyzer.measure.analysis import analyze_photo, measure_landmarks  # noqa: E402
+from analyzer.measure.edges import grey  # noqa: E402
 from analyzer.measure.identity import face_embedding  # noqa: E402
 from analyzer.measure.imaging import load_photo  # noqa: E402
 from analyzer.measure.landmarks import FaceDetection, detect_landmarks  # noqa: E402
+from analyzer.measure.lids import refine_lids  # noqa: E402
 from analyzer.measure.refine import refine_landmarks  # noqa: E402
 from analyzer.protocol.tracking import follow_expression  # noqa: E402
 
@@ -148,6 +151,7 @@ def _stages(path: Path, rgb: np.ndarray, detection: FaceDetection) -> dict[str, 
     # An "expression" for following: the photo shifted by 3 px, its landmarks with it.
     expression = np.roll(rgb, 3, axis=(0, 1))
     moved = detection.landmarks + np.array([3.0, 3.0, 0.0])
+    grey_photo = grey(rgb)
     return {
         "decode (load_photo)": lambda: load_photo(path),
         "landmarks, symmetrized (default)": lambda: detect_landmarks(rgb),
@@ -155,6 +159,9 @@ def _stages(path: Path, rgb: np.ndarray, detection: FaceDetection) -> dict[str, 
         "measure_landmarks": lambda: measure_landmarks(detection.landmarks),
         "refine_landmarks (lids and brows from the photo)": lambda: refine_landmarks(
             rgb, detection.landmarks
+        ),
+        "refine_lids (the lid finder, one view)": lambda: refine_lids(
+            grey_photo, detection.landmarks
         ),
         "quality + refining + measuring": lambda: _quality_and_measuring(rgb, detection),
         "follow_expression (rest to expression)": lambda: follow_expression(

@@ -218,8 +218,12 @@ def test_a_healthy_two_sided_expression_keeps_a_side_ratio_of_85_percent(
     rest, movement, expression, amount
 ):
     """Both sides moved alike, measured as the app does (lids and brows from the photos,
-    regions followed): the weaker side reads at least 85 % of the stronger."""
+    regions followed): the weaker side reads at least 85 % of the stronger, or, where the
+    imitation itself is less even (the astronaut's brow raise moves her brows' contours by a
+    true 1.73 and 1.41 mm, 82 %), no more than 5 points under its true ratio."""
     rgb, analysis = rest
-    photo, _ = imitate_on(rgb, analysis, movement, amount, amount)
+    photo, truth = imitate_on(rgb, analysis, movement, amount, amount)
     measures, _ = app_movement(expression, rgb, analysis, photo)
-    assert measures[f"{expression.replace(' ', '_')}_ratio_pct"] >= 85
+    key = f"{expression.replace(' ', '_')}_ratio_pct"
+    true_ratio = expression_measures(expression, analysis.landmarks_px, truth)[key]
+    assert measures[key] >= min(85, true_ratio - 5)

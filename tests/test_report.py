@@ -89,3 +89,60 @@ def test_protocol_csv_has_one_row_per_session_with_movements_items_and_method(
     movement = [k for k in rows[0] if k.startswith("broad_smile_") and k.endswith("_mm")]
     assert {"broad_smile_commissure_movement_left_mm",
             "broad_smile_commissure_movement_right_mm"} <= set(movement)  # fmt: skip
+
+
+def test_protocol_outputs_hold_the_gap_left_by_an_incomplete_eye_closure(
+    tmp_path, face_rgb, face_analysis
+):
+    """Trying to close the eyes, the right eye shuts and the left stays open with its iris
+    rolled up (Bell's phenomenon): the protocol CSV and the PDF give each side's remaining
+    gap in mm (lagophthalmos), the open eye's near its resting opening."""
+    import csv
+    import datetime as dt
+    import io
+
+    from analyzer.history.datadir import PhotoStore
+    from analyzer.history.importer import save_capture
+    from analyzer.history.storage import get_or_create_person, open_database
+    from analyzer.measure.analysis import analyze_image
+    from analyzer.measure.warps import hide_iris, shut_eye
+
+    data = tmp_path / "data"
+    points = face_analysis.landmarks_px
+    closure = hide_iris(shut_eye(face_rgb, points, "right"), points, "left")
+    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
+    store = PhotoStore(data / "photos")
+    with db.transaction() as session:
+        get_or_create_person(session, "Pat", "left")
+    when = dt.datetime(2026, 1, 2, 10)
+    for k, (expression, rgb) in enumerate((("rest", face_rgb), ("gentle eye closure", closure))):
+        buffer = io.BytesIO()
+        Image.fromarray(rgb).save(buffer, format="PNG")
+        save_capture(db, store, "Pat", buffer.getvalue(), ".png",
+                     analyze_image(rgb, expression=expression),
+                     taken_at=when + dt.timedelta(minutes=k), expression=expression)  # fmt: skip
+    db.close()
+
+    out = tmp_path / "protocol.csv"
+    result = run_analyzer(data, "export", "--person", "Pat", "--protocol-csv", str(out))
+    assert result.returncode == 0, result.stderr
+    (row,) = list(csv.DictReader(out.open()))
+    resting = face_analysis.measures["palpebral_fissure_height_left_mm"]
+    assert float(row["gentle_eye_closure_lagophthalmos_left_mm"]) >= 0.75 * resting
+    assert float(row["gentle_eye_closure_lagophthalmos_right_mm"]) <= 1.0
+    # And what shows in the gap: only white in the open eye (the iris rolled up), none in
+    # the shut one.
+    assert row["gentle_eye_closure_lagophthalmos_left_shows"] == "white"
+    assert row["gentle_eye_closure_lagophthalmos_right_shows"] == "shut"
+    assert row["full_eye_closure_lagophthalmos_left_shows"] == ""  # not taken
+
+    pdf = tmp_path / "pat.pdf"
+    result = run_analyzer(data, "report", "--person", "Pat", "--pdf", str(pdf))
+    assert result.returncode == 0, result.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    lines = [x for x in text.splitlines() if "lagophthalmos in gentle eye closure" in x]
+    assert len(lines) == 2 and all(" mm " in f"{x} " for x in lines), lines
+    flat = " ".join(text.split())
+    assert "Between the lids in gentle eye closure: left open, only white showing" in flat, flat
+    assert "right shut." in flat

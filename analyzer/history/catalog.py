@@ -32,6 +32,7 @@ _WORDS = {
     "vertical": ("more", "less"),
     "medial": ("more", "less"),
     "narrowing": ("more", "less"),
+    "lagophthalmos": ("wider", "narrower"),
 }
 
 #: Name prefixes of the palsy protocol's movement measures (``analyzer.protocol.movement``).

@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 from analyzer.history.catalog import FOLLOWED
 from analyzer.history.corrections import correction_records
 from analyzer.history.photos import AnyPhotoStore
-from analyzer.history.progress import measure_progress, session_conditions, session_movement
+from analyzer.history.progress import (
+    lid_gaps,
+    measure_progress,
+    session_conditions,
+    session_movement,
+)
 from analyzer.history.storage import (
     Capture,
     HistoryRow,
@@ -31,6 +36,7 @@ from analyzer.history.storage import (
     load_protocol_captures,
 )
 from analyzer.measure.conditions import CaptureConditions
+from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
 from analyzer.protocol.movement import EXPRESSIONS, PRIMARY
 
 BASE_COLUMNS = (
@@ -138,8 +144,10 @@ def write_csv(session: Session, person: Person, path: Path) -> int:
 def protocol_csv(session: Session, person: Person) -> str:
     """One row per session of the palsy protocol: every movement measure (named as on
     Trends: ``<expression>_<measure>_<side>_<unit>``, ``<expression>_ratio_pct``), the
-    eFACE-style estimate and its items, and how each expression was measured ("followed"
-    from the rest photo, "model" alone, or "mixed" over several captures)."""
+    eFACE-style estimate and its items, how each expression was measured ("followed"
+    from the rest photo, "model" alone, or "mixed" over several captures), and what showed
+    between each eye's lids in the eye closures (``progress.lid_gaps``: "shut", "white" for
+    an iris rolled up under an open lid, "iris", …)."""
     rows = load_history(session, person)
     captures = load_protocol_captures(session, person)
     sessions = sorted({(c.session_started_at, c.session_id, c.session_day) for c in captures})
@@ -150,10 +158,14 @@ def protocol_csv(session: Session, person: Person) -> str:
                     for i in s.result.estimate.items})  # fmt: skip
     parts = ["eface_static", "eface_dynamic", "eface_synkinesis", "eface_total"]
     how = [f"{e.replace(' ', '_')}_measured_by" for e in EXPRESSIONS if e in PRIMARY]
+    closures = [e for e in EXPRESSIONS if e in EYES_SHUT_EXPRESSIONS]
+    shows = [f"{e.replace(' ', '_')}_lagophthalmos_{side}_shows" for e in closures
+             for side in ("left", "right")]  # fmt: skip
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["session_day", *measures, *parts, *items, *how])
-    for day, s in found:
+    writer.writerow(["session_day", *measures, *parts, *items, *how, *shows])
+    for (day, s), (_, sid, _) in zip(found, sessions, strict=True):
+        gaps = lid_gaps(rows, sid)
         estimate = s.result.estimate
         scores = {f"eface_{i.part}_{i.name}".replace(" ", "_"): i.score for i in estimate.items}
         writer.writerow([
@@ -163,6 +175,7 @@ def protocol_csv(session: Session, person: Person) -> str:
                                    estimate.total)),
             *(_number(scores.get(i)) for i in items),
             *(s.measured_by(e) for e in EXPRESSIONS if e in PRIMARY),
+            *(gaps.get(e, {}).get(side, "") for e in closures for side in ("left", "right")),
         ])  # fmt: skip
     return out.getvalue()
 

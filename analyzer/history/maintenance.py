@@ -96,6 +96,10 @@ def delete_person(db: Database, store: AnyPhotoStore, name: str) -> Deleted | No
     return Deleted(sessions=n_sessions, captures=int(n_captures or 0), photos=len(removable))
 
 
+#: Conditions that only the lid finder's look at the photo gives, kept by ``recompute``.
+LID_GAPS = ("lid_gap_left", "lid_gap_right")
+
+
 def _recomputed_conditions(
     capture: Capture, result: Measurement, store: AnyPhotoStore | None, rgb: np.ndarray | None
 ) -> dict[str, object]:
@@ -108,15 +112,18 @@ def _recomputed_conditions(
                             old.focal_length_35mm)  # fmt: skip
         fresh = conditions(landmarks, size, result, camera=camera, camera_label=old.camera_label,
                            regions=capture.regions)  # fmt: skip
-        kept = {k: getattr(old, k) for k in ("light_mean", "light_balance", "sharpness")}
+        kept = {k: getattr(old, k) for k in ("light_mean", "light_balance", "sharpness",
+                                             *LID_GAPS)}  # fmt: skip
         return {**fresh.as_dict(), **{k: v for k, v in kept.items() if v is not None}}
     assert store is not None and capture.photo_path  # stored_photo found the photo
     stats = image_stats(rgb, landmarks, result.points_mm[:, 0])
     camera = camera_info(store.read(capture.photo_path, session=object_session(capture)))
-    return conditions(
+    fresh = conditions(
         landmarks, size, result, stats=stats, camera=camera, camera_label=old.camera_label,
         regions=capture.regions,
     ).as_dict()  # fmt: skip
+    # What the lid finder saw is not found again from stored landmarks: it is kept.
+    return {**fresh, **{k: getattr(old, k) for k in LID_GAPS if getattr(old, k) is not None}}
 
 
 def recompute_all(db: Database, store: AnyPhotoStore | None = None) -> int:

@@ -23,6 +23,7 @@ from analyzer.history.catalog import (
 from analyzer.history.comparability import Difference, differences, reasons_for
 from analyzer.history.storage import HistoryRow, ProtocolCapture
 from analyzer.measure.conditions import CaptureConditions
+from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
 from analyzer.measure.refine import HOW_WORDS
 from analyzer.protocol import movement
 from analyzer.protocol.tracking import brows_from_the_model
@@ -359,6 +360,24 @@ def latest_movement(
     prefix = expression.replace(" ", "_")
     hows = {r: capture_how(latest, r, rest) for r in movement.regions_of(f"{prefix}_ratio_pct")}
     return LatestMovement(measures, followed=followed, hows=hows)
+
+
+def lid_gaps(rows: list[HistoryRow], session_id: int) -> dict[str, dict[str, str]]:
+    """What showed between each eye's lids in a session's eye closures (``CaptureConditions
+    .lid_gap_<side>``: "shut", "white", "iris", …): expression → side → what, several
+    captures' answers joined by "/"."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for row in rows:
+        if row.session_id != session_id or row.expression not in EYES_SHUT_EXPRESSIONS:
+            continue
+        recorded = CaptureConditions.from_dict(row.conditions)
+        for side in ("left", "right"):
+            gap = getattr(recorded, f"lid_gap_{side}")
+            if gap is not None:
+                seen = found.setdefault(row.expression, {}).setdefault(side, [])
+                if gap not in seen:
+                    seen.append(gap)
+    return {e: {side: "/".join(g) for side, g in sides.items()} for e, sides in found.items()}
 
 
 def protocol_rows(captures: list[ProtocolCapture], affected_side: str) -> list[HistoryRow]:

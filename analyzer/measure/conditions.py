@@ -60,6 +60,10 @@ class CaptureConditions:
     # where the brows' points came from: "both", "left", "right" or "none" found in the photo
     # itself (``analyzer.measure.refine``; else the model's); None: not recorded
     brows_from_photo: str | None = None
+    # what the lid finder saw between each eye's lids (``lid_gap``): "iris", "white" (the
+    # iris rolled up: Bell's phenomenon), "unseen", "shut" or "uncertain"; None: not recorded
+    lid_gap_left: str | None = None
+    lid_gap_right: str | None = None
 
     @property
     def camera(self) -> str:
@@ -107,10 +111,12 @@ def conditions(
     camera: CameraInfo | None = None,
     camera_label: str = "",
     regions: dict[str, str] | None = None,
+    notes: dict[str, str] | None = None,
 ) -> CaptureConditions:
     """The conditions of one capture from its landmarks, measures and (if known) its image
-    statistics, camera and how each region was found (``refine.Refinement.regions``).
-    ``recompute`` calls this without a photo when none was kept."""
+    statistics, camera, how each region was found (``refine.Refinement.regions``) and what
+    the finders saw (``Refinement.notes``). ``recompute`` calls this without a photo when
+    none was kept."""
     camera = camera or CameraInfo()
     measures = measurement.measures
     from_iris = measurement.scale_source == "iris"
@@ -151,6 +157,8 @@ def conditions(
         brow_height_left_mm=_round(measures.get("brow_height_left_mm"), 2),
         brow_height_right_mm=_round(measures.get("brow_height_right_mm"), 2),
         brows_from_photo=None if not regions else brows_found(regions),
+        lid_gap_left=lid_gap((notes or {}).get("eye_left")),
+        lid_gap_right=lid_gap((notes or {}).get("eye_right")),
     )
 
 
@@ -158,6 +166,23 @@ def brows_found(regions: dict[str, str]) -> str:
     """Which brows were found in the photo itself: "both", "left", "right" or "none"."""
     found = [side for side in topology.SIDES if regions.get(f"brow_{side}") == "refined"]
     return "both" if len(found) == 2 else found[0] if found else "none"
+
+
+def lid_gap(note: str | None) -> str | None:
+    """What shows between an eye's lids, from the lid finder's note (``refine``): "shut",
+    "iris", "white" (only white between open lids: the iris rolled up, Bell's phenomenon),
+    "unseen" (open, neither seen clearly), "uncertain" (the lids were left to the model);
+    None without a note."""
+    if not note:
+        return None
+    if note.startswith("shut"):
+        return "shut"
+    if note.startswith("uncertain"):
+        return "uncertain"
+    for words, gap in (("iris shows", "iris"), ("white shows", "white"), ("no iris", "unseen")):
+        if words in note:
+            return gap
+    return "unseen"
 
 
 def analysis_conditions(
@@ -168,6 +193,7 @@ def analysis_conditions(
         analysis.landmarks_px, analysis.image_size, analysis.measurement,
         stats=analysis.image_stats, camera=camera, camera_label=camera_label,
         regions=analysis.regions,
+        notes=analysis.refinement.notes if analysis.refinement is not None else None,
     )  # fmt: skip
 
 

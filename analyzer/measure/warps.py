@@ -432,3 +432,31 @@ def webcam_framing(
     return cv2.warpAffine(source, matrix, (width, height), flags=cv2.INTER_CUBIC,
                           borderMode=cv2.BORDER_CONSTANT,
                           borderValue=(background,) * 3)  # fmt: skip
+
+
+def hide_iris(rgb: np.ndarray, landmarks_px: np.ndarray, side: str) -> np.ndarray:
+    """The photo with one eye's iris and pupil painted the colour of its sclera, the lids
+    unchanged: Bell's phenomenon, an eye that stays open while trying to close, its iris
+    rolled up under the upper lid so that only white shows between the lids. The truth is
+    the eye's own fissure, the other side untouched."""
+    eye = topology.BY_SIDE[side]
+    opening = np.vstack([landmarks_px[list(eye.upper_lid), :2],
+                         landmarks_px[list(eye.lower_lid[::-1]), :2]])  # fmt: skip
+    ring = landmarks_px[list(eye.iris_ring), :2]
+    centre = landmarks_px[eye.pupil, :2]
+    radius = float(np.linalg.norm(ring[0] - ring[2])) / 2
+    inside = np.zeros(rgb.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.rint(opening).astype(np.int32)], 255)
+    iris = np.zeros_like(inside)
+    cv2.circle(iris, tuple(int(v) for v in np.rint(centre)), round(1.15 * radius), 255, -1)
+    # The sclera: the opening beside the iris, its brighter half (the lid's shadow and the
+    # lashes are darker).
+    sclera_pixels = rgb[(inside > 0) & (iris == 0)]
+    brightness = sclera_pixels.astype(np.float32).sum(axis=1)
+    sclera = np.median(sclera_pixels[brightness >= np.median(brightness)], axis=0)
+    grow = max(1, round(0.1 * radius))
+    paint = cv2.dilate(iris & inside, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) & inside
+    weight = cv2.GaussianBlur(paint.astype(np.float32) / 255, (0, 0), max(0.7, grow / 2))
+    weight = weight[..., None]
+    painted = rgb.astype(np.float32) * (1 - weight) + sclera[None, None, :] * weight
+    return np.clip(np.rint(painted), 0, 255).astype(np.uint8)

@@ -27,6 +27,7 @@ from analyzer.history.importer import stored_photo
 from analyzer.history.progress import (
     MeasureProgress,
     in_words,
+    lid_gaps,
     measure_progress,
     plan_status,
     protocol_rows,
@@ -43,6 +44,11 @@ PROTOCOL_MEASURES = (
     *(f"{e.replace(' ', '_')}_ratio_pct" for e in movement.PRIMARY),
     "broad_smile_commissure_movement_left_mm",
     "broad_smile_commissure_movement_right_mm",
+    *(
+        f"{e}_lagophthalmos_{side}_mm"
+        for e in ("gentle_eye_closure", "full_eye_closure")
+        for side in ("left", "right")
+    ),
 )
 
 
@@ -104,7 +110,10 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
         messages[day_of[sid]] = result.message
         ways = [f"{e}: {in_words(found.measured_by(e))}" for e in movement.EXPRESSIONS
                 if found.measured_by(e)]  # fmt: skip
-        hows[day_of[sid]] = "Points: " + "; ".join(ways) + "." if ways else ""
+        hows[day_of[sid]] = " ".join(
+            part for part in ("Points: " + "; ".join(ways) + "." if ways else "",
+                              lid_gap_sentence(lid_gaps(history, sid))) if part
+        )  # fmt: skip
     return ReportContent(
         person=person.name, affected_side=person.affected_side,
         session_days=[d for d, _ in sessions], baseline_day=day_of.get(baseline_id),
@@ -115,6 +124,26 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
         corrections=tuple(f"{r.session_day:%d %b %Y}, {r.expression} (capture {r.capture_id}): "
                           f"{r.corrected}" for r in history if r.corrected),
     )  # fmt: skip
+
+
+#: What showed between the lids, in words for the report.
+LID_GAP_WORDS = {
+    "shut": "shut",
+    "white": "open, only white showing (the iris rolled up: Bell's phenomenon)",
+    "iris": "open, the iris showing",
+    "unseen": "open",
+    "uncertain": "not clear (left to the model)",
+}
+
+
+def lid_gap_sentence(gaps: dict[str, dict[str, str]]) -> str:
+    """The words "Between the lids in gentle eye closure: left …; right shut." per closure."""
+    sentences = []
+    for expression, sides in gaps.items():
+        words = [f"{side} " + " / ".join(LID_GAP_WORDS.get(g, g) for g in sides[side].split("/"))
+                 for side in ("left", "right") if side in sides]  # fmt: skip
+        sentences.append(f"Between the lids in {expression}: {'; '.join(words)}.")
+    return " ".join(sentences)
 
 
 def _chart_png(result: MeasureProgress) -> bytes:

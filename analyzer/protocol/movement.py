@@ -12,11 +12,13 @@ model's. Then, per side (MEASURES.md, "Movement"):
 | expression | measure |
 | --- | --- |
 | brow raise | brow elevation (mm) |
-| gentle / full eye closure | closure: 1 − fissure height / resting fissure height (%) |
+| gentle / full eye closure | closure: 1 − fissure / resting fissure (%), lagophthalmos (mm) |
 | broad smile | commissure movement (mm), its vertical part, excursion change |
 | snarl | upper-lip and nasal-ala elevation (mm) |
 | lip pucker | commissure movement towards the midline (mm) |
 
+Lagophthalmos is the gap left between the lids at mid-eye, the fissure in the closure photo:
+incomplete closure leaves the cornea uncovered, whatever the eye's opening at rest.
 Each movement also as the ratio of the affected to the healthy side in percent (weaker to
 stronger when no side is set). Synkinesis signs: eye narrowing during smile and pucker, and
 mouth-corner movement during eye closure.
@@ -102,6 +104,8 @@ def side_movement(
         out["brow_elevation_mm"] = _brow(moved, side, x) - _brow(rest, side, x)
     elif expression in EYES_SHUT_EXPRESSIONS:
         out["eye_closure_pct"] = 100 * (1 - _fissure(moved, side) / _fissure(rest, side))
+        # Incomplete closure puts the cornea at risk: the gap itself, whatever the rest.
+        out["lagophthalmos_mm"] = max(_fissure(moved, side), 0.0)
         out["commissure_movement_mm"] = float(np.hypot(*corner))  # synkinesis sign
     elif expression == "broad smile":
         out["commissure_movement_mm"] = float(np.hypot(*corner))

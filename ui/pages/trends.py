@@ -52,7 +52,7 @@ expression = st.sidebar.selectbox("Expression", expressions)
 shown = [r for r in rows if r.expression == expression]
 available = list(dict.fromkeys(n for r in shown for n in r.measures))
 if expression == "protocol":
-    default = [n for n in available if n.endswith("_ratio_pct")]
+    default = [n for n in available if n.endswith("_ratio_pct") or "_lagophthalmos_" in n]
     st.caption(
         "Movements of the palsy protocol, each measured from the rest photo of its session "
         "(the expression's landmarks followed from it by optical flow where both photos are "
