@@ -37,6 +37,7 @@ from analyzer.history.accounts import (
     can,
     disable_account,
     get_account,
+    guard,
     has_accounts,
     list_accounts,
     record,
@@ -288,6 +289,31 @@ def test_a_viewer_only_views_and_an_admin_does_what_a_clinician_does_and_more():
 # --- the audit -----------------------------------------------------------------------------
 
 
+def test_the_guard_rereads_the_account_and_leaves_a_row_for_each_refusal(db):
+    with db.transaction() as session:
+        add_account(session, "cleo", "clinician", PASSWORD)
+        add_account(session, "vic", "viewer", PASSWORD)
+    with db.transaction() as session:
+        assert guard(session, "cleo", "export", person_id=3, now=T0).name == "cleo"
+    with db.transaction() as session:
+        disable_account(session, "cleo")
+    wanted = (("vic", "export", "A viewer may not export data: ask a clinician or an admin."),
+              ("cleo", "export", "This account is disabled: ask an admin."),
+              ("nobody", "save", "Sign in first: this needs an account."),
+              (None, "delete", "Sign in first: this needs an account."))  # fmt: skip
+    for name, action, sentence in wanted:
+        with pytest.raises(NotAllowedError) as refused, db.transaction() as session:
+            guard(session, name, action, person_id=3, now=T0)
+        assert str(refused.value) == sentence
+    with db.transaction() as session:  # the rows survived the callers' rollbacks
+        rows = [(r.account_name, r.detail["wanted"], r.detail["reason"], r.person_ref)
+                for r in audit_rows(session) if r.action == "refused"]  # fmt: skip
+    assert sorted(rows, key=str) == sorted(
+        [("vic", "export", "role", "P3"), ("cleo", "export", "disabled", "P3"),
+         ("nobody", "save", "no account", "P3"), (None, "delete", "no account", "P3")], key=str
+    )  # fmt: skip
+
+
 def test_audit_rows_are_filtered_by_person_account_and_day_newest_first(db):
     with db.transaction() as session:
         ana = add_account(session, "Ana", "clinician", PASSWORD)
@@ -344,7 +370,7 @@ def test_audit_csv_lists_every_row_with_formula_cells_defused(db):
         record(session, "report", account="=HYPERLINK(1)", person_id=7,
                detail={"expression": "rest"}, now=T0)  # fmt: skip
         record(session, "audit_export", detail={"rows": 1}, now=T0 + dt.timedelta(hours=1))
-        text_ = audit_csv(audit_rows(session, since=T0))
+        text_ = audit_csv(audit_rows(session, since=T0, until=T0 + dt.timedelta(hours=2)))
     rows = list(csv.reader(io.StringIO(text_)))
     assert rows[0] == ["at_utc", "account_name", "os_user", "action", "person_ref", "detail"]
     assert rows[1] == ["2026-11-27 10:00:00", "", getpass.getuser(), "audit_export", "",

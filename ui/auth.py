@@ -1,10 +1,11 @@
-"""Clinic mode in the dashboard: the login form, the idle time-out, log-out, roles, audit.
+"""Sign-in in the dashboard: the login form, the idle time-out, log-out, roles, audit.
 
-``analyzer serve --clinic`` sets ``ANALYZER_CLINIC=1``: every page then shows the login form
-until a user signs in, an idle session is signed out, and each page asks ``allowed`` before
-offering an action. Without clinic mode the dashboard is the single-user local app, and it
-refuses to run when it was started to listen beyond this computer. Sensitive actions are
-written to the audit trail in both modes (``audit``).
+A database with an account always asks for a sign-in, whatever started the app; so does
+``analyzer serve --clinic`` (``ANALYZER_CLINIC=1``). Each page asks ``allowed`` to grey out
+what the role may not do, and every action asks ``refused`` on the server before it runs: a
+greyed-out control is no check, since a client may send its click anyway. Without accounts
+the dashboard is the single-user local app, and it refuses to run when it was started to
+listen beyond this computer. Sensitive actions are written to the audit trail (``audit``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ import streamlit as st
 from analyzer.errors import AnalyzerError
 from analyzer.history.accounts import (
     PERMISSION_WORDS,
+    NotAllowedError,
     authenticate,
     can,
     get_account,
+    guard,
+    has_accounts,
     record,
 )
 from analyzer.history.storage import get_person
@@ -30,7 +34,18 @@ ACCOUNT = "account"  # session-state key: {"name", "role", "seen"}
 
 
 def clinic() -> bool:
+    """Whether the app was started to serve a clinic's network (``serve --clinic``)."""
     return os.environ.get("ANALYZER_CLINIC") == "1"
+
+
+def signin_required() -> bool:
+    """Whether this dashboard asks for a sign-in: always when its database has an account,
+    whatever started the app (``streamlit run`` or ``serve`` without ``--clinic``), and in
+    clinic mode. Keyed to the data: an environment variable left out opens nothing."""
+    if clinic():
+        return True
+    with database().transaction() as session:
+        return has_accounts(session)
 
 
 def idle_minutes() -> float:
@@ -55,7 +70,7 @@ def serves_loopback_only() -> bool:
 def require_login() -> None:
     """Stop the page unless it may be shown: in clinic mode, a signed-in, recently active
     user; else a server that listens on this computer only."""
-    if not clinic():
+    if not signin_required():
         if not serves_loopback_only():
             st.error(
                 "This dashboard has no login, and face photos are health data: it serves this "
@@ -110,8 +125,27 @@ def role() -> str | None:
 
 
 def allowed(action: str) -> bool:
-    """Whether the signed-in user may ``action`` (always, outside clinic mode)."""
-    return not clinic() or (role() is not None and can(role(), action))
+    """Whether the signed-in user's role offers ``action`` (always, outside clinic mode): for
+    greying out a control only. The action itself asks ``refused``."""
+    return not signin_required() or (role() is not None and can(role(), action))
+
+
+def refused(action: str, person_name: str | None = None) -> str | None:
+    """The one guard before every action: None if the signed-in account, read again from the
+    database, may ``action`` now; else the sentence that refuses it, with its audit row
+    (``accounts.guard``). A control greyed out in the browser is no check: a client can send
+    its click anyway, so the action asks here, on the server, every time."""
+    if not signin_required():
+        return None
+    user = st.session_state.get(ACCOUNT)
+    try:
+        with database().transaction() as session:
+            person = get_person(session, person_name) if person_name else None
+            guard(session, user["name"] if user else None, action,
+                  person_id=person.id if person else None)  # fmt: skip
+    except NotAllowedError as error:
+        return str(error)
+    return None
 
 
 def refusal(action: str) -> str:

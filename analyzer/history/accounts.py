@@ -90,6 +90,8 @@ ACTIONS = (
     "account_disable",
     "account_password",
     "audit_export",
+    "audit_view",
+    "refused",
 )
 #: The audit's ``detail``: a few plain values, so that nobody stores a photo or a record in it.
 MAX_DETAIL_ITEMS, MAX_DETAIL_TEXT = 20, 200
@@ -359,10 +361,46 @@ def can(role: str, action: str) -> bool:
 def require(account: Account, action: str) -> None:
     """Raise ``NotAllowedError`` with a sentence unless the account's role allows ``action``."""
     if not can(account.role, action):
-        allowed = " or ".join(_a(r) for r in ROLES if action in PERMISSIONS[r])
-        raise NotAllowedError(
-            f"{_a(account.role).capitalize()} may not {PERMISSION_WORDS[action]}: ask {allowed}."
-        )
+        raise NotAllowedError(_not_allowed(account.role, action))
+
+
+def _not_allowed(role: str, action: str) -> str:
+    allowed = " or ".join(_a(r) for r in ROLES if action in PERMISSIONS[r])
+    return f"{_a(role).capitalize()} may not {PERMISSION_WORDS[action]}: ask {allowed}."
+
+
+def guard(
+    session: Session,
+    name: str | None,
+    action: str,
+    *,
+    person_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Account:
+    """The account named ``name``, read again from the database, if it may do ``action`` now.
+
+    The one check before every action of the dashboard: the role a session cached at sign-in
+    is not trusted, so an account disabled or given another role since is refused at once.
+    A refusal adds a "refused" audit row (what was wanted, why, and for whom) and raises
+    ``NotAllowedError`` with a sentence for the person. Like ``authenticate``, it commits the
+    session before raising, so that the row survives the caller's rollback: call it in a
+    transaction of its own, before the action's.
+    """
+    account = get_account(session, name) if name else None
+    if account is None:
+        reason, sentence = "no account", "Sign in first: this needs an account."
+    elif account.disabled:
+        reason, sentence = "disabled", "This account is disabled: ask an admin."
+    elif not can(account.role, action):
+        reason, sentence = "role", _not_allowed(account.role, action)
+    else:
+        return account
+    detail = {"wanted": action, "reason": reason}
+    if reason == "role":
+        detail["role"] = account.role
+    record(session, "refused", account=name, person_id=person_id, detail=detail, now=now)
+    session.commit()
+    raise NotAllowedError(sentence)
 
 
 def _a(word: str) -> str:
