@@ -30,12 +30,17 @@ from analyzer.history.accounts import (
     AuditEvent,
     LoginError,
     NotAllowedError,
+    SessionEndedError,
+    SignIn,
     add_account,
     audit_csv,
     audit_rows,
     authenticate,
     can,
+    check_session,
     disable_account,
+    end_session,
+    end_sessions,
     get_account,
     guard,
     has_accounts,
@@ -43,6 +48,7 @@ from analyzer.history.accounts import (
     record,
     require,
     set_password,
+    start_session,
 )
 from analyzer.history.storage import (
     Person,
@@ -56,6 +62,7 @@ MIGRATIONS = Path(open_database.__code__.co_filename).parent / "migrations"
 OLD_DATABASE = Path(__file__).parent / "data" / "database_before_layers.db"
 PASSWORD = "correct horse battery staple"
 T0 = dt.datetime(2026, 11, 27, 9, 0)
+MINUTE = dt.timedelta(minutes=1)
 REFUSAL = "audit rows cannot be changed"
 
 
@@ -312,6 +319,65 @@ def test_the_guard_rereads_the_account_and_leaves_a_row_for_each_refusal(db):
         [("vic", "export", "role", "P3"), ("cleo", "export", "disabled", "P3"),
          ("nobody", "save", "no account", "P3"), (None, "delete", "no account", "P3")], key=str
     )  # fmt: skip
+
+
+IDLE = dt.timedelta(minutes=30)
+
+
+def open_session(db, name: str, now: dt.datetime = T0) -> str:
+    with db.transaction() as session:
+        return start_session(session, get_account(session, name), now=now)
+
+
+def session_refusal(db, token: str, now: dt.datetime) -> str:
+    with pytest.raises(SessionEndedError) as ended, db.transaction() as session:
+        check_session(session, token, idle=IDLE, now=now)
+    return str(ended.value)
+
+
+def test_a_session_is_kept_by_its_tokens_hash_and_ends_after_idle_minutes(db):
+    with db.transaction() as session:
+        add_account(session, "cleo", "clinician", PASSWORD)
+    token = open_session(db, "cleo")
+    with db.transaction() as session:
+        assert session.scalar(select(SignIn.token_hash)) != token  # only its hash is stored
+        # Activity within the limit keeps it open; a timer's check does not count as activity.
+        assert check_session(session, token, idle=IDLE, now=T0 + 29 * MINUTE).name == "cleo"
+        check_session(session, token, idle=IDLE, now=T0 + 58 * MINUTE, touch=False)
+    assert session_refusal(db, token, T0 + 60 * MINUTE) == "Signed out after 30 idle minutes."
+    assert session_refusal(db, token, T0 + 61 * MINUTE) == "Signed out after 30 idle minutes."
+    assert session_refusal(db, "a guessed token", T0) == "Sign in to go on."
+    with db.transaction() as session:
+        logouts = [r.detail for r in audit_rows(session) if r.action == "logout"]
+    assert logouts == [{"reason": "idle"}]  # once, when it ended
+
+
+def test_disabling_a_new_password_or_signing_out_everywhere_ends_every_session(db):
+    with db.transaction() as session:
+        add_account(session, "ada", "admin", PASSWORD)
+        add_account(session, "cleo", "clinician", PASSWORD)
+    ends = ((lambda s: disable_account(s, "cleo"), "This account was disabled: ask an admin."),
+            (lambda s: set_password(s, "cleo", "another good one"),
+             "The password was changed: sign in with the new one."),
+            (lambda s: end_sessions(s, get_account(s, "cleo"), "everywhere"),
+             "Signed out everywhere."))  # fmt: skip
+    for end, sentence in ends:
+        with db.transaction() as session:
+            get_account(session, "cleo").disabled = False
+        tokens = [open_session(db, "cleo"), open_session(db, "cleo")]
+        other = open_session(db, "ada")
+        with db.transaction() as session:
+            end(session)
+        for token in tokens:
+            assert session_refusal(db, token, T0 + MINUTE) == sentence
+        with db.transaction() as session:  # another account's session goes on
+            assert check_session(session, other, idle=IDLE, now=T0 + MINUTE).name == "ada"
+    token = open_session(db, "ada")
+    with db.transaction() as session:
+        end_session(session, token)
+    assert session_refusal(db, token, T0 + MINUTE) == "Signed out."
+    with db.transaction() as session:
+        assert check_session(session, other, idle=IDLE, now=T0 + MINUTE).name == "ada"
 
 
 def test_audit_rows_are_filtered_by_person_account_and_day_newest_first(db):

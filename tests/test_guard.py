@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from analyzer.history.accounts import Account, add_account, audit_rows, disable_account
+from analyzer.history.accounts import (
+    Account,
+    add_account,
+    audit_rows,
+    disable_account,
+    set_password,
+)
 from analyzer.history.datadir import PhotoStore
 from analyzer.history.importer import import_folder
 from analyzer.history.storage import Capture, Person, open_database
@@ -134,7 +140,7 @@ def test_a_viewer_firing_a_correction_is_refused(monkeypatch, data):
     assert "A viewer may not correct captures" in "\n".join(errors(at))
 
 
-def test_reading_the_audit_is_recorded_and_refused_once_the_role_changes(monkeypatch, data):
+def test_reading_the_audit_is_recorded_and_ends_once_the_role_changes(monkeypatch, data):
     at = signed_in(monkeypatch, data, "cleo", "audit")
     assert "Audit" not in [t.value for t in at.title]  # no such page for a clinician
     at = signed_in(monkeypatch, data, "ada", "audit")
@@ -143,11 +149,13 @@ def test_reading_the_audit_is_recorded_and_refused_once_the_role_changes(monkeyp
     with db.transaction() as session:
         assert next(r.action for r in audit_rows(session, account_name="ada")) == "audit_view"
         session.scalar(select(Account).where(Account.name == "ada")).role = "clinician"
+    at.run()  # the page open in ada's browser, at its next message: the role is read again
+    assert "Audit" not in [t.value for t in at.title]
+    assert "Signed in as ada (clinician)" in [c.value for c in at.sidebar.caption]
+    with db.transaction() as session:
+        views = [r for r in audit_rows(session, account_name="ada") if r.action == "audit_view"]
     db.close()
-    at.run()  # the page open in ada's browser, at its next message
-    assert "A clinician may not read the audit trail: ask an admin." in errors(at)
-    assert len(at.dataframe) == 0 and len(at.get("download_button")) == 0
-    assert refusals(data, "ada") == [("audit", "role", None)]
+    assert len(views) == 1
 
 
 def test_a_clinician_does_every_action_and_each_leaves_its_row(monkeypatch, data):
@@ -171,15 +179,69 @@ def test_a_clinician_does_every_action_and_each_leaves_its_row(monkeypatch, data
     assert not refusals(data, "cleo")
 
 
-def test_a_disabled_account_is_refused_at_its_next_action(monkeypatch, data):
-    at = signed_in(monkeypatch, data, "dora", "data")
-    assert not button(at, "Prepare the ZIP").disabled
+def logouts(data, name: str) -> list[str]:
     db = open_database(f"sqlite:///{data / 'analyzer.db'}")
     with db.transaction() as session:
-        disable_account(session, "dora")
+        rows = audit_rows(session, account_name=name)
+        found = [r.detail.get("reason") for r in rows if r.action == "logout"]
     db.close()
-    button(at, "Prepare the ZIP").click().run()
+    return found
+
+
+def change_account(data, what, *args) -> None:
+    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
+    with db.transaction() as session:
+        what(session, *args)
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "sentence"),
+    [((disable_account, "dora"), "disabled", "This account was disabled: ask an admin."),
+     ((set_password, "dora", "another good password"), "new password",
+      "The password was changed: sign in with the new one.")],
+)  # fmt: skip
+def test_disabling_an_account_or_changing_its_password_ends_its_open_session(
+    monkeypatch, data, change, reason, sentence
+):
+    at = signed_in(monkeypatch, data, "dora", "data")
+    assert not button(at, "Prepare the ZIP").disabled
+    change_account(data, *change)
+    button(at, "Prepare the ZIP").click().run()  # the session's next message
     assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert sentence in [i.value for i in at.info]
     assert "zip" not in at.session_state.filtered_state
     assert len(at.get("download_button")) == 0
-    assert ("export", "disabled", "P1") in refusals(data, "dora")
+    assert logouts(data, "dora") == [reason]
+
+
+def test_a_callback_of_an_ended_session_is_refused_before_the_page_runs(monkeypatch, data):
+    """Callbacks run before the page's own check: the guard itself asks for the session."""
+    at = signed_in(monkeypatch, data, "dora", "correct")
+    change_account(data, disable_account, "dora")
+    button(at, "Reset every point").click().run()
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert refusals(data, None) == [("correct", "no account", None)]
+
+
+def test_sign_out_everywhere_ends_the_accounts_other_sessions(monkeypatch, data):
+    first = signed_in(monkeypatch, data, "cleo", "data")
+    second = signed_in(monkeypatch, data, "cleo", "trends")
+    button(second, "Sign out everywhere").click().run()
+    assert [t.value for t in second.title] == ["Sign in"]
+    button(first, "Prepare the CSV").click().run()
+    assert [t.value for t in first.title] == ["Sign in"]
+    assert "Signed out everywhere." in [i.value for i in first.info]
+    assert "csv" not in first.session_state.filtered_state
+    assert logouts(data, "cleo") == ["everywhere"]
+
+
+def test_log_out_ends_this_session_only(monkeypatch, data):
+    first = signed_in(monkeypatch, data, "cleo", "data")
+    second = signed_in(monkeypatch, data, "cleo", "trends")
+    button(second, "Log out").click().run()
+    assert [t.value for t in second.title] == ["Sign in"]
+    first.run()
+    assert "Signed in as cleo (clinician)" in [c.value for c in first.sidebar.caption]
+    assert logouts(data, "cleo") == ["logout"]

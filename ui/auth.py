@@ -10,9 +10,9 @@ listen beyond this computer. Sensitive actions are written to the audit trail (`
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
-import time
 
 import streamlit as st
 
@@ -20,17 +20,24 @@ from analyzer.errors import AnalyzerError
 from analyzer.history.accounts import (
     PERMISSION_WORDS,
     NotAllowedError,
+    SessionEndedError,
     authenticate,
     can,
+    check_session,
+    end_session,
+    end_sessions,
     get_account,
     guard,
     has_accounts,
     record,
+    start_session,
 )
+from analyzer.history.datadir import database_url
 from analyzer.history.storage import get_person
 from ui.state import database, plain
 
-ACCOUNT = "account"  # session-state key: {"name", "role", "seen"}
+ACCOUNT = "account"  # session-state key: {"name", "role", "token"}
+IDLE_CHECK_SECONDS = 20  # how often the page's timer asks whether its session is still open
 
 
 def clinic() -> bool:
@@ -67,35 +74,82 @@ def serves_loopback_only() -> bool:
         return False
 
 
+def _setup_problem() -> str | None:
+    """Why this server may not serve as started, or None. A server for a network needs
+    clinic mode; clinic mode needs TLS and PostgreSQL, however it was started (``serve
+    --clinic`` checks the same before starting)."""
+    if not clinic():
+        if serves_loopback_only():
+            return None
+        return ("This dashboard was started without clinic mode, and face photos are health "
+                "data: it serves this computer only. Start it with `python -m analyzer serve` "
+                "(or `make run`); for a clinic's network use `python -m analyzer serve "
+                "--clinic` (accounts, TLS).")  # fmt: skip
+    if not st.get_option("server.sslCertFile") or not st.get_option("server.sslKeyFile"):
+        return ("Clinic mode serves only over TLS: start it with `python -m analyzer serve "
+                "--clinic --cert CERT.pem --key KEY.pem`.")  # fmt: skip
+    if not database_url().startswith("postgresql"):
+        return ("Clinic mode keeps its data in PostgreSQL: set ANALYZER_DB_URL and start it "
+                "with `python -m analyzer serve --clinic`.")  # fmt: skip
+    return None
+
+
+def _idle() -> dt.timedelta:
+    return dt.timedelta(minutes=idle_minutes())
+
+
 def require_login() -> None:
-    """Stop the page unless it may be shown: in clinic mode, a signed-in, recently active
-    user; else a server that listens on this computer only."""
+    """Stop the page unless it may be shown: a server started as it may serve, and where the
+    database has accounts, a signed-in session that is still open (checked in the database
+    at every message: log-out elsewhere, a disabled account, a new password or idle time
+    end it)."""
+    if problem := _setup_problem():
+        st.error(problem)
+        st.stop()
     if not signin_required():
-        if not serves_loopback_only():
-            st.error(
-                "This dashboard has no login, and face photos are health data: it serves this "
-                "computer only. Start it with `python -m analyzer serve` (or `make run`); for "
-                "a clinic's network use `python -m analyzer serve --clinic` (accounts, TLS)."
-            )
-            st.stop()
         return
     user = st.session_state.get(ACCOUNT)
-    now = time.monotonic()
-    if user and now - user["seen"] > idle_minutes() * 60:
-        audit("logout", detail={"reason": "idle"})
-        st.session_state.clear()
-        st.session_state["signed_out"] = f"Signed out after {idle_minutes():.0f} idle minutes."
-        user = None
+    if user:
+        try:
+            with database().transaction() as session:
+                user["role"] = check_session(session, user.get("token"), idle=_idle()).role
+        except SessionEndedError as error:
+            _signed_out(str(error))
+            user = None
     if not user:
         _login_form()
         st.stop()
-    user["seen"] = now
     st.sidebar.caption(f"Signed in as {plain(user['name'])} ({user['role']})")
-    if st.sidebar.button("Log out"):
-        audit("logout")
-        st.session_state.clear()
-        st.session_state["signed_out"] = "Signed out."
+    with st.sidebar:
+        _idle_watch()
+    everywhere = st.sidebar.button("Sign out everywhere", help="Ends this account's sessions "
+                                   "in every browser and on every computer.")  # fmt: skip
+    if st.sidebar.button("Log out") or everywhere:
+        with database().transaction() as session:
+            if everywhere:
+                end_sessions(session, get_account(session, user["name"]), "everywhere")
+            else:
+                end_session(session, user["token"])
+        _signed_out("Signed out everywhere." if everywhere else "Signed out.")
         st.rerun()
+
+
+def _signed_out(sentence: str) -> None:
+    st.session_state.clear()
+    st.session_state["signed_out"] = sentence
+
+
+@st.fragment(run_every=dt.timedelta(seconds=IDLE_CHECK_SECONDS))
+def _idle_watch() -> None:
+    """The page's timer: every few seconds the server checks the session, without counting
+    the check as activity, and once it has ended (idle, or ended elsewhere) the whole page
+    runs again and shows the sign-in form instead of a person's data."""
+    user = st.session_state.get(ACCOUNT)
+    try:
+        with database().transaction() as session:
+            check_session(session, user and user.get("token"), idle=_idle(), touch=False)
+    except SessionEndedError:
+        st.rerun(scope="app")
 
 
 def _login_form() -> None:
@@ -111,7 +165,8 @@ def _login_form() -> None:
     try:
         with database().transaction() as session:
             account = authenticate(session, name, password)  # it records the login
-            user = {"name": account.name, "role": account.role, "seen": time.monotonic()}
+            user = {"name": account.name, "role": account.role,
+                    "token": start_session(session, account)}  # fmt: skip
     except AnalyzerError as error:
         st.error(str(error))
         return
@@ -137,15 +192,26 @@ def refused(action: str, person_name: str | None = None) -> str | None:
     its click anyway, so the action asks here, on the server, every time."""
     if not signin_required():
         return None
-    user = st.session_state.get(ACCOUNT)
+    name = _session_account()
     try:
         with database().transaction() as session:
             person = get_person(session, person_name) if person_name else None
-            guard(session, user["name"] if user else None, action,
-                  person_id=person.id if person else None)  # fmt: skip
+            guard(session, name, action, person_id=person.id if person else None)
     except NotAllowedError as error:
         return str(error)
     return None
+
+
+def _session_account() -> str | None:
+    """The name of this session's account, from its record in the database (not from what
+    the browser's session state says), or None once the session has ended."""
+    user = st.session_state.get(ACCOUNT)
+    try:
+        with database().transaction() as session:
+            token = user.get("token") if user else None
+            return check_session(session, token, idle=_idle(), touch=False).name
+    except SessionEndedError:
+        return None
 
 
 def refusal(action: str) -> str:

@@ -20,9 +20,11 @@ import csv
 import datetime as dt
 import functools
 import getpass
+import hashlib
 import io
 import json
 import math
+import secrets
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -32,6 +34,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    ForeignKey,
     Integer,
     String,
     Text,
@@ -116,6 +119,10 @@ class NotAllowedError(AccountError):
     """The account's role does not allow the action."""
 
 
+class SessionEndedError(AccountError):
+    """A signed-in session is over (log-out, idle time, or its account changed)."""
+
+
 #: The one sentence for an unknown name and a wrong password, so names cannot be probed.
 WRONG_LOGIN = "The name or the password is wrong: check both and try again."
 
@@ -135,6 +142,24 @@ class Account(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class SignIn(Base):
+    """One sign-in: the session that a browser holds by a random token. Only the token's hash
+    is stored; a session ends once (``ended_at``), by log-out, idle time, or a change of its
+    account (disabled, new password, signed out everywhere)."""
+
+    __tablename__ = "sign_in"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class AuditEvent(Base):
@@ -257,6 +282,7 @@ def disable_account(session: Session, name: str, *, by: Account | str | None = N
                 "or nobody could manage the accounts."
             )
     account.disabled = True
+    end_sessions(session, account, "disabled")
     record(session, "account_disable", account=by, detail={"account": account.name})
     return account
 
@@ -270,6 +296,7 @@ def set_password(
     account.password_hash = _HASHER.hash(password)
     account.password_changed_at = utc_now()
     account.failed_logins, account.locked_until = 0, None
+    end_sessions(session, account, "new password")
     record(session, "account_password", account=by, detail={"account": account.name})
     return account
 
@@ -343,6 +370,107 @@ def authenticate(
         account.password_hash = _HASHER.hash(password)
     record(session, "login", account=account, now=now)
     return account
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+#: Why a session ended, in words for the sign-in form.
+END_WORDS = {
+    "logout": "Signed out.",
+    "everywhere": "Signed out everywhere.",
+    "disabled": "This account was disabled: ask an admin.",
+    "new password": "The password was changed: sign in with the new one.",
+}
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(str(token).encode()).hexdigest()
+
+
+def start_session(session: Session, account: Account, now: dt.datetime | None = None) -> str:
+    """Record a new sign-in of ``account`` and return its token (random, 256 bits), which only
+    the browser's session keeps; the database keeps its hash."""
+    now = now or utc_now()
+    token = secrets.token_urlsafe(32)
+    session.add(SignIn(account_id=account.id, token_hash=_token_hash(token), created_at=now,
+                       last_seen_at=now))  # fmt: skip
+    session.flush()
+    return token
+
+
+def _sign_in(session: Session, token: str | None) -> SignIn | None:
+    if not token:
+        return None
+    return session.scalar(select(SignIn).where(SignIn.token_hash == _token_hash(token)))
+
+
+def check_session(
+    session: Session,
+    token: str | None,
+    *,
+    idle: dt.timedelta,
+    now: dt.datetime | None = None,
+    touch: bool = True,
+) -> Account:
+    """The account of the open session holding ``token``, read again from the database.
+
+    Raises ``SessionEndedError`` with a sentence for the sign-in form when the session is
+    unknown, has ended, its account is disabled, or it saw no activity for ``idle`` (which
+    ends it and records a "logout" row). ``touch`` (each page view) marks the session active
+    now; a timer's check does not. Commits before raising, like ``authenticate``.
+    ``now`` is UTC without a zone (tests pass it; default the clock).
+    """
+    now = now or utc_now()
+    sign_in = _sign_in(session, token)
+    if sign_in is None:
+        raise SessionEndedError("Sign in to go on.")
+    account = session.get(Account, sign_in.account_id)
+    if sign_in.ended_at is None:
+        if account.disabled:
+            _end(session, sign_in, account, "disabled", now)
+        elif now - sign_in.last_seen_at > idle:
+            _end(session, sign_in, account, "idle", now)
+    if sign_in.ended_at is not None:
+        session.commit()
+        if sign_in.end_reason == "idle":
+            minutes = idle.total_seconds() / 60
+            raise SessionEndedError(f"Signed out after {minutes:.0f} idle minutes.")
+        raise SessionEndedError(END_WORDS.get(sign_in.end_reason or "", "Signed out."))
+    if touch:
+        sign_in.last_seen_at = now
+    return account
+
+
+def _end(
+    session: Session, sign_in: SignIn, account: Account, reason: str, now: dt.datetime
+) -> None:
+    sign_in.ended_at, sign_in.end_reason = now, reason
+    record(session, "logout", account=account, detail={"reason": reason}, now=now)
+
+
+def end_session(session: Session, token: str | None, now: dt.datetime | None = None) -> None:
+    """Log out the session holding ``token`` (nothing if it has ended already)."""
+    sign_in = _sign_in(session, token)
+    if sign_in is not None and sign_in.ended_at is None:
+        account = session.get(Account, sign_in.account_id)
+        _end(session, sign_in, account, "logout", now or utc_now())
+
+
+def end_sessions(
+    session: Session, account: Account, reason: str, now: dt.datetime | None = None
+) -> int:
+    """End every open session of ``account`` (``reason``: "everywhere", "disabled", "new
+    password"); each ends at its next message. Returns how many were open."""
+    now = now or utc_now()
+    open_ = session.scalars(
+        select(SignIn).where(SignIn.account_id == account.id, SignIn.ended_at.is_(None))
+    ).all()
+    for sign_in in open_:
+        sign_in.ended_at, sign_in.end_reason = now, reason
+    if open_:
+        record(session, "logout", account=account, now=now,
+               detail={"reason": reason, "sessions": len(open_)})  # fmt: skip
+    return len(open_)
 
 
 # --- permissions ---------------------------------------------------------------------------
