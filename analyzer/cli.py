@@ -804,14 +804,18 @@ def run_serve(args: argparse.Namespace) -> int:
             if path is None or not path.is_file():
                 problems.append(f"{flag} must name a readable PEM file (TLS is required)")
         if not problems:
-            from analyzer.history.accounts import has_accounts
+            from analyzer.history.accounts import audit_protection_problem, has_accounts
 
             db, _, _ = _open()
             with db.transaction() as session:
                 if not has_accounts(session):
                     problems.append("there is no account yet: python -m analyzer users add "
                                     "NAME --role admin")  # fmt: skip
+                audit_problem = audit_protection_problem(session)
             db.close()
+            if audit_problem and not problems:
+                print(f"Clinic mode refuses to start: {audit_problem}", file=sys.stderr)
+                return EXIT_USAGE
         if problems:
             print("Clinic mode needs: " + "; ".join(problems) + ".", file=sys.stderr)
             return EXIT_USAGE

@@ -18,8 +18,16 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from analyzer.history.accounts import add_account, audit_rows, authenticate
+from analyzer.history.accounts import (
+    add_account,
+    audit_protection_problem,
+    audit_rows,
+    authenticate,
+    record,
+)
 from analyzer.history.importer import import_folder
 from analyzer.history.photos import photo_store_for
 from analyzer.history.storage import get_person, open_database
@@ -134,9 +142,20 @@ def go_to(page, name: str, heading: str) -> None:
     expect(page.get_by_role("heading", name=heading)).to_be_visible()
 
 
+def protect_audit(postgres_server, url: str, admin_url: str) -> None:
+    """Hand the audit to a role of its own with the SQL lines that clinic mode asks for."""
+    db = open_database(url)
+    with db.transaction() as session:
+        problem = audit_protection_problem(session)
+    db.close()
+    lines = [line.strip() for line in problem.splitlines()[1:]]
+    assert len(lines) == 2, problem
+    postgres_server.run_sql(admin_url, lines)
+
+
 @pytest.fixture
 def clinic(postgres_server, tmp_path):
-    url = postgres_server.url()
+    url, admin_url = postgres_server.app_url()
     db = open_database(url)
     with db.transaction() as session:
         for name, role in (("ada", "admin"), ("cleo", "clinician"), ("vic", "viewer"),
@@ -147,8 +166,47 @@ def clinic(postgres_server, tmp_path):
     with db.transaction() as session:
         pat = get_person(session, "Pat").id
     db.close()
+    protect_audit(postgres_server, url, admin_url)
     env = {**os.environ, "ANALYZER_DB_URL": url, "ANALYZER_DATA_DIR": str(tmp_path / "data")}
     return url, env, pat
+
+
+def test_clinic_mode_refuses_an_app_role_that_could_erase_the_audit(postgres_server, tmp_path):
+    url, admin_url = postgres_server.app_url()
+    db = open_database(url)  # the app's role makes the tables: it owns audit_event
+    with db.transaction() as session:
+        add_account(session, "ada", "admin", PASSWORD)
+    with db.engine.connect() as connection:  # the attack: it can switch the guard off
+        connection.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+        assert connection.execute(text("DELETE FROM audit_event")).rowcount == 1
+        connection.rollback()
+    db.close()
+    cert, key = make_certificate(tmp_path)
+    env = {**os.environ, "ANALYZER_DB_URL": url, "ANALYZER_DATA_DIR": str(tmp_path / "data")}
+    serve = ["serve", "--clinic", "--cert", str(cert), "--key", str(key)]
+    refused = cli(env, *serve)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "owns the audit trail (audit_event)" in refused.stderr
+    superuser = cli({**env, "ANALYZER_DB_URL": admin_url}, *serve)
+    assert superuser.returncode == 2 and "a superuser" in superuser.stderr
+
+    protect_audit(postgres_server, url, admin_url)  # the two lines of the message
+    db = open_database(url)
+    with db.transaction() as session:
+        assert audit_protection_problem(session) is None
+        record(session, "audit_view", account="ada")  # the app still adds and reads rows
+        assert len(audit_rows(session)) == 2
+    for attack in ("ALTER TABLE audit_event DISABLE TRIGGER USER",
+                   "ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only",
+                   "CREATE OR REPLACE FUNCTION audit_event_refuse_change() RETURNS trigger "
+                   "LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END; $$",
+                   "DELETE FROM audit_event", "TRUNCATE audit_event",
+                   "ALTER TABLE audit_event OWNER TO CURRENT_USER"):  # fmt: skip
+        with pytest.raises(DBAPIError), db.engine.begin() as connection:
+            connection.execute(text(attack))
+    with db.transaction() as session:
+        assert len(audit_rows(session)) == 2
+    db.close()
 
 
 def test_clinic_mode_in_a_browser_two_servers_one_database(clinic, tmp_path):

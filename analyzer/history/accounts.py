@@ -40,6 +40,7 @@ from sqlalchemy import (
     Text,
     func,
     select,
+    text,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -585,6 +586,52 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+#: The role that owns the audit in the README's recipe; the app connects as another one.
+AUDIT_OWNER = "analyzer_audit"
+
+
+def audit_protection_problem(session: Session) -> str | None:
+    """Why the app's own database role could erase the audit, or None (PostgreSQL).
+
+    The triggers that refuse an UPDATE, DELETE or TRUNCATE of ``audit_event`` bind everyone
+    but whoever may drop or disable them: the table's owner (``ALTER TABLE ... DISABLE
+    TRIGGER``), the trigger function's owner (``CREATE OR REPLACE FUNCTION``), a member of
+    either, and a superuser. Clinic mode refuses to start as any of them; the sentence holds
+    the two SQL lines that hand the audit to a role of its own. SQLite has no roles: None.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    row = session.execute(
+        text(
+            "SELECT current_user, r.rolsuper, "
+            "pg_has_role(current_user, c.relowner, 'MEMBER'), "
+            "pg_has_role(current_user, p.proowner, 'MEMBER') "
+            "FROM pg_class c, pg_proc p, pg_roles r "
+            "WHERE c.oid = 'audit_event'::regclass "
+            "AND p.oid = 'audit_event_refuse_change()'::regprocedure "
+            "AND r.rolname = current_user"
+        )
+    ).one()
+    user, superuser, owns_table, owns_function = row
+    if superuser:
+        return (
+            f"the app connects to PostgreSQL as {user!r}, a superuser, who could switch off "
+            "the audit's triggers and erase it: connect as an ordinary role (see the README)"
+        )
+    if not (owns_table or owns_function):
+        return None
+    app = '"' + str(user).replace('"', '""') + '"'
+    return (
+        f"the app's database role {user!r} owns the audit trail (audit_event), so it could "
+        "switch off its triggers and erase it. As the database's administrator, run these "
+        "two lines:\n"
+        f"  CREATE ROLE {AUDIT_OWNER} NOLOGIN; ALTER TABLE audit_event OWNER TO {AUDIT_OWNER}; "
+        f"ALTER FUNCTION audit_event_refuse_change() OWNER TO {AUDIT_OWNER};\n"
+        f"  GRANT SELECT, INSERT ON audit_event TO {app}; "
+        f"GRANT USAGE ON SEQUENCE audit_event_id_seq TO {app};"
+    )
 
 
 def _bound(when: dt.datetime | dt.date, *, end: bool) -> dt.datetime:
