@@ -164,7 +164,10 @@ def _login_form() -> None:
         return
     try:
         with database().transaction() as session:
-            account = authenticate(session, name, password)  # it records the login
+            # It records the login; the back-off is per account and client address (the
+            # socket's peer, not a header: loopback reads as None).
+            client = st.context.ip_address or "this computer"
+            account = authenticate(session, name, password, client=client)
             user = {"name": account.name, "role": account.role,
                     "token": start_session(session, account)}  # fmt: skip
     except AnalyzerError as error:

@@ -25,6 +25,7 @@ import io
 import json
 import math
 import secrets
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -49,10 +50,18 @@ from analyzer.errors import AnalyzerError
 from analyzer.history.storage import Base
 
 ROLES = ("clinician", "viewer", "admin")
+#: Sign-in back-off: this many failures in a row, for one account from one client address,
+#: are free; each further one doubles the wait before that client may try that account again
+#: (2 s, 4 s, 8 s ...), up to ``MAX_WAIT_MINUTES``. Another address is not delayed, so nobody
+#: can lock an admin out from elsewhere; ``users passwd`` on the server lifts every wait.
 MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
+MAX_WAIT_MINUTES = 15
 MAX_ACCOUNT_NAME_LENGTH = 80
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+MIN_DISTINCT_CHARACTERS = 5
+#: The 10,000 most common passwords (from zxcvbn's list, MIT): none of them is accepted, nor
+#: one of them repeated or followed by digits and symbols ("password1234", "qwertyqwerty").
+COMMON_PASSWORDS = Path(__file__).parent / "data" / "common_passwords.txt"
 
 #: What each role may do. A viewer looks at people, trends and reports on screen and changes
 #: nothing; nothing leaves the machine through a viewer either (no export, no PDF report: both
@@ -125,7 +134,10 @@ class SessionEndedError(AccountError):
 
 
 #: The one sentence for an unknown name and a wrong password, so names cannot be probed.
-WRONG_LOGIN = "The name or the password is wrong: check both and try again."
+WRONG_LOGIN = (
+    "The name or the password is wrong, or this name had too many failed tries from here "
+    "lately: check both and try again in a minute."
+)
 
 
 class Account(Base):
@@ -161,6 +173,21 @@ class SignIn(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins in a row of one account (``account_id``) from one client address, or
+    of unknown names from one address (``account_id`` None): the back-off's state."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    wait_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class AuditEvent(Base):
@@ -205,11 +232,42 @@ def clean_account_name(name: str) -> str:
 
 
 def _check_password(password: str) -> None:
+    advice = "(a few unrelated words are easy to remember)"
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             f"The password is shorter than {MIN_PASSWORD_LENGTH} characters: choose a longer "
-            "one (a few unrelated words are easy to remember)."
+            f"one {advice}."
         )
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS:
+        raise AccountError(
+            f"The password has fewer than {MIN_DISTINCT_CHARACTERS} different characters: "
+            f"choose another {advice}."
+        )
+    if is_common_password(password):
+        raise AccountError(
+            "The password is one of the most common ones (or one of them repeated or with "
+            f"digits added), which are tried first: choose another {advice}."
+        )
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and line[0] != "#")
+
+
+def is_common_password(password: str) -> bool:
+    """Whether ``password``, ignoring case and spaces, is one of ``COMMON_PASSWORDS``, one
+    of them followed by digits and symbols, or one of them repeated."""
+    text = "".join(str(password).lower().split())
+    forms = {text, text.rstrip("0123456789!@#$%^&*()-_=+.,;:?")}
+    for form in list(forms):
+        for size in range(1, len(form) // 2 + 1):
+            if len(form) % size == 0 and form[:size] * (len(form) // size) == form:
+                forms.add(form[:size])
+                break
+    common = _common_passwords()
+    return any(form in common for form in forms)
 
 
 def _check_role(role: str) -> None:
@@ -291,12 +349,17 @@ def disable_account(session: Session, name: str, *, by: Account | str | None = N
 def set_password(
     session: Session, name: str, password: str, *, by: Account | str | None = None
 ) -> Account:
-    """Give the account a new password; this also lifts a lock."""
+    """Give the account a new password; this also lifts every back-off of the account and
+    ends its open sessions."""
     _check_password(password)
     account = _existing(session, name)
     account.password_hash = _HASHER.hash(password)
     account.password_changed_at = utc_now()
     account.failed_logins, account.locked_until = 0, None
+    for throttle in session.scalars(
+        select(LoginThrottle).where(LoginThrottle.account_id == account.id)
+    ):
+        session.delete(throttle)
     end_sessions(session, account, "new password")
     record(session, "account_password", account=by, detail={"account": account.name})
     return account
@@ -321,52 +384,87 @@ def _refuse(session: Session, sentence: str) -> LoginError:
     return LoginError(sentence)
 
 
-def authenticate(
-    session: Session, name: str, password: str, now: dt.datetime | None = None
-) -> Account:
-    """The account if the name and password match an enabled, unlocked account.
+def _throttle_key(account: Account | None, client: str) -> str:
+    who = f"account {account.id}" if account is not None else "unknown names"
+    return f"{who} from {str(client)[:120]}"
 
-    Raises ``LoginError`` with one sentence for an unknown name and a wrong password alike
-    (``WRONG_LOGIN``); a locked account is refused without looking at the password, a
-    disabled one is said so only to whoever gives its password. ``MAX_FAILED_LOGINS`` wrong
-    passwords in a row lock the account for ``LOCK_MINUTES``; a success resets the count and
-    rehashes a hash made with older parameters. Records "login" or "login_failed" (for an
-    unknown name without the name typed: it may be a password typed into the wrong field).
-    Call it in a transaction of its own: on a refusal
+
+def _failed(
+    session: Session,
+    throttle: LoginThrottle | None,
+    key: str,
+    account: Account | None,
+    now: dt.datetime,
+) -> LoginThrottle:
+    """Count one more failure in a row; from the ``MAX_FAILED_LOGINS``-th on, each doubles
+    the wait (2 s, 4 s, 8 s ... up to ``MAX_WAIT_MINUTES``)."""
+    if throttle is None:
+        throttle = LoginThrottle(
+            key=key, account_id=account.id if account else None, failures=0, last_failure_at=now
+        )
+        session.add(throttle)
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    beyond = throttle.failures - MAX_FAILED_LOGINS
+    if beyond >= 0:
+        seconds = min(2.0 ** (beyond + 1), MAX_WAIT_MINUTES * 60.0)
+        throttle.wait_until = now + dt.timedelta(seconds=seconds)
+    return throttle
+
+
+def authenticate(
+    session: Session,
+    name: str,
+    password: str,
+    now: dt.datetime | None = None,
+    *,
+    client: str = "",
+) -> Account:
+    """The account if the name and password match an enabled account not waiting out a
+    back-off for this ``client`` (its network address; "" when unknown).
+
+    An unknown name, a wrong password and a try during the back-off are refused alike: the
+    same sentence (``WRONG_LOGIN``) after the same work (a password hash is always checked),
+    so neither the answer nor its time tells a real name. ``MAX_FAILED_LOGINS`` failures in a
+    row of one account from one client start an exponential back-off for that pair only:
+    the account is delayed, not locked, and its owner signs in from elsewhere. A disabled
+    account is said so only to whoever gives its password. A success resets the pair's
+    count and rehashes a hash made with older parameters. Records "login", or
+    "login_failed" for a known account; failures with unknown names are counted per client
+    and recorded at the 1st, 10th, 100th ... only (without the name typed: it may be a
+    password typed into the wrong field). Call it in a transaction of its own: on a refusal
     it commits the session before raising, so that the count and the audit row survive the
-    caller's rollback.
-    ``now`` is UTC without a zone (tests pass it; default the clock).
+    caller's rollback. ``now`` is UTC without a zone (tests pass it; default the clock).
     """
     now = now or utc_now()
     account = session.scalar(
         select(Account).where(Account.name == _as_stored(name)).with_for_update()
     )
+    key = _throttle_key(account, client)
+    throttle = session.get(LoginThrottle, key, with_for_update=True)
+    waiting = throttle is not None and throttle.wait_until is not None
+    waiting = waiting and now < throttle.wait_until
+    matches = _verify(account.password_hash if account else _dummy_hash(), password)
+    where = str(client)[:120]
     if account is None:
-        _verify(_dummy_hash(), password)  # as slow as a real try: no timing tells names apart
-        record(session, "login_failed", detail={"reason": "unknown name"}, now=now)
+        count = _failed(session, throttle, key, None, now).failures
+        if math.log10(count).is_integer():
+            detail = {"reason": "unknown name", "client": where, "count": count}
+            record(session, "login_failed", detail=detail, now=now)
         raise _refuse(session, WRONG_LOGIN)
-    if account.locked_until is not None:
-        if now < account.locked_until:
-            minutes = math.ceil((account.locked_until - now).total_seconds() / 60)
-            record(session, "login_failed", account=account, detail={"reason": "locked"}, now=now)
-            raise _refuse(
-                session,
-                f"This account is locked for {minutes} more minute{'s' * (minutes != 1)} after "
-                f"{MAX_FAILED_LOGINS} failed tries: wait, or ask an admin to set a new password.",
-            )
-        account.failed_logins, account.locked_until = 0, None
-    if not _verify(account.password_hash, password):
+    if waiting or not matches:
+        count = _failed(session, throttle, key, account, now).failures
         account.failed_logins += 1
-        detail: dict[str, Any] = {"reason": "wrong password"}
-        if account.failed_logins >= MAX_FAILED_LOGINS:
-            account.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-            detail["locked"] = True
+        reason = "waiting" if waiting else "wrong password"
+        detail = {"reason": reason, "client": where, "count": count}
         record(session, "login_failed", account=account, detail=detail, now=now)
         raise _refuse(session, WRONG_LOGIN)
     if account.disabled:  # said only to whoever knows the password
         record(session, "login_failed", account=account, detail={"reason": "disabled"}, now=now)
         raise _refuse(session, "This account is disabled: ask an admin.")
-    account.failed_logins = 0
+    if throttle is not None:
+        session.delete(throttle)
+    account.failed_logins, account.locked_until = 0, None
     if _HASHER.check_needs_rehash(account.password_hash):
         account.password_hash = _HASHER.hash(password)
     record(session, "login", account=account, now=now)
