@@ -803,6 +803,18 @@ def run_serve(args: argparse.Namespace) -> int:
         for flag, path in (("--cert", args.cert), ("--key", args.key)):
             if path is None or not path.is_file():
                 problems.append(f"{flag} must name a readable PEM file (TLS is required)")
+        if args.cert and args.key and args.cert.is_file() and args.key.is_file():
+            import ssl
+
+            try:  # as the server will load them, so that a wrong file gets a sentence here
+                ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                    args.cert, args.key
+                )
+            except (ssl.SSLError, OSError, ValueError) as error:
+                problems.append(
+                    "--cert and --key must be a PEM certificate and its own private key "
+                    f"({shown(str(getattr(error, 'reason', None) or error))[:120]})"
+                )
         if not problems:
             from analyzer.history.accounts import audit_protection_problem, has_accounts
 

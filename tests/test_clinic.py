@@ -60,6 +60,11 @@ def test_serve_refuses_a_network_address_without_clinic_mode(local_env):
     assert clinic.returncode == 2
     assert "PostgreSQL" in clinic.stderr and "--cert must name" in clinic.stderr
     assert "Traceback" not in result.stderr + clinic.stderr
+    not_pem = Path(local_env["ANALYZER_DATA_DIR"]).parent / "not.pem"
+    not_pem.write_text("not a certificate")
+    wrong = cli(local_env, "serve", "--clinic", "--cert", str(not_pem), "--key", str(not_pem))
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+    assert "--cert and --key must be a PEM certificate and its own private key" in wrong.stderr
 
 
 def test_accounts_from_the_command_line(local_env):
