@@ -834,7 +834,10 @@ def run_serve(args: argparse.Namespace) -> int:
         options += ["--server.sslCertFile", str(args.cert), "--server.sslKeyFile", str(args.key)]
     root = Path(__file__).resolve().parents[1]  # its .streamlit/config.toml applies there
     options += ["--browser.gatherUsageStats", "false"]
-    command = [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), *options]
+    # Clinic mode: the same app behind the clinic's HTTP rules (headers, no metrics, no
+    # download for a browser without the page's cookie, no upload before sign-in).
+    script = root / ("clinic_app.py" if args.clinic else "app.py")
+    command = [sys.executable, "-m", "streamlit", "run", str(script), *options]
     # The server replaces this process: a signal to it (Ctrl-C, a service manager's stop)
     # reaches Streamlit itself, and nothing is left running behind it.
     os.chdir(root)

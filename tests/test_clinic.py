@@ -12,9 +12,12 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from email.message import Message
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -329,3 +332,59 @@ def test_a_photo_is_never_served_by_the_media_endpoint_without_a_session(clinic,
         media = [s for s in sources if is_media_photo(s)]
         browser.close()
     assert media == []
+
+
+def fetch(url: str, method: str = "GET", cookie: str | None = None) -> tuple[int, Message]:
+    """A request as a script would send it: no browser, no cookie unless given."""
+    request = urllib.request.Request(url, method=method, data=b"x" if method == "PUT" else None,
+                                     headers={"Cookie": cookie} if cookie else {})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, context=ssl._create_unverified_context(),
+                                    timeout=30) as answer:  # fmt: skip
+            return answer.status, answer.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers
+
+
+def test_clinic_http_headers_metrics_downloads_and_uploads(clinic, tmp_path):
+    """Every answer has the security headers; metrics are closed; a prepared download is
+    fetched by the browser that prepared it, and a cookie-less GET of its URL gets 404; an
+    upload into a session that has not signed in is refused."""
+    _, env, _ = clinic
+    cert, key = make_certificate(tmp_path)
+    with clinic_server(env, cert, key) as server, sync_playwright() as playwright:
+        status, headers = fetch(server + "/")
+        assert status == 200
+        assert headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert "HttpOnly" in headers["Set-Cookie"] and "Secure" in headers["Set-Cookie"]
+        assert fetch(server + "/_stcore/metrics")[0] == 404
+        assert fetch(server + "/_stcore/upload_file/any-session/any-file", "PUT")[0] == 403
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(ignore_https_errors=True)
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        uploads: list[str] = []
+        page.on("request", lambda r: uploads.append(r.url) if "/upload_file/" in r.url else None)
+        sign_in(page, server, "cleo")
+        expect(page.get_by_text("Signed in as cleo")).to_be_visible()
+        page.get_by_role("tab", name="Upload photos").click()
+        page.locator("input[type=file]").set_input_files([str(SAMPLE)])
+        expect(page.get_by_text("Landmarks found")).to_be_visible()  # the browser uploads
+        # The same upload URL (it names cleo's session) from a client without her cookie.
+        foreign_upload = fetch(uploads[0], "PUT")[0]
+        page.get_by_role("link", name="Data").click()
+        expect(page.get_by_role("heading", name="Data")).to_be_visible()
+        page.get_by_role("button", name="Prepare the CSV").click()
+        with page.expect_download() as waiting:
+            page.get_by_role("button", name="Download the CSV").click()
+        url = waiting.value.url
+        assert urlsplit(url).path.startswith("/media/")
+        assert context.request.get(url).status == 200  # the browser that prepared it
+        missing, headers = fetch(url)  # the same URL, without the browser's cookie
+        made_up = fetch(url, cookie="analyzer_browser=made-up")[0]
+        browser.close()
+    assert (missing, made_up, foreign_upload) == (404, 404, 403)
+    assert headers["X-Content-Type-Options"] == "nosniff"

@@ -175,6 +175,7 @@ def test_a_clinician_does_every_action_and_each_leaves_its_row(monkeypatch, data
         actions = [(r.action, r.person_ref) for r in audit_rows(session, account_name="cleo")]
     db.close()
     assert ("export", "P1") in actions and ("open_person", "P1") in actions
+    assert actions.count(("list_people", None)) == 1  # the list of everyone, once a session
     assert ("save", "P2") in actions  # the person added
     assert not refusals(data, "cleo")
 

@@ -15,6 +15,7 @@ import ipaddress
 import os
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from analyzer.errors import AnalyzerError
 from analyzer.history.accounts import (
@@ -34,6 +35,8 @@ from analyzer.history.accounts import (
 )
 from analyzer.history.datadir import database_url
 from analyzer.history.storage import get_person
+from ui.clinic_http import COOKIE as BROWSER_COOKIE
+from ui.clinic_http import signed_in
 from ui.state import database, plain
 
 ACCOUNT = "account"  # session-state key: {"name", "role", "token"}
@@ -119,6 +122,9 @@ def require_login() -> None:
     if not user:
         _login_form()
         st.stop()
+    # Clinic mode's HTTP rules (ui/clinic_http.py): this session's browser, by its cookie,
+    # may now upload, fetch the downloads it prepared, and resume this session.
+    signed_in[_streamlit_session()] = st.context.cookies.get(BROWSER_COOKIE)
     st.sidebar.caption(f"Signed in as {plain(user['name'])} ({user['role']})")
     with st.sidebar:
         _idle_watch()
@@ -134,7 +140,13 @@ def require_login() -> None:
         st.rerun()
 
 
+def _streamlit_session() -> str:
+    context = get_script_run_ctx()
+    return context.session_id if context else ""
+
+
 def _signed_out(sentence: str) -> None:
+    signed_in.pop(_streamlit_session(), None)
     st.session_state.clear()
     st.session_state["signed_out"] = sentence
 
@@ -231,6 +243,13 @@ def audit(action: str, person_name: str | None = None, detail: dict | None = Non
         account = get_account(session, user["name"]) if user else None
         record(session, action, account=account, person_id=person.id if person else None,
                detail=detail)  # fmt: skip
+
+
+def listed(count: int) -> None:
+    """Record that this session was shown the list of everyone, once per session."""
+    if not st.session_state.get("listed"):
+        st.session_state["listed"] = True
+        audit("list_people", detail={"people": count})
 
 
 def opened(person_name: str) -> None:

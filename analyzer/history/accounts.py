@@ -93,6 +93,7 @@ ACTIONS = (
     "logout",
     "login_failed",
     "open_person",
+    "list_people",
     "save",
     "import",
     "export",

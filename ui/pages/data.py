@@ -19,7 +19,7 @@ from analyzer.history.storage import (
     person_summaries,
 )
 from analyzer.present.report import write_report
-from ui.auth import allowed, audit, opened, refusal, refused
+from ui.auth import allowed, audit, listed, opened, refusal, refused
 from ui.state import database, location, people, plain, store
 
 st.title("Data")
@@ -36,6 +36,7 @@ with db.transaction() as session:
         for p in person_summaries(session)
     ]  # fmt: skip
 if summary:
+    listed(len(summary))
     st.dataframe(summary, hide_index=True, width="stretch")
 else:
     st.info("No people yet: add one below.")
