@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from analyzer.history.accounts import (
     WRONG_LOGIN,
+    SignIn,
     add_account,
     audit_protection_problem,
     audit_rows,
@@ -388,3 +389,32 @@ def test_clinic_http_headers_metrics_downloads_and_uploads(clinic, tmp_path):
         browser.close()
     assert (missing, made_up, foreign_upload) == (404, 404, 403)
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_idle_session_clears_the_screen_on_time_without_a_click(clinic, tmp_path):
+    """The page's timer asks the server every 20 s: once the session has been idle too long
+    (its last activity set back in the database, as if 21 minutes had passed with the page
+    open), the patient's data leaves the screen with no click."""
+    url, env, _ = clinic
+    cert, key = make_certificate(tmp_path)
+    with clinic_server(env, cert, key) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_context(ignore_https_errors=True).new_page()
+        page.set_default_timeout(90_000)
+        sign_in(page, server, "cleo")
+        go_to(page, "cleo", "Trends")
+        db = open_database(url)
+        with db.transaction() as session:
+            for sign_in_row in session.query(SignIn).filter(SignIn.ended_at.is_(None)):
+                sign_in_row.last_seen_at -= dt.timedelta(minutes=21)  # --idle-minutes 20
+        db.close()
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Signed out after 20 idle minutes.")).to_be_visible()
+        assert "Pat" not in page.inner_text("body")
+        browser.close()
+    db = open_database(url)
+    with db.transaction() as session:
+        reasons = [r.detail.get("reason") for r in audit_rows(session, account_name="cleo")
+                   if r.action == "logout"]  # fmt: skip
+    db.close()
+    assert reasons == ["idle"]
