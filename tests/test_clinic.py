@@ -418,3 +418,62 @@ def test_an_idle_session_clears_the_screen_on_time_without_a_click(clinic, tmp_p
                    if r.action == "logout"]  # fmt: skip
     db.close()
     assert reasons == ["idle"]
+
+
+def streamlit_client_sees(server: str, session_id: str, cookie: str | None) -> bytes:
+    """What a client of our own, speaking Streamlit's websocket protocol, is sent when it
+    connects asking to resume ``session_id`` and asks for a run of the page."""
+    import asyncio
+    import concurrent.futures
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ClientState_pb2 import ClientState
+    from websockets.asyncio.client import connect
+
+    async def run() -> bytes:
+        headers = {"Origin": server, **({"Cookie": cookie} if cookie else {})}
+        received = b""
+        async with connect(
+            server.replace("https", "wss") + "/_stcore/stream",
+            subprotocols=["streamlit", "no-xsrf", session_id],
+            additional_headers=headers,
+            ssl=ssl._create_unverified_context(),
+        ) as socket:
+            await socket.send(BackMsg(rerun_script=ClientState()).SerializeToString())
+            try:
+                while b"Signed in as" not in received and b"User name" not in received:
+                    received += await asyncio.wait_for(socket.recv(), timeout=60)
+            except TimeoutError:
+                pass
+        return received
+
+    # In a thread of its own: Playwright's synchronous API holds this thread's event loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(run())).result()
+
+
+def test_a_signed_in_sessions_id_from_another_client_gets_the_sign_in_form(clinic, tmp_path):
+    """The review re-used a signed-in session's id (it is in every upload URL) from another
+    client and was "Signed in as ...": now only the session's own browser resumes it."""
+    _, env, _ = clinic
+    cert, key = make_certificate(tmp_path)
+    with clinic_server(env, cert, key) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(ignore_https_errors=True)
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        uploads: list[str] = []
+        page.on("request", lambda r: uploads.append(r.url) if "/upload_file/" in r.url else None)
+        sign_in(page, server, "cleo")
+        expect(page.get_by_text("Signed in as cleo")).to_be_visible()
+        page.get_by_role("tab", name="Upload photos").click()
+        page.locator("input[type=file]").set_input_files([str(SAMPLE)])
+        expect(page.get_by_text("Landmarks found")).to_be_visible()
+        session_id = urlsplit(uploads[0]).path.split("/")[3]
+        cookie = next(c for c in context.cookies() if c["name"] == "analyzer_browser")
+        browser.close()  # the tab goes; Streamlit keeps its session for a reconnect
+        time.sleep(2)
+        foreign = streamlit_client_sees(server, session_id, None)
+        own = streamlit_client_sees(server, session_id, f"analyzer_browser={cookie['value']}")
+    assert b"User name" in foreign and b"Signed in as" not in foreign and b"Pat" not in foreign
+    assert b"Signed in as cleo" in own  # the same request with her browser's cookie resumes
