@@ -11,6 +11,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -116,25 +117,29 @@ def clinic_server(env: dict[str, str], cert: Path, key: Path) -> Iterator[str]:
          "--port", str(port), "--cert", str(cert), "--key", str(key), "--idle-minutes", "20"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+    lines: list[str] = []  # read as they come, so that the log can be cut where it stops
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             break
         except OSError:
-            assert process.poll() is None, process.stdout.read()
+            assert process.poll() is None, "".join(lines)
             time.sleep(0.3)
     try:
         yield f"https://127.0.0.1:{port}"
     finally:
-        process.send_signal(signal.SIGINT)  # as Ctrl-C: Streamlit stops cleanly
+        time.sleep(1)  # let the last page runs and websocket closings finish
+        served = "".join(lines)  # while it served: its own shutdown may race a script thread
+        process.send_signal(signal.SIGINT)  # as Ctrl-C: the server stops cleanly
         try:
-            log = process.communicate(timeout=30)[0]
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-            log = process.communicate()[0]
-    # While it served (Streamlit's own shutdown may race a finishing script thread).
-    served = log.split("Stopping...")[0]
+            process.wait()
+        reader.join(timeout=10)
     assert "Traceback" not in served, served[-3000:]
 
 
