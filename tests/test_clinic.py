@@ -482,3 +482,95 @@ def test_a_signed_in_sessions_id_from_another_client_gets_the_sign_in_form(clini
         own = streamlit_client_sees(server, session_id, f"analyzer_browser={cookie['value']}")
     assert b"User name" in foreign and b"Signed in as" not in foreign and b"Pat" not in foreign
     assert b"Signed in as cleo" in own  # the same request with her browser's cookie resumes
+
+
+class StreamlitClient:
+    """Our own client of Streamlit's websocket protocol, as the review's modified one: it
+    sends whatever a browser could send, greyed-out buttons' clicks included."""
+
+    def __init__(self, server: str, session_id: str, cookie: str) -> None:
+        from websockets.sync.client import connect
+
+        self.socket = connect(
+            server.replace("https", "wss") + "/_stcore/stream",
+            subprotocols=["streamlit", "no-xsrf", session_id],
+            additional_headers={"Origin": server, "Cookie": cookie},
+            ssl=ssl._create_unverified_context(),
+        )
+
+    def run(self, page_hash: str = "", click: str | None = None) -> list:
+        """Ask for a run of the page (clicking the button whose id is ``click``); returns
+        every ForwardMsg of that run."""
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ClientState_pb2 import ClientState
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        state = ClientState(page_script_hash=page_hash)
+        if click:
+            state.widget_states.widgets.append(WidgetState(id=click, trigger_value=True))
+        self.socket.send(BackMsg(rerun_script=state).SerializeToString())
+        messages = []
+        while not messages or messages[-1].WhichOneof("type") != "script_finished":
+            messages.append(ForwardMsg.FromString(self.socket.recv(timeout=120)))
+        return messages
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def buttons(messages: list) -> dict[str, tuple[str, bool]]:
+    """Each button's label -> (id, disabled) in a run's messages."""
+    found = {}
+    for message in messages:
+        if message.WhichOneof("type") == "delta" and message.delta.HasField("new_element"):
+            element = message.delta.new_element
+            if element.WhichOneof("type") == "button":
+                found[element.button.label] = (element.button.id, element.button.disabled)
+    return found
+
+
+def test_a_viewers_client_firing_greyed_out_buttons_over_the_websocket_is_refused(clinic, tmp_path):
+    """The review's attack itself: a client speaking Streamlit's protocol sends the "clicked"
+    message of each greyed-out export, report and delete button of a viewer's session."""
+    url, env, _ = clinic
+    cert, key = make_certificate(tmp_path)
+    with clinic_server(env, cert, key) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(ignore_https_errors=True)
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        uploads: list[str] = []
+        page.on("request", lambda r: uploads.append(r.url) if "/upload_file/" in r.url else None)
+        sign_in(page, server, "vic")
+        expect(page.get_by_text("Signed in as vic")).to_be_visible()
+        page.get_by_role("tab", name="Upload photos").click()
+        page.locator("input[type=file]").set_input_files([str(SAMPLE)])  # a viewer may look
+        expect(page.get_by_text("Landmarks found")).to_be_visible()
+        session_id = urlsplit(uploads[0]).path.split("/")[3]
+        cookie = next(c for c in context.cookies() if c["name"] == "analyzer_browser")
+        browser.close()  # vic's own browser goes; her client of our own takes the session
+        time.sleep(2)
+        client = StreamlitClient(server, session_id, f"analyzer_browser={cookie['value']}")
+        first = client.run()
+        (navigation,) = [m.navigation for m in first if m.WhichOneof("type") == "navigation"]
+        data_page = next(p.page_script_hash for p in navigation.app_pages if p.page_name == "Data")
+        shown = buttons(client.run(data_page))
+        fired = {}
+        for start in ("Prepare the CSV", "Prepare the ZIP", "Prepare the PDF", "Delete everything"):
+            label = next(label for label in shown if label.startswith(start))
+            button_id, disabled = shown[label]
+            assert disabled, label  # greyed out, and clicked anyway
+            run = client.run(data_page, click=button_id)
+            fired[start] = b"".join(m.SerializeToString() for m in run)
+        client.close()
+    for start, sent in fired.items():
+        assert b"A viewer may not" in sent, start
+        assert b"Download the" not in sent, start  # nothing prepared, nothing to download
+    db = open_database(url)
+    with db.transaction() as session:
+        refused = sorted(r.detail["wanted"] for r in audit_rows(session, account_name="vic")
+                         if r.action == "refused")  # fmt: skip
+        assert get_person(session, "Pat") is not None  # not deleted
+    db.close()
+    assert refused == ["delete", "export", "export", "report"]
