@@ -477,9 +477,21 @@ def test_a_signed_in_sessions_id_from_another_client_gets_the_sign_in_form(clini
         session_id = urlsplit(uploads[0]).path.split("/")[3]
         cookie = next(c for c in context.cookies() if c["name"] == "analyzer_browser")
         browser.close()  # the tab goes; Streamlit keeps its session for a reconnect
+        own_cookie = f"analyzer_browser={cookie['value']}"
+
+        def own_resumes() -> bytes:
+            # Streamlit resumes a session only once its last websocket has closed.
+            deadline = time.monotonic() + 60
+            while True:
+                time.sleep(2)
+                seen = streamlit_client_sees(server, session_id, own_cookie)
+                if b"Signed in as cleo" in seen or time.monotonic() > deadline:
+                    return seen
+
+        own_resumes()  # the session is there to be resumed ...
         time.sleep(2)
-        foreign = streamlit_client_sees(server, session_id, None)
-        own = streamlit_client_sees(server, session_id, f"analyzer_browser={cookie['value']}")
+        foreign = streamlit_client_sees(server, session_id, None)  # ... but not by another
+        own = own_resumes()  # ... and still there for its own browser
     assert b"User name" in foreign and b"Signed in as" not in foreign and b"Pat" not in foreign
     assert b"Signed in as cleo" in own  # the same request with her browser's cookie resumes
 
@@ -510,10 +522,18 @@ class StreamlitClient:
         if click:
             state.widget_states.widgets.append(WidgetState(id=click, trigger_value=True))
         self.socket.send(BackMsg(rerun_script=state).SerializeToString())
-        messages = []
-        while not messages or messages[-1].WhichOneof("type") != "script_finished":
-            messages.append(ForwardMsg.FromString(self.socket.recv(timeout=120)))
-        return messages
+        # The run asked for starts with a new_session message of the whole page (a run of
+        # the idle timer's fragment, or one still under way, may come first: passed over).
+        messages: list = []
+        while True:
+            message = ForwardMsg.FromString(self.socket.recv(timeout=120))
+            kind = message.WhichOneof("type")
+            if kind == "new_session" and not message.new_session.fragment_ids_this_run:
+                messages = [message]
+            elif messages:
+                messages.append(message)
+                if kind == "script_finished":
+                    return messages
 
     def close(self) -> None:
         self.socket.close()
@@ -550,10 +570,20 @@ def test_a_viewers_client_firing_greyed_out_buttons_over_the_websocket_is_refuse
         session_id = urlsplit(uploads[0]).path.split("/")[3]
         cookie = next(c for c in context.cookies() if c["name"] == "analyzer_browser")
         browser.close()  # vic's own browser goes; her client of our own takes the session
-        time.sleep(2)
-        client = StreamlitClient(server, session_id, f"analyzer_browser={cookie['value']}")
-        first = client.run()
-        (navigation,) = [m.navigation for m in first if m.WhichOneof("type") == "navigation"]
+        navigation = None
+        deadline = time.monotonic() + 60
+        while navigation is None and time.monotonic() < deadline:
+            # Streamlit resumes a session only once its browser's websocket has closed: until
+            # then a connection gets a new session (the sign-in form, no page list).
+            time.sleep(2)
+            client = StreamlitClient(server, session_id, f"analyzer_browser={cookie['value']}")
+            first = client.run()
+            found = [m.navigation for m in first if m.WhichOneof("type") == "navigation"]
+            if found:
+                navigation = found[0]
+            else:
+                client.close()
+        assert navigation is not None, "vic's session was never resumed"
         data_page = next(p.page_script_hash for p in navigation.app_pages if p.page_name == "Data")
         shown = buttons(client.run(data_page))
         fired = {}
