@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.auth import allowed, clinic, require_login
+from ui.auth import allowed, require_login, signin_required
 from ui.state import location
 
 # The icon inline: a Material icon would load a font from a CDN, and a file would go through
@@ -25,7 +25,7 @@ listed = [
     st.Page("ui/pages/correct.py", title="Correct", icon=":material/edit_location_alt:"),
     st.Page("ui/pages/data.py", title="Data", icon=":material/folder_open:"),
 ]
-if clinic() and allowed("audit"):
+if signin_required() and allowed("audit"):
     listed.append(st.Page("ui/pages/audit.py", title="Audit", icon=":material/policy:"))
 pages = st.navigation(listed)
 st.sidebar.caption(location())

@@ -803,22 +803,41 @@ def run_serve(args: argparse.Namespace) -> int:
         for flag, path in (("--cert", args.cert), ("--key", args.key)):
             if path is None or not path.is_file():
                 problems.append(f"{flag} must name a readable PEM file (TLS is required)")
+        if args.cert and args.key and args.cert.is_file() and args.key.is_file():
+            import ssl
+
+            try:  # as the server will load them, so that a wrong file gets a sentence here
+                ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                    args.cert, args.key
+                )
+            except (ssl.SSLError, OSError, ValueError) as error:
+                problems.append(
+                    "--cert and --key must be a PEM certificate and its own private key "
+                    f"({shown(str(getattr(error, 'reason', None) or error))[:120]})"
+                )
         if not problems:
-            from analyzer.history.accounts import has_accounts
+            from analyzer.history.accounts import audit_protection_problem, has_accounts
 
             db, _, _ = _open()
             with db.transaction() as session:
                 if not has_accounts(session):
                     problems.append("there is no account yet: python -m analyzer users add "
                                     "NAME --role admin")  # fmt: skip
+                audit_problem = audit_protection_problem(session)
             db.close()
+            if audit_problem and not problems:
+                print(f"Clinic mode refuses to start: {audit_problem}", file=sys.stderr)
+                return EXIT_USAGE
         if problems:
             print("Clinic mode needs: " + "; ".join(problems) + ".", file=sys.stderr)
             return EXIT_USAGE
         options += ["--server.sslCertFile", str(args.cert), "--server.sslKeyFile", str(args.key)]
     root = Path(__file__).resolve().parents[1]  # its .streamlit/config.toml applies there
     options += ["--browser.gatherUsageStats", "false"]
-    command = [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), *options]
+    # Clinic mode: the same app behind the clinic's HTTP rules (headers, no metrics, no
+    # download for a browser without the page's cookie, no upload before sign-in).
+    script = root / ("clinic_app.py" if args.clinic else "app.py")
+    command = [sys.executable, "-m", "streamlit", "run", str(script), *options]
     # The server replaces this process: a signal to it (Ctrl-C, a service manager's stop)
     # reaches Streamlit itself, and nothing is left running behind it.
     os.chdir(root)

@@ -80,6 +80,38 @@ class PostgresServer:
             connection.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
+    def app_url(self) -> tuple[str, str]:
+        """A fresh database owned by a login role of its own, as the README's recipe makes it:
+        (the app's URL, the administrator's URL of the same database)."""
+        import psycopg
+
+        admin = self.url()
+        name = admin.rsplit("/", 1)[1]
+        role = f"app_{name}"
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as connection:
+            connection.execute(f'CREATE ROLE "{role}" LOGIN')
+            connection.execute(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
+        return admin.replace("postgres@", f"{role}@", 1), admin
+
+    def run_sql(self, url: str, lines: list[str]) -> None:
+        """Run SQL lines as the administrator; a role that exists already (one cluster holds
+        every test's databases) is passed over."""
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname={name}", autocommit=True
+        ) as connection:
+            for line in lines:
+                for statement in filter(None, (s.strip() for s in line.split(";"))):
+                    try:
+                        connection.execute(statement)
+                    except psycopg.errors.DuplicateObject:
+                        if not statement.startswith("CREATE ROLE"):
+                            raise
+
     def stop(self) -> None:
         try:
             self._run(_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import zipfile
 
 import numpy as np
@@ -418,8 +417,13 @@ def test_the_correct_page_moves_a_point_by_its_coordinates_and_undoes_it(
 
 
 def test_a_viewer_sees_the_correct_page_but_cannot_correct(monkeypatch, imported, tmp_path):
-    monkeypatch.setenv("ANALYZER_CLINIC", "1")
-    account = {"name": "vic", "role": "viewer", "seen": time.monotonic()}
+    from analyzer.history.accounts import add_account, start_session
+
+    db, _ = imported
+    with db.transaction() as session:
+        viewer = add_account(session, "vic", "viewer", "correct horse 1")
+        token = start_session(session, viewer)  # signed in, as the form does it
+    account = {"name": "vic", "role": "viewer", "token": token}
     at = correct_page(monkeypatch, tmp_path / "data", account=account)
     assert "Your role (viewer) may not correct captures." in [c.value for c in at.caption]
     assert next(b for b in at.button if b.label == "Move").disabled

@@ -203,18 +203,18 @@ def test_a_missing_photo_file_never_hides_delete_and_the_zip_lists_it(monkeypatc
     assert PhotoStore(tmp_path / "photos").files() == []
 
 
-def test_clinic_mode_shows_only_the_sign_in_form_and_signs_out_an_idle_session(
+def test_a_database_with_accounts_shows_only_the_sign_in_form_and_signs_out_an_idle_session(
     monkeypatch, tmp_path
 ):
-    import time
+    import datetime as dt
 
-    from analyzer.history.accounts import add_account, audit_rows
+    from analyzer.history.accounts import SignIn, add_account, audit_rows
 
     db = open_database(f"sqlite:///{tmp_path / 'analyzer.db'}")
     with db.transaction() as session:
         add_account(session, "cleo", "clinician", "correct horse 1")
         get_or_create_person(session, "Pat")
-    monkeypatch.setenv("ANALYZER_CLINIC", "1")
+    monkeypatch.delenv("ANALYZER_CLINIC", raising=False)  # the accounts alone ask for it
     monkeypatch.setenv("ANALYZER_IDLE_MINUTES", "5")
     monkeypatch.setenv("ANALYZER_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("ANALYZER_DB_URL", raising=False)
@@ -225,13 +225,29 @@ def test_clinic_mode_shows_only_the_sign_in_form_and_signs_out_an_idle_session(
     at.text_input[1].input("correct horse 1")
     at.button[0].click().run()
     assert "Signed in as cleo (clinician)" in "\n".join(c.value for c in at.sidebar.caption)
-    # Six minutes without a click: the next page view signs out.
-    at.session_state["account"]["seen"] = time.monotonic() - 6 * 60
+    # Six minutes without a click (as the database saw it): the next message signs out.
+    with db.transaction() as session:
+        (sign_in,) = session.query(SignIn).all()
+        sign_in.last_seen_at -= dt.timedelta(minutes=6)
     at.run()
     assert [h.value for h in at.title] == ["Sign in"]
     assert "Signed out after 5 idle minutes." in "\n".join(i.value for i in at.info)
     with db.transaction() as session:
         actions = [(r.action, r.account_name, (r.detail or {}).get("reason")) for r in
                    audit_rows(session)]  # fmt: skip
+        assert session.query(SignIn).one().end_reason == "idle"
     assert ("logout", "cleo", "idle") in actions and ("login", "cleo", None) in actions
     db.close()
+
+
+def test_clinic_mode_started_without_tls_or_postgresql_serves_nothing(monkeypatch, tmp_path):
+    """``ANALYZER_CLINIC=1 streamlit run`` must not skip what ``serve --clinic`` checks."""
+    monkeypatch.setenv("ANALYZER_CLINIC", "1")
+    monkeypatch.setenv("ANALYZER_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ANALYZER_DB_URL", raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert [e.value for e in at.error] == [
+        "Clinic mode serves only over TLS: start it with `python -m analyzer serve --clinic "
+        "--cert CERT.pem --key KEY.pem`."
+    ]
+    assert not at.title and not at.text_input  # not even the sign-in form

@@ -14,7 +14,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +21,7 @@ from PIL import Image
 from sqlalchemy import select, text
 
 from analyzer.errors import AnalyzerError
+from analyzer.history import datadir
 from analyzer.history.datadir import PhotoStore
 from analyzer.history.export import history_csv, write_zip
 from analyzer.history.importer import import_folder, photo_time, save_capture
@@ -165,13 +165,13 @@ def test_a_full_disk_leaves_no_partial_photo_and_no_row(tmp_path, face_rgb, monk
     buffer = io.BytesIO()
     Image.fromarray(face_rgb).save(buffer, format="JPEG")
     analysis = analyze_image(face_rgb)
-    real_write = Path.write_bytes
+    real_write = datadir.write_private
 
-    def full_disk(self, data):
-        real_write(self, data[: len(data) // 2])
-        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+    def full_disk(path, data):
+        real_write(path, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    monkeypatch.setattr(datadir, "write_private", full_disk)
     with pytest.raises(OSError):
         save_capture(db, store, "Ana", buffer.getvalue(), ".jpg", analysis,
                      taken_at=dt.datetime(2026, 1, 5))  # fmt: skip

@@ -21,6 +21,7 @@ from analyzer.history.storage import (
     Capture,
     Person,
     Sitting,
+    get_or_create_person,
     get_person,
     load_history,
     open_database,
@@ -242,3 +243,31 @@ def test_a_database_made_before_the_layered_layout_opens_and_recomputes(tmp_path
     assert abs(after.conditions["yaw_deg"]) < 15 and after.conditions["face_width_px"] > 60
     assert "light_mean" not in after.conditions  # no photo was kept: the light is unknown
     db.close()
+
+
+def test_the_data_folder_database_and_photos_are_private_to_their_user(tmp_path, monkeypatch):
+    """0700 folders and 0600 files whatever the umask: face photos are health data."""
+    import os
+    import stat
+
+    from analyzer.history.datadir import data_dir, database_url
+
+    monkeypatch.setenv("ANALYZER_DATA_DIR", str(tmp_path / "home" / "data"))
+    monkeypatch.delenv("ANALYZER_DB_URL", raising=False)
+    old_umask = os.umask(0o022)  # the usual one, which left 0755 folders and 0644 files
+    try:
+        folder = data_dir()
+        db = open_database(database_url())
+        with db.transaction() as session:
+            get_or_create_person(session, "Ana")
+        PhotoStore(folder / "photos").put(b"not really a jpeg", ".jpg")
+        modes = {p.relative_to(folder).as_posix(): stat.S_IMODE(p.stat().st_mode)
+                 for p in [folder, *folder.rglob("*")]}  # fmt: skip
+        db.close()
+    finally:
+        os.umask(old_umask)
+    assert {"analyzer.db", "analyzer.db-wal", "photos"} <= set(modes)
+    assert len([name for name in modes if name.endswith(".jpg")]) == 1
+    for name, mode in modes.items():
+        wanted = 0o700 if (folder / name).is_dir() else 0o600
+        assert mode == wanted, (name, oct(mode))

@@ -26,7 +26,7 @@ from analyzer.history.importer import save_burst
 from analyzer.history.storage import Capture, get_person
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS, RESTING_EXPRESSIONS
-from ui.auth import allowed, audit, clinic, refusal, serves_loopback_only
+from ui.auth import allowed, audit, clinic, refused, serves_loopback_only
 from ui.state import capture_photo, database, plain, store
 
 #: Where the page keeps the person's live session (the component keeps its own under "live").
@@ -155,8 +155,8 @@ def _watch(person: str, expression: str, live: LiveSession) -> None:
     if taken.result is None:
         st.warning(taken.error)
         return
-    if not allowed("save"):
-        st.warning(refusal("save"))
+    if why := refused("save", person):
+        st.warning(why)
         return
     capture_id, new, _ = save_burst(
         database(), store(), person, taken.frames, taken.result, expression=expression,

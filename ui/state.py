@@ -106,12 +106,15 @@ def choose_person() -> str | None:
 
 def _first_person_form() -> None:
     """Where there is nobody yet, adding the first person right here, not a dead end."""
-    from ui.auth import allowed, audit
+    from ui.auth import allowed, audit, refused
 
     with st.form("first-person"):
         name = st.text_input("Name or pseudonym")
         added = st.form_submit_button("Add and go on", disabled=not allowed("save"))
     if not added:
+        return
+    if why := refused("save"):
+        st.error(why)
         return
     try:
         with database().transaction() as session:

@@ -20,9 +20,12 @@ import csv
 import datetime as dt
 import functools
 import getpass
+import hashlib
 import io
 import json
 import math
+import secrets
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -32,11 +35,13 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    ForeignKey,
     Integer,
     String,
     Text,
     func,
     select,
+    text,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -45,10 +50,18 @@ from analyzer.errors import AnalyzerError
 from analyzer.history.storage import Base
 
 ROLES = ("clinician", "viewer", "admin")
+#: Sign-in back-off: this many failures in a row, for one account from one client address,
+#: are free; each further one doubles the wait before that client may try that account again
+#: (2 s, 4 s, 8 s ...), up to ``MAX_WAIT_MINUTES``. Another address is not delayed, so nobody
+#: can lock an admin out from elsewhere; ``users passwd`` on the server lifts every wait.
 MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
+MAX_WAIT_MINUTES = 15
 MAX_ACCOUNT_NAME_LENGTH = 80
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+MIN_DISTINCT_CHARACTERS = 5
+#: The 10,000 most common passwords (from zxcvbn's list, MIT): none of them is accepted, nor
+#: one of them repeated or followed by digits and symbols ("password1234", "qwertyqwerty").
+COMMON_PASSWORDS = Path(__file__).parent / "data" / "common_passwords.txt"
 
 #: What each role may do. A viewer looks at people, trends and reports on screen and changes
 #: nothing; nothing leaves the machine through a viewer either (no export, no PDF report: both
@@ -80,6 +93,7 @@ ACTIONS = (
     "logout",
     "login_failed",
     "open_person",
+    "list_people",
     "save",
     "import",
     "export",
@@ -90,6 +104,8 @@ ACTIONS = (
     "account_disable",
     "account_password",
     "audit_export",
+    "audit_view",
+    "refused",
 )
 #: The audit's ``detail``: a few plain values, so that nobody stores a photo or a record in it.
 MAX_DETAIL_ITEMS, MAX_DETAIL_TEXT = 20, 200
@@ -114,8 +130,15 @@ class NotAllowedError(AccountError):
     """The account's role does not allow the action."""
 
 
+class SessionEndedError(AccountError):
+    """A signed-in session is over (log-out, idle time, or its account changed)."""
+
+
 #: The one sentence for an unknown name and a wrong password, so names cannot be probed.
-WRONG_LOGIN = "The name or the password is wrong: check both and try again."
+WRONG_LOGIN = (
+    "The name or the password is wrong, or this name had too many failed tries from here "
+    "lately: check both and try again in a minute."
+)
 
 
 class Account(Base):
@@ -133,6 +156,39 @@ class Account(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class SignIn(Base):
+    """One sign-in: the session that a browser holds by a random token. Only the token's hash
+    is stored; a session ends once (``ended_at``), by log-out, idle time, or a change of its
+    account (disabled, new password, signed out everywhere)."""
+
+    __tablename__ = "sign_in"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins in a row of one account (``account_id``) from one client address, or
+    of unknown names from one address (``account_id`` None): the back-off's state."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    wait_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class AuditEvent(Base):
@@ -177,11 +233,42 @@ def clean_account_name(name: str) -> str:
 
 
 def _check_password(password: str) -> None:
+    advice = "(a few unrelated words are easy to remember)"
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             f"The password is shorter than {MIN_PASSWORD_LENGTH} characters: choose a longer "
-            "one (a few unrelated words are easy to remember)."
+            f"one {advice}."
         )
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS:
+        raise AccountError(
+            f"The password has fewer than {MIN_DISTINCT_CHARACTERS} different characters: "
+            f"choose another {advice}."
+        )
+    if is_common_password(password):
+        raise AccountError(
+            "The password is one of the most common ones (or one of them repeated or with "
+            f"digits added), which are tried first: choose another {advice}."
+        )
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and line[0] != "#")
+
+
+def is_common_password(password: str) -> bool:
+    """Whether ``password``, ignoring case and spaces, is one of ``COMMON_PASSWORDS``, one
+    of them followed by digits and symbols, or one of them repeated."""
+    text = "".join(str(password).lower().split())
+    forms = {text, text.rstrip("0123456789!@#$%^&*()-_=+.,;:?")}
+    for form in list(forms):
+        for size in range(1, len(form) // 2 + 1):
+            if len(form) % size == 0 and form[:size] * (len(form) // size) == form:
+                forms.add(form[:size])
+                break
+    common = _common_passwords()
+    return any(form in common for form in forms)
 
 
 def _check_role(role: str) -> None:
@@ -262,6 +349,7 @@ def disable_account(session: Session, name: str, *, by: Account | str | None = N
                 "or nobody could manage the accounts."
             )
     account.disabled = True
+    end_sessions(session, account, "disabled")
     record(session, "account_disable", account=by, detail={"account": account.name})
     return account
 
@@ -269,12 +357,18 @@ def disable_account(session: Session, name: str, *, by: Account | str | None = N
 def set_password(
     session: Session, name: str, password: str, *, by: Account | str | None = None
 ) -> Account:
-    """Give the account a new password; this also lifts a lock."""
+    """Give the account a new password; this also lifts every back-off of the account and
+    ends its open sessions."""
     _check_password(password)
     account = _existing(session, name)
     account.password_hash = _HASHER.hash(password)
     account.password_changed_at = utc_now()
     account.failed_logins, account.locked_until = 0, None
+    for throttle in session.scalars(
+        select(LoginThrottle).where(LoginThrottle.account_id == account.id)
+    ):
+        session.delete(throttle)
+    end_sessions(session, account, "new password")
     record(session, "account_password", account=by, detail={"account": account.name})
     return account
 
@@ -298,56 +392,192 @@ def _refuse(session: Session, sentence: str) -> LoginError:
     return LoginError(sentence)
 
 
-def authenticate(
-    session: Session, name: str, password: str, now: dt.datetime | None = None
-) -> Account:
-    """The account if the name and password match an enabled, unlocked account.
+def _throttle_key(account: Account | None, client: str) -> str:
+    who = f"account {account.id}" if account is not None else "unknown names"
+    return f"{who} from {str(client)[:120]}"
 
-    Raises ``LoginError`` with one sentence for an unknown name and a wrong password alike
-    (``WRONG_LOGIN``); a locked account is refused without looking at the password, a
-    disabled one is said so only to whoever gives its password. ``MAX_FAILED_LOGINS`` wrong
-    passwords in a row lock the account for ``LOCK_MINUTES``; a success resets the count and
-    rehashes a hash made with older parameters. Records "login" or "login_failed" (for an
-    unknown name without the name typed: it may be a password typed into the wrong field).
-    Call it in a transaction of its own: on a refusal
+
+def _failed(
+    session: Session,
+    throttle: LoginThrottle | None,
+    key: str,
+    account: Account | None,
+    now: dt.datetime,
+) -> LoginThrottle:
+    """Count one more failure in a row; from the ``MAX_FAILED_LOGINS``-th on, each doubles
+    the wait (2 s, 4 s, 8 s ... up to ``MAX_WAIT_MINUTES``)."""
+    if throttle is None:
+        throttle = LoginThrottle(
+            key=key, account_id=account.id if account else None, failures=0, last_failure_at=now
+        )
+        session.add(throttle)
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    beyond = throttle.failures - MAX_FAILED_LOGINS
+    if beyond >= 0:
+        seconds = min(2.0 ** (beyond + 1), MAX_WAIT_MINUTES * 60.0)
+        throttle.wait_until = now + dt.timedelta(seconds=seconds)
+    return throttle
+
+
+def authenticate(
+    session: Session,
+    name: str,
+    password: str,
+    now: dt.datetime | None = None,
+    *,
+    client: str = "",
+) -> Account:
+    """The account if the name and password match an enabled account not waiting out a
+    back-off for this ``client`` (its network address; "" when unknown).
+
+    An unknown name, a wrong password and a try during the back-off are refused alike: the
+    same sentence (``WRONG_LOGIN``) after the same work (a password hash is always checked),
+    so neither the answer nor its time tells a real name. ``MAX_FAILED_LOGINS`` failures in a
+    row of one account from one client start an exponential back-off for that pair only:
+    the account is delayed, not locked, and its owner signs in from elsewhere. A disabled
+    account is said so only to whoever gives its password. A success resets the pair's
+    count and rehashes a hash made with older parameters. Records "login", or
+    "login_failed" for a known account; failures with unknown names are counted per client
+    and recorded at the 1st, 10th, 100th ... only (without the name typed: it may be a
+    password typed into the wrong field). Call it in a transaction of its own: on a refusal
     it commits the session before raising, so that the count and the audit row survive the
-    caller's rollback.
-    ``now`` is UTC without a zone (tests pass it; default the clock).
+    caller's rollback. ``now`` is UTC without a zone (tests pass it; default the clock).
     """
     now = now or utc_now()
     account = session.scalar(
         select(Account).where(Account.name == _as_stored(name)).with_for_update()
     )
+    key = _throttle_key(account, client)
+    throttle = session.get(LoginThrottle, key, with_for_update=True)
+    waiting = throttle is not None and throttle.wait_until is not None
+    waiting = waiting and now < throttle.wait_until
+    matches = _verify(account.password_hash if account else _dummy_hash(), password)
+    where = str(client)[:120]
     if account is None:
-        _verify(_dummy_hash(), password)  # as slow as a real try: no timing tells names apart
-        record(session, "login_failed", detail={"reason": "unknown name"}, now=now)
+        count = _failed(session, throttle, key, None, now).failures
+        if math.log10(count).is_integer():
+            detail = {"reason": "unknown name", "client": where, "count": count}
+            record(session, "login_failed", detail=detail, now=now)
         raise _refuse(session, WRONG_LOGIN)
-    if account.locked_until is not None:
-        if now < account.locked_until:
-            minutes = math.ceil((account.locked_until - now).total_seconds() / 60)
-            record(session, "login_failed", account=account, detail={"reason": "locked"}, now=now)
-            raise _refuse(
-                session,
-                f"This account is locked for {minutes} more minute{'s' * (minutes != 1)} after "
-                f"{MAX_FAILED_LOGINS} failed tries: wait, or ask an admin to set a new password.",
-            )
-        account.failed_logins, account.locked_until = 0, None
-    if not _verify(account.password_hash, password):
+    if waiting or not matches:
+        count = _failed(session, throttle, key, account, now).failures
         account.failed_logins += 1
-        detail: dict[str, Any] = {"reason": "wrong password"}
-        if account.failed_logins >= MAX_FAILED_LOGINS:
-            account.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-            detail["locked"] = True
+        reason = "waiting" if waiting else "wrong password"
+        detail = {"reason": reason, "client": where, "count": count}
         record(session, "login_failed", account=account, detail=detail, now=now)
         raise _refuse(session, WRONG_LOGIN)
     if account.disabled:  # said only to whoever knows the password
         record(session, "login_failed", account=account, detail={"reason": "disabled"}, now=now)
         raise _refuse(session, "This account is disabled: ask an admin.")
-    account.failed_logins = 0
+    if throttle is not None:
+        session.delete(throttle)
+    account.failed_logins, account.locked_until = 0, None
     if _HASHER.check_needs_rehash(account.password_hash):
         account.password_hash = _HASHER.hash(password)
     record(session, "login", account=account, now=now)
     return account
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+#: Why a session ended, in words for the sign-in form.
+END_WORDS = {
+    "logout": "Signed out.",
+    "everywhere": "Signed out everywhere.",
+    "disabled": "This account was disabled: ask an admin.",
+    "new password": "The password was changed: sign in with the new one.",
+}
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(str(token).encode()).hexdigest()
+
+
+def start_session(session: Session, account: Account, now: dt.datetime | None = None) -> str:
+    """Record a new sign-in of ``account`` and return its token (random, 256 bits), which only
+    the browser's session keeps; the database keeps its hash."""
+    now = now or utc_now()
+    token = secrets.token_urlsafe(32)
+    session.add(SignIn(account_id=account.id, token_hash=_token_hash(token), created_at=now,
+                       last_seen_at=now))  # fmt: skip
+    session.flush()
+    return token
+
+
+def _sign_in(session: Session, token: str | None) -> SignIn | None:
+    if not token:
+        return None
+    return session.scalar(select(SignIn).where(SignIn.token_hash == _token_hash(token)))
+
+
+def check_session(
+    session: Session,
+    token: str | None,
+    *,
+    idle: dt.timedelta,
+    now: dt.datetime | None = None,
+    touch: bool = True,
+) -> Account:
+    """The account of the open session holding ``token``, read again from the database.
+
+    Raises ``SessionEndedError`` with a sentence for the sign-in form when the session is
+    unknown, has ended, its account is disabled, or it saw no activity for ``idle`` (which
+    ends it and records a "logout" row). ``touch`` (each page view) marks the session active
+    now; a timer's check does not. Commits before raising, like ``authenticate``.
+    ``now`` is UTC without a zone (tests pass it; default the clock).
+    """
+    now = now or utc_now()
+    sign_in = _sign_in(session, token)
+    if sign_in is None:
+        raise SessionEndedError("Sign in to go on.")
+    account = session.get(Account, sign_in.account_id)
+    if sign_in.ended_at is None:
+        if account.disabled:
+            _end(session, sign_in, account, "disabled", now)
+        elif now - sign_in.last_seen_at > idle:
+            _end(session, sign_in, account, "idle", now)
+    if sign_in.ended_at is not None:
+        session.commit()
+        if sign_in.end_reason == "idle":
+            minutes = idle.total_seconds() / 60
+            raise SessionEndedError(f"Signed out after {minutes:.0f} idle minutes.")
+        raise SessionEndedError(END_WORDS.get(sign_in.end_reason or "", "Signed out."))
+    if touch:
+        sign_in.last_seen_at = now
+    return account
+
+
+def _end(
+    session: Session, sign_in: SignIn, account: Account, reason: str, now: dt.datetime
+) -> None:
+    sign_in.ended_at, sign_in.end_reason = now, reason
+    record(session, "logout", account=account, detail={"reason": reason}, now=now)
+
+
+def end_session(session: Session, token: str | None, now: dt.datetime | None = None) -> None:
+    """Log out the session holding ``token`` (nothing if it has ended already)."""
+    sign_in = _sign_in(session, token)
+    if sign_in is not None and sign_in.ended_at is None:
+        account = session.get(Account, sign_in.account_id)
+        _end(session, sign_in, account, "logout", now or utc_now())
+
+
+def end_sessions(
+    session: Session, account: Account, reason: str, now: dt.datetime | None = None
+) -> int:
+    """End every open session of ``account`` (``reason``: "everywhere", "disabled", "new
+    password"); each ends at its next message. Returns how many were open."""
+    now = now or utc_now()
+    open_ = session.scalars(
+        select(SignIn).where(SignIn.account_id == account.id, SignIn.ended_at.is_(None))
+    ).all()
+    for sign_in in open_:
+        sign_in.ended_at, sign_in.end_reason = now, reason
+    if open_:
+        record(session, "logout", account=account, now=now,
+               detail={"reason": reason, "sessions": len(open_)})  # fmt: skip
+    return len(open_)
 
 
 # --- permissions ---------------------------------------------------------------------------
@@ -366,10 +596,46 @@ def can(role: str, action: str) -> bool:
 def require(account: Account, action: str) -> None:
     """Raise ``NotAllowedError`` with a sentence unless the account's role allows ``action``."""
     if not can(account.role, action):
-        allowed = " or ".join(_a(r) for r in ROLES if action in PERMISSIONS[r])
-        raise NotAllowedError(
-            f"{_a(account.role).capitalize()} may not {PERMISSION_WORDS[action]}: ask {allowed}."
-        )
+        raise NotAllowedError(_not_allowed(account.role, action))
+
+
+def _not_allowed(role: str, action: str) -> str:
+    allowed = " or ".join(_a(r) for r in ROLES if action in PERMISSIONS[r])
+    return f"{_a(role).capitalize()} may not {PERMISSION_WORDS[action]}: ask {allowed}."
+
+
+def guard(
+    session: Session,
+    name: str | None,
+    action: str,
+    *,
+    person_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Account:
+    """The account named ``name``, read again from the database, if it may do ``action`` now.
+
+    The one check before every action of the dashboard: the role a session cached at sign-in
+    is not trusted, so an account disabled or given another role since is refused at once.
+    A refusal adds a "refused" audit row (what was wanted, why, and for whom) and raises
+    ``NotAllowedError`` with a sentence for the person. Like ``authenticate``, it commits the
+    session before raising, so that the row survives the caller's rollback: call it in a
+    transaction of its own, before the action's.
+    """
+    account = get_account(session, name) if name else None
+    if account is None:
+        reason, sentence = "no account", "Sign in first: this needs an account."
+    elif account.disabled:
+        reason, sentence = "disabled", "This account is disabled: ask an admin."
+    elif not can(account.role, action):
+        reason, sentence = "role", _not_allowed(account.role, action)
+    else:
+        return account
+    detail = {"wanted": action, "reason": reason}
+    if reason == "role":
+        detail["role"] = account.role
+    record(session, "refused", account=name, person_id=person_id, detail=detail, now=now)
+    session.commit()
+    raise NotAllowedError(sentence)
 
 
 def _a(word: str) -> str:
@@ -426,6 +692,52 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+#: The role that owns the audit in the README's recipe; the app connects as another one.
+AUDIT_OWNER = "analyzer_audit"
+
+
+def audit_protection_problem(session: Session) -> str | None:
+    """Why the app's own database role could erase the audit, or None (PostgreSQL).
+
+    The triggers that refuse an UPDATE, DELETE or TRUNCATE of ``audit_event`` bind everyone
+    but whoever may drop or disable them: the table's owner (``ALTER TABLE ... DISABLE
+    TRIGGER``), the trigger function's owner (``CREATE OR REPLACE FUNCTION``), a member of
+    either, and a superuser. Clinic mode refuses to start as any of them; the sentence holds
+    the two SQL lines that hand the audit to a role of its own. SQLite has no roles: None.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    row = session.execute(
+        text(
+            "SELECT current_user, r.rolsuper, "
+            "pg_has_role(current_user, c.relowner, 'MEMBER'), "
+            "pg_has_role(current_user, p.proowner, 'MEMBER') "
+            "FROM pg_class c, pg_proc p, pg_roles r "
+            "WHERE c.oid = 'audit_event'::regclass "
+            "AND p.oid = 'audit_event_refuse_change()'::regprocedure "
+            "AND r.rolname = current_user"
+        )
+    ).one()
+    user, superuser, owns_table, owns_function = row
+    if superuser:
+        return (
+            f"the app connects to PostgreSQL as {user!r}, a superuser, who could switch off "
+            "the audit's triggers and erase it: connect as an ordinary role (see the README)"
+        )
+    if not (owns_table or owns_function):
+        return None
+    app = '"' + str(user).replace('"', '""') + '"'
+    return (
+        f"the app's database role {user!r} owns the audit trail (audit_event), so it could "
+        "switch off its triggers and erase it. As the database's administrator, run these "
+        "two lines:\n"
+        f"  CREATE ROLE {AUDIT_OWNER} NOLOGIN; ALTER TABLE audit_event OWNER TO {AUDIT_OWNER}; "
+        f"ALTER FUNCTION audit_event_refuse_change() OWNER TO {AUDIT_OWNER};\n"
+        f"  GRANT SELECT, INSERT ON audit_event TO {app}; "
+        f"GRANT USAGE ON SEQUENCE audit_event_id_seq TO {app};"
+    )
 
 
 def _bound(when: dt.datetime | dt.date, *, end: bool) -> dt.datetime:

@@ -43,13 +43,33 @@ def data_dir() -> Path:
             "folder (it is created if missing)."
         )
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
     except OSError as error:
         raise DataFolderError(
             f"The data folder {folder} cannot be created ({error.strerror}): set "
             "ANALYZER_DATA_DIR to a folder you can write to."
         ) from None
     return folder
+
+
+def private_folder(folder: Path) -> Path:
+    """Create ``folder`` and its missing parents inside the data, each readable by this
+    computer's user only (0700): face photos are health data."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a new file readable by this computer's user only (0600), whatever the umask."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(data)
 
 
 def database_url() -> str:
@@ -99,10 +119,10 @@ class PhotoStore:
         digest = sha256(data)
         path = self.path_for(digest, suffix)
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
             partial = path.with_name(f".{path.name}.{os.getpid()}{PARTIAL_SUFFIX}")
             try:
-                partial.write_bytes(data)
+                write_private(partial, data)
                 os.replace(partial, path)
             finally:  # a full disk or a read-only folder must not leave half a face behind
                 partial.unlink(missing_ok=True)

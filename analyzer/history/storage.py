@@ -8,6 +8,7 @@ database is opened, on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterator
@@ -271,7 +272,11 @@ def open_database(url: str, *, migrate: bool = True) -> Database:
     """Open (creating and upgrading as needed) the database at ``url``."""
     is_sqlite = url.startswith("sqlite")
     if is_sqlite and url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Readable by this computer's user only; SQLite gives its -wal and -shm the same mode.
+        with contextlib.suppress(OSError):  # a folder or no right to write: SQLite says so
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     engine = create_engine(url, connect_args={"timeout": busy_timeout_s()} if is_sqlite else {})
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)

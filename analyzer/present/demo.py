@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from analyzer.history.datadir import PhotoStore, data_dir
+from analyzer.history.datadir import PhotoStore, data_dir, write_private
 from analyzer.history.importer import save_capture
 from analyzer.history.photos import AnyPhotoStore
 from analyzer.history.storage import Database, get_or_create_person, get_person
@@ -150,5 +150,5 @@ def ensure_demo(
             done += 1
             if progress:
                 progress(done, total)
-    marker.write_text("The demo person was created here once; delete this file to recreate.\n")
+    write_private(marker, b"The demo person was created here once; delete this file to recreate.\n")
     return True

@@ -8,12 +8,12 @@ import streamlit as st
 
 from analyzer.history.accounts import audit_csv, audit_rows
 from analyzer.history.storage import Person, get_person
-from ui.auth import allowed, audit
+from ui.auth import audit, refused
 from ui.state import database, people
 
 st.title("Audit")
-if not allowed("audit"):
-    st.error("Only an admin may read the audit trail.")
+if why := refused("audit"):
+    st.error(why)
     st.stop()
 st.caption(
     "Every sign-in, opened person, save, import, export, delete, report, correction and "
@@ -37,6 +37,8 @@ with database().transaction() as session:
         for r in rows
     ]  # fmt: skip
     text = audit_csv(rows)
+shown = {"account": account_name.strip()[:80], "since": since.isoformat(), "rows": len(rows)}
+audit("audit_view", None if person_name == everyone else person_name, shown)
 st.dataframe(table, hide_index=True, width="stretch")
 st.download_button("Download as CSV", text.encode(), file_name="audit.csv", mime="text/csv",
                    on_click=audit, args=("audit_export",))  # fmt: skip

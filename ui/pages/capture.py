@@ -18,7 +18,7 @@ from analyzer.measure.analysis import FaceAnalysis
 from analyzer.measure.refine import HOW_WORDS
 from analyzer.present.visuals import aligned, draw_landmarks, face_crop
 from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, PRIMARY, regions_of
-from ui.auth import allowed, audit, refusal
+from ui.auth import allowed, audit, refusal, refused
 from ui.live import live_section
 from ui.state import (
     analyse_bytes,
@@ -209,6 +209,9 @@ def show(name: str, data: bytes, index: int) -> None:
     if not may_save:
         st.caption(refusal("save"))
     if st.button("Save to today's session", key=f"save-{index}", disabled=blocked):
+        if why := refused("save", person):
+            st.error(why)
+            return
         try:
             capture_id, new = save_capture(
                 database(), store(), person, data, Path(name).suffix or ".jpg", analysis,

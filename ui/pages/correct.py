@@ -36,7 +36,7 @@ from analyzer.measure.analysis import measure_landmarks
 from analyzer.measure.correction import contours_through
 from analyzer.measure.topology import CORRECTABLE
 from analyzer.present.visuals import Zoom, region_zoom
-from ui.auth import ACCOUNT, allowed, refusal
+from ui.auth import ACCOUNT, allowed, refusal, refused
 from ui.state import capture_photo, choose_person, database, photo, plain
 
 CAPTURE_KEY, SELECTED_KEY, NOTE_KEY = "correct_capture", "correct_selected", "correct_note"
@@ -92,8 +92,8 @@ def change(capture_id: int, what, *args) -> None:
     """Make one change (``add_correction``, ``undo_correction``, ``reset_corrections``) to
     a capture in a transaction of its own; a refusal becomes the page's note. (Callbacks
     get the capture as an argument: the picker's own state is not its id inside one.)"""
-    if not allowed("correct"):
-        st.session_state[NOTE_KEY] = ("error", refusal("correct"))
+    if why := refused("correct"):
+        st.session_state[NOTE_KEY] = ("error", why)
         return
     try:
         with database().transaction() as session:

@@ -19,7 +19,7 @@ from analyzer.history.storage import (
     person_summaries,
 )
 from analyzer.present.report import write_report
-from ui.auth import allowed, audit, refusal
+from ui.auth import allowed, audit, listed, opened, refusal, refused
 from ui.state import database, location, people, plain, store
 
 st.title("Data")
@@ -36,6 +36,7 @@ with db.transaction() as session:
         for p in person_summaries(session)
     ]  # fmt: skip
 if summary:
+    listed(len(summary))
     st.dataframe(summary, hide_index=True, width="stretch")
 else:
     st.info("No people yet: add one below.")
@@ -49,7 +50,9 @@ with st.form("add-person", clear_on_submit=True):
     notes = st.text_area("Notes")
     if st.form_submit_button("Add", disabled=not may_save):
         clean = " ".join(name.split())
-        if not clean:
+        if why := refused("save"):
+            st.error(why)
+        elif not clean:
             st.error("Give a name or a pseudonym.")
         elif not clean.isprintable() or len(clean) > MAX_NAME_LENGTH:
             st.error(f"Use up to {MAX_NAME_LENGTH} plain characters.")
@@ -59,6 +62,7 @@ with st.form("add-person", clear_on_submit=True):
             with db.transaction() as session:
                 person = get_or_create_person(session, clean, side)
                 person.notes = notes
+            audit("save", clean, {"what": "person added"})
             st.session_state["person"] = clean
             st.session_state["flash"] = f"Added {plain(clean)}."
             st.rerun()
@@ -68,42 +72,64 @@ if not names:
     st.stop()
 chosen = st.selectbox("Person", names, index=names.index(st.session_state.get("person"))
                       if st.session_state.get("person") in names else 0)  # fmt: skip
+opened(chosen)
 
 with st.form("rename"):
     st.subheader("Rename")
     new_name = st.text_input("New name", value=chosen)
     if st.form_submit_button("Rename", disabled=not may_save):
         clean = " ".join(new_name.split())
-        if not clean or clean in names or not clean.isprintable() or len(clean) > MAX_NAME_LENGTH:
+        if why := refused("save", chosen):
+            st.error(why)
+        elif not clean or clean in names or not clean.isprintable() or len(clean) > MAX_NAME_LENGTH:
             st.error("Choose a new name that nobody has yet.")
         else:
             with db.transaction() as session:
                 get_person(session, chosen).name = clean
+            audit("save", clean, {"what": "renamed"})
             st.session_state["person"] = clean
             st.session_state["flash"] = f"Renamed to {plain(clean)}."
             st.rerun()
 
 st.subheader("Export")
-with db.transaction() as session:
-    rows = load_history(session, get_person(session, chosen))
 safe_name = "".join(c if c.isalnum() else "_" for c in chosen)
+
+
+def prepared(key: str) -> bytes | None:
+    """An export made for this person by an allowed click of this session, else None."""
+    held = st.session_state.get(key)
+    return held[1] if held and held[0] == chosen else None
+
+
+# Every export is made only after a click that the server checks (``refused``): nothing is
+# prepared, nor registered as a download, for a role that may not have it.
 col1, col2 = st.columns(2)
-col1.download_button("Download CSV (one row per capture)", history_csv(rows).encode(),
-                     file_name=f"{safe_name}.csv", mime="text/csv", disabled=not may_export,
-                     on_click=audit, args=("export", chosen, {"what": "csv"}))  # fmt: skip
+if col1.button("Prepare the CSV (one row per capture)", disabled=not may_export):
+    if why := refused("export", chosen):
+        st.error(why)
+    else:
+        audit("export", chosen, {"what": "csv"})
+        with db.transaction() as session:
+            rows = load_history(session, get_person(session, chosen))
+        st.session_state["csv"] = (chosen, history_csv(rows).encode())
+if (csv_bytes := prepared("csv")) is not None:
+    col1.download_button("Download the CSV", csv_bytes, file_name=f"{safe_name}.csv",
+                         mime="text/csv")  # fmt: skip
 if not may_export:
     st.caption(refusal("export"))
 # The ZIP holds every photo: built only when asked, so the page (and Delete below) never
 # waits for it or fails with it.
 if col2.button("Prepare the ZIP (photos, landmarks, measures, verdicts)", disabled=not may_export):
-    audit("export", chosen, {"what": "zip"})
-    with db.transaction() as session, tempfile.TemporaryDirectory() as folder:
-        archive = Path(folder) / "export.zip"
-        exported = write_zip(session, get_person(session, chosen), store(), archive)
-        st.session_state["zip"] = (chosen, archive.read_bytes(), exported.missing)
-if st.session_state.get("zip", (None,))[0] == chosen:
-    _, zip_bytes, missing = st.session_state["zip"]
-    if missing:
+    if why := refused("export", chosen):
+        st.error(why)
+    else:
+        audit("export", chosen, {"what": "zip"})
+        with db.transaction() as session, tempfile.TemporaryDirectory() as folder:
+            archive = Path(folder) / "export.zip"
+            exported = write_zip(session, get_person(session, chosen), store(), archive)
+            st.session_state["zip"] = (chosen, archive.read_bytes(), exported.missing)
+if (zip_bytes := prepared("zip")) is not None:
+    if missing := st.session_state["zip"][2]:
         st.warning(f"{missing} photo file(s) are missing from the data folder: the ZIP lists "
                    "them in missing_photos.txt.")  # fmt: skip
     col2.download_button("Download the ZIP", io.BytesIO(zip_bytes), file_name=f"{safe_name}.zip",
@@ -112,14 +138,19 @@ if st.session_state.get("zip", (None,))[0] == chosen:
 st.subheader("Report for the clinician")
 if st.button("Prepare the PDF report (baseline against the latest session)",
              disabled=not may_report):  # fmt: skip
-    audit("report", chosen)
-    with db.transaction() as session, tempfile.TemporaryDirectory() as folder:
-        pdf = Path(folder) / "report.pdf"
-        write_report(session, get_person(session, chosen), store(), pdf)
-        st.session_state["report"] = (chosen, pdf.read_bytes())
-if st.session_state.get("report", (None,))[0] == chosen:
-    st.download_button("Download the PDF report", st.session_state["report"][1],
+    if why := refused("report", chosen):
+        st.error(why)
+    else:
+        audit("report", chosen)
+        with db.transaction() as session, tempfile.TemporaryDirectory() as folder:
+            pdf = Path(folder) / "report.pdf"
+            write_report(session, get_person(session, chosen), store(), pdf)
+            st.session_state["report"] = (chosen, pdf.read_bytes())
+if (pdf_bytes := prepared("report")) is not None:
+    st.download_button("Download the PDF report", pdf_bytes,
                        file_name=f"{safe_name}-report.pdf", mime="application/pdf")  # fmt: skip
+if not may_report:
+    st.caption(refusal("report"))
 
 st.subheader("Delete")
 st.write("Deletes this person's every session, capture and photo. This cannot be undone.")
@@ -128,11 +159,14 @@ if not may_delete:
     st.caption(refusal("delete"))
 if st.button("Delete everything of this person", type="primary",
              disabled=confirm != chosen or not may_delete):  # fmt: skip
-    audit("delete", chosen)  # before: afterwards the person has no reference left
-    deleted = delete_person(db, store(), chosen)
-    st.session_state.pop("person", None)
-    st.session_state["flash"] = (
-        f"Deleted {plain(chosen)}: {deleted.sessions} session(s), {deleted.captures} "
-        f"capture(s), {deleted.photos} photo file(s)."
-    )
-    st.rerun()
+    if why := refused("delete", chosen):
+        st.error(why)
+    else:
+        audit("delete", chosen)  # before: afterwards the person has no reference left
+        deleted = delete_person(db, store(), chosen)
+        st.session_state.pop("person", None)
+        st.session_state["flash"] = (
+            f"Deleted {plain(chosen)}: {deleted.sessions} session(s), {deleted.captures} "
+            f"capture(s), {deleted.photos} photo file(s)."
+        )
+        st.rerun()
