@@ -104,7 +104,7 @@ def test_the_first_person_is_added_right_on_capture(monkeypatch, tmp_path):
     next(b for b in at.button if b.label == "Add and go on").click().run()
     assert not at.exception
     assert at.session_state["person"] == "Zoe"
-    assert at.selectbox(key="expression").value == "rest"  # the walk-through has begun
+    assert at.selectbox(key="expression").value == "rest"
 
 
 def test_capture_page_offers_guidance_and_both_inputs(monkeypatch, history_dir):
@@ -153,6 +153,22 @@ def test_capture_walks_through_the_protocol(monkeypatch, history_dir):
     assert "Relax the face" in "\n".join(i.value for i in at.info)
     at.selectbox[0].select("broad smile").run()
     assert "Smile as broadly as you can" in "\n".join(i.value for i in at.info)
+
+
+def test_the_expression_moves_on_only_in_the_walk_through_and_says_so(monkeypatch, history_dir):
+    at = app(monkeypatch, history_dir, "capture", "Ben")
+    assert not at.checkbox(key="walkthrough").value  # a mode the person turns on
+    at.selectbox(key="expression").select("snarl").run()
+    at.session_state["advance"] = True  # what a save leaves behind
+    at.run()
+    assert at.selectbox(key="expression").value == "snarl"
+    assert "walk-through" not in "\n".join(i.value for i in at.info)
+    at.checkbox(key="walkthrough").check().run()
+    assert at.selectbox(key="expression").value == "snarl"  # turning it on changes nothing
+    at.session_state["advance"] = True
+    at.run()
+    assert at.selectbox(key="expression").value == "rest"  # Ben has nothing today: rest first
+    assert "the expression is now rest" in "\n".join(i.value for i in at.info)
 
 
 def test_data_page_prepares_the_pdf_report(monkeypatch, history_dir):
