@@ -181,12 +181,19 @@ def test_data_page_prepares_the_pdf_report(monkeypatch, history_dir):
     assert pdf.startswith(b"%PDF")
 
 
-def test_trends_shows_the_palsy_protocol_movements(monkeypatch, tmp_path, face_rgb, face_analysis):
-    save_smile_sessions(tmp_path, face_rgb, face_analysis, "Pat", "right")
+@pytest.mark.parametrize(
+    ("affected", "followed"),
+    [("right", ["broad_smile_ratio_pct", "broad_smile_eye_narrowing_right_pct"]),
+     ("none", ["broad_smile_ratio_pct"])],
+)  # fmt: skip
+def test_trends_shows_the_palsy_protocol_movements_and_synkinesis_for_palsy_people(
+    monkeypatch, tmp_path, face_rgb, face_analysis, affected, followed
+):
+    save_smile_sessions(tmp_path, face_rgb, face_analysis, "Pat", affected)
     at = app(monkeypatch, tmp_path, "trends", "Pat")
     at.sidebar.selectbox[1].select("protocol").run()
     assert not at.exception
-    assert at.multiselect[0].value == ["broad_smile_ratio_pct"]
+    assert at.multiselect[0].value == followed
     page = texts(at)
     assert "broad smile: affected / healthy side" in page.lower() or "Broad smile" in page
     assert "affected side over the healthy one" in page
