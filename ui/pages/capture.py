@@ -184,14 +184,14 @@ class Choice:
 
 
 def when_taken(name: str, data: bytes, now: dt.datetime) -> tuple[dt.datetime, str]:
-    """The photo's own time (EXIF, else its file name) and where it came from; the webcam
-    and undated photos are taken now."""
+    """The photo's own time (EXIF, else its file name) and a sentence saying where it came
+    from; the webcam's photo and undated photos are taken now."""
     if name == WEBCAM_NAME:
-        return now, "taken now"
+        return now, "Taken now."
     found, source = photo_date(name, data, now=now)
     if found is None:
-        return now, "no date in the photo or its name: today"
-    return found, f"from its {source}"
+        return now, "No date in the photo or its name: today's."
+    return found, f"Date from its {source}."
 
 
 def show(name: str, data: bytes) -> Choice | None:
@@ -210,7 +210,7 @@ def show(name: str, data: bytes) -> Choice | None:
         max_value=now.date(), key=f"date-{key}", format="YYYY-MM-DD",
         help="Photos of one day form one session. Change it if the photo's date is wrong.",
     )  # fmt: skip
-    pick[1].caption(f"Date {source}.")
+    pick[1].caption(source)
     taken_at = dt.datetime.combine(day, found.time())
     result = analyse_bytes(data, mirrored, chosen)
     if isinstance(result, str):
