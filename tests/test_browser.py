@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
 from analyzer.history.datadir import PhotoStore
@@ -302,6 +303,47 @@ def test_two_dated_uploads_are_saved_as_rest_under_their_exif_dates(server, tmp_
             "second.jpg": ("rest", dt.datetime(2010, 9, 2, 18, 5)),
         }
         assert saved["first.jpg"].session_id != saved["second.jpg"].session_id
+    db.close()
+
+
+def test_each_upload_is_saved_under_its_own_expression_whatever_the_pages(server, tmp_path):
+    """Two uploads, one left at the page's rest and one set to lip pucker: "Save all" stores
+    each under its own; the first is dated by its file name (no EXIF)."""
+    url, data = server
+    names = ["2011-03-04_a.jpg", "b.jpg"]
+    # Variants 2 and 3: the first two are the bytes of the photos already stored for Ana.
+    write_photo_variants(tmp_path / "two", ["same_a.jpg", "same_b.jpg", *names])
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        page.get_by_role("tab", name="Upload photos").click()
+        page.locator("input[type=file]").set_input_files([str(tmp_path / "two" / n) for n in names])
+        expect(page.get_by_role("button", name="Save as rest")).to_have_count(2, timeout=90_000)
+        expect(page.get_by_text("Date from its file name.")).to_be_visible()
+        for _ in range(5):  # a click that a rerun swallows is made again
+            page.get_by_label("Expression of this photo").nth(1).click()
+            try:
+                page.get_by_role("option", name="lip pucker", exact=True).click(timeout=5_000)
+                break
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
+        expect(page.get_by_role("button", name="Save as lip pucker")).to_be_visible()
+        expect(page.get_by_role("button", name="Save as rest")).to_have_count(1)
+        page.get_by_role("button", name="Save all (2 photos)").click()
+        expect(page.get_by_text(re.compile(r"^Saved \(capture"))).to_have_count(2)
+        assert "Traceback" not in page.inner_text("body")
+        browser.close()
+    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
+    with db.transaction() as session:
+        from analyzer.history.storage import Capture
+
+        saved = {c.source_name: c for c in session.query(Capture).filter(
+            Capture.source_name.in_(names))}  # fmt: skip
+        assert saved["2011-03-04_a.jpg"].expression == "rest"
+        assert saved["2011-03-04_a.jpg"].taken_at == dt.datetime(2011, 3, 4, 12, 0)
+        assert saved["b.jpg"].expression == "lip pucker"
     db.close()
 
 
