@@ -152,7 +152,7 @@ def choose_expression(page, expression: str) -> None:
     """Pick an expression in Capture's select box (a click that a rerun swallows is made
     again)."""
     for _ in range(5):
-        page.get_by_label("Expression").click()
+        page.get_by_label("Expression", exact=True).click()
         option = page.get_by_role("option", name=expression, exact=True)
         try:
             option.click(timeout=5_000)
@@ -179,12 +179,12 @@ def newcomer(playwright, work: Path, shots: Path) -> dict:
         page.get_by_label("Name or pseudonym").fill("Grace")
         page.get_by_role("button", name="Add and go on").click()
         take_webcam_photo(page)
-        page.get_by_role("button", name="Save to today's session").click()
+        page.get_by_role("button", name="Save as rest").click()
         expect(page.get_by_text("Saved (capture")).to_be_visible()
         result["photo_saved"] = True
         page.screenshot(path=str(shots / "newcomer-photo.png"), full_page=True)
-        # The walk-through moved on to the next expression: the person chooses rest again.
-        expect(page.get_by_text(INSTRUCTIONS["brow raise"])).to_be_visible()
+        # The expression stays as chosen (the walk-through is off): rest again for the burst.
+        expect(page.get_by_text(INSTRUCTIONS["rest"]).first).to_be_visible()
         choose_expression(page, "rest")
         page.locator("iframe[title*='webrtc']").first.scroll_into_view_if_needed()
         camera = page.frame_locator("iframe[title*='webrtc']").first
@@ -233,7 +233,7 @@ def loopback_only(playwright, work: Path, shots: Path) -> dict:
         result["says_cannot_connect"] = True
         page.screenshot(path=str(shots / "live-loopback-only.png"), full_page=True)
         take_webcam_photo(page)
-        page.get_by_role("button", name="Save to today's session").click()
+        page.get_by_role("button", name="Save as rest").click()
         expect(page.get_by_text("Saved (capture")).to_be_visible()
         result["fallback_saved"] = True
         result["traceback"] = "Traceback" in page.inner_text("body")
@@ -334,12 +334,14 @@ def main(out_path: str, network: str = "person") -> None:
                 result: dict[str, object] = {}
                 if name == "blocked":
                     take_webcam_photo(page)
-                    save = page.get_by_role("button", name="Save to today's session")
+                    save = page.get_by_role("button", name="Save as rest")
                     expect(save).to_be_enabled()
                     save.click()
                     expect(page.get_by_text("Saved (capture")).to_be_visible()
                     result["fallback_saved"] = True
                 else:
+                    if name == "steady":  # the walk-through moves on after the burst
+                        page.get_by_text("Walk through the palsy protocol").click()
                     # The component lives in its own frame.
                     camera = page.frame_locator("iframe[title*='webrtc']").first
                     camera.get_by_role("button", name="Start camera").click()

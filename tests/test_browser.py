@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect, sync_playwright
 
 from analyzer.history.datadir import PhotoStore
@@ -128,7 +129,7 @@ def test_capture_with_the_webcam_save_and_find_it_on_trends(server, tmp_path):
         page.wait_for_timeout(1500)  # let the video start
         take.click()
         expect(page.get_by_text("Landmarks found")).to_be_visible()
-        save = page.get_by_role("button", name="Save to today's session")
+        save = page.get_by_role("button", name="Save as rest")
         expect(save).to_be_enabled()
         page.screenshot(path=str(SCREENSHOTS / "capture.png"), full_page=True)
         save.click()
@@ -193,7 +194,7 @@ def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
         expect(page.get_by_text("No face was found in the photo")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "capture-bad-uploads.png"))
         assert "Traceback" not in page.inner_text("body")
-        assert page.get_by_role("button", name="Save to today's session").count() == 0
+        assert page.get_by_role("button", name=re.compile("^Save as")).count() == 0
         page.reload()
         page.get_by_role("tab", name="Upload photos").click()
         page.locator("input[type=file]").set_input_files([str(corpus[n]) for n in hostile])
@@ -203,7 +204,7 @@ def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
         body = page.inner_text("body")
         assert "Traceback" not in body and "Error:" not in body
         # Only the two-face photo was measured, and its failed check blocks saving.
-        save = page.get_by_role("button", name="Save to today's session")
+        save = page.get_by_role("button", name="Save as rest")
         expect(save).to_have_count(1)
         expect(save).to_be_disabled()
         page.screenshot(path=str(SCREENSHOTS / "capture-hostile-uploads.png"), full_page=True)
@@ -230,16 +231,19 @@ def test_a_protocol_smile_saved_today_shows_each_sides_movement(tmp_path, face_r
         page.set_default_timeout(90_000)
         page.goto(url)
         expect(page.get_by_text("still missing brow raise")).to_be_visible()
-        page.get_by_label("Expression").click()
+        page.get_by_text("Walk through the palsy protocol").click()
+        page.get_by_label("Expression", exact=True).click()
         page.get_by_role("option", name="broad smile").click()
         expect(page.get_by_text("Smile as broadly as you can")).to_be_visible()
         page.get_by_role("tab", name="Upload photos").click()
         page.locator("input[type=file]").set_input_files(str(smile))
-        page.get_by_role("button", name="Save to today's session").click()
+        page.get_by_role("button", name="Save as broad smile").click()
         summary = page.get_by_text("Movement from today's rest photo")
         expect(summary).to_be_visible()
         text = summary.inner_text()
-        # The walk-through moves on to the next expression still missing today.
+        # The walk-through, turned on, moves on to the next expression still missing today
+        # and says so.
+        expect(page.get_by_text("the expression is now brow raise")).to_be_visible()
         expect(page.get_by_text("Raise both eyebrows as high as you can")).to_be_visible()
         expect(page.get_by_text("still missing brow raise, gentle eye closure, full eye "
                                 "closure, snarl, lip pucker")).to_be_visible()  # fmt: skip
@@ -255,6 +259,94 @@ def test_a_protocol_smile_saved_today_shows_each_sides_movement(tmp_path, face_r
     assert ratio == pytest.approx(50, abs=10)
 
 
+def test_two_dated_uploads_are_saved_as_rest_under_their_exif_dates(server, tmp_path):
+    """Two photos taken in 2012 and 2010 (EXIF DateTimeOriginal), uploaded together and saved
+    with one "Save all": both are stored as rest, each in the session of its own day."""
+    url, data = server
+    taken = {"first.jpg": "2012:05:17 08:30:00", "second.jpg": "2010:09:02 18:05:00"}
+    for path in write_photo_variants(tmp_path / "dated", list(taken)):
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[36867] = taken[path.name]
+        Image.open(path).save(path, quality=92, exif=exif)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        page.get_by_role("tab", name="Upload photos").click()
+        page.locator("input[type=file]").set_input_files(
+            [str(tmp_path / "dated" / n) for n in taken]
+        )
+        expect(page.get_by_role("button", name="Save as rest")).to_have_count(2)
+        dates = page.locator("[data-testid='stDateInput'] input")
+        # Streamlit draws the dashes of a date as en dashes.
+        expect(dates.nth(0)).to_have_value(re.compile(r"^2012\D05\D17$"))
+        expect(dates.nth(1)).to_have_value(re.compile(r"^2010\D09\D02$"))
+        expect(page.get_by_text("Date from its EXIF.")).to_have_count(2)
+        page.screenshot(path=str(SCREENSHOTS / "capture-two-dated-uploads.png"), full_page=True)
+        page.get_by_role("button", name="Save all (2 photos)").click()
+        expect(page.get_by_text("Saved (capture")).to_have_count(2)
+        expect(page.get_by_text("first.jpg, rest, 2012-05-17")).to_be_visible()
+        expect(page.get_by_text("second.jpg, rest, 2010-09-02")).to_be_visible()
+        # The expression stays as chosen: nothing moved it on after the save.
+        expect(page.get_by_text("Relax the face").first).to_be_visible()
+        assert "Traceback" not in page.inner_text("body")
+        browser.close()
+    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
+    with db.transaction() as session:
+        from analyzer.history.storage import Capture
+
+        saved = {c.source_name: c for c in session.query(Capture).filter(
+            Capture.source_name.in_(list(taken)))}  # fmt: skip
+        assert {n: (c.expression, c.taken_at) for n, c in saved.items()} == {
+            "first.jpg": ("rest", dt.datetime(2012, 5, 17, 8, 30)),
+            "second.jpg": ("rest", dt.datetime(2010, 9, 2, 18, 5)),
+        }
+        assert saved["first.jpg"].session_id != saved["second.jpg"].session_id
+    db.close()
+
+
+def test_each_upload_is_saved_under_its_own_expression_whatever_the_pages(server, tmp_path):
+    """Two uploads, one left at the page's rest and one set to lip pucker: "Save all" stores
+    each under its own; the first is dated by its file name (no EXIF)."""
+    url, data = server
+    names = ["2011-03-04_a.jpg", "b.jpg"]
+    # Variants 2 and 3: the first two are the bytes of the photos already stored for Ana.
+    write_photo_variants(tmp_path / "two", ["same_a.jpg", "same_b.jpg", *names])
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        page.get_by_role("tab", name="Upload photos").click()
+        page.locator("input[type=file]").set_input_files([str(tmp_path / "two" / n) for n in names])
+        expect(page.get_by_role("button", name="Save as rest")).to_have_count(2, timeout=90_000)
+        expect(page.get_by_text("Date from its file name.")).to_be_visible()
+        for _ in range(5):  # a click that a rerun swallows is made again
+            page.get_by_label("Expression of this photo").nth(1).click()
+            try:
+                page.get_by_role("option", name="lip pucker", exact=True).click(timeout=5_000)
+                break
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
+        expect(page.get_by_role("button", name="Save as lip pucker")).to_be_visible()
+        expect(page.get_by_role("button", name="Save as rest")).to_have_count(1)
+        page.get_by_role("button", name="Save all (2 photos)").click()
+        expect(page.get_by_text(re.compile(r"^Saved \(capture"))).to_have_count(2)
+        assert "Traceback" not in page.inner_text("body")
+        browser.close()
+    db = open_database(f"sqlite:///{data / 'analyzer.db'}")
+    with db.transaction() as session:
+        from analyzer.history.storage import Capture
+
+        saved = {c.source_name: c for c in session.query(Capture).filter(
+            Capture.source_name.in_(names))}  # fmt: skip
+        assert saved["2011-03-04_a.jpg"].expression == "rest"
+        assert saved["2011-03-04_a.jpg"].taken_at == dt.datetime(2011, 3, 4, 12, 0)
+        assert saved["b.jpg"].expression == "lip pucker"
+    db.close()
+
+
 def test_a_strangers_photo_needs_an_explicit_it_is_name_to_be_saved(server, tmp_path):
     url, data = server
     stranger = tmp_path / "grace.jpg"
@@ -267,7 +359,7 @@ def test_a_strangers_photo_needs_an_explicit_it_is_name_to_be_saved(server, tmp_
         page.get_by_role("tab", name="Upload photos").click()
         page.locator("input[type=file]").set_input_files([str(stranger)])
         expect(page.get_by_text("This does not look like Ana's earlier photos")).to_be_visible()
-        save = page.get_by_role("button", name="Save to today's session")
+        save = page.get_by_role("button", name="Save as rest")
         expect(save).to_be_disabled()
         page.screenshot(path=str(SCREENSHOTS / "capture-other-person.png"), full_page=True)
         page.get_by_text("It is Ana", exact=True).click()

@@ -273,7 +273,7 @@ def test_clinic_mode_in_a_browser_two_servers_one_database(clinic, tmp_path):
             page.get_by_role("tab", name="Upload photos").click()
             page.locator("input[type=file]").set_input_files([str(photo)])
             expect(page.get_by_text("Your role (viewer) may not save captures.")).to_be_visible()
-            expect(page.get_by_role("button", name="Save to today's session")).to_be_disabled()
+            expect(page.get_by_role("button", name="Save as rest")).to_be_disabled()
             page.get_by_role("link", name="Data").click()
             expect(page.get_by_text("Your role (viewer) may not delete people.")).to_be_visible()
             assert page.get_by_role("link", name="Audit").count() == 0
@@ -283,7 +283,7 @@ def test_clinic_mode_in_a_browser_two_servers_one_database(clinic, tmp_path):
             sign_in(page, first, "cleo")
             page.get_by_role("tab", name="Upload photos").click()
             page.locator("input[type=file]").set_input_files([str(photo)])
-            save = page.get_by_role("button", name="Save to today's session")
+            save = page.get_by_role("button", name="Save as rest")
             expect(save).to_be_enabled()
             save.click()
             expect(page.get_by_text("Saved (capture")).to_be_visible()

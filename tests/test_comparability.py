@@ -92,6 +92,18 @@ def test_a_condition_refuses_only_the_measures_it_moves():
     assert reasons_for(CORNER, pose)
 
 
+def test_resting_face_rules_judge_rest_only_and_a_movement_only_how_it_was_taken():
+    wider = conditions(commissure_excursion_left_mm=26.0, commissure_excursion_right_mm=26.5,
+                       fissure_left_mm=10.5, fissure_right_mm=10.7, mouth_gap_mm=3.0)  # fmt: skip
+    assert kinds(differences([conditions()], [wider])) == {"smile", "eye_opening", "mouth_gap"}
+    assert differences([conditions()], [wider], "broad smile") == []
+    turned = replace(wider, yaw_deg=9.0, light_balance=0.2, face_width_px=600.0)
+    assert kinds(differences([conditions()], [turned], "broad smile")) == {
+        "pose", "light", "distance"}  # fmt: skip
+    other = replace(wider, camera_make="Apple", camera_model="iPhone 15")
+    assert kinds(differences([conditions()], [other], "full eye closure")) == {"camera"}
+
+
 def test_a_resized_copy_without_exif_is_the_same_camera_and_distance():
     small = conditions(camera_make="", camera_model="", focal_length_35mm=None,
                        image_width=966, image_height=1288, face_width_px=450.0)  # fmt: skip

@@ -104,7 +104,7 @@ def test_the_first_person_is_added_right_on_capture(monkeypatch, tmp_path):
     next(b for b in at.button if b.label == "Add and go on").click().run()
     assert not at.exception
     assert at.session_state["person"] == "Zoe"
-    assert at.selectbox(key="expression").value == "rest"  # the walk-through has begun
+    assert at.selectbox(key="expression").value == "rest"
 
 
 def test_capture_page_offers_guidance_and_both_inputs(monkeypatch, history_dir):
@@ -155,6 +155,22 @@ def test_capture_walks_through_the_protocol(monkeypatch, history_dir):
     assert "Smile as broadly as you can" in "\n".join(i.value for i in at.info)
 
 
+def test_the_expression_moves_on_only_in_the_walk_through_and_says_so(monkeypatch, history_dir):
+    at = app(monkeypatch, history_dir, "capture", "Ben")
+    assert not at.checkbox(key="walkthrough").value  # a mode the person turns on
+    at.selectbox(key="expression").select("snarl").run()
+    at.session_state["advance"] = True  # what a save leaves behind
+    at.run()
+    assert at.selectbox(key="expression").value == "snarl"
+    assert "walk-through" not in "\n".join(i.value for i in at.info)
+    at.checkbox(key="walkthrough").check().run()
+    assert at.selectbox(key="expression").value == "snarl"  # turning it on changes nothing
+    at.session_state["advance"] = True
+    at.run()
+    assert at.selectbox(key="expression").value == "rest"  # Ben has nothing today: rest first
+    assert "the expression is now rest" in "\n".join(i.value for i in at.info)
+
+
 def test_data_page_prepares_the_pdf_report(monkeypatch, history_dir):
     at = app(monkeypatch, history_dir, "data", "Ana <b>*bold*</b>")
     prepare = next(b for b in at.button if b.label.startswith("Prepare the PDF"))
@@ -165,12 +181,19 @@ def test_data_page_prepares_the_pdf_report(monkeypatch, history_dir):
     assert pdf.startswith(b"%PDF")
 
 
-def test_trends_shows_the_palsy_protocol_movements(monkeypatch, tmp_path, face_rgb, face_analysis):
-    save_smile_sessions(tmp_path, face_rgb, face_analysis, "Pat", "right")
+@pytest.mark.parametrize(
+    ("affected", "followed"),
+    [("right", ["broad_smile_ratio_pct", "broad_smile_eye_narrowing_right_pct"]),
+     ("none", ["broad_smile_ratio_pct"])],
+)  # fmt: skip
+def test_trends_shows_the_palsy_protocol_movements_and_synkinesis_for_palsy_people(
+    monkeypatch, tmp_path, face_rgb, face_analysis, affected, followed
+):
+    save_smile_sessions(tmp_path, face_rgb, face_analysis, "Pat", affected)
     at = app(monkeypatch, tmp_path, "trends", "Pat")
     at.sidebar.selectbox[1].select("protocol").run()
     assert not at.exception
-    assert at.multiselect[0].value == ["broad_smile_ratio_pct"]
+    assert at.multiselect[0].value == followed
     page = texts(at)
     assert "broad smile: affected / healthy side" in page.lower() or "Broad smile" in page
     assert "affected side over the healthy one" in page

@@ -56,6 +56,18 @@ def test_the_palsy_demo_recovers_on_every_movement(demo):
     assert len(corner) == 16 and max(corner) < 0.6
 
 
+def test_the_palsy_demos_recovering_smile_is_judged_not_refused_as_a_faint_smile(demo):
+    """In a smile the corners' movement is the measure: the right corner moving 4 mm further
+    at the last session (15 % to 85 % of the left's 6 mm) is a change, not a condition."""
+    db, _ = demo
+    with db.transaction() as session:
+        history = load_history(session, get_person(session, DEMO_PALSY_PERSON))
+    result = measure_progress(history, "commissure_excursion_right_mm", expression="broad smile")
+    assert not any(result.not_comparable.values())
+    assert result.verdict.verdict == "changed"
+    assert result.verdict.difference_mm > 0
+
+
 def test_the_demo_is_made_once_and_a_deleted_demo_person_stays_deleted(demo):
     db, store = demo
     assert not ensure_demo(db, store)

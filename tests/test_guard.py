@@ -121,7 +121,7 @@ def test_a_viewer_firing_every_greyed_out_action_of_the_data_page_is_refused(mon
 def test_a_viewer_firing_save_on_the_capture_page_is_refused(monkeypatch, data):
     at = signed_in(monkeypatch, data, "vic", "capture")
     at.file_uploader[0].set_value(("new.png", SAMPLE.read_bytes(), "image/png")).run()
-    save = button(at, "Save to today's session")
+    save = button(at, "Save as rest")
     assert save.disabled
     save.click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -19,7 +19,12 @@ from analyzer.history.storage import ProtocolCapture
 from analyzer.measure.analysis import analyze_image
 from analyzer.measure.landmarks import detect_landmarks
 from analyzer.measure.warps import imitate, recapture
-from analyzer.protocol.movement import EfaceEstimate, expression_measures, session_protocol
+from analyzer.protocol.movement import (
+    EfaceEstimate,
+    expression_measures,
+    session_protocol,
+    synkinesis_measures,
+)
 from analyzer.protocol.tracking import follow_expression
 from tests.helpers import app_movement
 
@@ -227,3 +232,11 @@ def test_a_healthy_two_sided_expression_keeps_a_side_ratio_of_85_percent(
     key = f"{expression.replace(' ', '_')}_ratio_pct"
     true_ratio = expression_measures(expression, analysis.landmarks_px, truth)[key]
     assert measures[key] >= min(85, true_ratio - 5)
+
+
+def test_synkinesis_is_followed_on_the_affected_side_only():
+    assert all("_right_" in n for n in synkinesis_measures("right"))
+    assert {n.replace("_right_", "_left_") for n in synkinesis_measures("right")} == set(
+        synkinesis_measures("left")
+    )
+    assert synkinesis_measures("none") == ()

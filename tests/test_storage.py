@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import zipfile
@@ -15,7 +16,7 @@ from sqlalchemy import func, select, text, update
 
 from analyzer.history.datadir import PhotoStore
 from analyzer.history.export import write_csv, write_zip
-from analyzer.history.importer import import_folder, photo_time
+from analyzer.history.importer import import_folder, photo_date, photo_time
 from analyzer.history.maintenance import delete_person, recompute_all
 from analyzer.history.storage import (
     Capture,
@@ -112,6 +113,26 @@ def test_session_time_prefers_exif_then_file_name(tmp_path):
     plain = tmp_path / "2025-12-24_plain.jpg"
     image.save(plain)
     assert photo_time(plain, plain.read_bytes()).date().isoformat() == "2025-12-24"
+
+
+def test_an_uploads_date_says_where_it_came_from_and_skips_impossible_ones():
+    """An upload has no file on disk: its date is the EXIF one, else its name's, else none."""
+    now = dt.datetime(2026, 3, 1, 10, 0)
+    image = Image.open(SECOND_SAMPLE)
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[36867] = "2012:05:17 08:30:00"
+    dated, undated, future = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    image.save(dated, format="JPEG", exif=exif)
+    image.save(undated, format="JPEG")
+    exif.get_ifd(0x8769)[36867] = "2026:03:05 08:30:00"  # after tomorrow: a wrong clock
+    image.save(future, format="JPEG", exif=exif)
+    assert photo_date("2020-01-01.jpg", dated.getvalue(), now=now) == (
+        dt.datetime(2012, 5, 17, 8, 30), "EXIF")  # fmt: skip
+    assert photo_date("2020-01-01.jpg", undated.getvalue(), now=now) == (
+        dt.datetime(2020, 1, 1, 12, 0), "file name")  # fmt: skip
+    assert photo_date("2020-01-01.jpg", future.getvalue(), now=now)[1] == "file name"
+    assert photo_date("portrait.jpg", undated.getvalue(), now=now) == (None, "")
+    assert photo_date("portrait.jpg", b"not a photo", now=now) == (None, "")
 
 
 def test_export_csv_and_zip_hold_every_capture_and_measure(db_url, folder, store, tmp_path):

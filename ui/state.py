@@ -174,6 +174,13 @@ def history(person_name: str, *, with_protocol: bool = False) -> list[HistoryRow
     return rows
 
 
+def affected_side(person_name: str) -> str:
+    """The person's affected side ("left", "right"), or "none" (a self-test person)."""
+    with database().transaction() as session:
+        owner = get_person(session, person_name)
+        return (owner.affected_side if owner else None) or "none"
+
+
 def protocol_captures(person_name: str) -> list[ProtocolCapture]:
     """Every accepted capture of a person with its landmarks and how each region was had."""
     with database().transaction() as session:

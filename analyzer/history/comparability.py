@@ -17,7 +17,10 @@ measures is written beside it, measured by ``scripts/measure_default_noise.py`` 
 ``scripts/perspective_effect.py``.
 
 A condition only refuses the measures it moves: a faint smile does not make a brow height
-incomparable. Left − right differences (``*_diff_*``) are compared across cameras,
+incomparable. The resting-face conditions (eyes wider, mouth corners out, lips parted) judge
+rest captures only: in a movement they are what is measured (a smile moves the corners, a
+recovering smile moves them further), so a movement is refused only for how its photo was
+taken (``HOW_TAKEN``). Left − right differences (``*_diff_*``) are compared across cameras,
 distances and bilateral expression changes, which move both sides alike; only pose and side
 light, which do not, refuse them.
 """
@@ -64,6 +67,11 @@ _MOUTH_STEMS = ("commissure_excursion", "commissure_height", "smile_angle", "den
                 "cheek_height", "lower_face_height", "face_height", "asymmetry_mouth",
                 "asymmetry_cheek", "asymmetry_index")  # fmt: skip
 _LIGHT_STEMS = ("cheek", "jaw", "face_height", "lower_face_height", "asymmetry")
+
+
+#: The conditions that can refuse a movement (any expression but rest): how the photo was
+#: taken, not what the face did.
+HOW_TAKEN = ("camera", "distance", "pose", "light")
 
 
 @dataclass(frozen=True)
@@ -149,11 +157,23 @@ def _shared_change(
 
 
 def differences(
+    reference: Sequence[CaptureConditions],
+    current: Sequence[CaptureConditions],
+    expression: str = "rest",
+) -> list[Difference]:
+    """How ``current`` (one session's captures of ``expression``) was taken differently from
+    ``reference`` (the baseline's captures of it), beyond the tolerances. Conditions not
+    known on either side (captures saved before they were kept) are not judged. For a
+    movement, only the conditions in ``HOW_TAKEN`` are judged."""
+    found = _all_differences(reference, current)
+    if expression == "rest":
+        return found
+    return [d for d in found if d.condition in HOW_TAKEN]
+
+
+def _all_differences(
     reference: Sequence[CaptureConditions], current: Sequence[CaptureConditions]
 ) -> list[Difference]:
-    """How ``current`` (one session's captures) was taken differently from ``reference``
-    (the baseline's captures), beyond the tolerances. Conditions not known on either side
-    (captures saved before they were kept) are not judged."""
     if not reference or not current:
         return []
     found: list[Difference] = []

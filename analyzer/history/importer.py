@@ -85,33 +85,48 @@ class _Photo:
     taken_at: dt.datetime
 
 
-def _plausible(when: dt.datetime) -> bool:
-    tomorrow = dt.datetime.now() + dt.timedelta(days=1)
+def _plausible(when: dt.datetime, now: dt.datetime | None = None) -> bool:
+    tomorrow = (now or dt.datetime.now()) + dt.timedelta(days=1)
     return dt.datetime(EARLIEST_YEAR, 1, 1) <= when <= tomorrow
 
 
-def photo_time(path: Path, data: bytes | None = None) -> dt.datetime:
-    """When the photo was taken: EXIF DateTimeOriginal, else a YYYY-MM-DD in the file name,
-    else the file's modification time; dates before 1990 or after tomorrow are skipped.
-
-    Only the header is read (from ``data`` if given, else from the file)."""
+def photo_date(
+    name: str,
+    data: bytes | None = None,
+    path: Path | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> tuple[dt.datetime | None, str]:
+    """When a photo was taken and where that was read: ``"EXIF"`` (its DateTimeOriginal),
+    ``"file name"`` (a YYYY-MM-DD in ``name``, at noon), or ``(None, "")``. Dates before 1990
+    or after the day after ``now`` are skipped. Only the header is read (from ``data`` if
+    given, else from ``path``)."""
     try:
         with Image.open(io.BytesIO(data) if data is not None else path) as image:
             value = image.getexif().get_ifd(EXIF_IFD).get(DATE_TIME_ORIGINAL)
         if value:
             when = dt.datetime.strptime(str(value).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
-            if _plausible(when):
-                return when
+            if _plausible(when, now):
+                return when, "EXIF"
     except Exception:  # any unreadable header: the date comes from elsewhere
         pass
-    match = DATE_IN_NAME.search(path.name)
+    match = DATE_IN_NAME.search(name)
     if match:
         try:
             when = dt.datetime(int(match[1]), int(match[2]), int(match[3]), 12, 0)
-            if _plausible(when):
-                return when
+            if _plausible(when, now):
+                return when, "file name"
         except ValueError:
             pass  # e.g. 2024-13-45 is not a date
+    return None, ""
+
+
+def photo_time(path: Path, data: bytes | None = None) -> dt.datetime:
+    """When the photo was taken: EXIF DateTimeOriginal, else a YYYY-MM-DD in the file name,
+    else the file's modification time (see ``photo_date``)."""
+    when, _ = photo_date(path.name, data, path)
+    if when is not None:
+        return when
     return dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
 
 

@@ -90,13 +90,15 @@ class SessionConditions:
             if r.accepted and r.expression == expression and r.conditions:
                 found = CaptureConditions.from_dict(r.conditions)
                 self.by_session.setdefault(r.session_id, []).append(found)
+        self.expression = expression
         self._differences: dict[tuple[tuple[int, ...], int], list[Difference]] = {}
 
     def differences(self, baseline_ids: tuple[int, ...], session_id: int) -> list[Difference]:
         key = (baseline_ids, session_id)
         if key not in self._differences:
             reference = [c for sid in baseline_ids for c in self.by_session.get(sid, [])]
-            self._differences[key] = differences(reference, self.by_session.get(session_id, []))
+            current = self.by_session.get(session_id, [])
+            self._differences[key] = differences(reference, current, self.expression)
         return self._differences[key]
 
 

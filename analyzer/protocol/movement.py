@@ -166,6 +166,19 @@ def regions_of(measure: str) -> tuple[str, ...]:
     return tuple(f"{base}_{side}" for side in sides)
 
 
+def synkinesis_measures(affected_side: str) -> tuple[str, ...]:
+    """The protocol measures that show synkinesis on the affected side (eFACE's items): the
+    eye narrowing during the smile and the pucker, and the mouth corner moving during full
+    eye closure. None without an affected side."""
+    if affected_side not in ("left", "right"):
+        return ()
+    return (
+        f"broad_smile_eye_narrowing_{affected_side}_pct",
+        f"lip_pucker_eye_narrowing_{affected_side}_pct",
+        f"full_eye_closure_commissure_movement_{affected_side}_mm",
+    )
+
+
 def side_ratio_pct(left: float, right: float, affected_side: str) -> float:
     """Affected side's movement over the healthy side's, in percent (with no affected side:
     weaker over stronger). Movement against the expected direction counts as none."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -11,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from analyzer.history.catalog import FOLLOWED, describe
-from analyzer.history.importer import save_capture
+from analyzer.history.importer import EARLIEST_YEAR, photo_date, save_capture
 from analyzer.history.progress import latest_movement, region_label
 from analyzer.history.storage import Capture, get_person, load_protocol_captures
 from analyzer.measure.analysis import FaceAnalysis
@@ -34,6 +36,8 @@ from ui.state import (
 )
 
 WEBCAM_NAME = "webcam.jpg"
+#: A save the server's guard refused starts with this (shown as an error, with its sentence).
+REFUSED = "Refused: "
 ICONS = {"pass": ":green[:material/check_circle:]", "warn": ":orange[:material/warning:]",
          "fail": ":red[:material/block:]"}  # fmt: skip
 GUIDANCE = """
@@ -62,11 +66,17 @@ def todays_expressions(person_name: str) -> set[str]:
 
 done = todays_expressions(person)
 missing = [e for e in EXPRESSIONS if e not in done]
-if st.session_state.pop("advance", False) and missing:
-    st.session_state["expression"] = missing[0]  # the walk-through moves on after a save
+walkthrough = st.session_state.get("walkthrough", False)
+moved_on = []
+if st.session_state.pop("advance", False) and walkthrough and missing:
+    # Only in the walk-through, which the person turned on, and it says so: a choice is
+    # never changed silently.
+    st.session_state["expression"] = missing[0]
+    moved_on.append(f"Protocol walk-through: the expression is now {missing[0]}, the next "
+                    "one still missing today.")  # fmt: skip
 left, right = st.columns([2, 1])
 if "expression" not in st.session_state:
-    st.session_state["expression"] = missing[0] if missing else EXPRESSIONS[0]
+    st.session_state["expression"] = EXPRESSIONS[0]
 expression = left.selectbox("Expression", EXPRESSIONS, key="expression")
 st.info(f"**{expression.capitalize()}**: {INSTRUCTIONS[expression]}")
 st.caption(
@@ -77,12 +87,22 @@ st.caption(
 # its place on the page: a component moved to another place is mounted again, and the
 # WebRTC component mounted again stays blank.
 notices = st.container()
-for index, note in enumerate(st.session_state.pop("saved", [])):
-    (notices.success if index == 0 else notices.info)(note)
+for note in [*st.session_state.pop("saved", []), *moved_on]:
+    (notices.success if note.startswith("Saved") else notices.info)(note)
+for note in st.session_state.pop("not_saved", []):
+    notices.warning(note)
+for note in st.session_state.pop("refused_save", []):  # the server refused this account
+    notices.error(note)
 last_saved = st.session_state.get("saved_capture")  # (person, capture id)
 if last_saved and last_saved[0] == person:
     correct_button(notices, last_saved[1], f"Correct the points of capture {last_saved[1]}",
                    key="correct-saved")  # fmt: skip
+right.checkbox(
+    "Walk through the palsy protocol",
+    key="walkthrough",
+    help="After each save, the expression moves on to the next one still missing today "
+    "(and the page says so). Off: the expression stays as you chose it.",
+)
 mirrored = right.checkbox(
     "The camera shows a mirror image",
     help="Front cameras often mirror the picture. Tick this so left and right stay the "
@@ -152,18 +172,60 @@ def baseline_photo(person_name: str, expression_name: str):
     return None
 
 
-def show(name: str, data: bytes, index: int) -> None:
-    result = analyse_bytes(data, mirrored, expression)
+@dataclass(frozen=True)
+class Choice:
+    """One photo as it stands on screen: what Save stores, and what stops it."""
+
+    name: str
+    data: bytes
+    analysis: FaceAnalysis
+    expression: str
+    taken_at: dt.datetime
+    anyway: bool
+    identity_overridden: bool
+    tags: tuple[str, ...]
+    blocked: str  # why it may not be saved now ("" when it may)
+
+
+def when_taken(name: str, data: bytes, now: dt.datetime) -> tuple[dt.datetime, str]:
+    """The photo's own time (EXIF, else its file name) and a sentence saying where it came
+    from; the webcam's photo and undated photos are taken now."""
+    if name == WEBCAM_NAME:
+        return now, "Taken now."
+    found, source = photo_date(name, data, now=now)
+    if found is None:
+        return now, "No date in the photo or its name: today's."
+    return found, f"Date from its {source}."
+
+
+def show(name: str, data: bytes) -> Choice | None:
+    """One photo: its expression and date (each its own), landmarks, quality, measures and
+    its Save button. Returns what Save stores, or None when the photo has no face."""
+    key = hashlib.sha256(data).hexdigest()[:16]  # the photo's own widgets, whatever its place
     st.subheader(plain(name))
+    now = dt.datetime.now().replace(microsecond=0)
+    found, source = when_taken(name, data, now)
+    pick = st.columns(2)
+    if f"expression-{key}" not in st.session_state:
+        st.session_state[f"expression-{key}"] = expression  # the page's, when it first shows
+    chosen = pick[0].selectbox("Expression of this photo", EXPRESSIONS, key=f"expression-{key}")
+    day = pick[1].date_input(
+        "Taken on", value=found.date(), min_value=dt.date(EARLIEST_YEAR, 1, 1),
+        max_value=now.date(), key=f"date-{key}", format="YYYY-MM-DD",
+        help="Photos of one day form one session. Change it if the photo's date is wrong.",
+    )  # fmt: skip
+    pick[1].caption(source)
+    taken_at = dt.datetime.combine(day, found.time())
+    result = analyse_bytes(data, mirrored, chosen)
     if isinstance(result, str):
         st.error(result)
-        return
+        return None
     analysis: FaceAnalysis = result
     rgb_cols = st.columns(2)
     rgb = load_photo_for_display(data, mirrored)
     drawn = face_crop(draw_landmarks(rgb, analysis.measured_px), analysis.measured_px)
     photo(rgb_cols[0], drawn, "Landmarks found")
-    baseline = baseline_photo(person, expression)
+    baseline = baseline_photo(person, chosen)
     if baseline is not None:
         new_aligned = aligned(rgb, analysis.landmarks_px)[0]
         pair = rgb_cols[1].columns(2)
@@ -195,55 +257,87 @@ def show(name: str, data: bytes, index: int) -> None:
     anyway = False
     if status == "fail":
         st.warning("A quality check failed: this photo would make comparisons unreliable.")
-        anyway = st.checkbox("Save anyway", key=f"anyway-{index}")
+        anyway = st.checkbox("Save anyway", key=f"anyway-{key}")
     confirmed = True
     if identity is not None and identity.status == "fail":
         st.error(f"This may not be {plain(person)}. Saving it into their history needs your "
                  "confirmation, which is recorded with the photo.")  # fmt: skip
-        confirmed = st.checkbox(f"It is {plain(person)}", key=f"identity-{index}")
+        confirmed = st.checkbox(f"It is {plain(person)}", key=f"identity-{key}")
     tags = st.multiselect(
-        "Treatment in this session", ["microcurrent", "exercise", "other"], key=f"tags-{index}"
+        "Treatment in this session", ["microcurrent", "exercise", "other"], key=f"tags-{key}"
     )
     may_save = allowed("save")
-    blocked = (status == "fail" and not anyway) or not confirmed or not may_save
     if not may_save:
         st.caption(refusal("save"))
-    if st.button("Save to today's session", key=f"save-{index}", disabled=blocked):
-        if why := refused("save", person):
-            st.error(why)
-            return
-        try:
-            capture_id, new = save_capture(
-                database(), store(), person, data, Path(name).suffix or ".jpg", analysis,
-                taken_at=dt.datetime.now().replace(microsecond=0), expression=expression,
-                mirrored=mirrored, accept_anyway=anyway, tags=tags, source_name=name,
-                camera_label="browser webcam" if name == WEBCAM_NAME else "",
-                identity_confirmed=identity is not None and identity.status == "fail"
-                and confirmed,
-            )  # fmt: skip
-        except (OSError, SQLAlchemyError) as error:
-            st.error(f"The photo could not be saved ({type(error).__name__}: the disk may be "
-                     "full, the data folder read-only, or the database busy). Nothing was "
-                     "changed; try again.")  # fmt: skip
-            st.stop()
-        overridden = bool(identity and identity.status == "fail" and confirmed)
-        audit("save", person, {"capture": capture_id, "expression": expression,
-                               "identity_confirmed": overridden})  # fmt: skip
-        if new:
-            notes = [
-                f"Saved (capture {capture_id}): {plain(name)}, {expression}. See it on Trends."
-            ]
-            if expression != "rest":
-                notes.append(plain(todays_movement(person, expression)))
-            st.session_state["saved"] = [n for n in notes if n]
-            st.session_state["saved_capture"] = (person, capture_id)
-            st.session_state["advance"] = True
-            st.rerun()  # so that the protocol's list of what is still missing is current
-        else:
-            st.info("This exact photo is already saved for this person.")
+        blocked = refusal("save")
+    elif status == "fail" and not anyway:
+        blocked = "a quality check failed (tick Save anyway to keep it)"
+    elif not confirmed:
+        blocked = f"it may not be {plain(person)} (tick It is {plain(person)})"
+    else:
+        blocked = ""
+    choice = Choice(
+        name=name, data=data, analysis=analysis, expression=chosen, taken_at=taken_at,
+        anyway=anyway, identity_overridden=bool(identity and identity.status == "fail"),
+        tags=tuple(tags), blocked=blocked,
+    )  # fmt: skip
+    if st.button(f"Save as {chosen}", key=f"save-{key}", disabled=bool(blocked)):
+        finish(save(choice))
+    return choice
+
+
+def save(choice: Choice) -> list[str]:
+    """Store one photo under its own expression and date; the sentences that say what
+    happened (a refusal starts with "Not saved")."""
+    if why := refused("save", person):  # the server's own check, whatever the page showed
+        return [f"{REFUSED}{why}"]
+    if choice.blocked:
+        return [f"Not saved: {plain(choice.name)}: {choice.blocked}."]
+    try:
+        capture_id, new = save_capture(
+            database(), store(), person, choice.data, Path(choice.name).suffix or ".jpg",
+            choice.analysis, taken_at=choice.taken_at, expression=choice.expression,
+            mirrored=mirrored, accept_anyway=choice.anyway, tags=choice.tags,
+            source_name=choice.name,
+            camera_label="browser webcam" if choice.name == WEBCAM_NAME else "",
+            identity_confirmed=choice.identity_overridden,
+        )  # fmt: skip
+    except (OSError, SQLAlchemyError) as error:
+        return [f"Not saved: {plain(choice.name)} ({type(error).__name__}: the disk may be "
+                "full, the data folder read-only, or the database busy). Nothing was changed "
+                "for it; try again."]  # fmt: skip
+    if not new:
+        return [f"Already saved (capture {capture_id}): {plain(choice.name)}, this exact photo."]
+    audit("save", person, {"capture": capture_id, "expression": choice.expression,
+                           "identity_confirmed": choice.identity_overridden})  # fmt: skip
+    st.session_state["saved_capture"] = (person, capture_id)
+    st.session_state["advance"] = True
+    notes = [f"Saved (capture {capture_id}): {plain(choice.name)}, {choice.expression}, "
+             f"{choice.taken_at:%Y-%m-%d}. See it on Trends."]  # fmt: skip
+    if choice.expression != "rest" and choice.taken_at.date() == dt.date.today():
+        notes.append(plain(todays_movement(person, choice.expression)))
+    return [n for n in notes if n]
+
+
+def finish(notes: list[str]) -> None:
+    """Show what the save did once the page is drawn again (the protocol's list of what is
+    still missing is then current): what was saved first, what was not as warnings."""
+    st.session_state["saved"] = [n for n in notes if not n.startswith(("Not saved", REFUSED))]
+    st.session_state["not_saved"] = [n for n in notes if n.startswith("Not saved")]
+    st.session_state["refused_save"] = sorted({n.removeprefix(REFUSED) for n in notes
+                                               if n.startswith(REFUSED)})  # fmt: skip
+    st.rerun()
 
 
 if not photos:
     st.caption("Take a photo or upload some to see the landmarks, quality checks and measures.")
-for index, (name, data) in enumerate(photos):
-    show(name, data, index)
+choices = [c for c in (show(name, data) for name, data in photos) if c is not None]
+if len(photos) > 1:
+    ready = [c for c in choices if not c.blocked]
+    st.divider()
+    st.caption(
+        "Save all: each photo under its own expression and date, as chosen above "
+        f"({len(ready)} of {len(photos)} ready)."
+    )
+    if st.button(f"Save all ({len(ready)} photos)", key="save-all", disabled=not ready):
+        finish([note for c in choices for note in save(c)])

@@ -13,8 +13,10 @@ from analyzer.history.progress import (
     session_conditions,
     split_face_progress,
 )
+from analyzer.protocol.movement import synkinesis_measures
 from ui.charts import trend_chart
 from ui.state import (
+    affected_side,
     choose_person,
     correct_button,
     expressions_of,
@@ -52,12 +54,17 @@ expression = st.sidebar.selectbox("Expression", expressions)
 shown = [r for r in rows if r.expression == expression]
 available = list(dict.fromkeys(n for r in shown for n in r.measures))
 if expression == "protocol":
-    default = [n for n in available if n.endswith("_ratio_pct") or "_lagophthalmos_" in n]
+    # A palsy person also follows synkinesis on the affected side from the start.
+    signs = [n for n in synkinesis_measures(affected_side(person)) if n in available]
+    default = [n for n in available
+               if n.endswith("_ratio_pct") or "_lagophthalmos_" in n] + signs  # fmt: skip
     st.caption(
         "Movements of the palsy protocol, each measured from the rest photo of its session "
         "(the expression's landmarks followed from it by optical flow where both photos are "
-        "kept); ratios are the affected side over the healthy one."
-    )
+        "kept); ratios are the affected side over the healthy one"
+        + ("; synkinesis: the affected eye narrowing in a smile or pucker, its mouth corner "
+           "moving when the eyes close." if signs else ".")
+    )  # fmt: skip
 else:
     default = [n for n in FOLLOWED if n in available][:6]
 followed = st.multiselect(
