@@ -116,3 +116,31 @@ def test_analyze_json_leaves_out_the_measures_of_a_part_outside_the_photo(
 def test_a_blank_picture_says_it_is_blank_not_that_no_face_was_found():
     with pytest.raises(BlankPhotoError, match=r"blank .*wait until you see yourself"):
         analyze_image(np.zeros((528, 704, 3), dtype=np.uint8))
+
+
+def test_recompute_gives_no_measures_to_a_part_outside_the_photo(tmp_path, face_rgb, face_analysis):
+    import datetime as dt
+    import io
+
+    from PIL import Image
+
+    from analyzer.history.datadir import PhotoStore
+    from analyzer.history.importer import save_capture
+    from analyzer.history.maintenance import recompute_all
+    from analyzer.history.storage import Capture, open_database
+
+    nose_tip_y = int(face_analysis.landmarks_px[topology.NOSE_TIP, 1]) + 3
+    cut = np.ascontiguousarray(face_rgb[:nose_tip_y])
+    buffer = io.BytesIO()
+    Image.fromarray(cut).save(buffer, format="PNG")
+    db = open_database(f"sqlite:///{tmp_path / 'a.db'}")
+    store = PhotoStore(tmp_path / "photos")
+    save_capture(db, store, "Ana", buffer.getvalue(), ".png", analyze_image(cut),
+                 taken_at=dt.datetime(2026, 1, 5, 9), accept_anyway=True)  # fmt: skip
+    for kept in (store, None):  # with its photo, and from the stored landmarks alone
+        assert recompute_all(db, kept) == 1
+        with db.transaction() as session:
+            measures = session.query(Capture).one().measures
+        assert "commissure_excursion_left_mm" not in measures, kept
+        assert "palpebral_fissure_height_left_mm" in measures, kept
+    db.close()

@@ -16,6 +16,7 @@ from analyzer.history.photos import AnyPhotoStore
 from analyzer.history.storage import Capture, Database, Person, Sitting, landmarks_to_bytes
 from analyzer.measure.analysis import Measurement, measure_landmarks
 from analyzer.measure.conditions import CaptureConditions, conditions
+from analyzer.measure.framing import measurable, parts_outside
 from analyzer.measure.imaging import CameraInfo, camera_info
 from analyzer.measure.quality import image_stats
 from analyzer.measure.refine import refine_landmarks
@@ -96,14 +97,20 @@ def delete_person(db: Database, store: AnyPhotoStore, name: str) -> Deleted | No
     return Deleted(sessions=n_sessions, captures=int(n_captures or 0), photos=len(removable))
 
 
-#: Conditions that only the lid finder's look at the photo gives, kept by ``recompute``.
+#: Conditions that only the lid finder's look at the photo gives: kept by ``recompute``
+#: when the photo was not.
 LID_GAPS = ("lid_gap_left", "lid_gap_right")
 
 
 def _recomputed_conditions(
-    capture: Capture, result: Measurement, store: AnyPhotoStore | None, rgb: np.ndarray | None
+    capture: Capture,
+    result: Measurement,
+    store: AnyPhotoStore | None,
+    rgb: np.ndarray | None,
+    notes: dict[str, str] | None = None,
 ) -> dict[str, object]:
-    """A capture's conditions from its landmarks and, where it was kept, its photo ``rgb``."""
+    """A capture's conditions from its landmarks and, where it was kept, its photo ``rgb``
+    and what the lid and brow finders saw in it again (``notes``)."""
     old = CaptureConditions.from_dict(capture.conditions)
     landmarks = capture.landmarks_px()
     size = (capture.image_width, capture.image_height)
@@ -118,12 +125,10 @@ def _recomputed_conditions(
     assert store is not None and capture.photo_path  # stored_photo found the photo
     stats = image_stats(rgb, landmarks, result.points_mm[:, 0])
     camera = camera_info(store.read(capture.photo_path, session=object_session(capture)))
-    fresh = conditions(
+    return conditions(
         landmarks, size, result, stats=stats, camera=camera, camera_label=old.camera_label,
-        regions=capture.regions,
+        regions=capture.regions, notes=notes,
     ).as_dict()  # fmt: skip
-    # What the lid finder saw is not found again from stored landmarks: it is kept.
-    return {**fresh, **{k: getattr(old, k) for k in LID_GAPS if getattr(old, k) is not None}}
 
 
 def recompute_all(db: Database, store: AnyPhotoStore | None = None) -> int:
@@ -146,13 +151,18 @@ def recompute_all(db: Database, store: AnyPhotoStore | None = None) -> int:
     with db.transaction() as session:
         for capture in session.scalars(select(Capture)):
             rgb = stored_photo(store, capture)
+            notes = None
             if rgb is not None:  # the lids and brows are found in the photo again
                 refinement = refine_landmarks(rgb, capture.landmarks_px(), capture.user_mm_per_px)
                 capture.refined_landmarks = landmarks_to_bytes(refinement.landmarks_px)
                 capture.regions = refinement.regions
+                notes = refinement.notes
             result = measure_landmarks(capture.measured_px(), capture.user_mm_per_px)
-            capture.conditions = _recomputed_conditions(capture, result, store, rgb)
-            capture.measures = result.measures
+            capture.conditions = _recomputed_conditions(capture, result, store, rgb, notes)
+            # A part of the face outside the photo gives no measures (``framing``).
+            outside = parts_outside(capture.landmarks_px(),
+                                    (capture.image_width, capture.image_height))  # fmt: skip
+            capture.measures = measurable(result.measures, outside)
             capture.scale_mm_per_px = result.mm_per_px
             capture.yaw_deg = result.pose.yaw_deg
             capture.pitch_deg = result.pose.pitch_deg
