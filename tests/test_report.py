@@ -52,6 +52,7 @@ def test_report_pdf_holds_the_protocol_figures(tmp_path, face_rgb, face_analysis
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page-*.png"))
     assert len(pages) >= 2  # the summary, then the trend charts
+    (ROOT / "out").mkdir(exist_ok=True)  # a fresh checkout has none when this runs alone
     subprocess.run(
         ["pdftoppm", "-r", "70", "-png", str(pdf), str(ROOT / "out" / "report")], check=True
     )  # fmt: skip (kept for a person to look at)
