@@ -457,27 +457,34 @@ def streamlit_client_sees(server: str, session_id: str, cookie: str | None) -> b
         return pool.submit(lambda: asyncio.run(run())).result()
 
 
+def browser_session(playwright, server: str, name: str) -> tuple[str, str]:
+    """Sign ``name`` in with a real browser, look at a photo (a viewer may), and close the
+    tab; Streamlit keeps the session for a reconnect. Returns the session's id (it is in
+    every upload URL) and the browser's cookie header."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    context = browser.new_context(ignore_https_errors=True)
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    uploads: list[str] = []
+    page.on("request", lambda r: uploads.append(r.url) if "/upload_file/" in r.url else None)
+    sign_in(page, server, name)
+    expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
+    page.get_by_role("tab", name="Upload photos").click()
+    page.locator("input[type=file]").set_input_files([str(SAMPLE)])
+    expect(page.get_by_text("Landmarks found")).to_be_visible()
+    session_id = urlsplit(uploads[0]).path.split("/")[3]
+    cookie = next(c for c in context.cookies() if c["name"] == "analyzer_browser")
+    browser.close()
+    return session_id, f"analyzer_browser={cookie['value']}"
+
+
 def test_a_signed_in_sessions_id_from_another_client_gets_the_sign_in_form(clinic, tmp_path):
     """The review re-used a signed-in session's id (it is in every upload URL) from another
     client and was "Signed in as ...": now only the session's own browser resumes it."""
     _, env, _ = clinic
     cert, key = make_certificate(tmp_path)
     with clinic_server(env, cert, key) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(ignore_https_errors=True)
-        page = context.new_page()
-        page.set_default_timeout(90_000)
-        uploads: list[str] = []
-        page.on("request", lambda r: uploads.append(r.url) if "/upload_file/" in r.url else None)
-        sign_in(page, server, "cleo")
-        expect(page.get_by_text("Signed in as cleo")).to_be_visible()
-        page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file]").set_input_files([str(SAMPLE)])
-        expect(page.get_by_text("Landmarks found")).to_be_visible()
-        session_id = urlsplit(uploads[0]).path.split("/")[3]
-        cookie = next(c for c in context.cookies() if c["name"] == "analyzer_browser")
-        browser.close()  # the tab goes; Streamlit keeps its session for a reconnect
-        own_cookie = f"analyzer_browser={cookie['value']}"
+        session_id, own_cookie = browser_session(playwright, server, "cleo")
 
         def own_resumes() -> bytes:
             # Streamlit resumes a session only once its last websocket has closed.
@@ -556,27 +563,15 @@ def test_a_viewers_client_firing_greyed_out_buttons_over_the_websocket_is_refuse
     url, env, _ = clinic
     cert, key = make_certificate(tmp_path)
     with clinic_server(env, cert, key) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(ignore_https_errors=True)
-        page = context.new_page()
-        page.set_default_timeout(90_000)
-        uploads: list[str] = []
-        page.on("request", lambda r: uploads.append(r.url) if "/upload_file/" in r.url else None)
-        sign_in(page, server, "vic")
-        expect(page.get_by_text("Signed in as vic")).to_be_visible()
-        page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file]").set_input_files([str(SAMPLE)])  # a viewer may look
-        expect(page.get_by_text("Landmarks found")).to_be_visible()
-        session_id = urlsplit(uploads[0]).path.split("/")[3]
-        cookie = next(c for c in context.cookies() if c["name"] == "analyzer_browser")
-        browser.close()  # vic's own browser goes; her client of our own takes the session
+        # vic's own browser goes; her client of our own takes the session
+        session_id, own_cookie = browser_session(playwright, server, "vic")
         navigation = None
         deadline = time.monotonic() + 60
         while navigation is None and time.monotonic() < deadline:
             # Streamlit resumes a session only once its browser's websocket has closed: until
             # then a connection gets a new session (the sign-in form, no page list).
             time.sleep(2)
-            client = StreamlitClient(server, session_id, f"analyzer_browser={cookie['value']}")
+            client = StreamlitClient(server, session_id, own_cookie)
             first = client.run()
             found = [m.navigation for m in first if m.WhichOneof("type") == "navigation"]
             if found:
