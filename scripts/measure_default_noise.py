@@ -94,19 +94,18 @@ def main() -> None:
         unit = describe(measure if not measure.endswith("_split") else "x_mm").unit
         simulated = pooled_sd(between, measure)
         between_sd[measure] = round(float(np.hypot(simulated, CAPTURE_ALLOWANCE[unit])), 4)
-    OUT.write_text(
-        json.dumps(
-            {
-                "source": "scripts/measure_default_noise.py: "
-                f"{RECAPTURES} digital re-captures and {DAY_RECAPTURES} simulated re-captures "
-                f"on other days of each of {sorted(PHOTOS)}",
-                "within_session_sd": within_sd,
-                "between_day_sd": between_sd,
-            },
-            indent=1,
-        )
-        + "\n"
+    # Other scripts' figures in the same file (``protocol_between_day_sd``) are kept.
+    kept = json.loads(OUT.read_text()) if OUT.exists() else {}
+    kept.update(
+        {
+            "source": "scripts/measure_default_noise.py: "
+            f"{RECAPTURES} digital re-captures and {DAY_RECAPTURES} simulated re-captures "
+            f"on other days of each of {sorted(PHOTOS)}",
+            "within_session_sd": within_sd,
+            "between_day_sd": between_sd,
+        }
     )
+    OUT.write_text(json.dumps(kept, indent=1) + "\n")
     print(f"{'measure':40s} {'within':>8s} {'between':>8s}")
     for measure, value in between_sd.items():
         print(f"{measure:40s} {within_sd.get(measure, float('nan')):8.3f} {value:8.3f}")

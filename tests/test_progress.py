@@ -6,9 +6,10 @@ import datetime as dt
 
 import numpy as np
 
-from analyzer.history.catalog import default_within_sd, describe
+from analyzer.history.catalog import default_between_day_sd, default_within_sd, describe
 from analyzer.history.progress import measure_progress
 from analyzer.history.storage import HistoryRow
+from analyzer.protocol.movement import PRIMARY
 
 BROW = "brow_height_left_mm"
 
@@ -167,3 +168,46 @@ def test_the_region_table_says_where_each_sessions_points_came_from():
     ]  # fmt: skip
     rest = region_table(captures, "rest", ["brow_height_left_mm"])
     assert [row["left brow"] for row in rest] == ["from the photo", "model", "model"]
+
+
+def protocol_history(name, values):
+    """One protocol row per session (as ``protocol_rows`` makes them), 14 days apart."""
+    start = dt.datetime(2026, 1, 5, 9)
+    return [
+        HistoryRow(
+            capture_id=index + 1,
+            session_id=index + 1,
+            session_day=(start + dt.timedelta(days=14 * index)).date(),
+            session_started_at=start + dt.timedelta(days=14 * index),
+            session_tags=(),
+            taken_at=start + dt.timedelta(days=14 * index),
+            expression="protocol",
+            quality_status="pass",
+            accepted=True,
+            measures={name: value},
+        )
+        for index, value in enumerate(values)
+    ]
+
+
+def test_each_side_ratio_is_judged_against_its_own_measured_noise():
+    """The same 30-point recovery of a side ratio is beyond a broad smile's between-day noise
+    (measured on real people: its ratio varies little) and within a lip pucker's (whose small
+    movements make the ratio unstable): one figure for every ratio would judge both alike."""
+    smile, pucker = "broad_smile_ratio_pct", "lip_pucker_ratio_pct"
+    assert default_between_day_sd(smile) < default_between_day_sd(pucker)
+    verdicts = {}
+    for name in (smile, pucker):
+        result = measure_progress(protocol_history(name, [40.0, 70.0]), name, expression="protocol")
+        assert result.noise.is_default
+        assert result.noise.sd_mm == default_between_day_sd(name)
+        verdicts[name] = result.verdict
+    assert verdicts[smile].verdict == "changed"
+    assert verdicts[pucker].verdict == "no detectable change"
+    assert verdicts[smile].mdc95_mm < 30 < verdicts[pucker].mdc95_mm
+
+
+def test_every_protocol_ratio_has_a_measured_between_day_figure():
+    figures = {default_between_day_sd(f"{e.replace(' ', '_')}_ratio_pct") for e in PRIMARY}
+    assert None not in figures and len(figures) >= 4  # not one figure for all
+    assert default_between_day_sd("broad_smile_ratio_pct") != 2**0.5 * 10  # not the allowance

@@ -16,6 +16,11 @@ from importlib import resources
 #: own figure replaces the default after three sessions with two captures each.
 CAPTURE_ALLOWANCE = {"mm": 0.5, "°": 1.0, "": 0.01, "%": 10.0}
 
+#: The least between-day SD a protocol measure is given: healthy eyes close completely every
+#: time (a side ratio of 100 % each sitting), which says nothing of how a weak side's varies;
+#: half the capture allowance.
+PROTOCOL_FLOOR = {unit: allowance / 2 for unit, allowance in CAPTURE_ALLOWANCE.items()}
+
 _WORDS = {
     "height": ("higher", "lower"),
     "width": ("wider", "narrower"),
@@ -125,13 +130,29 @@ def default_between_day_sd(name: str) -> float | None:
     ``analyzer.history.comparability``, plus the capture allowance for what a simulation
     cannot imitate (``scripts/measure_default_noise.py`` writes it). A split-face
     difference (``<stem>_split``) has its own figure: conditions that move both sides alike
-    cancel in it. Movement measures (a difference of two captures of one session) keep their
-    within-session default.
+    cancel in it. The protocol's movement measures and side ratios have figures measured
+    between sittings of real people (``_protocol_noise``); any other movement measure keeps
+    its within-session default.
     """
     between = _noise_file().get("between_day_sd", {})
     if name in between:
         return float(between[name])
+    protocol = _protocol_noise()
+    if name in protocol:
+        return protocol[name]
     return default_within_sd(name)
+
+
+def _protocol_noise() -> dict[str, float]:
+    """Between-sitting SD of the protocol's movement measures and side ratios, measured on
+    real people (``scripts/ratio_noise.py``: healthy people doing the protocol on different
+    days with different cameras), never below ``PROTOCOL_FLOOR``. Each figure is its own
+    measure's: a broad smile's side ratio varies far less than a brow raise's or a lip
+    pucker's, whose small movements make a ratio unstable."""
+    measured = _noise_file().get("protocol_between_day_sd", {})
+    return {
+        name: max(float(sd), PROTOCOL_FLOOR[describe(name).unit]) for name, sd in measured.items()
+    }
 
 
 def default_within_sd(name: str) -> float | None:
@@ -141,6 +162,8 @@ def default_within_sd(name: str) -> float | None:
     unit = describe(name).unit
     digital = _digital_noise().get(name)
     if digital is None:
-        return CAPTURE_ALLOWANCE[unit] * 2**0.5
+        allowance = CAPTURE_ALLOWANCE[unit] * 2**0.5
+        # Photos of one sitting cannot vary more than sittings on other days do.
+        return min(allowance, _protocol_noise().get(name, allowance))
     allowance = CAPTURE_ALLOWANCE[unit]
     return float((digital**2 + allowance**2) ** 0.5)
