@@ -61,6 +61,19 @@ def expression_name(text: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def protocol_expression(text: str) -> str:
+    """An argparse type: one of the protocol's expressions ("broad smile"; capitals and "_"
+    for a space are fine). Anything else is a usage error that lists them."""
+    from analyzer.protocol.movement import EXPRESSIONS
+
+    name = " ".join(str(text).replace("_", " ").split()).casefold()
+    if name not in EXPRESSIONS:
+        raise argparse.ArgumentTypeError(
+            f"unknown expression {shown(text)!r}: use one of " + ", ".join(map(repr, EXPRESSIONS))
+        )
+    return name
+
+
 def shown(text: str) -> str:
     """Text from outside (a file name, a name) safe to print: control characters escaped."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
@@ -86,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--expression",
         default="rest",
-        type=expression_name,
+        type=protocol_expression,
         help="the expression the photo shows (default: rest)",
     )
     analyze.add_argument(
@@ -103,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--person", required=True, type=person_name, help="name or pseudonym (created if new)"
     )
-    importer.add_argument("--expression", default="rest", type=expression_name)
+    importer.add_argument("--expression", default="rest", type=protocol_expression)
     importer.add_argument(
         "--tag", action="append", default=[], type=expression_name,
         help="treatment tag, repeatable",
@@ -133,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         "progress", help="has each measure changed since baseline? (verdicts and trends)"
     )
     progress.add_argument("--person", required=True, type=person_name)
-    progress.add_argument("--expression", default="rest", type=expression_name)
+    progress.add_argument("--expression", default="rest", type=protocol_expression)
     progress.add_argument(
         "--baseline",
         help="baseline session day YYYY-MM-DD (default: the sessions before the first "

@@ -107,6 +107,25 @@ def test_the_first_person_is_added_right_on_capture(monkeypatch, tmp_path):
     assert at.selectbox(key="expression").value == "rest"
 
 
+def test_a_new_person_is_added_from_capture_once_someone_exists(monkeypatch, tmp_path):
+    """ "+ New person" beside the picker adds and chooses them; "zoe" beside "Zoe" is refused
+    with a sentence naming who exists, and nobody is added."""
+    db = open_database(f"sqlite:///{tmp_path / 'analyzer.db'}")
+    with db.transaction() as session:
+        get_or_create_person(session, "Zoe")
+    db.close()
+    at = app(monkeypatch, tmp_path, "capture", "Zoe")
+    at.text_input(key="new-person-name").input("Yann").run()
+    next(b for b in at.button if b.label == "Add").click().run()
+    assert not at.exception
+    assert at.session_state["person"] == "Yann"
+    assert at.sidebar.selectbox[0].options == ["Yann", "Zoe"]
+    at.text_input(key="new-person-name").input(" zoe ").run()
+    next(b for b in at.button if b.label == "Add").click().run()
+    assert "There is already a person called 'Zoe'" in " ".join(e.value for e in at.error)
+    assert at.sidebar.selectbox[0].options == ["Yann", "Zoe"]
+
+
 def test_capture_page_offers_guidance_and_both_inputs(monkeypatch, history_dir):
     at = app(monkeypatch, history_dir, "capture", "Ben")
     assert at.selectbox[0].value == "rest"

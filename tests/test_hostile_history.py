@@ -264,7 +264,10 @@ def test_a_missing_photo_file_is_listed_in_the_zip_not_a_crash(tmp_path, cli):
         (["import", "{tmp}", "--person", ""], {}, 2, "The name is empty"),
         (["import", "{tmp}", "--person", "x" * 201], {}, 2, "longer than 200"),
         (["import", "{tmp}", "--person", "Ana", "--expression", "e" * 41], {}, 2,
-         "longer than 40"),
+         "unknown expression"),
+        (["progress", "--person", "Ana", "--expression", "bogus"], {}, 2,
+         "use one of 'rest', 'brow raise', 'gentle eye closure', 'full eye closure', "
+         "'broad smile', 'snarl', 'lip pucker'"),
         (["progress", "--person", "Ana", "--measure", "bogus"], {}, 2, "Unknown measure: bogus"),
     ],
 )  # fmt: skip

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from analyzer.history.datadir import PhotoStore
 from analyzer.history.export import write_csv, write_zip
@@ -21,11 +22,14 @@ from analyzer.history.maintenance import delete_person, recompute_all
 from analyzer.history.storage import (
     Capture,
     Person,
+    PersonExistsError,
     Sitting,
+    add_person,
     get_or_create_person,
     get_person,
     load_history,
     open_database,
+    rename_person,
 )
 from analyzer.measure import topology
 from analyzer.measure.analysis import measure_landmarks
@@ -292,3 +296,51 @@ def test_the_data_folder_database_and_photos_are_private_to_their_user(tmp_path,
     for name, mode in modes.items():
         wanted = 0o700 if (folder / name).is_dir() else 0o600
         assert mode == wanted, (name, oct(mode))
+
+
+def test_names_are_one_person_whatever_their_capitals(db_url):
+    """ "test user" beside "Test User" is refused, found, and renames keep the rule."""
+    db = open_database(db_url)
+    with db.transaction() as session:
+        add_person(session, "Test User")
+        add_person(session, "Ana")
+    with db.transaction() as session, pytest.raises(PersonExistsError, match="'Test User'"):
+        add_person(session, "test  USER ")
+    with db.transaction() as session:
+        assert get_person(session, "TEST user").name == "Test User"
+        assert get_or_create_person(session, "test user").name == "Test User"
+        with pytest.raises(PersonExistsError, match="'Ana'"):
+            rename_person(session, get_person(session, "Test User"), "ANA")
+        rename_person(session, get_person(session, "ana"), "ana b")  # their own new name
+        rename_person(session, get_person(session, "ana b"), "Ana B")  # capitals of their own
+    with db.transaction() as session:
+        names = sorted(session.scalars(select(Person.name)))
+        assert names == ["Ana B", "Test User"]
+        # The database itself refuses a second spelling, whatever wrote it.
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.add(Person(name="ANA b", affected_side="none", notes="",
+                               created_at=dt.datetime(2026, 1, 1)))  # fmt: skip
+    db.close()
+
+
+def test_a_database_with_two_spellings_of_one_name_upgrades_keeping_both(tmp_path):
+    from tests.test_accounts import migrate
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    before = open_database(url, migrate=False)
+    migrate(before.engine, "0009")
+    with before.engine.begin() as connection:
+        for name in ("Ana", "ana", "ANA (2)", "Bo"):
+            connection.execute(
+                text("INSERT INTO person (name, affected_side, notes, created_at) "
+                     "VALUES (:n, 'none', '', '2026-01-01')"), {"n": name},
+            )  # fmt: skip
+    before.close()
+    db = open_database(url)
+    with db.transaction() as session:
+        names = list(session.scalars(select(Person.name).order_by(Person.id)))
+        assert names == ["Ana", "ana (3)", "ANA (2)", "Bo"]  # the later spelling renamed
+        assert get_person(session, "ANA").name == "Ana"
+        with pytest.raises(PersonExistsError):
+            add_person(session, "bo")
+    db.close()

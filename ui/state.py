@@ -23,7 +23,7 @@ from analyzer.history.storage import (
     HistoryRow,
     Person,
     ProtocolCapture,
-    get_or_create_person,
+    add_person,
     get_person,
     load_history,
     load_protocol_captures,
@@ -90,13 +90,15 @@ def choose_person() -> str | None:
     if not names:
         st.info("No people yet: type a name or a pseudonym to begin (more details, such as "
                 "the affected side, on the Data page).")  # fmt: skip
-        _first_person_form()
+        _new_person_form("first-person", "Add and go on")
         return None
     current = st.session_state.get("person")
     if current not in names:
         current = DEMO_PERSON if DEMO_PERSON in names else names[0]
     person = st.sidebar.selectbox("Person", names, index=names.index(current))
     st.session_state["person"] = person
+    with st.sidebar.expander("+ New person"):
+        _new_person_form("new-person", "Add")
     st.sidebar.caption("Left and right are always the subject's own sides.")
     from ui.auth import opened  # here: ui.auth uses this module
 
@@ -104,13 +106,14 @@ def choose_person() -> str | None:
     return person
 
 
-def _first_person_form() -> None:
-    """Where there is nobody yet, adding the first person right here, not a dead end."""
+def _new_person_form(key: str, button: str) -> None:
+    """Adding a person right where one is chosen (the first one, where there is nobody yet,
+    and "+ New person" beside the picker): not a dead end, and the new person is chosen."""
     from ui.auth import allowed, audit, refused
 
-    with st.form("first-person"):
-        name = st.text_input("Name or pseudonym")
-        added = st.form_submit_button("Add and go on", disabled=not allowed("save"))
+    with st.form(key, clear_on_submit=True):
+        name = st.text_input("Name or pseudonym", key=f"{key}-name")
+        added = st.form_submit_button(button, disabled=not allowed("save"))
     if not added:
         return
     if why := refused("save"):
@@ -118,8 +121,8 @@ def _first_person_form() -> None:
         return
     try:
         with database().transaction() as session:
-            clean = get_or_create_person(session, name).name
-    except AnalyzerError as error:
+            clean = add_person(session, name).name
+    except AnalyzerError as error:  # unusable, or someone has the name (capitals aside)
         st.error(str(error))
         return
     audit("save", clean, {"what": "person added"})

@@ -13,7 +13,13 @@ from analyzer.history.corrections import remeasure_corrected
 from analyzer.history.datadir import PARTIAL_SUFFIX
 from analyzer.history.importer import follow_from_rest, stored_photo
 from analyzer.history.photos import AnyPhotoStore
-from analyzer.history.storage import Capture, Database, Person, Sitting, landmarks_to_bytes
+from analyzer.history.storage import (
+    Capture,
+    Database,
+    Sitting,
+    get_person,
+    landmarks_to_bytes,
+)
 from analyzer.measure.analysis import Measurement, measure_landmarks
 from analyzer.measure.conditions import CaptureConditions, conditions
 from analyzer.measure.framing import measurable, parts_outside
@@ -66,7 +72,7 @@ def delete_person(db: Database, store: AnyPhotoStore, name: str) -> Deleted | No
     reconcile_store(db, store)
     with db.transaction() as session:
         db.lock_photos(session, exclusive=True)
-        person = session.scalar(select(Person).where(Person.name == name))
+        person = get_person(session, name)
         if person is None:
             return None
         paths = set(

@@ -46,6 +46,7 @@ from sqlalchemy.orm import (
     mapped_column,
     relationship,
     sessionmaker,
+    validates,
 )
 
 from analyzer.errors import AnalyzerError
@@ -84,6 +85,12 @@ def clean_name(text: str, *, what: str = "name", limit: int = MAX_NAME_LENGTH) -
     return name
 
 
+def name_key(name: str) -> str:
+    """What makes two names one person's: white space as in ``clean_name`` and capitals
+    ignored ("test user" is "Test User")."""
+    return " ".join(str(name).split()).casefold()
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -93,12 +100,19 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    #: ``name_key(name)``, unique: no two people whose names differ only in capitals.
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
     affected_side: Mapped[str] = mapped_column(String(5), default="none")
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     sessions: Mapped[list[Sitting]] = relationship(
         back_populates="person", cascade="all, delete-orphan", order_by="Sitting.started_at"
     )
+
+    @validates("name")
+    def _keyed(self, _key: str, name: str) -> str:
+        self.name_key = name_key(name)  # set with the name, however the name is set
+        return name
 
 
 class Sitting(Base):
@@ -332,8 +346,47 @@ def upgrade(engine: Engine) -> None:
 # --- queries -------------------------------------------------------------------------
 
 
+class PersonExistsError(InvalidNameError):
+    """Another person already has this name (capitals and spacing aside)."""
+
+
 def get_person(session: Session, name: str) -> Person | None:
-    return session.scalar(select(Person).where(Person.name == name))
+    """The person of that name, whatever its capitals ("test user" finds "Test User")."""
+    return session.scalar(select(Person).where(Person.name_key == name_key(name)))
+
+
+def add_person(
+    session: Session, name: str, affected_side: str = "none", notes: str = ""
+) -> Person:
+    """A new person. Raises ``InvalidNameError`` for a name that cannot be stored and
+    ``PersonExistsError`` when someone already has it, capitals aside."""
+    name = clean_name(name)
+    existing = get_person(session, name)
+    if existing is not None:
+        raise PersonExistsError(
+            f"There is already a person called {existing.name!r} (names are the same whatever "
+            "their capitals): choose them in the list, or give another name."
+        )
+    if affected_side not in AFFECTED_SIDES:
+        raise ValueError(f"affected side must be one of {AFFECTED_SIDES}")
+    person = Person(name=name, affected_side=affected_side, notes=notes, created_at=_now())
+    session.add(person)
+    session.flush()
+    return person
+
+
+def rename_person(session: Session, person: Person, new_name: str) -> str:
+    """Give ``person`` a new name (its capitals may change); the cleaned name. Raises like
+    ``add_person`` when another person has it."""
+    new_name = clean_name(new_name)
+    other = get_person(session, new_name)
+    if other is not None and other.id != person.id:
+        raise PersonExistsError(
+            f"There is already a person called {other.name!r}: choose a name nobody has yet."
+        )
+    person.name = new_name
+    session.flush()
+    return new_name
 
 
 def get_or_create_person(session: Session, name: str, affected_side: str = "none") -> Person:

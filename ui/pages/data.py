@@ -8,15 +8,17 @@ from pathlib import Path
 
 import streamlit as st
 
+from analyzer.errors import AnalyzerError
 from analyzer.history.export import history_csv, write_zip
 from analyzer.history.maintenance import delete_person
 from analyzer.history.storage import (
     AFFECTED_SIDES,
     MAX_NAME_LENGTH,
-    get_or_create_person,
+    add_person,
     get_person,
     load_history,
     person_summaries,
+    rename_person,
 )
 from analyzer.present.report import write_report
 from ui.auth import allowed, audit, listed, opened, refusal, refused
@@ -56,12 +58,13 @@ with st.form("add-person", clear_on_submit=True):
             st.error("Give a name or a pseudonym.")
         elif not clean.isprintable() or len(clean) > MAX_NAME_LENGTH:
             st.error(f"Use up to {MAX_NAME_LENGTH} plain characters.")
-        elif clean in people():
-            st.error("There is already a person with that name.")
         else:
-            with db.transaction() as session:
-                person = get_or_create_person(session, clean, side)
-                person.notes = notes
+            try:
+                with db.transaction() as session:
+                    add_person(session, clean, side, notes)
+            except AnalyzerError as error:  # a name someone has (capitals aside), or unusable
+                st.error(str(error))
+                st.stop()
             audit("save", clean, {"what": "person added"})
             st.session_state["person"] = clean
             st.session_state["flash"] = f"Added {plain(clean)}."
@@ -81,11 +84,15 @@ with st.form("rename"):
         clean = " ".join(new_name.split())
         if why := refused("save", chosen):
             st.error(why)
-        elif not clean or clean in names or not clean.isprintable() or len(clean) > MAX_NAME_LENGTH:
+        elif not clean or not clean.isprintable() or len(clean) > MAX_NAME_LENGTH:
             st.error("Choose a new name that nobody has yet.")
         else:
-            with db.transaction() as session:
-                get_person(session, chosen).name = clean
+            try:
+                with db.transaction() as session:
+                    rename_person(session, get_person(session, chosen), clean)
+            except AnalyzerError as error:  # another person has it, capitals aside
+                st.error(str(error))
+                st.stop()
             audit("save", clean, {"what": "renamed"})
             st.session_state["person"] = clean
             st.session_state["flash"] = f"Renamed to {plain(clean)}."
