@@ -50,7 +50,7 @@ def swapped_sides(measures: dict[str, float]) -> dict[str, float]:
             swapped[name.replace("_left_", "_right_")] = value
         elif "_right_" in name:
             swapped[name.replace("_right_", "_left_")] = value
-        elif name.endswith("_diff_mm"):
+        elif "_diff_" in name:  # left − right of any unit
             swapped[name] = -value
         else:
             swapped[name] = value

@@ -25,6 +25,7 @@ _WORDS = {
     "mrd2": ("larger", "smaller"),
     "asymmetry": ("larger", "smaller"),
     "angle": ("larger", "smaller"),
+    "tilt": ("more upturned", "more downturned"),  # canthal tilt: the outer eye corner
     "ratio": ("larger", "smaller"),
     "elevation": ("more", "less"),
     "closure": ("more", "less"),
