@@ -67,9 +67,12 @@ def shown(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from analyzer.present.intended_use import INTENDED_USE
+
     parser = argparse.ArgumentParser(
         prog="python -m analyzer",
         description="Measure facial symmetry and contour in millimetres from face photos.",
+        epilog=INTENDED_USE,
     )
     parser.add_argument("--version", action="version", version=f"analyzer {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
