@@ -26,6 +26,8 @@ _WORDS = {
     "asymmetry": ("larger", "smaller"),
     "angle": ("larger", "smaller"),
     "tilt": ("more upturned", "more downturned"),  # canthal tilt: the outer eye corner
+    "contrast": ("deeper", "shallower"),  # a nasolabial fold's shade
+    "length": ("longer", "shorter"),
     "ratio": ("larger", "smaller"),
     "elevation": ("more", "less"),
     "closure": ("more", "less"),
