@@ -13,9 +13,12 @@ from ui.state import database, plain
 DONE = "side-hint-done"  # the sentence saying what a click set, shown once after the rerun
 
 
-def side_suggestion(person_name: str, where=st, key: str = "side-hint") -> None:
+def side_suggestion(
+    person_name: str, where=st, key: str = "side-hint", show_none: bool = False
+) -> None:
     """Show the person's suggested weaker side and a button that sets it; nothing when
-    there is nothing to suggest or the suggestion is the side already set."""
+    there is nothing to suggest or the suggestion is the side already set (with
+    ``show_none``, a caption saying why no side is suggested)."""
     if DONE in st.session_state:
         where.success(st.session_state.pop(DONE))
     with database().transaction() as session:
@@ -26,8 +29,9 @@ def side_suggestion(person_name: str, where=st, key: str = "side-hint") -> None:
         return
     side = found.weaker.side
     if side == "none":
-        where.caption(f"Affected side: {current}. Suggested from the photos: none. "
-                      f"{found.sentence}")  # fmt: skip
+        if show_none:
+            where.caption(f"Affected side: {current}. Suggested from the photos: none. "
+                          f"{found.sentence}")  # fmt: skip
         return
     if side == current:
         return

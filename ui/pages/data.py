@@ -74,7 +74,7 @@ if not names:
 chosen = st.selectbox("Person", names, index=names.index(st.session_state.get("person"))
                       if st.session_state.get("person") in names else 0)  # fmt: skip
 opened(chosen)
-side_suggestion(chosen)
+side_suggestion(chosen, show_none=True)
 
 with st.form("rename"):
     st.subheader("Rename")
