@@ -75,3 +75,16 @@ def test_a_one_sided_smile_turns_that_sides_fold_outwards(face_rgb, face_analysi
     left, right = ("nasolabial_fold_angle_left_deg", "nasolabial_fold_angle_right_deg")
     assert smiled[left] - before[left] > 5.0
     assert abs(smiled[right] - before[right]) < 2.0
+
+
+def test_fold_changes_from_rest_are_named_per_side_where_found_both_times():
+    from analyzer.protocol.fold_movement import fold_changes
+
+    rest = {"nasolabial_fold_angle_left_deg": 20.0, "nasolabial_fold_angle_right_deg": 22.0}
+    smiles = [{"nasolabial_fold_angle_left_deg": 30.0}, {"nasolabial_fold_angle_left_deg": 34.0}]
+    assert fold_changes("broad smile", rest, smiles) == {
+        "broad_smile_nasolabial_fold_angle_change_left_deg": 12.0
+    }
+    assert describe("broad_smile_nasolabial_fold_angle_change_left_deg").label == (
+        "left nasolabial fold angle change in broad smile"
+    )

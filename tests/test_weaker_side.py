@@ -183,7 +183,8 @@ def test_a_protocol_session_is_judged_by_its_movements_and_exported(
     tmp_path, face_rgb, face_analysis
 ):
     """Pat's latest session: the smile lifts the left corner 5 mm and the right 4 mm, one
-    expression, a difference within noise: no side, from the protocol, in the CSV too."""
+    expression, a difference within noise: no side, from the protocol, in the CSV too; and
+    the protocol CSV has each side's nasolabial fold change in the smile."""
     from analyzer.history.export import protocol_csv
     from analyzer.history.side_suggestion import suggest_side
     from analyzer.history.storage import get_person, open_database
@@ -202,3 +203,12 @@ def test_a_protocol_session_is_judged_by_its_movements_and_exported(
     header, *rows = [line.split(",") for line in text.strip().splitlines()]
     assert header[-3:] == ["weaker_side", "weaker_side_confidence", "weaker_side_summary"]
     assert len(rows) == 2 and all(row[-3] == "none" for row in rows)
+    # The smile's folds, from the photos' own measures against rest, per side: the corner
+    # lifted 5 mm turns its fold outwards more than the one lifted 1 mm, then 4 mm.
+    column = {name: k for k, name in enumerate(header)}
+    left, right = (
+        [float(r[column[f"broad_smile_nasolabial_fold_angle_change_{side}_deg"]]) for r in rows]
+        for side in ("left", "right")
+    )  # fmt: skip
+    assert left[0] > right[0] + 4.0
+    assert right[1] > right[0] + 1.0

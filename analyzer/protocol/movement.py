@@ -144,7 +144,7 @@ PRIMARY = {
 _MEASURE_REGIONS = (
     ("brow", "brow"), ("mrd", "eye"), ("palpebral", "eye"), ("eye_", "eye"), ("canthal", "eye"),
     ("commissure", "mouth"), ("smile_angle", "mouth"), ("dental", "mouth"), ("lip", "mouth"),
-    ("nasal_ala", "nose"),
+    ("nasal_ala", "nose"), ("nasolabial", "mouth"),
 )  # fmt: skip
 
 
