@@ -212,3 +212,16 @@ def test_a_protocol_session_is_judged_by_its_movements_and_exported(
     )  # fmt: skip
     assert left[0] > right[0] + 4.0
     assert right[1] > right[0] + 1.0
+
+
+def test_the_captures_csv_carries_the_new_measures(drooped_person):
+    from analyzer.history.export import history_csv
+    from analyzer.history.storage import get_person, load_history, open_database
+
+    db = open_database(f"sqlite:///{drooped_person / 'analyzer.db'}")
+    with db.transaction() as session:
+        header = history_csv(load_history(session, get_person(session, "Rue"))).splitlines()[0]
+    db.close()
+    names = ("canthal_tilt_left_deg", "canthal_tilt_diff_deg", "nasolabial_fold_angle_left_deg",
+             "nasolabial_fold_contrast_diff_pct")  # fmt: skip
+    assert set(names) <= set(header.split(","))
