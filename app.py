@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from analyzer.present.intended_use import INTENDED_USE
 from ui.auth import allowed, require_login, signin_required
 from ui.state import location
 
@@ -17,6 +18,7 @@ st.set_page_config(
     layout="wide",
 )
 
+st.sidebar.caption(INTENDED_USE)  # on every screen, the sign-in form's included
 require_login()  # clinic mode: the login form until someone signs in
 listed = [
     st.Page("ui/pages/capture.py", title="Capture", icon=":material/photo_camera:", default=True),

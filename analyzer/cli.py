@@ -80,9 +80,12 @@ def shown(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from analyzer.present.intended_use import INTENDED_USE
+
     parser = argparse.ArgumentParser(
         prog="python -m analyzer",
         description="Measure facial symmetry and contour in millimetres from face photos.",
+        epilog=INTENDED_USE,
     )
     parser.add_argument("--version", action="version", version=f"analyzer {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -256,11 +259,20 @@ def analysis_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
         measures=result.measures,
         regions=result.regions,
         region_notes=result.refinement.notes if result.refinement else {},
+        weaker_side=photo_side(result.measures).as_dict(),
     )
     if args.landmarks:
         record["landmarks"] = result.landmarks_px.round(3).tolist()
         record["refined_landmarks"] = result.measured_px.round(3).tolist()
     return record
+
+
+def photo_side(measures: dict[str, float]):
+    """The side that looks weaker in one photo, against the default noise of each measure."""
+    from analyzer.history.catalog import default_between_day_sd
+    from analyzer.measure.weaker_side import REST_EVIDENCE, photo_weaker_side
+
+    return photo_weaker_side(measures, {n: default_between_day_sd(n) for n in REST_EVIDENCE})
 
 
 def unexpected(error: BaseException) -> str:
@@ -292,6 +304,9 @@ def format_report(record: dict[str, Any]) -> str:
                                     else "") for name, how in record["regions"].items()
                  if name.startswith(("eye", "brow"))]  # fmt: skip
         lines.append("   Lids and brows: " + ", ".join(found))
+    if side := record.get("weaker_side"):
+        lines.append(f"   Weaker side suggested: {side['side']} ({side['confidence']} "
+                     f"confidence): {side['summary']}")  # fmt: skip
     lines.append("   Measures (subject's left and right):")
     for name, value in record["measures"].items():
         lines.append(f"     {name:<36} {value:9.2f}")

@@ -30,6 +30,9 @@ _WORDS = {
     "mrd2": ("larger", "smaller"),
     "asymmetry": ("larger", "smaller"),
     "angle": ("larger", "smaller"),
+    "tilt": ("more upturned", "more downturned"),  # canthal tilt: the outer eye corner
+    "contrast": ("deeper", "shallower"),  # a nasolabial fold's shade
+    "length": ("longer", "shorter"),
     "ratio": ("larger", "smaller"),
     "elevation": ("more", "less"),
     "closure": ("more", "less"),

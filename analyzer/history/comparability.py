@@ -62,11 +62,12 @@ SMILE_TOLERANCE_MM = 1.5
 MOUTH_GAP_TOLERANCE_MM = 2.0
 
 _EYE_STEMS = ("palpebral_fissure", "mrd1", "mrd2", "brow_height", "asymmetry_eye",
-              "asymmetry_brow")  # fmt: skip
+              "asymmetry_brow", "canthal_tilt")  # fmt: skip
 _MOUTH_STEMS = ("commissure_excursion", "commissure_height", "smile_angle", "dental_show",
                 "cheek_height", "lower_face_height", "face_height", "asymmetry_mouth",
-                "asymmetry_cheek", "asymmetry_index")  # fmt: skip
-_LIGHT_STEMS = ("cheek", "jaw", "face_height", "lower_face_height", "asymmetry")
+                "asymmetry_cheek", "asymmetry_index", "nasolabial_fold")  # fmt: skip
+_LIGHT_STEMS = ("cheek", "jaw", "face_height", "lower_face_height", "asymmetry",
+                "nasolabial_fold")  # fmt: skip
 
 
 #: The conditions that can refuse a movement (any expression but rest): how the photo was

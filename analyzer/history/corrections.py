@@ -33,6 +33,7 @@ from analyzer.measure import topology
 from analyzer.measure.analysis import Measurement, measure_landmarks
 from analyzer.measure.conditions import CaptureConditions, conditions
 from analyzer.measure.correction import apply_corrections, contours_through
+from analyzer.measure.folds import kept_folds
 from analyzer.measure.frame import similarity_2d
 from analyzer.measure.imaging import CameraInfo
 
@@ -129,7 +130,8 @@ def remeasure(session: Session, capture: Capture) -> Measurement:
     conditions read from landmarks (those read from the photo, light and sharpness, are kept
     as recorded). Returns the measurement."""
     points = corrected_px(session, capture)
-    result = measure_landmarks(points, capture.user_mm_per_px)
+    # The nasolabial folds were found in the photo: their measures are kept as they were.
+    result = kept_folds(measure_landmarks(points, capture.user_mm_per_px), capture.measures or {})
     capture.measures = result.measures
     capture.scale_mm_per_px = result.mm_per_px
     capture.yaw_deg = result.pose.yaw_deg

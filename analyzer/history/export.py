@@ -27,6 +27,7 @@ from analyzer.history.progress import (
     session_conditions,
     session_movement,
 )
+from analyzer.history.side_suggestion import movement_noise
 from analyzer.history.storage import (
     Capture,
     HistoryRow,
@@ -38,6 +39,7 @@ from analyzer.history.storage import (
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
 from analyzer.protocol.movement import EXPRESSIONS, PRIMARY
+from analyzer.protocol.weaker_side import session_weaker_side
 
 BASE_COLUMNS = (
     "session_day",
@@ -147,7 +149,8 @@ def protocol_csv(session: Session, person: Person) -> str:
     eFACE-style estimate and its items, how each expression was measured ("followed"
     from the rest photo, "model" alone, or "mixed" over several captures), and what showed
     between each eye's lids in the eye closures (``progress.lid_gaps``: "shut", "white" for
-    an iris rolled up under an open lid, "iris", …)."""
+    an iris rolled up under an open lid, "iris", …), and the side that moves less
+    (``analyzer.protocol.weaker_side``)."""
     rows = load_history(session, person)
     captures = load_protocol_captures(session, person)
     sessions = sorted({(c.session_started_at, c.session_id, c.session_day) for c in captures})
@@ -163,7 +166,8 @@ def protocol_csv(session: Session, person: Person) -> str:
              for side in ("left", "right")]  # fmt: skip
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["session_day", *measures, *parts, *items, *how, *shows])
+    sides = ["weaker_side", "weaker_side_confidence", "weaker_side_summary"]
+    writer.writerow(["session_day", *measures, *parts, *items, *how, *shows, *sides])
     for (day, s), (_, sid, _) in zip(found, sessions, strict=True):
         gaps = lid_gaps(rows, sid)
         estimate = s.result.estimate
@@ -176,8 +180,15 @@ def protocol_csv(session: Session, person: Person) -> str:
             *(_number(scores.get(i)) for i in items),
             *(s.measured_by(e) for e in EXPRESSIONS if e in PRIMARY),
             *(gaps.get(e, {}).get(side, "") for e in closures for side in ("left", "right")),
+            *_weaker(s.result.measures),
         ])  # fmt: skip
     return out.getvalue()
+
+
+def _weaker(movement: dict[str, float]) -> tuple[str, str, str]:
+    """The side that moves less in a session (``analyzer.protocol.weaker_side``)."""
+    found = session_weaker_side(movement, movement_noise())
+    return found.side, found.confidence, found.summary
 
 
 def write_protocol_csv(session: Session, person: Person, path: Path) -> int:

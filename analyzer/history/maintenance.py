@@ -22,6 +22,7 @@ from analyzer.history.storage import (
 )
 from analyzer.measure.analysis import Measurement, measure_landmarks
 from analyzer.measure.conditions import CaptureConditions, conditions
+from analyzer.measure.folds import kept_folds, with_folds
 from analyzer.measure.framing import measurable, parts_outside
 from analyzer.measure.imaging import CameraInfo, camera_info
 from analyzer.measure.quality import image_stats
@@ -164,6 +165,10 @@ def recompute_all(db: Database, store: AnyPhotoStore | None = None) -> int:
                 capture.regions = refinement.regions
                 notes = refinement.notes
             result = measure_landmarks(capture.measured_px(), capture.user_mm_per_px)
+            if rgb is not None:  # the nasolabial folds are found in the photo
+                result = with_folds(result, rgb, capture.measured_px())
+            else:  # without it, those found before are kept
+                result = kept_folds(result, capture.measures or {})
             capture.conditions = _recomputed_conditions(capture, result, store, rgb, notes)
             # A part of the face outside the photo gives no measures (``framing``).
             outside = parts_outside(capture.landmarks_px(),

@@ -25,7 +25,7 @@ from analyzer.history.storage import HistoryRow, ProtocolCapture
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
 from analyzer.measure.refine import HOW_WORDS
-from analyzer.protocol import movement
+from analyzer.protocol import fold_movement, movement
 from analyzer.protocol.tracking import brows_from_the_model
 
 
@@ -332,6 +332,10 @@ def session_movement(
     result = movement.session_protocol(
         by_expression, rest_measures, affected_side, followed, rest_for if rest else None
     )
+    for expression in fold_movement.EXPRESSIONS:  # the folds come from the photos' measures
+        taken = [r.measures for r in rows if r.session_id == session_id
+                 and r.expression == expression and r.accepted]  # fmt: skip
+        result.measures.update(fold_movement.fold_changes(expression, rest_measures or {}, taken))
     return SessionMovement(result, followed, hows)
 
 

@@ -17,6 +17,7 @@ from analyzer.errors import BlankPhotoError
 from analyzer.measure import topology
 from analyzer.measure.clinical import clinical_measures
 from analyzer.measure.contour import contour_measures
+from analyzer.measure.folds import with_folds
 from analyzer.measure.frame import FaceFrame, Pose, face_frame, to_frame
 from analyzer.measure.framing import framing_check, measurable, parts_outside
 from analyzer.measure.identity import face_embedding
@@ -157,7 +158,7 @@ def analyze_image(
         detection = detect_landmarks(rgb)
     refinement = refine_landmarks(rgb, detection.landmarks, mm_per_px) if refine else None
     measured = detection.landmarks if refinement is None else refinement.landmarks_px
-    measurement = measure_landmarks(measured, mm_per_px)
+    measurement = with_folds(measure_landmarks(measured, mm_per_px), rgb, measured)
     height, width = rgb.shape[:2]
     outside = parts_outside(detection.landmarks, (width, height))
     if outside:  # the model extrapolated these parts: their measures are not given

@@ -119,6 +119,15 @@ def lip_height_differences(points_mm: np.ndarray) -> LipHeights:
     )
 
 
+def canthal_tilt_deg(points_mm: np.ndarray, side: SideIndices) -> float:
+    """Angle of the line from the inner to the outer eye corner above the frame's horizontal
+    (the x axis, perpendicular to the midline), in degrees: positive when the outer corner is
+    the higher (the oculoplastic canthal tilt; a MediaPipe-based palsy tracker reports it).
+    Measured in the pose-normalised frame, so a tilted head does not tilt both eyes."""
+    outer, inner = points_mm[side.eye_outer, :2], points_mm[side.eye_inner, :2]
+    return math.degrees(math.atan2(outer[1] - inner[1], abs(outer[0] - inner[0])))
+
+
 def clinical_measures(points_mm: np.ndarray) -> dict[str, float]:
     """Every clinical measure by its output name (``brow_height_left_mm``, …)."""
     measures: dict[str, float] = {}
@@ -131,4 +140,9 @@ def clinical_measures(points_mm: np.ndarray) -> dict[str, float]:
             measures[f"{side_stem}_left_mm"] - measures[f"{side_stem}_right_mm"]
         )
     measures.update({k: float(v) for k, v in asdict(lip_height_differences(points_mm)).items()})
+    for side_name, side in topology.BY_SIDE.items():
+        measures[f"canthal_tilt_{side_name}_deg"] = canthal_tilt_deg(points_mm, side)
+    measures["canthal_tilt_diff_deg"] = (
+        measures["canthal_tilt_left_deg"] - measures["canthal_tilt_right_deg"]
+    )
     return measures

@@ -28,6 +28,7 @@ ALWAYS_READ = ("eye_right", "eye_left", "nose_bridge")
 #: The parts a measure reads beyond ``ALWAYS_READ``, by a word of its name; sided parts are
 #: read on the measure's side, or on both for a difference or a ratio.
 _PARTS_BY_WORD = (
+    ("nasolabial", ("nose", "mouth", "cheek")),
     ("brow", ("brow",)),
     ("commissure", ("mouth",)),
     ("smile_angle", ("mouth",)),

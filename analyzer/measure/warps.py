@@ -460,3 +460,25 @@ def hide_iris(rgb: np.ndarray, landmarks_px: np.ndarray, side: str) -> np.ndarra
     weight = weight[..., None]
     painted = rgb.astype(np.float32) * (1 - weight) + sclera[None, None, :] * weight
     return np.clip(np.rint(painted), 0, 255).astype(np.uint8)
+
+
+def one_sided_droop(
+    rgb: np.ndarray,
+    landmarks_px: np.ndarray,
+    frame: FaceFrame,
+    mm_per_px: float,
+    side: topology.SideIndices,
+    droop_mm: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A resting palsy's look on one side: that side's mouth corner (12 mm reach) and brow
+    (``brow_lift``'s reach) moved ``droop_mm`` down the face. Returns the photo and where the
+    landmarks truly went."""
+    corner = landmarks_px[side.mouth_corner, :2]
+    changes = (
+        feature_change(frame, mm_per_px, corner, (0.0, -droop_mm), 12.0),
+        brow_lift(frame, mm_per_px, landmarks_px, side, -droop_mm),
+    )
+    photo, points = rgb, np.asarray(landmarks_px, dtype=np.float64)
+    for change in changes:
+        photo, points = change.apply_to_photo(photo), change.apply_to_points(points)
+    return photo, points

@@ -36,6 +36,7 @@ from analyzer.history.progress import (
 )
 from analyzer.history.storage import Capture, Person, load_history, load_protocol_captures
 from analyzer.measure.conditions import CaptureConditions
+from analyzer.present.intended_use import INTENDED_USE
 from analyzer.present.visuals import aligned, face_crop
 from analyzer.protocol import movement
 
@@ -211,6 +212,7 @@ def write_report(
         "scale from the iris (11.7 mm).",
     ):
         pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, INTENDED_USE, new_x="LMARGIN", new_y="NEXT")
     if content.corrections:
         pdf.multi_cell(0, 5, "Points corrected by hand (these captures are measured from the "
                        "corrected points; the model's own are kept): "

@@ -13,7 +13,8 @@ model's. Then, per side (MEASURES.md, "Movement"):
 | --- | --- |
 | brow raise | brow elevation (mm) |
 | gentle / full eye closure | closure: 1 − fissure / resting fissure (%), lagophthalmos (mm) |
-| broad smile | commissure movement (mm), its vertical part, excursion change |
+| broad smile | commissure movement (mm), its vertical part, excursion change, |
+| | canthal tilt change (°) |
 | snarl | upper-lip and nasal-ala elevation (mm) |
 | lip pucker | commissure movement towards the midline (mm) |
 
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.measure import topology
-from analyzer.measure.clinical import contour_y_at
+from analyzer.measure.clinical import canthal_tilt_deg, contour_y_at
 from analyzer.measure.frame import face_frame, to_frame
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
 from analyzer.measure.scale import mm_per_px_from_iris
@@ -112,6 +113,9 @@ def side_movement(
         out["commissure_vertical_mm"] = float(corner[1])
         out["commissure_excursion_change_mm"] = _excursion(moved, side) - _excursion(rest, side)
         out["eye_narrowing_pct"] = 100 * (1 - _fissure(moved, side) / _fissure(rest, side))
+        # The cheek lifts the outer eye corner in a full smile: the eye line's tilt changes.
+        tilt = canthal_tilt_deg(moved, side) - canthal_tilt_deg(rest, side)
+        out["canthal_tilt_change_deg"] = tilt
     elif expression == "snarl":
         out["upper_lip_elevation_mm"] = float(
             moved[side.upper_lip_peak, 1] - rest[side.upper_lip_peak, 1]
@@ -138,9 +142,9 @@ PRIMARY = {
 
 #: Which region's points a measure is read from, by the stem its name contains.
 _MEASURE_REGIONS = (
-    ("brow", "brow"), ("mrd", "eye"), ("palpebral", "eye"), ("eye_", "eye"),
+    ("brow", "brow"), ("mrd", "eye"), ("palpebral", "eye"), ("eye_", "eye"), ("canthal", "eye"),
     ("commissure", "mouth"), ("smile_angle", "mouth"), ("dental", "mouth"), ("lip", "mouth"),
-    ("nasal_ala", "nose"),
+    ("nasal_ala", "nose"), ("nasolabial", "mouth"),
 )  # fmt: skip
 
 

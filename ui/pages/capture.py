@@ -22,6 +22,7 @@ from analyzer.present.visuals import aligned, draw_landmarks, face_crop
 from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, PRIMARY, regions_of
 from ui.auth import allowed, audit, refusal, refused
 from ui.live import live_section
+from ui.side_hint import side_suggestion
 from ui.state import (
     analyse_bytes,
     capture_photo,
@@ -52,6 +53,7 @@ st.title("Capture")
 person = choose_person()
 if person is None:
     st.stop()
+side_suggestion(person)
 
 
 def todays_expressions(person_name: str) -> set[str]:

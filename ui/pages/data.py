@@ -22,6 +22,7 @@ from analyzer.history.storage import (
 )
 from analyzer.present.report import write_report
 from ui.auth import allowed, audit, listed, opened, refusal, refused
+from ui.side_hint import side_suggestion
 from ui.state import database, location, people, plain, store
 
 st.title("Data")
@@ -76,6 +77,7 @@ if not names:
 chosen = st.selectbox("Person", names, index=names.index(st.session_state.get("person"))
                       if st.session_state.get("person") in names else 0)  # fmt: skip
 opened(chosen)
+side_suggestion(chosen, show_none=True)
 
 with st.form("rename"):
     st.subheader("Rename")
