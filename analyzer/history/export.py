@@ -37,6 +37,7 @@ from analyzer.history.storage import (
 )
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
+from analyzer.measure.registry import expression_key
 from analyzer.protocol.movement import EXPRESSIONS, PRIMARY
 
 BASE_COLUMNS = (
@@ -157,9 +158,9 @@ def protocol_csv(session: Session, person: Person) -> str:
     items = sorted({f"eface_{i.part}_{i.name}".replace(" ", "_") for _, s in found
                     for i in s.result.estimate.items})  # fmt: skip
     parts = ["eface_static", "eface_dynamic", "eface_synkinesis", "eface_total"]
-    how = [f"{e.replace(' ', '_')}_measured_by" for e in EXPRESSIONS if e in PRIMARY]
+    how = [f"{expression_key(e)}_measured_by" for e in EXPRESSIONS if e in PRIMARY]
     closures = [e for e in EXPRESSIONS if e in EYES_SHUT_EXPRESSIONS]
-    shows = [f"{e.replace(' ', '_')}_lagophthalmos_{side}_shows" for e in closures
+    shows = [f"{expression_key(e)}_lagophthalmos_{side}_shows" for e in closures
              for side in ("left", "right")]  # fmt: skip
     out = io.StringIO()
     writer = csv.writer(out)

@@ -22,6 +22,7 @@ from analyzer.history.catalog import (
 )
 from analyzer.history.comparability import Difference, differences, reasons_for
 from analyzer.history.storage import HistoryRow, ProtocolCapture
+from analyzer.measure import registry
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
 from analyzer.measure.refine import HOW_WORDS
@@ -216,9 +217,10 @@ def split_face_progress(
     can run on themselves. ``stem`` is e.g. "brow_height". The noise is the between-day SD
     of the difference itself (its own over a 3-session baseline phase, else its default).
     """
-    left = statistics.session_values(accepted_values(rows, f"{stem}_left_mm", expression))
-    right = statistics.session_values(accepted_values(rows, f"{stem}_right_mm", expression))
-    treated = f"{stem}_{treated_side}_mm"
+    pair = registry.side_names(stem)
+    left = statistics.session_values(accepted_values(rows, pair["left"], expression))
+    right = statistics.session_values(accepted_values(rows, pair["right"], expression))
+    treated = pair[treated_side]
     within = statistics.repeatability(
         statistics.captures_by_session(accepted_values(rows, treated, expression)),
         default_sd=default_within_sd(treated),
@@ -322,8 +324,7 @@ def session_movement(
         if rest_px is not None:
             rest_for.setdefault(c.expression, []).append(rest_px)
         if c.expression in movement.PRIMARY:
-            prefix = c.expression.replace(" ", "_")
-            for region in movement.regions_of(f"{prefix}_ratio_pct"):
+            for region in registry.regions_of(registry.ratio_name(c.expression)):
                 hows.setdefault(c.expression, {}).setdefault(region, []).append(
                     capture_how(c, region, rest)
                 )
@@ -359,8 +360,8 @@ def latest_movement(
     measures = movement.expression_measures(
         expression, rest_px, points, affected_side, followed=followed
     )
-    prefix = expression.replace(" ", "_")
-    hows = {r: capture_how(latest, r, rest) for r in movement.regions_of(f"{prefix}_ratio_pct")}
+    ratio = registry.ratio_name(expression)
+    hows = {r: capture_how(latest, r, rest) for r in registry.regions_of(ratio)}
     return LatestMovement(measures, followed=followed, hows=hows)
 
 
@@ -472,9 +473,8 @@ def region_table(
     for name in measures:
         shown = expression
         if expression == "protocol":
-            shown = next((e for e in movement.PRIMARY
-                          if name.startswith(e.replace(" ", "_") + "_")), "")  # fmt: skip
-        sources.append((shown, movement.regions_of(name)))
+            shown = registry.split_name(name).expression
+        sources.append((shown, registry.regions_of(name)))
     table = []
     for session_id, own in by_session.items():
         rest = rests.get(session_id)

@@ -36,12 +36,13 @@ from analyzer.history.progress import (
 )
 from analyzer.history.storage import Capture, Person, load_history, load_protocol_captures
 from analyzer.measure.conditions import CaptureConditions
+from analyzer.measure.registry import ratio_name
 from analyzer.present.visuals import aligned, face_crop
 from analyzer.protocol import movement
 
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 PROTOCOL_MEASURES = (
-    *(f"{e.replace(' ', '_')}_ratio_pct" for e in movement.PRIMARY),
+    *(ratio_name(e) for e in movement.PRIMARY),
     "broad_smile_commissure_movement_left_mm",
     "broad_smile_commissure_movement_right_mm",
     *(

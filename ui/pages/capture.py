@@ -16,10 +16,11 @@ from analyzer.history.catalog import FOLLOWED, describe
 from analyzer.history.importer import EARLIEST_YEAR, photo_date, save_capture
 from analyzer.history.progress import latest_movement, region_label
 from analyzer.history.storage import Capture, get_person, load_protocol_captures
+from analyzer.measure import registry
 from analyzer.measure.analysis import FaceAnalysis
 from analyzer.measure.refine import HOW_WORDS
 from analyzer.present.visuals import aligned, draw_landmarks, face_crop
-from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, PRIMARY, regions_of
+from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, regions_of
 from ui.auth import allowed, audit, refusal, refused
 from ui.live import live_section
 from ui.state import (
@@ -140,15 +141,14 @@ def todays_movement(person_name: str, expression_name: str) -> str:
                                  expression_name, owner.affected_side)  # fmt: skip
     if result is None:
         return "Take today's rest photo too: each movement is measured from it."
-    prefix = expression_name.replace(" ", "_")
-    stem, unit = PRIMARY[expression_name].rsplit("_", 1)
+    names = registry.primary_names(expression_name)
     parts = []
     for side in ("left", "right"):
-        name = f"{prefix}_{stem}_{side}_{unit}"
+        name = names[side]
         parts.append(f"{describe(name).label} {result.measures[name]:.1f} {describe(name).unit}")
-    ratio = result.measures.get(f"{prefix}_ratio_pct", math.nan)
+    ratio = result.measures.get(names["ratio"], math.nan)
     if not math.isnan(ratio):
-        parts.append(f"{describe(prefix + '_ratio_pct').label} {ratio:.0f} %")
+        parts.append(f"{describe(names['ratio']).label} {ratio:.0f} %")
     how = ", ".join(f"{region_label(r)} {HOW_WORDS[h]}" for r, h in result.hows.items())
     return f"Movement from today's rest photo: {'; '.join(parts)} (measured: {how})."
 

@@ -32,6 +32,7 @@ from analyzer.history.corrections import (
     undo_correction,
 )
 from analyzer.history.storage import Capture, Sitting, get_person
+from analyzer.measure import registry
 from analyzer.measure.analysis import measure_landmarks
 from analyzer.measure.correction import contours_through
 from analyzer.measure.topology import CORRECTABLE
@@ -42,15 +43,8 @@ from ui.state import capture_photo, choose_person, database, photo, plain
 CAPTURE_KEY, SELECTED_KEY, NOTE_KEY = "correct_capture", "correct_selected", "correct_note"
 #: A first click this close to a point (in the enlarged picture's pixels) selects it.
 PICK_RADIUS_PX = 24
-#: The measures shown for each kind of region (name stems; both sides, and the difference).
-REGION_MEASURES = {
-    "brow": ("brow_height", "asymmetry_brow"),
-    "eye": ("mrd1", "mrd2", "palpebral_fissure_height", "palpebral_fissure_width",
-            "asymmetry_eye"),
-    "nose": ("asymmetry_nose", "lower_face_height"),
-    "mouth": ("commissure_height", "commissure_excursion", "smile_angle", "dental_show",
-              "upper_lip_height", "lower_lip_height", "asymmetry_mouth"),
-}  # fmt: skip
+#: The measures shown for each kind of region: those the registry reads from it.
+REGION_MEASURES = registry.static_names_by_region()
 
 st.title("Correct")
 person = choose_person()
@@ -226,7 +220,7 @@ with side:
 
 kind = region.split()[-1]
 stems = REGION_MEASURES[kind]
-shown = [n for n in measures if n.startswith(stems)]
+shown = [n for n in measures if n in stems]
 others = [n for n in measures if n not in shown and abs(measures[n] - before.get(n, 0.0)) >= 0.01]
 
 
