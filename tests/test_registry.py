@@ -58,9 +58,8 @@ def test_regions_directions_and_landmarks_exist():
 
 def test_protocol_tables_are_derived_from_the_registry():
     assert list(movement.PRIMARY) == [e for e in movement.EXPRESSIONS if e != "rest"]
-    assert catalog.PROTOCOL_PREFIXES == tuple(
-        registry.expression_key(e) for e in movement.EXPRESSIONS[1:]
-    )
+    prefixes = tuple(registry.expression_key(e) for e in movement.EXPRESSIONS[1:])
+    assert prefixes == catalog.PROTOCOL_PREFIXES
     assert registry.primary_names("broad smile") == {
         "left": "broad_smile_commissure_movement_left_mm",
         "right": "broad_smile_commissure_movement_right_mm",

@@ -1,17 +1,18 @@
-"""What every page shares: the database, the photo store, the chosen person, safe text."""
+"""What every page shares: the database, the photo store, the chosen person, safe text
+(``database`` and ``plain`` live in ``ui.common``, below ``ui.auth``)."""
 
 from __future__ import annotations
 
 import base64
 import html
 import io
-import re
 
 import numpy as np
 import streamlit as st
 from PIL import Image
 
 from analyzer.errors import AnalyzerError
+from analyzer.history import service
 from analyzer.history.datadir import data_dir, database_url, redacted
 from analyzer.history.importer import stored_photo
 from analyzer.history.photos import AnyPhotoStore, photo_store_for
@@ -19,22 +20,20 @@ from analyzer.history.progress import protocol_rows
 from analyzer.history.same_person import identity_check, references
 from analyzer.history.storage import (
     Capture,
-    Database,
     HistoryRow,
-    Person,
     ProtocolCapture,
     get_or_create_person,
     get_person,
     load_history,
     load_protocol_captures,
-    open_database,
 )
 from analyzer.measure.analysis import FaceAnalysis, analyze_image
 from analyzer.measure.imaging import load_photo
 from analyzer.measure.quality import QualityCheck
 from analyzer.present.demo import DEMO_PERSON
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+from ui.auth import allowed, audit, opened, refused
+from ui.common import database
+from ui.common import plain as plain  # the pages take it from here
 
 
 def photo(where, rgb: np.ndarray, caption: str = "", width: int | None = None) -> None:
@@ -55,21 +54,6 @@ def photo(where, rgb: np.ndarray, caption: str = "", width: int | None = None) -
     )
 
 
-def plain(text: str) -> str:
-    """User text (names, notes) made inert for Markdown: shown as typed, never as markup."""
-    return _MARKDOWN.sub(r"\\\1", text)
-
-
-def database() -> Database:
-    """The database the environment points at (opened once per URL)."""
-    return _open(database_url())
-
-
-@st.cache_resource(show_spinner=False)
-def _open(url: str) -> Database:
-    return open_database(url)
-
-
 def store() -> AnyPhotoStore:
     """Where photos are kept: the database's photo table on PostgreSQL, else the folder."""
     return photo_store_for(database())
@@ -80,8 +64,7 @@ def location() -> str:
 
 
 def people() -> list[str]:
-    with database().transaction() as session:
-        return [name for (name,) in session.query(Person.name).order_by(Person.name)]
+    return service.people(database())
 
 
 def choose_person() -> str | None:
@@ -98,16 +81,12 @@ def choose_person() -> str | None:
     person = st.sidebar.selectbox("Person", names, index=names.index(current))
     st.session_state["person"] = person
     st.sidebar.caption("Left and right are always the subject's own sides.")
-    from ui.auth import opened  # here: ui.auth uses this module
-
     opened(person)
     return person
 
 
 def _first_person_form() -> None:
     """Where there is nobody yet, adding the first person right here, not a dead end."""
-    from ui.auth import allowed, audit, refused
-
     with st.form("first-person"):
         name = st.text_input("Name or pseudonym")
         added = st.form_submit_button("Add and go on", disabled=not allowed("save"))

@@ -145,3 +145,8 @@ def default_within_sd(name: str) -> float | None:
         return CAPTURE_ALLOWANCE[unit] * 2**0.5
     allowance = CAPTURE_ALLOWANCE[unit]
     return float((digital**2 + allowance**2) ** 0.5)
+
+
+#: How a region's points were had (``FaceAnalysis.regions``, ``progress.capture_how``), in
+#: words for a person.
+HOW_WORDS = {"refined": "from the photo", "followed": "followed from rest", "model": "model"}

@@ -27,6 +27,7 @@ from analyzer.history.progress import (
     session_conditions,
     session_movement,
 )
+from analyzer.history.spreadsheet import cell_text
 from analyzer.history.storage import (
     Capture,
     HistoryRow,
@@ -99,13 +100,6 @@ def _number(value: float | None) -> str:
 
 def _cell(value: object) -> str:
     return "" if value is None else cell_text(str(value))
-
-
-def cell_text(text: str) -> str:
-    """Text for a spreadsheet cell: one starting with =, +, -, @ (or a tab or carriage
-    return) is a formula to Excel and LibreOffice, so it gets a leading apostrophe (OWASP's
-    advice on CSV injection)."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def verdicts_csv(rows: list[HistoryRow], measures: tuple[str, ...] = FOLLOWED) -> str:

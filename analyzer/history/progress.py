@@ -15,6 +15,7 @@ import numpy as np
 
 from analyzer.history import statistics
 from analyzer.history.catalog import (
+    HOW_WORDS,
     MeasureInfo,
     default_between_day_sd,
     default_within_sd,
@@ -25,7 +26,6 @@ from analyzer.history.storage import HistoryRow, ProtocolCapture
 from analyzer.measure import registry
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
-from analyzer.measure.refine import HOW_WORDS
 from analyzer.protocol import movement
 from analyzer.protocol.tracking import brows_from_the_model
 
@@ -389,11 +389,12 @@ def protocol_rows(captures: list[ProtocolCapture], affected_side: str) -> list[H
     ``captures`` are the accepted captures of a person (``load_protocol_captures``). Each
     expression capture is measured against the first rest capture of its session (with its
     landmarks followed from that rest photo where there are some) and gives one row, so the
-    verdict machinery sees repeat captures of an expression as repeats.
+    verdict machinery sees repeat captures of an expression as repeats. A row's
+    ``capture_id`` is the expression capture's.
     """
     rows: list[HistoryRow] = []
     rests = first_rests(captures)
-    for index, capture in enumerate(captures):
+    for capture in captures:
         rest = rests.get(capture.session_id)
         if rest is None or capture.expression not in movement.PRIMARY:
             continue
@@ -402,9 +403,20 @@ def protocol_rows(captures: list[ProtocolCapture], affected_side: str) -> list[H
             capture.expression, rest_px, points, affected_side, followed=followed
         )
         measures = {k: v for k, v in measures.items() if np.isfinite(v)}
-        rows.append(HistoryRow(-index - 1, capture.session_id, capture.session_day,
-                               capture.session_started_at, capture.session_tags,
-                               capture.taken_at, "protocol", "pass", True, measures))  # fmt: skip
+        rows.append(
+            HistoryRow(
+                capture_id=capture.capture_id,  # the expression capture it is read from
+                session_id=capture.session_id,
+                session_day=capture.session_day,
+                session_started_at=capture.session_started_at,
+                session_tags=capture.session_tags,
+                taken_at=capture.taken_at,
+                expression="protocol",
+                quality_status="pass",
+                accepted=True,
+                measures=measures,
+            )
+        )
     return rows
 
 

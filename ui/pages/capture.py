@@ -9,23 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
-from analyzer.history.catalog import FOLLOWED, describe
+from analyzer.history import service
+from analyzer.history.catalog import FOLLOWED, HOW_WORDS, describe
 from analyzer.history.importer import EARLIEST_YEAR, photo_date, save_capture
 from analyzer.history.progress import latest_movement, region_label
-from analyzer.history.storage import Capture, get_person, load_protocol_captures
+from analyzer.history.storage import get_person, load_protocol_captures
 from analyzer.measure import registry
 from analyzer.measure.analysis import FaceAnalysis
-from analyzer.measure.refine import HOW_WORDS
 from analyzer.present.visuals import aligned, draw_landmarks, face_crop
 from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, regions_of
 from ui.auth import allowed, audit, refusal, refused
 from ui.live import live_section
 from ui.state import (
     analyse_bytes,
-    capture_photo,
     choose_person,
     correct_button,
     database,
@@ -57,12 +54,7 @@ if person is None:
 
 def todays_expressions(person_name: str) -> set[str]:
     """The expressions already saved in today's session."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        if owner is None:
-            return set()
-        today = dt.date.today()
-        return {c.expression for s in owner.sessions if s.day == today for c in s.captures}
+    return service.todays_expressions(database(), person_name, dt.date.today())
 
 
 done = todays_expressions(person)
@@ -154,22 +146,11 @@ def todays_movement(person_name: str, expression_name: str) -> str:
 
 
 def baseline_photo(person_name: str, expression_name: str):
-    """The person's first stored photo of this expression, aligned, to match the pose to."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        if owner is None:
-            return None
-        captures = session.scalars(
-            select(Capture)
-            .where(Capture.person_id == owner.id, Capture.expression == expression_name,
-                   Capture.photo_path.is_not(None))
-            .order_by(Capture.taken_at)
-        ).all()  # fmt: skip
-        for capture in captures:
-            rgb = capture_photo(capture)
-            if rgb is not None:
-                return aligned(rgb, capture.landmarks_px())[0]
-    return None
+    """The person's baseline photo of this expression (``service.baseline``), aligned, to
+    match the pose to; None without one."""
+    found = service.baseline(database(), person_name, expression_name)
+    rgb = None if found is None else service.baseline_photo(store(), found)
+    return None if rgb is None else aligned(rgb, found.landmarks_px)[0]
 
 
 @dataclass(frozen=True)
@@ -294,16 +275,18 @@ def save(choice: Choice) -> list[str]:
     if choice.blocked:
         return [f"Not saved: {plain(choice.name)}: {choice.blocked}."]
     try:
-        capture_id, new = save_capture(
-            database(), store(), person, choice.data, Path(choice.name).suffix or ".jpg",
-            choice.analysis, taken_at=choice.taken_at, expression=choice.expression,
-            mirrored=mirrored, accept_anyway=choice.anyway, tags=choice.tags,
-            source_name=choice.name,
-            camera_label="browser webcam" if choice.name == WEBCAM_NAME else "",
-            identity_confirmed=choice.identity_overridden,
-        )  # fmt: skip
-    except (OSError, SQLAlchemyError) as error:
-        return [f"Not saved: {plain(choice.name)} ({type(error).__name__}: the disk may be "
+        with service.saving():
+            capture_id, new = save_capture(
+                database(), store(), person, choice.data, Path(choice.name).suffix or ".jpg",
+                choice.analysis, taken_at=choice.taken_at, expression=choice.expression,
+                mirrored=mirrored, accept_anyway=choice.anyway, tags=choice.tags,
+                source_name=choice.name,
+                camera_label="browser webcam" if choice.name == WEBCAM_NAME else "",
+                identity_confirmed=choice.identity_overridden,
+            )  # fmt: skip
+    except (OSError, service.SaveError) as error:
+        cause = error.__cause__ or error
+        return [f"Not saved: {plain(choice.name)} ({type(cause).__name__}: the disk may be "
                 "full, the data folder read-only, or the database busy). Nothing was changed "
                 "for it; try again."]  # fmt: skip
     if not new:
