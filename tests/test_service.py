@@ -103,3 +103,43 @@ def test_people_and_todays_expressions_come_from_the_service(history):
     with db.transaction() as session:
         refs = service.names_by_ref(session)
     assert sorted(refs.values()) == ["Ana", "Ben"]
+
+
+def jpeg(rgb: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def test_a_save_makes_the_same_person_check_once(tmp_path, face_rgb, face_analysis, monkeypatch):
+    """A check the page made (and showed) is recorded as it is; without one, saving makes it,
+    once. Either way one check per save."""
+    from analyzer.history import importer
+    from analyzer.history.importer import CaptureRequest, Identity
+    from analyzer.measure.quality import QualityCheck
+
+    calls = []
+    real = importer.identity_check
+    monkeypatch.setattr(importer, "identity_check",
+                        lambda *args: calls.append(args) or real(*args))  # fmt: skip
+    db = open_database(f"sqlite:///{tmp_path / 'analyzer.db'}")
+    store = PhotoStore(tmp_path / "photos")
+    request = CaptureRequest(jpeg(face_rgb), ".jpg", face_analysis, DAY)
+    first_id, new = service.save(db, store, "Ana", request)
+    assert new and len(calls) == 1
+    shown = QualityCheck("same_person", "fail", "This may not be Ana.")
+    second = CaptureRequest(jpeg(face_rgb[4:, 4:]), ".jpg", face_analysis,
+                            DAY + dt.timedelta(days=1), mirrored=True,
+                            identity=Identity(checked=True, check=shown))  # fmt: skip
+    second_id, _ = service.save(db, store, "Ana", second)
+    assert len(calls) == 1  # the shown check was used, not made again
+    with db.transaction() as session:
+        saved = session.get(Capture, second_id)
+        assert not saved.accepted and saved.mirrored
+        assert {"check": "same_person", "status": "fail", "message": "This may not be Ana."} in (
+            saved.quality
+        )
+        assert session.get(Capture, first_id).accepted
+    db.close()

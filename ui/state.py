@@ -28,7 +28,7 @@ from analyzer.history.storage import (
     load_protocol_captures,
 )
 from analyzer.measure.analysis import FaceAnalysis, analyze_image
-from analyzer.measure.imaging import load_photo
+from analyzer.measure.imaging import as_measured, load_photo
 from analyzer.measure.quality import QualityCheck
 from analyzer.present.demo import DEMO_PERSON
 from ui.auth import allowed, audit, opened, refused
@@ -111,9 +111,7 @@ def analyse_bytes(data: bytes, mirrored: bool, expression: str) -> FaceAnalysis 
     """The analysis of a photo, or the sentence saying why there is none (whatever went
     wrong: one odd upload must not take the page down with it)."""
     try:
-        rgb = load_photo(data)
-        if mirrored:
-            rgb = np.ascontiguousarray(rgb[:, ::-1])
+        rgb = as_measured(load_photo(data), mirrored)
         return analyze_image(rgb, expression=expression, identity=True)
     except AnalyzerError as error:
         return str(error)
@@ -137,8 +135,7 @@ def capture_photo(capture: Capture) -> np.ndarray | None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_photo_for_display(data: bytes, mirrored: bool) -> np.ndarray:
-    rgb = load_photo(data)
-    return np.ascontiguousarray(rgb[:, ::-1]) if mirrored else rgb
+    return as_measured(load_photo(data), mirrored)
 
 
 def history(person_name: str, *, with_protocol: bool = False) -> list[HistoryRow]:

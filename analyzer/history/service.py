@@ -39,11 +39,12 @@ from analyzer.history.corrections import (
     summaries,
 )
 from analyzer.history.database import Database
-from analyzer.history.importer import stored_photo
+from analyzer.history.importer import CaptureRequest, stored_photo
+from analyzer.history.importer import save as importer_save
 from analyzer.history.models import Capture, Person, Sitting, StorageError
 from analyzer.history.photos import AnyPhotoStore
 from analyzer.history.storage import get_person
-from analyzer.measure.imaging import load_photo
+from analyzer.measure.imaging import as_measured, load_photo
 
 
 def people(db: Database) -> list[str]:
@@ -132,7 +133,7 @@ def read_photo(store: AnyPhotoStore | None, photo_path: str, mirrored: bool) -> 
         rgb = load_photo(store.read(photo_path))
     except (OSError, AnalyzerError):
         return None
-    return np.ascontiguousarray(rgb[:, ::-1]) if mirrored else rgb
+    return as_measured(rgb, mirrored)
 
 
 # --- captures -------------------------------------------------------------------------------
@@ -233,6 +234,15 @@ def correct(db: Database, capture_id: int, change: Callable[..., Any], *args, **
         if found is None:
             raise AnalyzerError("This capture has just been deleted: choose another.")
         return change(session, found, *args, **kwargs)
+
+
+def save(
+    db: Database, store: AnyPhotoStore | None, person_name: str, request: CaptureRequest
+) -> tuple[int, bool]:
+    """Save one photo (``importer.save``): the capture id and whether it was new. The
+    database's own failures become ``SaveError``."""
+    with saving():
+        return importer_save(db, store, person_name, request)
 
 
 class SaveError(StorageError):

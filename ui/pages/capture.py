@@ -12,11 +12,12 @@ import streamlit as st
 
 from analyzer.history import service
 from analyzer.history.catalog import FOLLOWED, HOW_WORDS, describe
-from analyzer.history.importer import EARLIEST_YEAR, photo_date, save_capture
+from analyzer.history.importer import EARLIEST_YEAR, CaptureRequest, Identity, photo_date
 from analyzer.history.progress import latest_movement, region_label
 from analyzer.history.storage import get_person, load_protocol_captures
 from analyzer.measure import registry
 from analyzer.measure.analysis import FaceAnalysis
+from analyzer.measure.quality import QualityCheck
 from analyzer.present.visuals import aligned, draw_landmarks, face_crop
 from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, regions_of
 from ui.auth import allowed, audit, refusal, refused
@@ -163,6 +164,7 @@ class Choice:
     expression: str
     taken_at: dt.datetime
     anyway: bool
+    identity: QualityCheck | None  # the same-person check shown (None: nothing to check)
     identity_overridden: bool
     tags: tuple[str, ...]
     blocked: str  # why it may not be saved now ("" when it may)
@@ -259,7 +261,8 @@ def show(name: str, data: bytes) -> Choice | None:
         blocked = ""
     choice = Choice(
         name=name, data=data, analysis=analysis, expression=chosen, taken_at=taken_at,
-        anyway=anyway, identity_overridden=bool(identity and identity.status == "fail"),
+        anyway=anyway, identity=identity,
+        identity_overridden=bool(identity and identity.status == "fail"),
         tags=tuple(tags), blocked=blocked,
     )  # fmt: skip
     if st.button(f"Save as {chosen}", key=f"save-{key}", disabled=bool(blocked)):
@@ -275,15 +278,15 @@ def save(choice: Choice) -> list[str]:
     if choice.blocked:
         return [f"Not saved: {plain(choice.name)}: {choice.blocked}."]
     try:
-        with service.saving():
-            capture_id, new = save_capture(
-                database(), store(), person, choice.data, Path(choice.name).suffix or ".jpg",
-                choice.analysis, taken_at=choice.taken_at, expression=choice.expression,
-                mirrored=mirrored, accept_anyway=choice.anyway, tags=choice.tags,
-                source_name=choice.name,
-                camera_label="browser webcam" if choice.name == WEBCAM_NAME else "",
-                identity_confirmed=choice.identity_overridden,
-            )  # fmt: skip
+        request = CaptureRequest(
+            choice.data, Path(choice.name).suffix or ".jpg", choice.analysis, choice.taken_at,
+            choice.expression, mirrored=mirrored, accept_anyway=choice.anyway, tags=choice.tags,
+            identity=Identity(confirmed=choice.identity_overridden, checked=True,
+                              check=choice.identity),  # the check shown above: made once
+            source_name=choice.name,
+            camera_label="browser webcam" if choice.name == WEBCAM_NAME else "",
+        )  # fmt: skip
+        capture_id, new = service.save(database(), store(), person, request)
     except (OSError, service.SaveError) as error:
         cause = error.__cause__ or error
         return [f"Not saved: {plain(choice.name)} ({type(cause).__name__}: the disk may be "
