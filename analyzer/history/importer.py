@@ -315,6 +315,8 @@ def _write_session(
     transaction, under the store's lock: killed halfway, an import leaves at most files that
     no row refers to, which ``maintenance.reconcile_store`` removes (photos kept in the
     database are rolled back with their captures)."""
+    # Over 60 lines on purpose: the retry must wrap the whole transaction (lock, photos,
+    # rows, following from rest) as one unit, which reads best in one place.
     for attempt in range(2):
         try:
             written = not_accepted = 0

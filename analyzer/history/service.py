@@ -20,7 +20,7 @@ photo still gives its landmarks (the ghost) and its conditions (the gauges' targ
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -139,17 +139,21 @@ def read_photo(store: AnyPhotoStore | None, photo_path: str, mirrored: bool) -> 
 # --- captures -------------------------------------------------------------------------------
 
 
+def representative(captures: Iterable[Capture], expression: str) -> Capture | None:
+    """A session's capture of an expression to show (Compare, the report's photos): its
+    first accepted one, else its first. In the baseline's session this is the baseline."""
+    own = sorted((c for c in captures if c.expression == expression), key=lambda c: c.taken_at)
+    return next((c for c in own if c.accepted), own[0] if own else None)
+
+
 def session_capture(
     db: Database, store: AnyPhotoStore | None, session_id: int, expression: str
 ) -> tuple[Capture, np.ndarray, np.ndarray | None] | None:
-    """A session's capture of an expression to compare (its first accepted one, else its
-    first), the landmarks it is measured with (hand corrections applied) and its photo."""
+    """A session's capture of an expression to compare (``representative``), the landmarks
+    it is measured with (hand corrections applied) and its photo."""
     with db.transaction() as session:
-        capture = session.scalars(
-            select(Capture)
-            .where(Capture.session_id == session_id, Capture.expression == expression)
-            .order_by(Capture.accepted.desc(), Capture.taken_at)
-        ).first()
+        sitting = session.get(Sitting, session_id)
+        capture = None if sitting is None else representative(sitting.captures, expression)
         if capture is None:
             return None
         return capture, corrected_px(session, capture), stored_photo(store, capture)
