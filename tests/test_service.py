@@ -16,17 +16,40 @@ from analyzer.history.storage import open_database
 DAY = dt.datetime(2026, 3, 2, 9, 0)
 
 
-def add_capture(session, person, sitting, taken_at, expression, *, accepted, photo_path=None,
-                mirrored=False, mark=0.0) -> int:  # fmt: skip
+def add_capture(
+    session,
+    person,
+    sitting,
+    taken_at,
+    expression,
+    *,
+    accepted,
+    photo_path=None,
+    mirrored=False,
+    mark=0.0,
+) -> int:
     capture = Capture(
-        session_id=sitting.id, person_id=person.id, taken_at=taken_at, expression=expression,
-        photo_sha256=f"{taken_at:%Y%m%d%H%M}{expression}", photo_path=photo_path,
-        mirrored=mirrored, image_width=40, image_height=30,
-        landmarks=landmarks_to_bytes(np.full((478, 3), mark)), scale_mm_per_px=0.1,
-        yaw_deg=0.0, pitch_deg=0.0, roll_deg=0.0, quality=[],
-        quality_status="pass" if accepted else "fail", accepted=accepted, measures={},
-        analyzer_version="test", conditions={"yaw_deg": 0.0},
-    )  # fmt: skip
+        session_id=sitting.id,
+        person_id=person.id,
+        taken_at=taken_at,
+        expression=expression,
+        photo_sha256=f"{taken_at:%Y%m%d%H%M}{expression}",
+        photo_path=photo_path,
+        mirrored=mirrored,
+        image_width=40,
+        image_height=30,
+        landmarks=landmarks_to_bytes(np.full((478, 3), mark)),
+        scale_mm_per_px=0.1,
+        yaw_deg=0.0,
+        pitch_deg=0.0,
+        roll_deg=0.0,
+        quality=[],
+        quality_status="pass" if accepted else "fail",
+        accepted=accepted,
+        measures={},
+        analyzer_version="test",
+        conditions={"yaw_deg": 0.0},
+    )
     session.add(capture)
     session.flush()
     return capture.id
@@ -45,22 +68,46 @@ def history(tmp_path):
         session.flush()
         first = Sitting(person_id=ana.id, day=DAY.date(), started_at=DAY, tags=[], notes="")
         later_day = DAY + dt.timedelta(days=7)
-        later = Sitting(person_id=ana.id, day=later_day.date(), started_at=later_day, tags=[],
-                        notes="")  # fmt: skip
-        other = Sitting(person_id=ben.id, day=DAY.date() - dt.timedelta(days=3),
-                        started_at=DAY - dt.timedelta(days=3), tags=[], notes="")  # fmt: skip
+        later = Sitting(
+            person_id=ana.id, day=later_day.date(), started_at=later_day, tags=[], notes=""
+        )
+        other = Sitting(
+            person_id=ben.id,
+            day=DAY.date() - dt.timedelta(days=3),
+            started_at=DAY - dt.timedelta(days=3),
+            tags=[],
+            notes="",
+        )
         session.add_all([first, later, other])
         session.flush()
-        ids["failed"] = add_capture(session, ana, first, DAY, "broad smile", accepted=False,
-                                    photo_path="a/failed.png", mark=1.0)  # fmt: skip
-        ids["smile"] = add_capture(session, ana, first, DAY + dt.timedelta(minutes=5),
-                                   "broad smile", accepted=True, photo_path="a/smile.png",
-                                   mirrored=True, mark=2.0)  # fmt: skip
-        ids["rest"] = add_capture(session, ana, first, DAY + dt.timedelta(minutes=1), "rest",
-                                  accepted=True, mark=3.0)  # fmt: skip
+        ids["failed"] = add_capture(
+            session,
+            ana,
+            first,
+            DAY,
+            "broad smile",
+            accepted=False,
+            photo_path="a/failed.png",
+            mark=1.0,
+        )
+        ids["smile"] = add_capture(
+            session,
+            ana,
+            first,
+            DAY + dt.timedelta(minutes=5),
+            "broad smile",
+            accepted=True,
+            photo_path="a/smile.png",
+            mirrored=True,
+            mark=2.0,
+        )
+        ids["rest"] = add_capture(
+            session, ana, first, DAY + dt.timedelta(minutes=1), "rest", accepted=True, mark=3.0
+        )
         add_capture(session, ana, later, later_day, "broad smile", accepted=True, mark=4.0)
-        add_capture(session, ben, other, DAY - dt.timedelta(days=3), "broad smile",
-                    accepted=True, mark=5.0)  # fmt: skip
+        add_capture(
+            session, ben, other, DAY - dt.timedelta(days=3), "broad smile", accepted=True, mark=5.0
+        )
         ids["first_session"] = first.id
     yield db, ids
     db.close()
@@ -122,17 +169,21 @@ def test_a_save_makes_the_same_person_check_once(tmp_path, face_rgb, face_analys
 
     calls = []
     real = importer.identity_check
-    monkeypatch.setattr(importer, "identity_check",
-                        lambda *args: calls.append(args) or real(*args))  # fmt: skip
+    monkeypatch.setattr(importer, "identity_check", lambda *args: calls.append(args) or real(*args))
     db = open_database(f"sqlite:///{tmp_path / 'analyzer.db'}")
     store = PhotoStore(tmp_path / "photos")
     request = CaptureRequest(jpeg(face_rgb), ".jpg", face_analysis, DAY)
     first_id, new = service.save(db, store, "Ana", request)
     assert new and len(calls) == 1
     shown = QualityCheck("same_person", "fail", "This may not be Ana.")
-    second = CaptureRequest(jpeg(face_rgb[4:, 4:]), ".jpg", face_analysis,
-                            DAY + dt.timedelta(days=1), mirrored=True,
-                            identity=Identity(checked=True, check=shown))  # fmt: skip
+    second = CaptureRequest(
+        jpeg(face_rgb[4:, 4:]),
+        ".jpg",
+        face_analysis,
+        DAY + dt.timedelta(days=1),
+        mirrored=True,
+        identity=Identity(checked=True, check=shown),
+    )
     second_id, _ = service.save(db, store, "Ana", second)
     assert len(calls) == 1  # the shown check was used, not made again
     with db.transaction() as session:

@@ -16,16 +16,11 @@ from analyzer.history import service
 from analyzer.history.datadir import data_dir, database_url, redacted
 from analyzer.history.importer import stored_photo
 from analyzer.history.photos import AnyPhotoStore, photo_store_for
-from analyzer.history.progress import protocol_rows
-from analyzer.history.same_person import identity_check, references
 from analyzer.history.storage import (
     Capture,
     HistoryRow,
     ProtocolCapture,
     get_or_create_person,
-    get_person,
-    load_history,
-    load_protocol_captures,
 )
 from analyzer.measure.analysis import FaceAnalysis, analyze_image
 from analyzer.measure.imaging import as_measured, load_photo
@@ -122,10 +117,7 @@ def analyse_bytes(data: bytes, mirrored: bool, expression: str) -> FaceAnalysis 
 
 def same_person_check(person_name: str, analysis: FaceAnalysis) -> QualityCheck | None:
     """The photo against the person's earlier photos (None: nothing to check against)."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        refs = references(session, owner.id if owner else None)
-    return identity_check(analysis.identity, refs, person_name)
+    return service.same_person(database(), person_name, analysis)
 
 
 def capture_photo(capture: Capture) -> np.ndarray | None:
@@ -140,28 +132,17 @@ def load_photo_for_display(data: bytes, mirrored: bool) -> np.ndarray:
 
 def history(person_name: str, *, with_protocol: bool = False) -> list[HistoryRow]:
     """Every capture of a person (and, for the palsy protocol, the movement rows)."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        if owner is None:
-            return []
-        rows = load_history(session, owner)
-        if with_protocol and any(r.expression != "rest" for r in rows):
-            rows += protocol_rows(load_protocol_captures(session, owner), owner.affected_side)
-    return rows
+    return service.history(database(), person_name, with_protocol=with_protocol)
 
 
 def affected_side(person_name: str) -> str:
     """The person's affected side ("left", "right"), or "none" (a self-test person)."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        return (owner.affected_side if owner else None) or "none"
+    return service.affected_side(database(), person_name)
 
 
 def protocol_captures(person_name: str) -> list[ProtocolCapture]:
     """Every accepted capture of a person with its landmarks and how each region was had."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        return [] if owner is None else load_protocol_captures(session, owner)
+    return service.protocol_captures(database(), person_name)
 
 
 def correct_button(where, capture_id: int, label: str, key: str) -> None:

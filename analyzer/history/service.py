@@ -41,10 +41,21 @@ from analyzer.history.corrections import (
 from analyzer.history.database import Database
 from analyzer.history.importer import CaptureRequest, stored_photo
 from analyzer.history.importer import save as importer_save
-from analyzer.history.models import Capture, Person, Sitting, StorageError
+from analyzer.history.models import (
+    Capture,
+    HistoryRow,
+    Person,
+    ProtocolCapture,
+    Sitting,
+    StorageError,
+)
 from analyzer.history.photos import AnyPhotoStore
-from analyzer.history.storage import get_person
+from analyzer.history.progress import protocol_rows
+from analyzer.history.same_person import identity_check, references
+from analyzer.history.storage import get_person, load_history, load_protocol_captures
+from analyzer.measure.analysis import FaceAnalysis
 from analyzer.measure.imaging import as_measured, load_photo
+from analyzer.measure.quality import QualityCheck
 
 
 def people(db: Database) -> list[str]:
@@ -56,6 +67,43 @@ def people(db: Database) -> list[str]:
 def names_by_ref(session: Session) -> dict[str, str]:
     """Each person's pseudonymous reference in the audit ("P<id>") → their name now."""
     return {f"P{pid}": name for pid, name in session.execute(select(Person.id, Person.name))}
+
+
+def history(db: Database, person_name: str, *, with_protocol: bool = False) -> list[HistoryRow]:
+    """Every capture of a person, oldest first (and, for the palsy protocol, the movement
+    rows, ``progress.protocol_rows``); [] for nobody of that name."""
+    with db.transaction() as session:
+        owner = get_person(session, person_name)
+        if owner is None:
+            return []
+        rows = load_history(session, owner)
+        if with_protocol and any(r.expression != "rest" for r in rows):
+            rows += protocol_rows(load_protocol_captures(session, owner), owner.affected_side)
+    return rows
+
+
+def affected_side(db: Database, person_name: str) -> str:
+    """The person's affected side ("left", "right"), or "none" (a self-test person)."""
+    with db.transaction() as session:
+        owner = get_person(session, person_name)
+        return (owner.affected_side if owner else None) or "none"
+
+
+def protocol_captures(db: Database, person_name: str) -> list[ProtocolCapture]:
+    """Every accepted capture of a person with its landmarks and how each region was had."""
+    with db.transaction() as session:
+        owner = get_person(session, person_name)
+        return [] if owner is None else load_protocol_captures(session, owner)
+
+
+def same_person(db: Database, person_name: str, analysis: FaceAnalysis) -> QualityCheck | None:
+    """A photo against the person's earlier photos (``same_person.identity_check``; None:
+    nothing to check against). Hand it to ``save`` in the request's ``Identity``, so that
+    saving does not make it again."""
+    with db.transaction() as session:
+        owner = get_person(session, person_name)
+        refs = references(session, owner.id if owner else None)
+    return identity_check(analysis.identity, refs, person_name)
 
 
 def todays_expressions(db: Database, person_name: str, today: dt.date) -> set[str]:

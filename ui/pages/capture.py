@@ -150,8 +150,19 @@ def baseline_photo(person_name: str, expression_name: str):
     """The person's baseline photo of this expression (``service.baseline``), aligned, to
     match the pose to; None without one."""
     found = service.baseline(database(), person_name, expression_name)
-    rgb = None if found is None else service.baseline_photo(store(), found)
-    return None if rgb is None else aligned(rgb, found.landmarks_px)[0]
+    if found is None:
+        return None
+    return _baseline_picture(
+        found.capture_id, found.photo_path, found.mirrored, found.landmarks_px
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _baseline_picture(capture_id: int, photo_path: str, mirrored: bool, _landmarks_px):
+    """The baseline photo aligned on the eyes: read (outside any transaction) and aligned
+    once per capture and photo, not on every rerun of the page."""
+    rgb = service.read_photo(store(), photo_path, mirrored)
+    return None if rgb is None else aligned(rgb, _landmarks_px)[0]
 
 
 @dataclass(frozen=True)
