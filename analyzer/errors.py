@@ -30,10 +30,6 @@ class BlankPhotoError(NoFaceError):
     """The picture is one flat colour (a webcam frame taken before the video started)."""
 
 
-class MeasurementError(AnalyzerError):
-    """Landmarks were found but a measure cannot be computed from them."""
-
-
 class FileTooLargeError(AnalyzerError):
     """The file is larger than any photo the analyzer accepts."""
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from analyzer.history.catalog import FOLLOWED  # noqa: E402
 from analyzer.history.datadir import PhotoStore  # noqa: E402
-from analyzer.history.importer import capture_record, import_folder  # noqa: E402
+from analyzer.history.importer import CaptureRequest, capture_record, import_folder  # noqa: E402
 from analyzer.history.progress import measure_progress  # noqa: E402
 from analyzer.history.storage import (  # noqa: E402
     Person,
@@ -77,11 +77,10 @@ def fill_history(url: str) -> None:
             session.add(sitting)
             session.flush()
             for c in range(PER_SESSION):
-                capture = capture_record(
-                    template, person_id=person.id, session_id=sitting.id,
-                    taken_at=when + dt.timedelta(minutes=c), photo_sha256=f"{s:06d}{c}",
-                    photo_path=None, source_name="synthetic",
-                )  # fmt: skip
+                request = CaptureRequest(b"", ".jpg", template, when + dt.timedelta(minutes=c),
+                                         source_name="synthetic")  # fmt: skip
+                capture = capture_record(request, person_id=person.id, session_id=sitting.id,
+                                         photo_path=None, photo_sha256=f"{s:06d}{c}")  # fmt: skip
                 capture.measures = {
                     k: v + float(rng.normal(0, 0.2)) for k, v in template.measures.items()
                 }

@@ -76,6 +76,65 @@ def imported_modules(source: str, module: str, is_package: bool) -> list[tuple[i
     return [(line, name) for line, name in found if name.split(".")[0] == "analyzer"]
 
 
+def imports_of_ours(source: str, module: str, is_package: bool) -> set[str]:
+    """The modules of ``analyzer`` and ``ui`` that ``source`` imports, anywhere in it (inside
+    functions too): the edges of the import graph."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            found |= {name for _, name in imported_modules(ast.unparse(node), module, is_package)}
+            if not node.level and (node.module or "").split(".")[0] == "ui":
+                for alias in node.names:
+                    candidate = f"{node.module}.{alias.name}"
+                    path = PACKAGE.parent / candidate.replace(".", "/")
+                    is_module = path.with_suffix(".py").exists() or path.is_dir()
+                    found.add(candidate if is_module else node.module or "")
+    return {name for name in found if name.split(".")[0] in ("analyzer", "ui")}
+
+
+def import_graph(sources: dict[str, tuple[str, bool]]) -> dict[str, set[str]]:
+    """Module → the modules of ours it imports, for ``sources`` (module → text, is package)."""
+    return {
+        module: imports_of_ours(text, module, is_package) & set(sources)
+        for module, (text, is_package) in sources.items()
+    }
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), and modules that
+    import themselves: each is an import circle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in sorted(graph[module]):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1 or module in graph[module]:
+                cycles.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
 def violations(source: str, module: str, is_package: bool = False) -> list[str]:
     """Imports in ``source`` (the text of ``module``) that reach a part it may not import."""
     own = part_of(module)
@@ -88,6 +147,60 @@ def violations(source: str, module: str, is_package: bool = False) -> list[str]:
 
 def all_modules() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py") if "versions" not in p.parts)
+
+
+def our_sources() -> dict[str, tuple[str, bool]]:
+    """Every module of ``analyzer`` and ``ui`` (and ``app``), by dotted name."""
+    root = PACKAGE.parent
+    paths = [*all_modules(), *sorted((root / "ui").rglob("*.py")), root / "app.py"]
+    return {
+        ".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): (
+            p.read_text(),
+            p.name == "__init__.py",
+        )
+        for p in paths
+    }
+
+
+def test_the_module_import_graph_has_no_cycle():
+    """No circle of imports among our modules, imports inside functions included: each
+    module can be read (and loaded) after the ones it uses."""
+    assert import_cycles(import_graph(our_sources())) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((PACKAGE.parent / "ui").rglob("*.py")), PACKAGE.parent / "app.py"],
+    ids=lambda p: str(p.relative_to(PACKAGE.parent)),
+)
+def test_the_dashboard_asks_the_history_and_writes_no_query(path):
+    """Pages call ``analyzer.history.service`` (and the history's functions); none imports
+    SQLAlchemy, so none can build a query of its own."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        for name in names:
+            assert name.split(".")[0] != "sqlalchemy", f"{path}:{node.lineno} imports {name}"
+
+
+def test_the_cycle_finder_catches_a_circle_through_a_function_level_import():
+    sources = {
+        "analyzer.history.storage": ("from analyzer.history.models import Capture\n", False),
+        "analyzer.history.models": ("def f():\n    from analyzer.history import audit\n", False),
+        "analyzer.history.audit": ("import analyzer.history.storage\n", False),
+        "ui.state": ("from ui.auth import opened\n", False),
+        "ui.auth": ("def g():\n    from ui.state import database\n", False),
+        "ui.common": ("import streamlit\n", False),
+    }
+    assert import_cycles(import_graph(sources)) == [
+        ["analyzer.history.audit", "analyzer.history.models", "analyzer.history.storage"],
+        ["ui.auth", "ui.state"],
+    ]
+    sources["ui.auth"] = ("from ui.common import database\n", False)
+    assert len(import_cycles(import_graph(sources))) == 1
 
 
 def test_every_layer_is_a_package_with_a_docstring_naming_what_it_may_import():

@@ -37,7 +37,7 @@ from analyzer.history.datadir import database_url
 from analyzer.history.storage import get_person
 from ui.clinic_http import COOKIE as BROWSER_COOKIE
 from ui.clinic_http import signed_in
-from ui.state import database, plain
+from ui.common import database, plain
 
 ACCOUNT = "account"  # session-state key: {"name", "role", "token"}
 IDLE_CHECK_SECONDS = 20  # how often the page's timer asks whether its session is still open

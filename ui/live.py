@@ -16,18 +16,17 @@ import time
 import av
 import numpy as np
 import streamlit as st
-from sqlalchemy import select
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from analyzer.capture.guidance import Target, live_target
 from analyzer.capture.live import LiveSession
 from analyzer.errors import AnalyzerError
+from analyzer.history import service
 from analyzer.history.importer import save_burst
-from analyzer.history.storage import Capture, get_person
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS, RESTING_EXPRESSIONS
 from ui.auth import allowed, audit, clinic, refused, serves_loopback_only
-from ui.state import capture_photo, database, plain, store
+from ui.state import database, plain, store
 
 #: Where the page keeps the person's live session (the component keeps its own under "live").
 SESSION_KEY = "live_session"
@@ -45,32 +44,28 @@ def _keep_media_on_loopback() -> None:
 
 
 def _baseline(person_name: str, expression: str) -> tuple[Target, np.ndarray | None, tuple | None]:
-    """The first accepted capture of this expression: the gauges' target (its photo read as
-    a live frame is read, ``guidance.live_target``), its landmarks and size for the ghost."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        first = None if owner is None else session.scalars(
-            select(Capture).where(Capture.person_id == owner.id,
-                                  Capture.expression == expression,
-                                  Capture.accepted.is_(True))
-            .order_by(Capture.taken_at).limit(1)
-        ).first()  # fmt: skip
-        if first is None or not first.conditions:
-            return Target(), None, None
-        target = _photo_target(first.id, first.photo_path or "", capture_photo(first))
-        if target is None:
-            target = Target.from_conditions(CaptureConditions.from_dict(first.conditions))
-        return target, first.landmarks_px(), (first.image_width, first.image_height)
+    """The person's baseline of this expression (``service.baseline``): the gauges' target
+    (its photo read as a live frame is read, ``guidance.live_target``), its landmarks and
+    size for the ghost. Its id and photo path are read in one transaction; the photo is
+    decoded after it, once per capture (``_photo_target``), not on every rerun."""
+    found = service.baseline(database(), person_name, expression)
+    if found is None or not found.conditions:
+        return Target(), None, None
+    target = _photo_target(found.capture_id, found.photo_path, found.mirrored)
+    if target is None:
+        target = Target.from_conditions(CaptureConditions.from_dict(found.conditions))
+    return target, found.landmarks_px, found.image_size
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _photo_target(capture_id: int, photo_path: str, _rgb: np.ndarray | None) -> Target | None:
+def _photo_target(capture_id: int, photo_path: str, mirrored: bool) -> Target | None:
     """The baseline photo read once as a live frame (cached per capture and photo); None
-    without a readable photo or face."""
-    if _rgb is None:
+    without a readable photo or face. Called outside any transaction (``service.read_photo``)."""
+    rgb = service.read_photo(store(), photo_path, mirrored)
+    if rgb is None:
         return None
     try:
-        return live_target(_rgb)
+        return live_target(rgb)
     except AnalyzerError:
         return None
 
@@ -169,11 +164,10 @@ def _watch(person: str, expression: str, live: LiveSession) -> None:
         f"Saved (burst of {taken.result.size} frames): {plain(expression)}, capture "
         f"{capture_id}" + (f"; {left_out} frame(s) left out (blink or blur)." if left_out else ".")
     ]
-    with database().transaction() as session:
-        saved = session.get(Capture, capture_id)
-        failed = [q["message"] for q in saved.quality if q["status"] == "fail"]
-        if not saved.accepted:
-            notes.append("It is kept but left out of the statistics: " + " ".join(failed))
+    saved = service.capture(database(), capture_id)
+    failed = [q["message"] for q in saved.quality if q["status"] == "fail"]
+    if not saved.accepted:
+        notes.append("It is kept but left out of the statistics: " + " ".join(failed))
     st.session_state["saved"] = notes
     st.session_state["saved_capture"] = (person, capture_id)
     st.session_state["advance"] = new

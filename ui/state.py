@@ -1,40 +1,33 @@
-"""What every page shares: the database, the photo store, the chosen person, safe text."""
+"""What every page shares: the database, the photo store, the chosen person, safe text
+(``database`` and ``plain`` live in ``ui.common``, below ``ui.auth``)."""
 
 from __future__ import annotations
 
 import base64
 import html
 import io
-import re
 
 import numpy as np
 import streamlit as st
 from PIL import Image
 
 from analyzer.errors import AnalyzerError
+from analyzer.history import service
 from analyzer.history.datadir import data_dir, database_url, redacted
 from analyzer.history.importer import stored_photo
 from analyzer.history.photos import AnyPhotoStore, photo_store_for
-from analyzer.history.progress import protocol_rows
-from analyzer.history.same_person import identity_check, references
 from analyzer.history.storage import (
     Capture,
-    Database,
     HistoryRow,
-    Person,
     ProtocolCapture,
-    add_person,
-    get_person,
-    load_history,
-    load_protocol_captures,
-    open_database,
 )
 from analyzer.measure.analysis import FaceAnalysis, analyze_image
-from analyzer.measure.imaging import load_photo
+from analyzer.measure.imaging import as_measured, load_photo
 from analyzer.measure.quality import QualityCheck
 from analyzer.present.demo import DEMO_PERSON
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+from ui.auth import allowed, audit, opened, refused
+from ui.common import database
+from ui.common import plain as plain  # the pages take it from here
 
 
 def photo(where, rgb: np.ndarray, caption: str = "", width: int | None = None) -> None:
@@ -55,21 +48,6 @@ def photo(where, rgb: np.ndarray, caption: str = "", width: int | None = None) -
     )
 
 
-def plain(text: str) -> str:
-    """User text (names, notes) made inert for Markdown: shown as typed, never as markup."""
-    return _MARKDOWN.sub(r"\\\1", text)
-
-
-def database() -> Database:
-    """The database the environment points at (opened once per URL)."""
-    return _open(database_url())
-
-
-@st.cache_resource(show_spinner=False)
-def _open(url: str) -> Database:
-    return open_database(url)
-
-
 def store() -> AnyPhotoStore:
     """Where photos are kept: the database's photo table on PostgreSQL, else the folder."""
     return photo_store_for(database())
@@ -80,8 +58,7 @@ def location() -> str:
 
 
 def people() -> list[str]:
-    with database().transaction() as session:
-        return [name for (name,) in session.query(Person.name).order_by(Person.name)]
+    return service.people(database())
 
 
 def choose_person() -> str | None:
@@ -100,8 +77,6 @@ def choose_person() -> str | None:
     with st.sidebar.expander("+ New person"):
         _new_person_form("new-person", "Add")
     st.sidebar.caption("Left and right are always the subject's own sides.")
-    from ui.auth import opened  # here: ui.auth uses this module
-
     opened(person)
     return person
 
@@ -109,8 +84,6 @@ def choose_person() -> str | None:
 def _new_person_form(key: str, button: str) -> None:
     """Adding a person right where one is chosen (the first one, where there is nobody yet,
     and "+ New person" beside the picker): not a dead end, and the new person is chosen."""
-    from ui.auth import allowed, audit, refused
-
     with st.form(key, clear_on_submit=True):
         name = st.text_input("Name or pseudonym", key=f"{key}-name")
         added = st.form_submit_button(button, disabled=not allowed("save"))
@@ -120,8 +93,7 @@ def _new_person_form(key: str, button: str) -> None:
         st.error(why)
         return
     try:
-        with database().transaction() as session:
-            clean = add_person(session, name).name
+        clean = service.add_person(database(), name)
     except AnalyzerError as error:  # unusable, or someone has the name (capitals aside)
         st.error(str(error))
         return
@@ -135,9 +107,7 @@ def analyse_bytes(data: bytes, mirrored: bool, expression: str) -> FaceAnalysis 
     """The analysis of a photo, or the sentence saying why there is none (whatever went
     wrong: one odd upload must not take the page down with it)."""
     try:
-        rgb = load_photo(data)
-        if mirrored:
-            rgb = np.ascontiguousarray(rgb[:, ::-1])
+        rgb = as_measured(load_photo(data), mirrored)
         return analyze_image(rgb, expression=expression, identity=True)
     except AnalyzerError as error:
         return str(error)
@@ -148,10 +118,7 @@ def analyse_bytes(data: bytes, mirrored: bool, expression: str) -> FaceAnalysis 
 
 def same_person_check(person_name: str, analysis: FaceAnalysis) -> QualityCheck | None:
     """The photo against the person's earlier photos (None: nothing to check against)."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        refs = references(session, owner.id if owner else None)
-    return identity_check(analysis.identity, refs, person_name)
+    return service.same_person(database(), person_name, analysis)
 
 
 def capture_photo(capture: Capture) -> np.ndarray | None:
@@ -161,34 +128,22 @@ def capture_photo(capture: Capture) -> np.ndarray | None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_photo_for_display(data: bytes, mirrored: bool) -> np.ndarray:
-    rgb = load_photo(data)
-    return np.ascontiguousarray(rgb[:, ::-1]) if mirrored else rgb
+    return as_measured(load_photo(data), mirrored)
 
 
 def history(person_name: str, *, with_protocol: bool = False) -> list[HistoryRow]:
     """Every capture of a person (and, for the palsy protocol, the movement rows)."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        if owner is None:
-            return []
-        rows = load_history(session, owner)
-        if with_protocol and any(r.expression != "rest" for r in rows):
-            rows += protocol_rows(load_protocol_captures(session, owner), owner.affected_side)
-    return rows
+    return service.history(database(), person_name, with_protocol=with_protocol)
 
 
 def affected_side(person_name: str) -> str:
     """The person's affected side ("left", "right"), or "none" (a self-test person)."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        return (owner.affected_side if owner else None) or "none"
+    return service.affected_side(database(), person_name)
 
 
 def protocol_captures(person_name: str) -> list[ProtocolCapture]:
     """Every accepted capture of a person with its landmarks and how each region was had."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        return [] if owner is None else load_protocol_captures(session, owner)
+    return service.protocol_captures(database(), person_name)
 
 
 def correct_button(where, capture_id: int, label: str, key: str) -> None:

@@ -16,38 +16,31 @@ the operating-system user who ran it (``os_user``).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
-import getpass
 import hashlib
-import io
-import json
 import math
 import secrets
 from pathlib import Path
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    CheckConstraint,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    func,
-    select,
-    text,
-)
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from analyzer.errors import AnalyzerError
-from analyzer.history.storage import Base
+
+# Moved to ``audit`` and ``models``; the names imported "as" themselves stay importable here.
+from analyzer.history.audit import ACTIONS as ACTIONS
+from analyzer.history.audit import AUDIT_COLUMNS as AUDIT_COLUMNS
+from analyzer.history.audit import AUDIT_OWNER as AUDIT_OWNER
+from analyzer.history.audit import audit_csv as audit_csv
+from analyzer.history.audit import audit_protection_problem as audit_protection_problem
+from analyzer.history.audit import audit_rows as audit_rows
+from analyzer.history.audit import record, utc_now
+from analyzer.history.models import MAX_ACCOUNT_NAME_LENGTH, Account, LoginThrottle, SignIn
+from analyzer.history.models import AuditEvent as AuditEvent
 
 ROLES = ("clinician", "viewer", "admin")
 #: Sign-in back-off: this many failures in a row, for one account from one client address,
@@ -56,7 +49,6 @@ ROLES = ("clinician", "viewer", "admin")
 #: can lock an admin out from elsewhere; ``users passwd`` on the server lifts every wait.
 MAX_FAILED_LOGINS = 5
 MAX_WAIT_MINUTES = 15
-MAX_ACCOUNT_NAME_LENGTH = 80
 MIN_PASSWORD_LENGTH = 12
 MIN_DISTINCT_CHARACTERS = 5
 #: The 10,000 most common passwords (from zxcvbn's list, MIT): none of them is accepted, nor
@@ -87,31 +79,6 @@ PERMISSION_WORDS = {
     "audit": "read the audit trail",
 }
 
-#: What an audit row may record.
-ACTIONS = (
-    "login",
-    "logout",
-    "login_failed",
-    "open_person",
-    "list_people",
-    "save",
-    "import",
-    "export",
-    "delete",
-    "report",
-    "correct",
-    "account_add",
-    "account_disable",
-    "account_password",
-    "audit_export",
-    "audit_view",
-    "refused",
-)
-#: The audit's ``detail``: a few plain values, so that nobody stores a photo or a record in it.
-MAX_DETAIL_ITEMS, MAX_DETAIL_TEXT = 20, 200
-
-AUDIT_COLUMNS = ("at_utc", "account_name", "os_user", "action", "person_ref", "detail")
-
 # Argon2id with argon2-cffi's defaults: RFC 9106's second recommended option (t=3 passes,
 # 64 MiB, 4 lanes), the memory-hard choice for machines that cannot spare 2 GiB per login.
 # The parameters live in each hash, so changing them later rehashes on the next login.
@@ -139,79 +106,6 @@ WRONG_LOGIN = (
     "The name or the password is wrong, or this name had too many failed tries from here "
     "lately: check both and try again in a minute."
 )
-
-
-class Account(Base):
-    __tablename__ = "account"
-    __table_args__ = (
-        CheckConstraint("role IN ('clinician', 'viewer', 'admin')", name="account_role"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(MAX_ACCOUNT_NAME_LENGTH), unique=True)
-    role: Mapped[str] = mapped_column(String(12))
-    password_hash: Mapped[str] = mapped_column(Text)
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
-
-
-class SignIn(Base):
-    """One sign-in: the session that a browser holds by a random token. Only the token's hash
-    is stored; a session ends once (``ended_at``), by log-out, idle time, or a change of its
-    account (disabled, new password, signed out everywhere)."""
-
-    __tablename__ = "sign_in"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("account.id", ondelete="CASCADE"), index=True
-    )
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
-    end_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
-
-
-class LoginThrottle(Base):
-    """Failed sign-ins in a row of one account (``account_id``) from one client address, or
-    of unknown names from one address (``account_id`` None): the back-off's state."""
-
-    __tablename__ = "login_throttle"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    account_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("account.id", ondelete="CASCADE"), nullable=True, index=True
-    )
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    wait_until: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
-
-
-class AuditEvent(Base):
-    """One thing somebody did. Rows are only added, never changed (the database refuses)."""
-
-    __tablename__ = "audit_event"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
-    #: The account's name; None for the command line, whose machine user is ``os_user``.
-    account_name: Mapped[str | None] = mapped_column(
-        String(MAX_ACCOUNT_NAME_LENGTH), nullable=True, index=True
-    )
-    os_user: Mapped[str | None] = mapped_column(String(80), nullable=True)
-    action: Mapped[str] = mapped_column(String(40))
-    #: "P<person id>": pseudonymous, never the person's name.
-    person_ref: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-def utc_now() -> dt.datetime:
-    """Now in UTC, without a zone (how accounts and the audit store time)."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 # --- accounts ------------------------------------------------------------------------------
@@ -640,145 +534,3 @@ def guard(
 
 def _a(word: str) -> str:
     return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
-
-
-# --- audit ---------------------------------------------------------------------------------
-
-
-def _check_detail(detail: dict[str, Any]) -> dict[str, Any]:
-    if not isinstance(detail, dict) or len(detail) > MAX_DETAIL_ITEMS:
-        raise ValueError(f"an audit detail is a dict of at most {MAX_DETAIL_ITEMS} items")
-    for key, value in detail.items():
-        if not isinstance(key, str) or len(key) > 40:
-            raise ValueError(f"audit detail key {key!r} is not a short string")
-        if not (value is None or isinstance(value, bool | int | float | str)):
-            raise ValueError(f"audit detail {key!r} is not a plain value")
-        if isinstance(value, str) and len(value) > MAX_DETAIL_TEXT:
-            raise ValueError(f"audit detail {key!r} is longer than {MAX_DETAIL_TEXT} characters")
-    return dict(detail)
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()[:80]
-    except (OSError, KeyError):  # no user name in the environment nor the password database
-        return "unknown"
-
-
-def record(
-    session: Session,
-    action: str,
-    *,
-    account: Account | str | None = None,
-    person_id: int | None = None,
-    detail: dict[str, Any] | None = None,
-    now: dt.datetime | None = None,
-) -> AuditEvent:
-    """Add an audit row: ``account`` (an ``Account`` or its name) did ``action``, to the person
-    ``person_id`` if any. Without an account the row names the machine's user (the command
-    line). ``detail`` holds a few plain values (at most 20, texts up to 200 characters): never
-    a photo, never a person's name. The row is part of the session's transaction."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}; actions are {ACTIONS}")
-    name = account.name if isinstance(account, Account) else account
-    event = AuditEvent(
-        at=now or utc_now(),
-        account_name=name,
-        os_user=None if name is not None else _os_user(),
-        action=action,
-        person_ref=None if person_id is None else f"P{int(person_id)}",
-        detail=_check_detail(detail or {}),
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
-#: The role that owns the audit in the README's recipe; the app connects as another one.
-AUDIT_OWNER = "analyzer_audit"
-
-
-def audit_protection_problem(session: Session) -> str | None:
-    """Why the app's own database role could erase the audit, or None (PostgreSQL).
-
-    The triggers that refuse an UPDATE, DELETE or TRUNCATE of ``audit_event`` bind everyone
-    but whoever may drop or disable them: the table's owner (``ALTER TABLE ... DISABLE
-    TRIGGER``), the trigger function's owner (``CREATE OR REPLACE FUNCTION``), a member of
-    either, and a superuser. Clinic mode refuses to start as any of them; the sentence holds
-    the two SQL lines that hand the audit to a role of its own. SQLite has no roles: None.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return None
-    row = session.execute(
-        text(
-            "SELECT current_user, r.rolsuper, "
-            "pg_has_role(current_user, c.relowner, 'MEMBER'), "
-            "pg_has_role(current_user, p.proowner, 'MEMBER') "
-            "FROM pg_class c, pg_proc p, pg_roles r "
-            "WHERE c.oid = 'audit_event'::regclass "
-            "AND p.oid = 'audit_event_refuse_change()'::regprocedure "
-            "AND r.rolname = current_user"
-        )
-    ).one()
-    user, superuser, owns_table, owns_function = row
-    if superuser:
-        return (
-            f"the app connects to PostgreSQL as {user!r}, a superuser, who could switch off "
-            "the audit's triggers and erase it: connect as an ordinary role (see the README)"
-        )
-    if not (owns_table or owns_function):
-        return None
-    app = '"' + str(user).replace('"', '""') + '"'
-    return (
-        f"the app's database role {user!r} owns the audit trail (audit_event), so it could "
-        "switch off its triggers and erase it. As the database's administrator, run these "
-        "two lines:\n"
-        f"  CREATE ROLE {AUDIT_OWNER} NOLOGIN; ALTER TABLE audit_event OWNER TO {AUDIT_OWNER}; "
-        f"ALTER FUNCTION audit_event_refuse_change() OWNER TO {AUDIT_OWNER};\n"
-        f"  GRANT SELECT, INSERT ON audit_event TO {app}; "
-        f"GRANT USAGE ON SEQUENCE audit_event_id_seq TO {app};"
-    )
-
-
-def _bound(when: dt.datetime | dt.date, *, end: bool) -> dt.datetime:
-    if isinstance(when, dt.datetime):
-        return when
-    return dt.datetime.combine(when, dt.time.max if end else dt.time.min)
-
-
-def audit_rows(
-    session: Session,
-    *,
-    person_id: int | None = None,
-    account_name: str | None = None,
-    since: dt.datetime | dt.date | None = None,
-    until: dt.datetime | dt.date | None = None,
-) -> list[AuditEvent]:
-    """Audit rows, newest first, filtered by person, account and time (UTC, both ends
-    included; a date means its whole day)."""
-    query = select(AuditEvent)
-    if person_id is not None:
-        query = query.where(AuditEvent.person_ref == f"P{int(person_id)}")
-    if account_name is not None:
-        query = query.where(AuditEvent.account_name == account_name)
-    if since is not None:
-        query = query.where(AuditEvent.at >= _bound(since, end=False))
-    if until is not None:
-        query = query.where(AuditEvent.at <= _bound(until, end=True))
-    return list(session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())))
-
-
-def audit_csv(rows: list[AuditEvent]) -> str:
-    """The rows as CSV (``AUDIT_COLUMNS``; ``detail`` as JSON), every cell safe to open in a
-    spreadsheet (``export.cell_text``)."""
-    from analyzer.history.export import cell_text  # heavy (the measures): only when exporting
-
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(AUDIT_COLUMNS)
-    for row in rows:
-        cells = (row.at.isoformat(sep=" "), row.account_name or "", row.os_user or "",
-                 row.action, row.person_ref or "",
-                 json.dumps(row.detail or {}, sort_keys=True, ensure_ascii=False))  # fmt: skip
-        writer.writerow([cell_text(cell) for cell in cells])
-    return out.getvalue()

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from analyzer.measure import registry
+
 #: Allowance added (root-sum-square) to the analyzer's digital noise for the default
 #: repeatability: real re-captures also differ in head pose, expression and light. A person's
 #: own figure replaces the default after three sessions with two captures each.
@@ -21,6 +23,8 @@ CAPTURE_ALLOWANCE = {"mm": 0.5, "°": 1.0, "": 0.01, "%": 10.0}
 #: half the capture allowance.
 PROTOCOL_FLOOR = {unit: allowance / 2 for unit, allowance in CAPTURE_ALLOWANCE.items()}
 
+#: Direction words by the registry's ``Measure.direction`` key: for a positive and a
+#: negative change.
 _WORDS = {
     "height": ("higher", "lower"),
     "width": ("wider", "narrower"),
@@ -44,8 +48,7 @@ _WORDS = {
 }
 
 #: Name prefixes of the palsy protocol's movement measures (``analyzer.protocol.movement``).
-PROTOCOL_PREFIXES = ("brow_raise", "gentle_eye_closure", "full_eye_closure", "broad_smile",
-                     "snarl", "lip_pucker")  # fmt: skip
+PROTOCOL_PREFIXES = tuple(registry.expression_key(e) for e in registry.MOVEMENT_EXPRESSIONS)
 
 #: The measures a person follows by default, in the order they are shown.
 FOLLOWED = (
@@ -72,22 +75,16 @@ class MeasureInfo:
     is_contour: bool  # an outline measure: also changes with weight, water and posture
 
 
-CONTOUR_STEMS = ("cheek_height", "jaw_width", "cheek_width", "jaw_taper", "jawline_angle",
-                 "lower_face_height", "face_height")  # fmt: skip
+#: The outline's stems (the registry's ``contour`` measures).
+CONTOUR_STEMS = tuple(m.stem for m in registry.MEASURES if m.contour)
 
 
 def describe(name: str) -> MeasureInfo:
     """Label, unit and direction words of a measure, from its name."""
-    unit = {"_mm": "mm", "_deg": "°", "_pct": "%"}.get(name[name.rfind("_") :], "")
-    stem = name.removesuffix("_mm").removesuffix("_deg").removesuffix("_pct")
-    side = ""
-    for candidate in ("left", "right", "diff"):
-        if stem.endswith(f"_{candidate}"):
-            side, stem = candidate, stem.removesuffix(f"_{candidate}")
-    expression = next((e for e in PROTOCOL_PREFIXES if stem.startswith(f"{e}_")), None)
-    if expression:
-        stem_words = stem.removeprefix(f"{expression}_")
-        stem = stem_words
+    parts = registry.split_name(name)
+    unit = {"deg": "°", "pct": "%"}.get(parts.unit, parts.unit)
+    side, stem = parts.side, parts.stem
+    expression = registry.expression_key(parts.expression) if parts.expression else None
     words = stem.replace("_", " ")
     words = words.replace("mrd1", "MRD1").replace("mrd2", "MRD2")
     if expression:
@@ -103,7 +100,11 @@ def describe(name: str) -> MeasureInfo:
         label = f"{words} difference (left − right)"
     else:
         label = words
-    direction = next((w for key, w in _WORDS.items() if key in stem), ("larger", "smaller"))
+    entry = registry.lookup(name)
+    if entry is not None:
+        direction = _WORDS[entry.direction]
+    else:  # a name not registered (yet): the first key its stem contains
+        direction = next((w for key, w in _WORDS.items() if key in stem), ("larger", "smaller"))
     if side == "diff":  # left − right: positive means the left side has more of it
         direction = (f"{direction[0]} on the left", f"{direction[0]} on the right")
     return MeasureInfo(
@@ -170,3 +171,8 @@ def default_within_sd(name: str) -> float | None:
         return min(allowance, _protocol_noise().get(name, allowance))
     allowance = CAPTURE_ALLOWANCE[unit]
     return float((digital**2 + allowance**2) ** 0.5)
+
+
+#: How a region's points were had (``FaceAnalysis.regions``, ``progress.capture_how``), in
+#: words for a person.
+HOW_WORDS = {"refined": "from the photo", "followed": "followed from rest", "model": "model"}

@@ -27,8 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analyzer.errors import AnalyzerError
-from analyzer.history.accounts import record
-from analyzer.history.storage import Capture, LandmarkCorrection, ProtocolCapture
+from analyzer.history.audit import record
+from analyzer.history.models import Capture, LandmarkCorrection, ProtocolCapture
 from analyzer.measure import topology
 from analyzer.measure.analysis import Measurement, measure_landmarks
 from analyzer.measure.conditions import CaptureConditions, conditions

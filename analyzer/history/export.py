@@ -28,6 +28,7 @@ from analyzer.history.progress import (
     session_movement,
 )
 from analyzer.history.side_suggestion import movement_noise
+from analyzer.history.spreadsheet import cell_text
 from analyzer.history.storage import (
     Capture,
     HistoryRow,
@@ -38,6 +39,7 @@ from analyzer.history.storage import (
 )
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
+from analyzer.measure.registry import expression_key
 from analyzer.protocol.movement import EXPRESSIONS, PRIMARY
 from analyzer.protocol.weaker_side import session_weaker_side
 
@@ -102,13 +104,6 @@ def _cell(value: object) -> str:
     return "" if value is None else cell_text(str(value))
 
 
-def cell_text(text: str) -> str:
-    """Text for a spreadsheet cell: one starting with =, +, -, @ (or a tab or carriage
-    return) is a formula to Excel and LibreOffice, so it gets a leading apostrophe (OWASP's
-    advice on CSV injection)."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def verdicts_csv(rows: list[HistoryRow], measures: tuple[str, ...] = FOLLOWED) -> str:
     """One row per later session and followed measure: its verdict against the baseline
     (``progress.measure_progress``), per expression of the history."""
@@ -160,9 +155,9 @@ def protocol_csv(session: Session, person: Person) -> str:
     items = sorted({f"eface_{i.part}_{i.name}".replace(" ", "_") for _, s in found
                     for i in s.result.estimate.items})  # fmt: skip
     parts = ["eface_static", "eface_dynamic", "eface_synkinesis", "eface_total"]
-    how = [f"{e.replace(' ', '_')}_measured_by" for e in EXPRESSIONS if e in PRIMARY]
+    how = [f"{expression_key(e)}_measured_by" for e in EXPRESSIONS if e in PRIMARY]
     closures = [e for e in EXPRESSIONS if e in EYES_SHUT_EXPRESSIONS]
-    shows = [f"{e.replace(' ', '_')}_lagophthalmos_{side}_shows" for e in closures
+    shows = [f"{expression_key(e)}_lagophthalmos_{side}_shows" for e in closures
              for side in ("left", "right")]  # fmt: skip
     out = io.StringIO()
     writer = csv.writer(out)
@@ -216,6 +211,8 @@ def write_zip(session: Session, person: Person, store: AnyPhotoStore, path: Path
     correction with who made it and when), measures (JSON and CSV). A photo
     that has gone missing from the photo store is listed in ``missing_photos.txt``
     instead of stopping the export."""
+    # Over 60 lines on purpose: one pass writing the ZIP's members in the order a reader
+    # meets them (about, measures, landmarks, photos); each part is a few lines.
     rows = load_history(session, person)
     captures = session.scalars(
         select(Capture).where(Capture.person_id == person.id).order_by(Capture.id)

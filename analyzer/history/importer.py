@@ -14,7 +14,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +45,7 @@ from analyzer.measure.conditions import analysis_conditions
 from analyzer.measure.identity import embedding_to_bytes
 from analyzer.measure.imaging import (
     ACCEPTED_SUFFIXES,
-    CameraInfo,
+    as_measured,
     camera_info,
     check_photo_file,
     load_photo,
@@ -136,44 +136,69 @@ def _file_sha256(path: Path) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
+@dataclass(frozen=True)
+class Identity:
+    """The same-person check of a photo (``same_person.identity_check``), made once per
+    save: by the page that shows it (``checked``), else by ``save``."""
+
+    confirmed: bool = False  # the user's explicit "it is this person", recorded
+    checked: bool = False  # ``check`` was made already (and shown): saving uses it as it is
+    check: QualityCheck | None = None  # None: nothing to check against (the first photo)
+
+
+@dataclass(frozen=True)
+class CaptureRequest:
+    """One analysed photo to save, and what was said about it on the way: the one argument
+    of ``save`` (and of ``capture_record``)."""
+
+    photo: bytes  # the file as given: hashed and stored as it is
+    suffix: str  # ".jpg", ".png", ...: how the store names it
+    #: Of the photo as measured: a mirror image is flipped back before it is analysed
+    #: (``imaging.as_measured``), and again whenever the stored photo is read.
+    analysis: FaceAnalysis
+    taken_at: dt.datetime
+    expression: str = "rest"
+    mirrored: bool = False  # the file is a mirror image (a front camera's)
+    identity: Identity = Identity()  # the same-person check and its confirmation
+    accept_anyway: bool = False  # the user's "save anyway" over a failed quality check
+    tags: tuple[str, ...] = ()  # the session's treatment tags
+    source_name: str = ""  # the file's name, or "live burst"
+    camera_label: str = ""  # a webcam's (EXIF says which camera a photo file came from)
+    burst: BurstResult | None = None  # the frames averaged into it (None: one photo)
+
+
 def capture_record(
-    analysis: FaceAnalysis,
+    request: CaptureRequest,
     *,
     person_id: int,
     session_id: int,
-    taken_at: dt.datetime,
-    photo_sha256: str,
     photo_path: str | None,
-    source_name: str,
-    expression: str = "rest",
-    mirrored: bool = False,
-    user_mm_per_px: float | None = None,
-    accept_anyway: bool = False,
-    camera: CameraInfo | None = None,
-    camera_label: str = "",
-    identity_check: QualityCheck | None = None,
-    identity_confirmed: bool = False,
-    burst: BurstResult | None = None,
+    identity: Identity | None = None,
+    photo_sha256: str | None = None,
 ) -> Capture:
-    """A capture row from an analysis. It is accepted into statistics unless a quality check
+    """A capture row from a request. It is accepted into statistics unless a quality check
     failed (``accept_anyway`` is the user's explicit "save anyway"); a failed same-person
-    check (``identity_check``) is overridden only by ``identity_confirmed``, the user's
-    explicit "it is this person", which is recorded. ``camera`` (from the photo's EXIF) and
-    ``camera_label`` (a webcam's) go into the capture conditions."""
-    checks = [*analysis.quality, *([identity_check] if identity_check else [])]
+    check (``identity``, else the request's) is overridden only by its ``confirmed``, which is
+    recorded. The camera (from the photo's EXIF) and ``camera_label`` (a webcam's) go into
+    the capture conditions. ``photo_sha256`` defaults to the photo's own hash."""
+    analysis, burst = request.analysis, request.burst
+    identity = identity or request.identity
+    check = identity.check
+    checks = [*analysis.quality, *([check] if check else [])]
     status = worst(checks)
     other_fails = [c for c in analysis.quality if c.status == "fail"]
-    identity_ok = identity_check is None or identity_check.status != "fail" or identity_confirmed
+    identity_ok = check is None or check.status != "fail" or identity.confirmed
     pose = analysis.pose
+    conditions = analysis_conditions(analysis, camera_info(request.photo), request.camera_label)
     return Capture(
         person_id=person_id,
         session_id=session_id,
-        taken_at=taken_at,
-        expression=expression,
-        source_name=source_name,
-        photo_sha256=photo_sha256,
+        taken_at=request.taken_at,
+        expression=request.expression,
+        source_name=request.source_name,
+        photo_sha256=photo_sha256 or sha256(request.photo),
         photo_path=photo_path,
-        mirrored=mirrored,
+        mirrored=request.mirrored,
         image_width=analysis.image_size[0],
         image_height=analysis.image_size[1],
         landmarks=landmarks_to_bytes(analysis.landmarks_px),
@@ -181,21 +206,21 @@ def capture_record(
             None if analysis.refinement is None else landmarks_to_bytes(analysis.measured_px)
         ),
         regions=analysis.regions or None,
-        user_mm_per_px=user_mm_per_px,
+        user_mm_per_px=None,
         scale_mm_per_px=analysis.mm_per_px,
         yaw_deg=pose.yaw_deg,
         pitch_deg=pose.pitch_deg,
         roll_deg=pose.roll_deg,
         quality=[{"check": q.check, "status": q.status, "message": q.message} for q in checks],
         quality_status=status,
-        accepted=identity_ok and (not other_fails or accept_anyway),
+        accepted=identity_ok and (not other_fails or request.accept_anyway),
         identity=None if analysis.identity is None else embedding_to_bytes(analysis.identity),
-        identity_confirmed=identity_confirmed,
+        identity_confirmed=identity.confirmed,
         burst_size=burst.size if burst else None,
         burst_sd={k: round(v, 4) for k, v in burst.measure_sd.items()} if burst else None,
         measures=analysis.measures,
         analyzer_version=__version__,
-        conditions=analysis_conditions(analysis, camera, camera_label).as_dict(),
+        conditions=conditions.as_dict(),
     )
 
 
@@ -247,7 +272,7 @@ def import_folder(
     if progress:
         progress(0, total)
     for day in sorted(days):
-        analysed: list[tuple[_Photo, FaceAnalysis, CameraInfo]] = []
+        analysed: list[tuple[_Photo, FaceAnalysis]] = []
         for photo in sorted(days[day], key=lambda p: p.taken_at):
             done += 1
             if progress:
@@ -255,7 +280,7 @@ def import_folder(
             try:
                 data = read_photo_file(photo.path)
                 analysis = analyze_image(load_photo(data), expression=expression, identity=True)
-                analysed.append((photo, analysis, camera_info(data)))
+                analysed.append((photo, analysis))
             except AnalyzerError as error:
                 report.failed.append((photo.path.name, str(error)))
             except Exception as error:  # one odd file must not stop the rest
@@ -279,7 +304,7 @@ def _write_session(
     db: Database,
     store: AnyPhotoStore,
     person_name: str,
-    analysed: list[tuple[_Photo, FaceAnalysis, CameraInfo]],
+    analysed: list[tuple[_Photo, FaceAnalysis]],
     expression: str,
     keep_photos: bool,
     tags: Iterable[str],
@@ -290,6 +315,8 @@ def _write_session(
     transaction, under the store's lock: killed halfway, an import leaves at most files that
     no row refers to, which ``maintenance.reconcile_store`` removes (photos kept in the
     database are rolled back with their captures)."""
+    # Over 60 lines on purpose: the retry must wrap the whole transaction (lock, photos,
+    # rows, following from rest) as one unit, which reads best in one place.
     for attempt in range(2):
         try:
             written = not_accepted = 0
@@ -298,36 +325,32 @@ def _write_session(
                 person = get_or_create_person(session, person_name)  # only now: with photos
                 person_id = person.id
                 already = known_hashes(session, person)
-                fresh = [(p, a, c) for p, a, c in analysed if p.digest not in already]
+                fresh = [(p, a) for p, a in analysed if p.digest not in already]
                 if not fresh:
                     report.duplicates += len(analysed)
                     return
-                paths = {
-                    photo.digest: store.put(read_photo_file(photo.path), photo.path.suffix,
-                                            session=session)
-                    if keep_photos else None
-                    for photo, _, _ in fresh
-                }  # fmt: skip
+                requests = [
+                    CaptureRequest(read_photo_file(photo.path), photo.path.suffix, analysis,
+                                   photo.taken_at, expression, source_name=photo.path.name)
+                    for photo, analysis in fresh
+                ]  # fmt: skip
+                paths = [
+                    store.put(r.photo, r.suffix, session=session) if keep_photos else None
+                    for r in requests
+                ]
                 sitting = session_for_day(session, person, fresh[0][0].taken_at)
                 sitting.tags = sorted(set(sitting.tags or []) | set(tags))
-                checks = batch_checks([a.identity for _, a, _ in fresh],
+                checks = batch_checks([a.identity for _, a in fresh],
                                       references(session, person_id), person.name)  # fmt: skip
                 other_person = []
-                for (photo, analysis, camera), check in zip(fresh, checks, strict=True):
+                for (photo, _), request, path, check in zip(fresh, requests, paths, checks,
+                                                           strict=True):  # fmt: skip
                     if check is not None and check.status == "fail":
                         other_person.append(photo.path.name)
-                    capture = capture_record(
-                        analysis,
-                        person_id=person_id,
-                        session_id=sitting.id,
-                        taken_at=photo.taken_at,
-                        photo_sha256=photo.digest,
-                        photo_path=paths[photo.digest],
-                        source_name=photo.path.name,
-                        expression=expression,
-                        camera=camera,
-                        identity_check=check,
-                    )
+                    capture = capture_record(request, person_id=person_id,
+                                             session_id=sitting.id, photo_path=path,
+                                             identity=Identity(checked=True, check=check),
+                                             photo_sha256=photo.digest)  # fmt: skip
                     session.add(capture)
                     written += 1
                     not_accepted += not capture.accepted
@@ -342,6 +365,48 @@ def _write_session(
         except IntegrityError:
             if attempt == 1:
                 raise
+
+
+def save(
+    db: Database, store: AnyPhotoStore | None, person_name: str, request: CaptureRequest
+) -> tuple[int, bool]:
+    """Save one analysed photo into the person's session of its day (one transaction).
+
+    ``store=None`` keeps landmarks and measures only. The photo is checked against the
+    person's earlier photos (``same_person``) once: with the request's ``identity`` when the
+    page made it already, else here, when the analysis has a face descriptor; a mismatch is
+    saved as not accepted unless confirmed. Returns the capture id and whether it was new
+    (the same photo already stored for this person is not stored twice).
+    """
+    digest = sha256(request.photo)
+    with db.transaction() as session:
+        db.lock_photos(session)
+        person = get_or_create_person(session, person_name)
+        existing = session.scalar(
+            select(Capture.id).where(Capture.person_id == person.id, Capture.photo_sha256 == digest)
+        )
+        if existing is not None:
+            return existing, False
+        path = store.put(request.photo, request.suffix, session=session) if store else None
+        identity = request.identity
+        if not identity.checked:
+            refs = references(session, person.id)
+            found = identity_check(request.analysis.identity, refs, person.name)
+            identity = replace(identity, checked=True, check=found)
+        sitting = session_for_day(session, person, request.taken_at)
+        sitting.tags = sorted(set(sitting.tags or []) | set(request.tags))
+        capture = capture_record(
+            request,
+            person_id=person.id,
+            session_id=sitting.id,
+            photo_path=path,
+            identity=identity,
+            photo_sha256=digest,
+        )
+        session.add(capture)
+        session.flush()
+        follow_from_rest(session, store, sitting.id)
+        return capture.id, True
 
 
 def save_capture(
@@ -362,38 +427,15 @@ def save_capture(
     identity_confirmed: bool = False,
     burst: BurstResult | None = None,
 ) -> tuple[int, bool]:
-    """Save one analysed photo into the person's session of that day (one transaction).
-
-    ``store=None`` keeps landmarks and measures only. The photo is checked against the
-    person's earlier photos (``same_person``) when the analysis has a face descriptor; a
-    mismatch is saved as not accepted unless ``identity_confirmed``. Returns the capture id
-    and whether it was new (the same photo already stored for this person is not stored
-    twice).
-    """
-    digest = sha256(photo)
-    with db.transaction() as session:
-        db.lock_photos(session)
-        person = get_or_create_person(session, person_name)
-        existing = session.scalar(
-            select(Capture.id).where(Capture.person_id == person.id, Capture.photo_sha256 == digest)
-        )
-        if existing is not None:
-            return existing, False
-        path = store.put(photo, suffix, session=session) if store is not None else None
-        check = identity_check(analysis.identity, references(session, person.id), person.name)
-        sitting = session_for_day(session, person, taken_at)
-        sitting.tags = sorted(set(sitting.tags or []) | set(tags))
-        capture = capture_record(
-            analysis, person_id=person.id, session_id=sitting.id, taken_at=taken_at,
-            photo_sha256=digest, photo_path=path, source_name=source_name,
-            expression=expression, mirrored=mirrored, accept_anyway=accept_anyway,
-            camera=camera_info(photo), camera_label=camera_label, identity_check=check,
-            identity_confirmed=identity_confirmed, burst=burst,
-        )  # fmt: skip
-        session.add(capture)
-        session.flush()
-        follow_from_rest(session, store, sitting.id)
-        return capture.id, True
+    """``save`` with the request's fields as arguments, for the callers written before
+    ``CaptureRequest`` (the scripts, the demo, the tests); the same-person check is made on
+    saving, ``identity_confirmed`` overriding a mismatch. New code builds a request."""
+    request = CaptureRequest(
+        photo, suffix, analysis, taken_at, expression, mirrored=mirrored,
+        identity=Identity(confirmed=identity_confirmed), accept_anyway=accept_anyway,
+        tags=tuple(tags), source_name=source_name, camera_label=camera_label, burst=burst,
+    )  # fmt: skip
+    return save(db, store, person_name, request)
 
 
 def save_burst(
@@ -415,11 +457,12 @@ def save_burst(
     analysis = burst_analysis(frames, burst, expression=expression, identity=True)
     buffer = io.BytesIO()
     Image.fromarray(photo).save(buffer, format="JPEG", quality=92)
-    capture_id, new = save_capture(
-        db, store, person_name, buffer.getvalue(), ".jpg", analysis, taken_at=taken_at,
-        expression=expression, camera_label=camera_label, source_name="live burst",
-        identity_confirmed=identity_confirmed, burst=burst,
+    request = CaptureRequest(
+        buffer.getvalue(), ".jpg", analysis, taken_at, expression,
+        identity=Identity(confirmed=identity_confirmed), source_name="live burst",
+        camera_label=camera_label, burst=burst,
     )  # fmt: skip
+    capture_id, new = save(db, store, person_name, request)
     return capture_id, new, analysis
 
 
@@ -433,7 +476,7 @@ def stored_photo(store: AnyPhotoStore | None, capture: Capture) -> np.ndarray | 
         rgb = load_photo(store.read(capture.photo_path, session=object_session(capture)))
     except (OSError, AnalyzerError):
         return None
-    return np.ascontiguousarray(rgb[:, ::-1]) if capture.mirrored else rgb
+    return as_measured(rgb, capture.mirrored)
 
 
 def follow_from_rest(

@@ -22,29 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from sqlalchemy import DateTime, Integer, LargeBinary, String, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
+from sqlalchemy.orm import Session
 
+from analyzer.history.database import Database
 from analyzer.history.datadir import PhotoStore, sha256
-from analyzer.history.storage import Base, Capture, Database, StorageError
+from analyzer.history.models import MAX_SUFFIX_LENGTH, Capture, Photo, StorageError
 
 #: ``Capture.photo_path`` of a photo kept in the database: this prefix, its SHA-256, its suffix.
 DB_PREFIX = "db:"
-#: The longest suffix the ``photo`` table holds (".jpeg", ".heic", ...).
-MAX_SUFFIX_LENGTH = 10
-
-
-class Photo(Base):
-    """A photo's bytes, once per content (migration 0005)."""
-
-    __tablename__ = "photo"
-
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    suffix: Mapped[str] = mapped_column(String(MAX_SUFFIX_LENGTH))
-    size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 def _digest(relative: str) -> str | None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from analyzer.history import statistics
 from analyzer.history.catalog import (
+    HOW_WORDS,
     MeasureInfo,
     default_between_day_sd,
     default_within_sd,
@@ -22,9 +23,9 @@ from analyzer.history.catalog import (
 )
 from analyzer.history.comparability import Difference, differences, reasons_for
 from analyzer.history.storage import HistoryRow, ProtocolCapture
+from analyzer.measure import registry
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
-from analyzer.measure.refine import HOW_WORDS
 from analyzer.protocol import fold_movement, movement
 from analyzer.protocol.tracking import brows_from_the_model
 
@@ -216,9 +217,10 @@ def split_face_progress(
     can run on themselves. ``stem`` is e.g. "brow_height". The noise is the between-day SD
     of the difference itself (its own over a 3-session baseline phase, else its default).
     """
-    left = statistics.session_values(accepted_values(rows, f"{stem}_left_mm", expression))
-    right = statistics.session_values(accepted_values(rows, f"{stem}_right_mm", expression))
-    treated = f"{stem}_{treated_side}_mm"
+    pair = registry.side_names(stem)
+    left = statistics.session_values(accepted_values(rows, pair["left"], expression))
+    right = statistics.session_values(accepted_values(rows, pair["right"], expression))
+    treated = pair[treated_side]
     within = statistics.repeatability(
         statistics.captures_by_session(accepted_values(rows, treated, expression)),
         default_sd=default_within_sd(treated),
@@ -322,8 +324,7 @@ def session_movement(
         if rest_px is not None:
             rest_for.setdefault(c.expression, []).append(rest_px)
         if c.expression in movement.PRIMARY:
-            prefix = c.expression.replace(" ", "_")
-            for region in movement.regions_of(f"{prefix}_ratio_pct"):
+            for region in registry.regions_of(registry.ratio_name(c.expression)):
                 hows.setdefault(c.expression, {}).setdefault(region, []).append(
                     capture_how(c, region, rest)
                 )
@@ -363,8 +364,8 @@ def latest_movement(
     measures = movement.expression_measures(
         expression, rest_px, points, affected_side, followed=followed
     )
-    prefix = expression.replace(" ", "_")
-    hows = {r: capture_how(latest, r, rest) for r in movement.regions_of(f"{prefix}_ratio_pct")}
+    ratio = registry.ratio_name(expression)
+    hows = {r: capture_how(latest, r, rest) for r in registry.regions_of(ratio)}
     return LatestMovement(measures, followed=followed, hows=hows)
 
 
@@ -392,11 +393,12 @@ def protocol_rows(captures: list[ProtocolCapture], affected_side: str) -> list[H
     ``captures`` are the accepted captures of a person (``load_protocol_captures``). Each
     expression capture is measured against the first rest capture of its session (with its
     landmarks followed from that rest photo where there are some) and gives one row, so the
-    verdict machinery sees repeat captures of an expression as repeats.
+    verdict machinery sees repeat captures of an expression as repeats. A row's
+    ``capture_id`` is the expression capture's.
     """
     rows: list[HistoryRow] = []
     rests = first_rests(captures)
-    for index, capture in enumerate(captures):
+    for capture in captures:
         rest = rests.get(capture.session_id)
         if rest is None or capture.expression not in movement.PRIMARY:
             continue
@@ -405,9 +407,20 @@ def protocol_rows(captures: list[ProtocolCapture], affected_side: str) -> list[H
             capture.expression, rest_px, points, affected_side, followed=followed
         )
         measures = {k: v for k, v in measures.items() if np.isfinite(v)}
-        rows.append(HistoryRow(-index - 1, capture.session_id, capture.session_day,
-                               capture.session_started_at, capture.session_tags,
-                               capture.taken_at, "protocol", "pass", True, measures))  # fmt: skip
+        rows.append(
+            HistoryRow(
+                capture_id=capture.capture_id,  # the expression capture it is read from
+                session_id=capture.session_id,
+                session_day=capture.session_day,
+                session_started_at=capture.session_started_at,
+                session_tags=capture.session_tags,
+                taken_at=capture.taken_at,
+                expression="protocol",
+                quality_status="pass",
+                accepted=True,
+                measures=measures,
+            )
+        )
     return rows
 
 
@@ -476,9 +489,8 @@ def region_table(
     for name in measures:
         shown = expression
         if expression == "protocol":
-            shown = next((e for e in movement.PRIMARY
-                          if name.startswith(e.replace(" ", "_") + "_")), "")  # fmt: skip
-        sources.append((shown, movement.regions_of(name)))
+            shown = registry.split_name(name).expression
+        sources.append((shown, registry.regions_of(name)))
     table = []
     for session_id, own in by_session.items():
         rest = rests.get(session_id)

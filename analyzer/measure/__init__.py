@@ -2,6 +2,7 @@
 
 Loading photos, the face-mesh model, the face's topology (every landmark index), the pose
 frame, the scale, the symmetry, clinical and contour measures and the quality checks: pure
-functions over NumPy arrays. May import only ``analyzer.errors``; nothing of the higher
-layers (``protocol``, ``history``, ``present``), the CLI or the UI.
+functions over NumPy arrays; ``registry``, the table of every measure's name and parts.
+May import only ``analyzer.errors``; nothing of the higher layers (``protocol``,
+``history``, ``present``), the CLI or the UI.
 """

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 import cv2
 import numpy as np
@@ -38,8 +38,17 @@ from analyzer.measure.brows import strongest_path
 from analyzer.measure.edges import grey, robust_polyfit, strip
 from analyzer.measure.frame import FaceFrame
 
-if TYPE_CHECKING:
-    from analyzer.measure.analysis import Measurement
+
+class _Measured(Protocol):
+    """What ``with_folds`` needs of a measurement (``analysis.Measurement``, which imports
+    this module: named here by its shape, not imported)."""
+
+    measures: dict[str, float]
+    frame: FaceFrame
+    mm_per_px: float
+
+
+Measurement = TypeVar("Measurement", bound=_Measured)
 
 PREFIX = "nasolabial_fold_"
 PX_PER_MM = 4.0

@@ -301,3 +301,10 @@ def _too_large(name: str, width: int | None = None, height: int | None = None) -
         f"{name} is too large{size}: the limit is {MAX_PIXELS / 1e6:.0f} megapixels. "
         "Resize it or export a smaller copy."
     )
+
+
+def as_measured(rgb: np.ndarray, mirrored: bool) -> np.ndarray:
+    """A photo as it is measured and shown: a mirror image (a front camera's, ``mirrored``)
+    flipped back, so the subject's sides are where they are in any photo of them. The one
+    place the flip is made."""
+    return np.ascontiguousarray(rgb[:, ::-1]) if mirrored else rgb

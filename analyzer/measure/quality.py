@@ -190,13 +190,6 @@ def image_stats(rgb: np.ndarray, landmarks_px: np.ndarray, frame_x: np.ndarray) 
     )
 
 
-def image_checks(
-    rgb: np.ndarray, landmarks_px: np.ndarray, frame_x: np.ndarray
-) -> list[QualityCheck]:
-    """Sharpness, exposure and side lighting, measured on the face only (``image_stats``)."""
-    return stats_checks(image_stats(rgb, landmarks_px, frame_x))
-
-
 def stats_checks(stats: ImageStats) -> list[QualityCheck]:
     """The sharpness, exposure and side-lighting checks of measured ``ImageStats``."""
     checks = []

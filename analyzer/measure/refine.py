@@ -154,7 +154,3 @@ def agree(direct: ContourFit, mirrored: ContourFit) -> ContourFit:
     note = (f"uncertain: the mirror image reads {mirrored.note}" if not mirrored.confident
             else f"uncertain: {direct.note} here, {mirrored.note} in the mirror image")  # fmt: skip
     return ContourFit(direct.indices, direct.points_px, confident=False, note=note)
-
-
-#: How a region's points were had, in words for a person.
-HOW_WORDS = {"refined": "from the photo", "followed": "followed from rest", "model": "model"}

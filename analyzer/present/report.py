@@ -34,15 +34,17 @@ from analyzer.history.progress import (
     session_conditions,
     session_movement,
 )
+from analyzer.history.service import representative
 from analyzer.history.storage import Capture, Person, load_history, load_protocol_captures
 from analyzer.measure.conditions import CaptureConditions
+from analyzer.measure.registry import ratio_name
 from analyzer.present.intended_use import INTENDED_USE
 from analyzer.present.visuals import aligned, face_crop
 from analyzer.protocol import movement
 
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 PROTOCOL_MEASURES = (
-    *(f"{e.replace(' ', '_')}_ratio_pct" for e in movement.PRIMARY),
+    *(ratio_name(e) for e in movement.PRIMARY),
     "broad_smile_commissure_movement_left_mm",
     "broad_smile_commissure_movement_right_mm",
     *(
@@ -230,21 +232,16 @@ def write_report(
 
 def _photo_grid(pdf: FPDF, session: Session, person: Person, store: PhotoStore,
                 content: ReportContent) -> None:  # fmt: skip
-    from sqlalchemy import select
-
-    from analyzer.history.storage import Sitting
-
     pdf.set_font("Sans", "B", 12)
     pdf.cell(0, 8, "Protocol photos", new_x="LMARGIN", new_y="NEXT")
     for day in dict.fromkeys(d for d in (content.baseline_day, content.current_day) if d):
-        sitting = session.scalar(select(Sitting).where(Sitting.person_id == person.id,
-                                                       Sitting.day == day))  # fmt: skip
+        sitting = next(s for s in person.sessions if s.day == day)
         pdf.set_font("Sans", "", 9)
         pdf.cell(0, 6, f"{day:%d %b %Y}", new_x="LMARGIN", new_y="NEXT")
         x0, y0, size = pdf.get_x(), pdf.get_y(), 25.0
         shown = 0
         for expression in movement.EXPRESSIONS:
-            capture = next((c for c in sitting.captures if c.expression == expression), None)
+            capture = representative(sitting.captures, expression)  # the baseline, at baseline
             png = _photo_png(store, capture) if capture else None
             if png is None:
                 continue

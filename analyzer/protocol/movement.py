@@ -32,15 +32,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyzer.measure import topology
+from analyzer.measure import registry, topology
 from analyzer.measure.clinical import canthal_tilt_deg, contour_y_at
 from analyzer.measure.frame import face_frame, to_frame
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
 from analyzer.measure.scale import mm_per_px_from_iris
 from analyzer.protocol.tracking import similarity_2d
 
-EXPRESSIONS = ("rest", "brow raise", "gentle eye closure", "full eye closure", "broad smile",
-               "snarl", "lip pucker")  # fmt: skip
+EXPRESSIONS = registry.EXPRESSIONS
 INSTRUCTIONS = {
     "rest": "Relax the face, lips gently closed, eyes open, look at the lens.",
     "brow raise": "Raise both eyebrows as high as you can.",
@@ -129,45 +128,12 @@ def side_movement(
     return out
 
 
-#: The movement measure whose side ratio says how well each expression is performed.
-PRIMARY = {
-    "brow raise": "brow_elevation_mm",
-    "gentle eye closure": "eye_closure_pct",
-    "full eye closure": "eye_closure_pct",
-    "broad smile": "commissure_movement_mm",
-    "snarl": "upper_lip_elevation_mm",
-    "lip pucker": "commissure_medial_mm",
-}
+#: The movement measure whose side ratio says how well each expression is performed
+#: (``registry.PRIMARY``), as ``side_movement`` names it: "brow_elevation_mm".
+PRIMARY = {e: f"{m.stem}_{m.unit}" for e, m in registry.PRIMARY.items()}
 
-
-#: Which region's points a measure is read from, by the stem its name contains.
-_MEASURE_REGIONS = (
-    ("brow", "brow"), ("mrd", "eye"), ("palpebral", "eye"), ("eye_", "eye"), ("canthal", "eye"),
-    ("commissure", "mouth"), ("smile_angle", "mouth"), ("dental", "mouth"), ("lip", "mouth"),
-    ("nasal_ala", "nose"), ("nasolabial", "mouth"),
-)  # fmt: skip
-
-
-def regions_of(measure: str) -> tuple[str, ...]:
-    """The regions of ``topology.FACE_REGIONS`` a measure's points come from: its side's
-    (``brow_height_left_mm`` → ``brow_left``), both sides for a left − right difference or
-    a side ratio, or the midline region (mouth, nose); () for the outline and symmetry.
-    A movement's name starts with its expression's, which is not its measure; a side ratio
-    is read where the expression's ``PRIMARY`` movement is."""
-    stem = measure
-    for expression, primary in PRIMARY.items():
-        prefix = expression.replace(" ", "_") + "_"
-        if measure.startswith(prefix):
-            stem = measure.removeprefix(prefix)
-            stem = primary if stem == "ratio_pct" else stem
-            break
-    base = next((region for key, region in _MEASURE_REGIONS if key in stem), None)
-    if base is None:
-        return ()
-    if base in ("mouth", "nose"):
-        return (base,)
-    sides = [s for s in topology.SIDES if f"_{s}_" in f"_{stem}_"] or ["right", "left"]
-    return tuple(f"{base}_{side}" for side in sides)
+#: The regions of ``topology.FACE_REGIONS`` a measure's points come from (the registry's).
+regions_of = registry.regions_of
 
 
 def synkinesis_measures(affected_side: str) -> tuple[str, ...]:
@@ -176,10 +142,12 @@ def synkinesis_measures(affected_side: str) -> tuple[str, ...]:
     eye closure. None without an affected side."""
     if affected_side not in ("left", "right"):
         return ()
+    narrowing = registry.find("eye_narrowing", movement=True)
+    corner = registry.find("commissure_movement", movement=True)
     return (
-        f"broad_smile_eye_narrowing_{affected_side}_pct",
-        f"lip_pucker_eye_narrowing_{affected_side}_pct",
-        f"full_eye_closure_commissure_movement_{affected_side}_mm",
+        narrowing.name(affected_side, "broad smile"),
+        narrowing.name(affected_side, "lip pucker"),
+        corner.name(affected_side, "full eye closure"),
     )
 
 
@@ -210,7 +178,7 @@ def expression_measures(
     ``<expression>_<measure>_<side>`` plus ``<expression>_ratio_pct`` for the primary one.
     ``followed``: the expression's landmarks were followed from the rest photo."""
     rest, moved = align_to_rest(rest_px, expression_px, followed=followed)
-    prefix = expression.replace(" ", "_")
+    prefix = registry.expression_key(expression)
     out: dict[str, float] = {}
     per_side = {
         name: side_movement(expression, rest, moved, side)
@@ -222,7 +190,7 @@ def expression_measures(
             out[f"{prefix}_{stem}_{side_name}_{unit}"] = value
     primary = PRIMARY.get(expression)
     if primary:
-        out[f"{prefix}_ratio_pct"] = side_ratio_pct(
+        out[registry.ratio_name(expression)] = side_ratio_pct(
             per_side["left"][primary], per_side["right"][primary], affected_side
         )
     return out
@@ -275,20 +243,21 @@ def eface_estimate(
             score = max(0.0, 100 - 10 * abs(rest_measures[measure]))
             items.append(Item("static", name, score, f"{measure} (100 − 10 per mm)"))
     for expression in PRIMARY:
-        key = f"{expression.replace(' ', '_')}_ratio_pct"
+        key = registry.ratio_name(expression)
         if key in movement and not math.isnan(movement[key]):
             items.append(Item("dynamic", expression, min(movement[key], 100.0), key))
     side = affected_side if affected_side in ("left", "right") else None
+    narrowing = registry.find("eye_narrowing", movement=True)
     for expression in ("broad smile", "lip pucker"):
-        prefix = expression.replace(" ", "_")
         sides = [side] if side else ["left", "right"]
-        keys = [f"{prefix}_eye_narrowing_{s}_pct" for s in sides]
+        keys = [narrowing.name(s, expression) for s in sides]
         if all(k in movement for k in keys):
             worst = max(movement[k] for k in keys)
             items.append(Item("synkinesis", f"eye narrowing during {expression}",
                               max(0.0, 100 - max(worst, 0.0)), " / ".join(keys)))  # fmt: skip
     sides = [side] if side else ["left", "right"]
-    keys = [f"full_eye_closure_commissure_movement_{s}_mm" for s in sides]
+    corner = registry.find("commissure_movement", movement=True)
+    keys = [corner.name(s, "full eye closure") for s in sides]
     if all(k in movement for k in keys):
         worst = max(movement[k] for k in keys)
         items.append(Item("synkinesis", "mouth corner during eye closure",

@@ -7,7 +7,8 @@ import datetime as dt
 import streamlit as st
 
 from analyzer.history.accounts import audit_csv, audit_rows
-from analyzer.history.storage import Person, get_person
+from analyzer.history.service import names_by_ref
+from analyzer.history.storage import get_person
 from ui.auth import audit, refused
 from ui.state import database, people
 
@@ -29,7 +30,7 @@ with database().transaction() as session:
     person = get_person(session, person_name) if person_name != everyone else None
     rows = audit_rows(session, person_id=person.id if person else None,
                       account_name=account_name.strip() or None, since=since)  # fmt: skip
-    names = {f"P{p.id}": p.name for p in session.query(Person)}
+    names = names_by_ref(session)
     table = [
         {"when (UTC)": r.at, "user": r.account_name or f"(computer user {r.os_user})",
          "action": r.action, "person": r.person_ref or "",

@@ -9,23 +9,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
-from analyzer.history.catalog import FOLLOWED, describe
-from analyzer.history.importer import EARLIEST_YEAR, photo_date, save_capture
+from analyzer.history import service
+from analyzer.history.catalog import FOLLOWED, HOW_WORDS, describe
+from analyzer.history.importer import EARLIEST_YEAR, CaptureRequest, Identity, photo_date
 from analyzer.history.progress import latest_movement, region_label
-from analyzer.history.storage import Capture, get_person, load_protocol_captures
+from analyzer.history.storage import get_person, load_protocol_captures
+from analyzer.measure import registry
 from analyzer.measure.analysis import FaceAnalysis
-from analyzer.measure.refine import HOW_WORDS
+from analyzer.measure.quality import QualityCheck
 from analyzer.present.visuals import aligned, draw_landmarks, face_crop
-from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, PRIMARY, regions_of
+from analyzer.protocol.movement import EXPRESSIONS, INSTRUCTIONS, regions_of
 from ui.auth import allowed, audit, refusal, refused
 from ui.live import live_section
 from ui.side_hint import side_suggestion
 from ui.state import (
     analyse_bytes,
-    capture_photo,
     choose_person,
     correct_button,
     database,
@@ -58,12 +57,7 @@ side_suggestion(person)
 
 def todays_expressions(person_name: str) -> set[str]:
     """The expressions already saved in today's session."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        if owner is None:
-            return set()
-        today = dt.date.today()
-        return {c.expression for s in owner.sessions if s.day == today for c in s.captures}
+    return service.todays_expressions(database(), person_name, dt.date.today())
 
 
 done = todays_expressions(person)
@@ -142,36 +136,35 @@ def todays_movement(person_name: str, expression_name: str) -> str:
                                  expression_name, owner.affected_side)  # fmt: skip
     if result is None:
         return "Take today's rest photo too: each movement is measured from it."
-    prefix = expression_name.replace(" ", "_")
-    stem, unit = PRIMARY[expression_name].rsplit("_", 1)
+    names = registry.primary_names(expression_name)
     parts = []
     for side in ("left", "right"):
-        name = f"{prefix}_{stem}_{side}_{unit}"
+        name = names[side]
         parts.append(f"{describe(name).label} {result.measures[name]:.1f} {describe(name).unit}")
-    ratio = result.measures.get(f"{prefix}_ratio_pct", math.nan)
+    ratio = result.measures.get(names["ratio"], math.nan)
     if not math.isnan(ratio):
-        parts.append(f"{describe(prefix + '_ratio_pct').label} {ratio:.0f} %")
+        parts.append(f"{describe(names['ratio']).label} {ratio:.0f} %")
     how = ", ".join(f"{region_label(r)} {HOW_WORDS[h]}" for r, h in result.hows.items())
     return f"Movement from today's rest photo: {'; '.join(parts)} (measured: {how})."
 
 
 def baseline_photo(person_name: str, expression_name: str):
-    """The person's first stored photo of this expression, aligned, to match the pose to."""
-    with database().transaction() as session:
-        owner = get_person(session, person_name)
-        if owner is None:
-            return None
-        captures = session.scalars(
-            select(Capture)
-            .where(Capture.person_id == owner.id, Capture.expression == expression_name,
-                   Capture.photo_path.is_not(None))
-            .order_by(Capture.taken_at)
-        ).all()  # fmt: skip
-        for capture in captures:
-            rgb = capture_photo(capture)
-            if rgb is not None:
-                return aligned(rgb, capture.landmarks_px())[0]
-    return None
+    """The person's baseline photo of this expression (``service.baseline``), aligned, to
+    match the pose to; None without one."""
+    found = service.baseline(database(), person_name, expression_name)
+    if found is None:
+        return None
+    return _baseline_picture(
+        found.capture_id, found.photo_path, found.mirrored, found.landmarks_px
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _baseline_picture(capture_id: int, photo_path: str, mirrored: bool, _landmarks_px):
+    """The baseline photo aligned on the eyes: read (outside any transaction) and aligned
+    once per capture and photo, not on every rerun of the page."""
+    rgb = service.read_photo(store(), photo_path, mirrored)
+    return None if rgb is None else aligned(rgb, _landmarks_px)[0]
 
 
 @dataclass(frozen=True)
@@ -184,6 +177,7 @@ class Choice:
     expression: str
     taken_at: dt.datetime
     anyway: bool
+    identity: QualityCheck | None  # the same-person check shown (None: nothing to check)
     identity_overridden: bool
     tags: tuple[str, ...]
     blocked: str  # why it may not be saved now ("" when it may)
@@ -203,6 +197,8 @@ def when_taken(name: str, data: bytes, now: dt.datetime) -> tuple[dt.datetime, s
 def show(name: str, data: bytes) -> Choice | None:
     """One photo: its expression and date (each its own), landmarks, quality, measures and
     its Save button. Returns what Save stores, or None when the photo has no face."""
+    # Over 60 lines on purpose: one photo's panel from top to bottom as the page shows it,
+    # its widgets keyed by the photo; split, the order on screen would be scattered.
     key = hashlib.sha256(data).hexdigest()[:16]  # the photo's own widgets, whatever its place
     st.subheader(plain(name))
     now = dt.datetime.now().replace(microsecond=0)
@@ -280,7 +276,8 @@ def show(name: str, data: bytes) -> Choice | None:
         blocked = ""
     choice = Choice(
         name=name, data=data, analysis=analysis, expression=chosen, taken_at=taken_at,
-        anyway=anyway, identity_overridden=bool(identity and identity.status == "fail"),
+        anyway=anyway, identity=identity,
+        identity_overridden=bool(identity and identity.status == "fail"),
         tags=tuple(tags), blocked=blocked,
     )  # fmt: skip
     if st.button(f"Save as {chosen}", key=f"save-{key}", disabled=bool(blocked)):
@@ -296,16 +293,18 @@ def save(choice: Choice) -> list[str]:
     if choice.blocked:
         return [f"Not saved: {plain(choice.name)}: {choice.blocked}."]
     try:
-        capture_id, new = save_capture(
-            database(), store(), person, choice.data, Path(choice.name).suffix or ".jpg",
-            choice.analysis, taken_at=choice.taken_at, expression=choice.expression,
-            mirrored=mirrored, accept_anyway=choice.anyway, tags=choice.tags,
+        request = CaptureRequest(
+            choice.data, Path(choice.name).suffix or ".jpg", choice.analysis, choice.taken_at,
+            choice.expression, mirrored=mirrored, accept_anyway=choice.anyway, tags=choice.tags,
+            identity=Identity(confirmed=choice.identity_overridden, checked=True,
+                              check=choice.identity),  # the check shown above: made once
             source_name=choice.name,
             camera_label="browser webcam" if choice.name == WEBCAM_NAME else "",
-            identity_confirmed=choice.identity_overridden,
         )  # fmt: skip
-    except (OSError, SQLAlchemyError) as error:
-        return [f"Not saved: {plain(choice.name)} ({type(error).__name__}: the disk may be "
+        capture_id, new = service.save(database(), store(), person, request)
+    except (OSError, service.SaveError) as error:
+        cause = error.__cause__ or error
+        return [f"Not saved: {plain(choice.name)} ({type(cause).__name__}: the disk may be "
                 "full, the data folder read-only, or the database busy). Nothing was changed "
                 "for it; try again."]  # fmt: skip
     if not new:

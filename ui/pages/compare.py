@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy import select
 
+from analyzer.history import service
 from analyzer.history.catalog import FOLLOWED, describe
-from analyzer.history.corrections import corrected_px
 from analyzer.history.progress import measure_progress
-from analyzer.history.storage import Capture
 from analyzer.present.visuals import aligned, blend, displacement_arrows, mirrored_composites
 from ui.state import (
-    capture_photo,
     choose_person,
     correct_button,
     database,
@@ -19,6 +16,7 @@ from ui.state import (
     history,
     photo,
     plain,
+    store,
 )
 
 st.title("Compare")
@@ -42,20 +40,16 @@ if len(sessions) < 2:
     st.stop()
 ids = list(sessions)
 left, right = st.columns(2)
-first = left.selectbox("Before", ids, index=0, format_func=sessions.get)
+found = service.baseline(database(), person, expression)  # "before": the baseline's session
+start = ids.index(found.session_id) if found and found.session_id in ids else 0
+first = left.selectbox("Before", ids, index=start, format_func=sessions.get)
 second = right.selectbox("After", ids, index=len(ids) - 1, format_func=sessions.get)
 
 
 def session_capture(session_id: int):
     """The session's first accepted capture of the expression (with its photo, if kept), with
     the landmarks it is measured with (hand corrections applied)."""
-    with database().transaction() as session:
-        capture = session.scalars(
-            select(Capture)
-            .where(Capture.session_id == session_id, Capture.expression == expression)
-            .order_by(Capture.accepted.desc(), Capture.taken_at)
-        ).first()
-        return capture, corrected_px(session, capture), capture_photo(capture)
+    return service.session_capture(database(), store(), session_id, expression)
 
 
 (cap_a, marks_a, photo_a), (cap_b, marks_b, photo_b) = (

@@ -15,64 +15,45 @@ import math
 from functools import partial
 
 import streamlit as st
-from sqlalchemy import select
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from analyzer.errors import AnalyzerError
+from analyzer.history import service
 from analyzer.history.catalog import describe
 from analyzer.history.corrections import (
     add_correction,
-    corrected_px,
-    correction_rows,
-    moves_in_effect,
     point_label,
     region_of,
     reset_corrections,
-    summaries,
     undo_correction,
 )
-from analyzer.history.storage import Capture, Sitting, get_person
+from analyzer.measure import registry
 from analyzer.measure.analysis import measure_landmarks
 from analyzer.measure.correction import contours_through
 from analyzer.measure.topology import CORRECTABLE
 from analyzer.present.visuals import Zoom, region_zoom
 from ui.auth import ACCOUNT, allowed, refusal, refused
-from ui.state import capture_photo, choose_person, database, photo, plain
+from ui.state import choose_person, database, photo, plain, store
 
 CAPTURE_KEY, SELECTED_KEY, NOTE_KEY = "correct_capture", "correct_selected", "correct_note"
 #: A first click this close to a point (in the enlarged picture's pixels) selects it.
 PICK_RADIUS_PX = 24
-#: The measures shown for each kind of region (name stems; both sides, and the difference).
-REGION_MEASURES = {
-    "brow": ("brow_height", "asymmetry_brow"),
-    "eye": ("mrd1", "mrd2", "palpebral_fissure_height", "palpebral_fissure_width",
-            "asymmetry_eye"),
-    "nose": ("asymmetry_nose", "lower_face_height"),
-    "mouth": ("commissure_height", "commissure_excursion", "smile_angle", "dental_show",
-              "upper_lip_height", "lower_lip_height", "asymmetry_mouth"),
-}  # fmt: skip
+#: The measures shown for each kind of region: those the registry reads from it.
+REGION_MEASURES = registry.static_names_by_region()
 
 st.title("Correct")
 person = choose_person()
 if person is None:
     st.stop()
 
-with database().transaction() as session:
-    owner = get_person(session, person)
-    listed = session.execute(
-        select(Capture.id, Sitting.day, Capture.taken_at, Capture.expression)
-        .join(Sitting, Capture.session_id == Sitting.id)
-        .where(Capture.person_id == owner.id)
-        .order_by(Sitting.started_at, Capture.taken_at, Capture.id)
-    ).all()
-    marks = summaries(session, person_id=owner.id)
+listed, marks = service.capture_list(database(), person)
 if not listed:
     st.info(f"{plain(person)} has no captures yet. Take or upload photos on Capture.")
     st.stop()
-labels = {cid: f"{taken:%d %b %Y %H:%M}, {expression} (capture {cid})"
-          for cid, _, taken, expression in listed}  # fmt: skip
+labels = {c.capture_id: f"{c.taken_at:%d %b %Y %H:%M}, {c.expression} (capture {c.capture_id})"
+          for c in listed}  # fmt: skip
 if st.session_state.get(CAPTURE_KEY) not in labels:
-    st.session_state[CAPTURE_KEY] = listed[-1][0]
+    st.session_state[CAPTURE_KEY] = listed[-1].capture_id
 capture_id = st.selectbox("Capture", list(labels), key=CAPTURE_KEY, format_func=labels.get)
 if marks:
     st.caption("Corrected by hand: " + "; ".join(
@@ -96,11 +77,7 @@ def change(capture_id: int, what, *args) -> None:
         st.session_state[NOTE_KEY] = ("error", why)
         return
     try:
-        with database().transaction() as session:
-            capture = session.get(Capture, capture_id)
-            if capture is None:
-                raise AnalyzerError("This capture has just been deleted: choose another.")
-            result = what(session, capture, *args, account=account())
+        result = service.correct(database(), capture_id, what, *args, account=account())
     except AnalyzerError as error:
         st.session_state[NOTE_KEY] = ("error", str(error))
         return
@@ -139,16 +116,15 @@ def clicked(capture_id: int, key: str, zoom: Zoom, where: dict[int, tuple[float,
                                               "button on the right).")  # fmt: skip
 
 
-with database().transaction() as session:
-    capture = session.get(Capture, capture_id)
-    automatic = capture.measured_px()
-    current = corrected_px(session, capture)
-    moves = moves_in_effect(correction_rows(session, capture_id))
-    rgb = capture_photo(capture)
-    measures = dict(capture.measures)
-    before = measure_landmarks(automatic, capture.user_mm_per_px).measures
-    size = (capture.image_width, capture.image_height)
-    summary = summaries(session, capture_ids=[capture_id]).get(capture_id)
+state = service.correction_state(database(), store(), capture_id)
+if state is None:
+    st.info("This capture has just been deleted: choose another.")
+    st.stop()
+capture, rgb, summary, moves = state.capture, state.photo, state.summary, state.moves
+automatic, current = state.automatic_px, state.current_px
+measures = dict(capture.measures)
+before = measure_landmarks(automatic, capture.user_mm_per_px).measures
+size = (capture.image_width, capture.image_height)
 
 may_correct = allowed("correct")
 if summary:
@@ -226,7 +202,7 @@ with side:
 
 kind = region.split()[-1]
 stems = REGION_MEASURES[kind]
-shown = [n for n in measures if n.startswith(stems)]
+shown = [n for n in measures if n in stems]
 others = [n for n in measures if n not in shown and abs(measures[n] - before.get(n, 0.0)) >= 0.01]
 
 

@@ -9,16 +9,15 @@ from pathlib import Path
 import streamlit as st
 
 from analyzer.errors import AnalyzerError
+from analyzer.history import service
 from analyzer.history.export import history_csv, write_zip
 from analyzer.history.maintenance import delete_person
 from analyzer.history.storage import (
     AFFECTED_SIDES,
     MAX_NAME_LENGTH,
-    add_person,
     get_person,
     load_history,
     person_summaries,
-    rename_person,
 )
 from analyzer.present.report import write_report
 from ui.auth import allowed, audit, listed, opened, refusal, refused
@@ -61,8 +60,7 @@ with st.form("add-person", clear_on_submit=True):
             st.error(f"Use up to {MAX_NAME_LENGTH} plain characters.")
         else:
             try:
-                with db.transaction() as session:
-                    add_person(session, clean, side, notes)
+                service.add_person(db, clean, side, notes)
             except AnalyzerError as error:  # a name someone has (capitals aside), or unusable
                 st.error(str(error))
                 st.stop()
@@ -90,8 +88,7 @@ with st.form("rename"):
             st.error("Choose a new name that nobody has yet.")
         else:
             try:
-                with db.transaction() as session:
-                    rename_person(session, get_person(session, chosen), clean)
+                service.rename_person(db, chosen, clean)
             except AnalyzerError as error:  # another person has it, capitals aside
                 st.error(str(error))
                 st.stop()

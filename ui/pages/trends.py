@@ -114,7 +114,8 @@ for name, result in results.items():
 
 st.subheader("Correct a capture's points")
 # Protocol rows are computed from the captures, not stored: on "protocol", every capture.
-stored = [r for r in rows if r.capture_id > 0 and expression in ("protocol", r.expression)]
+stored = [r for r in rows
+          if r.expression != "protocol" and expression in ("protocol", r.expression)]
 corrected = [r for r in stored if r.corrected]
 for r in corrected:  # marked on the charts too (diamonds)
     st.markdown(f"{r.session_day:%d %b %Y}, {plain(r.expression)} (capture {r.capture_id}): "

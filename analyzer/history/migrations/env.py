@@ -2,9 +2,7 @@
 
 from alembic import context
 
-import analyzer.history.photos  # noqa: F401  (the photo table joins Base.metadata)
-from analyzer.history import accounts  # noqa: F401  (its tables join Base.metadata)
-from analyzer.history.storage import Base
+from analyzer.history.models import Base  # every table of the history is in models
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
