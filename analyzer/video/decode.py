@@ -145,7 +145,8 @@ def frames(path: str | Path, *, every_s: float = 0.0,
 
 
 def encode(path: str | Path, rgb_frames: list[np.ndarray], fps: float, *,
-           rotation_deg: int = 0, codec: str = "libx264", crf: int = 18) -> None:  # fmt: skip
+           rotation_deg: int = 0, codec: str = "libx264", crf: int = 18,
+           gop: int = 12) -> None:  # fmt: skip
     """Write RGB frames as a video (H.264 in mp4 by default). ``rotation_deg`` stores the
     frames as given with a display matrix saying to turn them that much counter-clockwise
     (as a phone stores a portrait clip): pass frames already turned the other way. For
@@ -158,7 +159,7 @@ def encode(path: str | Path, rgb_frames: list[np.ndarray], fps: float, *,
         stream.width, stream.height = width - width % 2, height - height % 2
         stream.pix_fmt = "yuv420p"
         if codec == "libx264":
-            stream.options = {"crf": str(crf), "preset": "veryfast"}
+            stream.options = {"crf": str(crf), "preset": "veryfast", "g": str(gop)}
         if rotation_deg:
             stream.set_display_rotation(rotation_deg)
         for rgb in rgb_frames:

@@ -27,7 +27,6 @@ from analyzer.video.segments import (
     find_segments,
     movement_tracks,
     name_as_protocol,
-    rest_landmarks,
 )
 from analyzer.video.track import SAMPLE_FPS, FrameResult, track
 
@@ -64,12 +63,13 @@ def read_exam(path: str | Path, *, fps: float = SAMPLE_FPS, protocol: bool = Fal
     info = video_info(path)
     status = Decoded()
     results = list(track(path, fps=fps, progress=progress, status=status))
-    landmarks = [r.analysis.measured_px if r.analysis else None for r in results]
-    if all(p is None for p in landmarks):
+    faces = [i for i, r in enumerate(results) if r.analysis is not None]
+    if not faces:
         raise NoFaceError(NO_FACE.format(name=path.name))
+    rest_px = results[faces[0]].analysis.measured_px
+    followed = [rest_px if i == faces[0] else results[i].followed_px for i in range(len(results))]
     times = np.array([r.time_s for r in results])
-    rest = rest_landmarks(times, landmarks)
-    tracks = movement_tracks(times, landmarks, rest)
+    tracks = movement_tracks(times, rest_px, followed)
     segments = find_segments(tracks, clip_end_s=float(times[-1]))
     segments = name_as_protocol(segments, EXPRESSIONS if protocol else ())
     return Exam(path, info, results, tracks, segments, status)

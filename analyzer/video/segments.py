@@ -1,22 +1,25 @@
 """A clip cut into rest and movement segments from its own measures, each movement named,
 its peak found and the frames around the peak averaged as a burst.
 
-**Tracks.** Each analysed frame's landmarks are aligned to the clip's rest landmarks (the
-median of its first ``REST_S`` seconds: the exam starts at rest) as the protocol aligns an
-expression photo to its rest photo (``protocol.movement.align_to_rest``), and each movement's
-measure is read per side: brow elevation, eye closure, commissure excursion change (out:
-smile), upper-lip elevation (snarl), commissure medial movement (in: pucker).
+**Tracks.** Each analysed frame's skin is followed from the clip's rest frame (its first
+face: the exam starts at rest) by optical flow (``analyzer.video.track``), and each
+movement's measure of the protocol is read per side from the followed points as from a
+followed expression photo (``protocol.movement.side_movement``): brow elevation, eye
+closure, commissure excursion out (smile) or in (pucker), upper-lip elevation (snarl). One
+model view's points alone read half a snarl and jitter by about 1 mm at the lip.
 
-**Segments.** A frame moves when any track passes its ``THRESHOLDS`` value on either side;
+**Segments.** A frame moves when any track passes its ``TRACKS`` threshold on either side;
 a run of moving frames (gaps under ``GAP_S`` bridged, runs under ``MIN_SEGMENT_S`` dropped)
 is a movement segment, the rest are rest. A segment is named by the movement whose track,
-over its threshold, is largest in it; the confidence is that movement's share of all the
-tracks' (each over its threshold) at the peak. The user may rename it.
+over its threshold, is largest in it (eyes closing past their threshold: an eye closure);
+the confidence is that movement's share of all the tracks' (each over its threshold) at
+the peak. The user may rename it.
 
-**Peaks.** The peak is the frame where the named track (the stronger side's) is largest; the
-burst is every clip frame within the plateau around it (the track at least ``PLATEAU_SHARE``
-of its peak), at most ``BURST_FRAMES`` nearest the peak, averaged as live capture averages
-(``capture.burst``): blinks are dropped except in an eye closure.
+**Peaks.** The peak is the frame where the named track (the stronger side's, as a running
+median of three frames) is largest; the burst is the clip's frames within the plateau
+around it (the track at least ``PLATEAU_SHARE`` of its peak), at most ``BURST_FRAMES``
+nearest the plateau's middle, averaged as live capture averages (``capture.burst``): blinks are
+dropped except in an eye closure.
 """
 
 from __future__ import annotations
@@ -25,33 +28,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.ndimage import median_filter
 
-from analyzer.capture.burst import BURST_FRAMES
+from analyzer.capture.burst import BURST_FRAMES, MIN_FRAMES
 from analyzer.measure import topology
 from analyzer.protocol.movement import align_to_rest, side_movement
 
-#: The first seconds of a clip, taken as its rest level.
-REST_S = 1.0
 #: Per movement: the protocol expression whose measure is read, the measure, and the value
-#: on either side past which a frame counts as moving (about three times a still face's
-#: frame-to-frame jitter of one model view with refinement, 0.3-0.5 mm and 8 % of closure).
+#: on either side past which a frame counts as moving (well above a still face's reading
+#: on the sample faces' clips: under 0.1 mm and 2 % of closure; a real face jitters more).
 TRACKS: dict[str, tuple[str, str, float]] = {
-    "brow raise": ("brow raise", "brow_elevation_mm", 1.5),
-    "gentle eye closure": ("gentle eye closure", "eye_closure_pct", 30.0),
+    "brow raise": ("brow raise", "brow_elevation_mm", 1.0),
+    "gentle eye closure": ("gentle eye closure", "eye_closure_pct", 20.0),
     "broad smile": ("broad smile", "commissure_excursion_change_mm", 1.5),
     "snarl": ("snarl", "upper_lip_elevation_mm", 1.0),
     "lip pucker": ("lip pucker", "commissure_medial_mm", 1.5),
 }
+#: Eyes closing past their threshold name a segment an eye closure, whatever else moves: a
+#: brow raise widens the eyes, and a closing lid pulls the points the brow is read from.
+CLOSURE = "gentle eye closure"
 #: Moving frames less than this apart are one segment; shorter segments are dropped.
 GAP_S = 0.25
 MIN_SEGMENT_S = 0.25
 #: The burst's frames: where the named track is at least this share of its peak.
-PLATEAU_SHARE = 0.85
+PLATEAU_SHARE = 0.8
 
 
 @dataclass(frozen=True)
 class Tracks:
-    """Per analysed frame (rows), each movement's measure per side (left, right)."""
+    """Per analysed frame (rows), each movement's reading per side (left, right)."""
 
     time_s: np.ndarray  # (n,)
     values: dict[str, np.ndarray]  # movement → (n, 2): left, right; NaN where no face
@@ -79,25 +84,16 @@ class Segment:
         return replace(self, expression=expression)
 
 
-def rest_landmarks(times: np.ndarray, landmarks: Sequence[np.ndarray | None],
-                   rest_s: float = REST_S) -> np.ndarray:  # fmt: skip
-    """The clip's rest level: the median landmarks of its first ``rest_s`` seconds (of the
-    frames with a face; the first such frame's alone when there is none that early)."""
-    found = [i for i, p in enumerate(landmarks) if p is not None]
-    if not found:
-        raise ValueError("no frame with a face")
-    early = [i for i in found if times[i] - times[found[0]] <= rest_s] or found[:1]
-    return np.median([landmarks[i] for i in early], axis=0)
-
-
-def movement_tracks(times: np.ndarray, landmarks: Sequence[np.ndarray | None],
-                    rest_px: np.ndarray) -> Tracks:  # fmt: skip
-    """Every movement's measure per side, per frame, against ``rest_px``."""
-    values = {name: np.full((len(landmarks), 2), np.nan) for name in TRACKS}
-    for i, points in enumerate(landmarks):
+def movement_tracks(times: np.ndarray, rest_px: np.ndarray,
+                    followed: Sequence[np.ndarray | None]) -> Tracks:  # fmt: skip
+    """Every movement's measure per side, per frame, from each frame's points followed
+    from the rest frame (``rest_px``: the rest frame's own, whose movement is nil; None: no
+    face)."""
+    values = {name: np.full((len(followed), 2), np.nan) for name in TRACKS}
+    for i, points in enumerate(followed):
         if points is None:
             continue
-        rest, moved = align_to_rest(rest_px, points)
+        rest, moved = align_to_rest(rest_px, points, followed=True)
         for name, (expression, key, _) in TRACKS.items():
             for column, side in enumerate((topology.LEFT, topology.RIGHT)):
                 values[name][i, column] = side_movement(expression, rest, moved, side)[key]
@@ -124,6 +120,8 @@ def find_segments(tracks: Tracks, clip_end_s: float | None = None) -> list[Segme
     scores = tracks.score()
     stacked = np.vstack([np.nan_to_num(s, nan=0.0) for s in scores.values()])  # (m, n)
     moving = stacked.max(axis=0) >= 1.0
+    # Peaks and plateaus on a running median of three frames: one frame's jitter is no peak.
+    smoothed = median_filter(stacked, size=(1, 3), mode="nearest")
     runs = _runs(moving)
     merged: list[tuple[int, int]] = []
     for first, last in runs:
@@ -137,12 +135,14 @@ def find_segments(tracks: Tracks, clip_end_s: float | None = None) -> list[Segme
     for first, last in merged:
         if times[last] - times[first] + step < MIN_SEGMENT_S:
             continue
-        part = stacked[:, first : last + 1]
+        part = smoothed[:, first : last + 1]
         named = int(np.argmax(part.max(axis=1)))
+        if part[names.index(CLOSURE)].max() >= 1.0:  # eyes shut: a closure, whatever else moved
+            named = names.index(CLOSURE)
         peak = first + int(np.argmax(part[named]))
-        at_peak = np.clip(stacked[:, peak], 0.0, None)
+        at_peak = np.clip(smoothed[:, peak], 0.0, None)
         confidence = float(at_peak[named] / at_peak.sum()) if at_peak.sum() > 0 else 0.0
-        plateau = part[named] >= PLATEAU_SHARE * stacked[named, peak]
+        plateau = part[named] >= PLATEAU_SHARE * smoothed[named, peak]
         lo = hi = peak - first
         while lo > 0 and plateau[lo - 1]:
             lo -= 1
@@ -199,11 +199,13 @@ def name_as_protocol(segments: Sequence[Segment], order: Sequence[str]) -> list[
 
 def burst_times(segment: Segment, clip_times: np.ndarray, count: int = BURST_FRAMES) -> list[float]:
     """The clip frames' times to average for ``segment``: within its burst window, at most
-    ``count`` nearest its peak (a rest segment's middle); at least ``count`` frames are
-    taken from the segment when the window holds fewer."""
-    centre = segment.peak_s if segment.peak_s is not None else (segment.start_s + segment.end_s) / 2
+    ``count`` nearest the window's middle (a held expression's steadiest part; a rest
+    segment's middle). A window with fewer than ``MIN_FRAMES`` frames (a clip of few frames
+    a second) takes the segment's frames nearest its peak instead."""
+    centre = (segment.burst_start_s + segment.burst_end_s) / 2
     inside = clip_times[(clip_times >= segment.burst_start_s) & (clip_times <= segment.burst_end_s)]
-    if len(inside) < count:
+    if len(inside) < MIN_FRAMES:
         inside = clip_times[(clip_times >= segment.start_s) & (clip_times <= segment.end_s)]
+        centre = segment.peak_s if segment.peak_s is not None else centre
     nearest = inside[np.argsort(np.abs(inside - centre), kind="stable")[:count]]
     return sorted(float(t) for t in nearest)
