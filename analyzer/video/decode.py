@@ -70,6 +70,15 @@ def _why(error: Exception) -> str:
     return text.strip().rstrip(".")[:120]
 
 
+def _duration_s(container, stream) -> float:
+    """The clip's length as its container states it (0: not stated)."""
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return 0.0
+
+
 def video_info(path: str | Path) -> VideoInfo:
     """The clip's size as shown, frame rate, duration and rotation; raises
     ``UnreadableVideoError`` for a file that is not a readable video."""
@@ -78,12 +87,7 @@ def video_info(path: str | Path) -> VideoInfo:
     with container:
         stream = container.streams.video[0]
         fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
-        if stream.duration is not None and stream.time_base is not None:
-            duration = float(stream.duration * stream.time_base)
-        elif container.duration is not None:
-            duration = container.duration / av.time_base
-        else:
-            duration = 0.0
+        duration = _duration_s(container, stream)
         rotation = 0
         try:
             first = next(container.decode(stream))
@@ -124,13 +128,13 @@ def frames(path: str | Path, *, every_s: float = 0.0,
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         start = None
-        next_time = 0.0
+        next_time = last = 0.0
         try:
             for frame in container.decode(stream):
                 if frame.time is None:
                     continue
                 start = frame.time if start is None else start
-                time_s = float(frame.time - start)
+                time_s = last = float(frame.time - start)
                 if time_s + 1e-6 < next_time:
                     continue
                 while every_s and next_time <= time_s + 1e-6:  # on a grid: no drift
@@ -139,6 +143,11 @@ def frames(path: str | Path, *, every_s: float = 0.0,
                 yield time_s, upright(frame.to_ndarray(format="rgb24"), frame.rotation)
         except av.FFmpegError as error:
             status.truncated, status.error = True, _why(error)
+        # A file cut short may end quietly: its frames stop well before its stated length.
+        stated = _duration_s(container, stream)
+        fps = float(stream.average_rate or 0) or 30.0
+        if stated and last < stated - max(3.0 / fps, 0.25):
+            status.truncated = True
     if status.frames == 0:
         why = status.error or "no frame could be decoded"
         raise UnreadableVideoError(UNREADABLE.format(name=path.name, why=why))
