@@ -558,6 +558,7 @@ def video_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
         truncated=exam.decoded.truncated,
         frames=[frame_row(r) for r in exam.results],
         segments=[segment_record(s) for s in exam.segments],
+        dynamics=exam.dynamics.as_dict(),
     )  # fmt: skip
     return record
 
@@ -612,7 +613,28 @@ def format_video(record: dict[str, Any]) -> str:
                 f"     {s['start_s']:6.2f}-{s['end_s']:6.2f} s  {s['expression']} "
                 f"(peak {s['peak_s']:.2f} s, confidence {s['confidence']:.0%})"
             )
+    lines += format_dynamics(record["dynamics"])
     return "\n".join(lines)
+
+
+def format_dynamics(found: dict[str, Any]) -> list[str]:
+    """What only the clip shows, in lines: eye closure over time, blinks, synkinesis."""
+
+    def pair(row: dict[str, Any], name: str, unit: str) -> str:
+        values = [row[f"{name}_{side}"] for side in ("left", "right")]
+        return " / ".join("-" if v is None else f"{v:g} {unit}" for v in values)
+
+    lines = ["   Over time (subject's left / right):"]
+    for c in found["closures"]:
+        lines.append(f"     {c['expression']} from {c['start_s']:.2f} s: closed in "
+                     f"{pair(c, 'time_to_close_s', 's')}, smallest lid gap "
+                     f"{pair(c, 'min_gap_mm', 'mm')}")  # fmt: skip
+    for b in found["blinks"]:
+        lines.append(f"     blink at {b['time_s']:.2f} s: {pair(b, 'completeness_pct', '%')} "
+                     "closed")  # fmt: skip
+    lines.append(f"     synkinesis (eye closure with mouth corner, r): "
+                 f"{pair(found, 'synkinesis_r', '')}")  # fmt: skip
+    return lines
 
 
 def run_analyze_video(args: argparse.Namespace) -> int:

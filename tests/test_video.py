@@ -253,3 +253,48 @@ def test_protocol_order_names_the_movements_and_a_rename_is_kept():
     free = name_as_protocol(found, ())
     assert [s.expression for s in free][2:4] == ["gentle eye closure", "full eye closure"]
     assert named[5].renamed("snarl").expression == "snarl"
+
+
+@pytest.fixture(scope="module")
+def synkinesis_clip(tmp_path_factory, face_rgb, face_analysis):
+    """Rest with one blink (the right lid lowered half as far as the left), then an eye
+    closure that pulls the left mouth corner 3 mm out and up with it (oral synkinesis)."""
+    fissure = {side: face_analysis.measures[f"palpebral_fissure_height_{side}_mm"]
+               for side in ("left", "right")}  # fmt: skip
+    holds = [
+        Hold(None, hold_s=0.0, ramp_s=0.0, rest_s=0.8),
+        Hold("eye closure", 0.9 * fissure["left"], 0.45 * fissure["right"], hold_s=0.1,
+             ramp_s=0.1, rest_s=0.6),
+        Hold("eye closure", 0.6 * fissure["left"], 0.6 * fissure["right"], hold_s=0.6,
+             ramp_s=0.3, rest_s=0.3, also=(("broad smile", 3.0, 0.0),)),
+    ]  # fmt: skip
+    path = tmp_path_factory.mktemp("video") / "synkinesis.mp4"
+    encode(path, clip_frames(face_rgb, face_analysis, holds, 10), 10)
+    return path, holds
+
+
+def test_what_only_video_shows(synkinesis_clip, face_rgb, face_analysis):
+    path, holds = synkinesis_clip
+    clip = read_exam(path, fps=0)
+    [closure] = clip.movements  # the blink is too short to be a movement
+    assert closure.expression == "gentle eye closure"
+    found = clip.dynamics
+    # The blink, in rest, more complete on the left.
+    [blink] = found.blinks
+    assert blink.time_s == pytest.approx(0.8 + 0.15, abs=0.15)
+    assert blink.completeness_pct[0] > blink.completeness_pct[1] + 10
+    # The closure: shut within its 0.3-s ramp (90 % of its deepest), and its smallest gap
+    # no smaller than the truth and within the photo tests' 65 % reading of it.
+    [timing] = found.closures
+    truth = expression_measures("gentle eye closure", face_analysis.landmarks_px,
+                                truth_of(face_rgb, face_analysis, holds[2]), "right",
+                                followed=True)  # fmt: skip
+    for i, side in enumerate(("left", "right")):
+        assert 0.1 <= timing.time_to_close_s[i] <= 0.45
+        true_gap = truth[f"gentle_eye_closure_lagophthalmos_{side}_mm"]
+        lowered = 0.6 * face_analysis.measures[f"palpebral_fissure_height_{side}_mm"]
+        assert true_gap - 0.3 <= timing.min_gap_mm[i] <= true_gap + 0.35 * lowered
+    # Synkinesis: the left corner moves with the left eye; the right corner does not move.
+    left, right = found.synkinesis_r
+    assert left > 0.8
+    assert not right > 0.5

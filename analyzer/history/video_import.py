@@ -16,11 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from analyzer.history.importer import save_capture
 from analyzer.history.photos import AnyPhotoStore
 from analyzer.history.storage import Capture, Database
+from analyzer.video.dynamics import closure_timing, synkinesis_r
 from analyzer.video.exam import Exam, PeakCapture, peak_captures, read_exam
 from analyzer.video.track import SAMPLE_FPS
 
@@ -70,6 +72,28 @@ def _save(db: Database, store: AnyPhotoStore | None, person: str, peak: PeakCapt
     )  # fmt: skip
 
 
+def _video_conditions(exam: Exam, peak: PeakCapture) -> dict:
+    """Where in the clip a capture came from and, for an eye closure, what only the clip
+    shows of it (``analyzer.video.dynamics``), as ``video_…`` keys of its conditions."""
+    segment = peak.segment
+    out = {
+        "video_file": exam.path.name,
+        "video_peak_s": round(peak.photo_time_s, 3),
+        "video_start_s": round(segment.start_s, 3),
+        "video_end_s": round(segment.end_s, 3),
+    }
+    if segment.kind == "movement" and "eye closure" in segment.expression:
+        timing = closure_timing(exam.tracks, segment)
+        synkinesis = synkinesis_r(exam.tracks, exam.segments)
+        found = {"time_to_close_s": timing.time_to_close_s, "min_gap_mm": timing.min_gap_mm,
+                 "synkinesis_r": synkinesis}  # fmt: skip
+        for name, values in found.items():
+            for value, side in zip(values, ("left", "right"), strict=True):
+                if np.isfinite(value):
+                    out[f"video_{name}_{side}"] = round(float(value), 3)
+    return out
+
+
 def import_video(
     db: Database,
     store: AnyPhotoStore | None,
@@ -100,10 +124,10 @@ def import_video(
         with db.transaction() as session:
             capture = session.get(Capture, capture_id)
             if new:
-                capture.conditions = {**(capture.conditions or {}), "video_file": path.name,
-                                      "video_peak_s": round(offset, 3),
-                                      "video_start_s": round(segment.start_s, 3),
-                                      "video_end_s": round(segment.end_s, 3)}  # fmt: skip
+                capture.conditions = {
+                    **(capture.conditions or {}),
+                    **_video_conditions(exam, peak),
+                }
             failed = [q["message"] for q in capture.quality if q["status"] == "fail"]
             report.stored.append({
                 "expression": segment.expression, "time_s": offset, "new": new,

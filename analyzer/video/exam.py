@@ -20,6 +20,7 @@ from analyzer.measure.analysis import FaceAnalysis, analyze_image
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
 from analyzer.protocol.movement import EXPRESSIONS
 from analyzer.video.decode import Decoded, VideoInfo, frames, video_info
+from analyzer.video.dynamics import Dynamics, dynamics
 from analyzer.video.segments import (
     Segment,
     Tracks,
@@ -50,6 +51,11 @@ class Exam:
     @property
     def movements(self) -> list[Segment]:
         return [s for s in self.segments if s.kind == "movement"]
+
+    @property
+    def dynamics(self) -> Dynamics:
+        """What only the clip shows: eye closure over time, blinks, synkinesis."""
+        return dynamics(self.tracks, self.segments)
 
 
 def read_exam(path: str | Path, *, fps: float = SAMPLE_FPS, protocol: bool = False,

@@ -47,9 +47,10 @@ TRACKS: dict[str, tuple[str, str, float]] = {
 #: Eyes closing past their threshold name a segment an eye closure, whatever else moves: a
 #: brow raise widens the eyes, and a closing lid pulls the points the brow is read from.
 CLOSURE = "gentle eye closure"
-#: Moving frames less than this apart are one segment; shorter segments are dropped.
+#: Moving frames less than this apart are one segment; shorter segments are left in rest
+#: (a blink lasts 0.1-0.4 s: ``analyzer.video.dynamics`` counts it there).
 GAP_S = 0.25
-MIN_SEGMENT_S = 0.25
+MIN_SEGMENT_S = 0.5
 #: The burst's frames: where the named track is at least this share of its peak.
 PLATEAU_SHARE = 0.8
 
@@ -60,6 +61,10 @@ class Tracks:
 
     time_s: np.ndarray  # (n,)
     values: dict[str, np.ndarray]  # movement → (n, 2): left, right; NaN where no face
+    #: Per side, the gap between the lids (mm) and the mouth corner's movement from rest
+    #: (mm), for what only video shows (``analyzer.video.dynamics``).
+    eye_gap_mm: np.ndarray | None = None
+    corner_mm: np.ndarray | None = None
 
     def score(self) -> dict[str, np.ndarray]:
         """Each movement's stronger side over its threshold, per frame (NaN: no face)."""
@@ -90,6 +95,7 @@ def movement_tracks(times: np.ndarray, rest_px: np.ndarray,
     from the rest frame (``rest_px``: the rest frame's own, whose movement is nil; None: no
     face)."""
     values = {name: np.full((len(followed), 2), np.nan) for name in TRACKS}
+    gap, corner = np.full((len(followed), 2), np.nan), np.full((len(followed), 2), np.nan)
     for i, points in enumerate(followed):
         if points is None:
             continue
@@ -97,7 +103,11 @@ def movement_tracks(times: np.ndarray, rest_px: np.ndarray,
         for name, (expression, key, _) in TRACKS.items():
             for column, side in enumerate((topology.LEFT, topology.RIGHT)):
                 values[name][i, column] = side_movement(expression, rest, moved, side)[key]
-    return Tracks(np.asarray(times, dtype=np.float64), values)
+        for column, side in enumerate((topology.LEFT, topology.RIGHT)):
+            eyes = side_movement("gentle eye closure", rest, moved, side)
+            gap[i, column] = eyes["lagophthalmos_mm"]
+            corner[i, column] = eyes["commissure_movement_mm"]
+    return Tracks(np.asarray(times, dtype=np.float64), values, gap, corner)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

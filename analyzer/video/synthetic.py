@@ -32,6 +32,9 @@ class Hold:
     hold_s: float = 1.0
     ramp_s: float = 0.3
     rest_s: float = 0.3
+    #: Other movements made at the same time, each (movement, left_mm, right_mm): an eye
+    #: closure that pulls a mouth corner with it (synkinesis).
+    also: tuple[tuple[str, float, float], ...] = ()
 
 
 def share_at(hold: Hold, t_s: float) -> float:
@@ -68,9 +71,10 @@ def clip_frames(rgb: np.ndarray, analysis: FaceAnalysis, holds: Sequence[Hold], 
         key = (hold, round(share, 4))
         if key not in cache:
             cache[key] = rgb
-            if hold.movement is not None and share > 0:
-                cache[key], _ = imitate(rgb, analysis.landmarks_px, frame, scale, hold.movement,
-                                        share * hold.left_mm, share * hold.right_mm)  # fmt: skip
+            movements = [(hold.movement, hold.left_mm, hold.right_mm), *hold.also]
+            for movement, left_mm, right_mm in movements if hold.movement and share > 0 else ():
+                cache[key], _ = imitate(cache[key], analysis.landmarks_px, frame, scale,
+                                        movement, share * left_mm, share * right_mm)  # fmt: skip
         noise = np.rint(rng.normal(0.0, NOISE_SD, size=rgb.shape)).astype(np.int16)
         out.append(np.clip(cache[key].astype(np.int16) + noise, 0, 255).astype(np.uint8))
     return out
