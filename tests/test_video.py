@@ -23,6 +23,7 @@ from analyzer.history.progress import protocol_rows
 from analyzer.history.storage import Capture, get_person, load_protocol_captures, open_database
 from analyzer.history.video_import import import_video
 from analyzer.measure.analysis import analyze_image
+from analyzer.measure.imaging import load_photo
 from analyzer.measure.warps import imitate
 from analyzer.protocol.movement import expression_measures
 from analyzer.video.decode import Decoded, encode, frames, upright, video_info
@@ -51,6 +52,13 @@ def hold_windows(holds, fps=CLIP_FPS):
     return windows
 
 
+@pytest.fixture(scope="module")
+def face(sample_path):
+    """The astronaut at its own 512 px (the clips stay small and cheap) and its analysis."""
+    rgb = load_photo(sample_path)
+    return rgb, analyze_image(rgb)
+
+
 def truth_of(face_rgb, analysis, hold, *, photo=False):
     """Where the hold's movement at full strength takes the resting landmarks (or, with
     ``photo``, the photo it makes)."""
@@ -61,8 +69,9 @@ def truth_of(face_rgb, analysis, hold, *, photo=False):
 
 
 @pytest.fixture(scope="module")
-def protocol_clip(tmp_path_factory, face_rgb, face_analysis):
+def protocol_clip(tmp_path_factory, face):
     """The protocol filmed: rest, then each of its six movements held a second."""
+    face_rgb, face_analysis = face
     holds = protocol_holds(face_analysis)
     path = tmp_path_factory.mktemp("video") / "exam.mp4"
     encode(path, clip_frames(face_rgb, face_analysis, holds, CLIP_FPS), CLIP_FPS)
@@ -86,12 +95,13 @@ def test_a_protocol_clip_is_cut_into_its_six_movements_in_order(exam, protocol_c
 
 
 @pytest.mark.parametrize("index", [1, 2], ids=["brow raise", "gentle eye closure"])
-def test_the_peak_reads_the_known_movement(exam, protocol_clip, face_rgb, face_analysis, index):
+def test_the_peak_reads_the_known_movement(exam, protocol_clip, face, index):
     """The tracks at each peak against the warp's truth, within the photo tests' bars: brow
     within 0.5 mm, the lids lowered by 60 % and 30 % of the fissure read at 65-100 % of that
     (tests/test_movement.py). (The full closure's 90 % reads at about 56 %, as its photo
     does: the photo and the clip are compared in the import test.)"""
     _, holds = protocol_clip
+    face_rgb, face_analysis = face
     segment = exam.movements[index - 1]
     expression = PROTOCOL_EXPRESSIONS[index]
     truth = expression_measures(expression, face_analysis.landmarks_px,
@@ -111,8 +121,9 @@ def test_the_peak_reads_the_known_movement(exam, protocol_clip, face_rgb, face_a
 
 
 @pytest.fixture(scope="module")
-def smile_clip(tmp_path_factory, face_rgb, face_analysis):
+def smile_clip(tmp_path_factory, face):
     """A one-sided smile: the left corner out and up 6 mm over a one-second ramp."""
+    face_rgb, face_analysis = face
     holds = [Hold(None, hold_s=0.0, ramp_s=0.0, rest_s=0.8),
              Hold("broad smile", 6.0, 0.0, hold_s=0.6, ramp_s=1.0, rest_s=0.0)]  # fmt: skip
     path = tmp_path_factory.mktemp("video") / "smile.mp4"
@@ -120,8 +131,9 @@ def smile_clip(tmp_path_factory, face_rgb, face_analysis):
     return path, holds
 
 
-def test_a_one_sided_smile_ramp_reads_one_sided(smile_clip, face_rgb, face_analysis):
+def test_a_one_sided_smile_ramp_reads_one_sided(smile_clip, face):
     path, holds = smile_clip
+    face_rgb, face_analysis = face
     clip = read_exam(path, fps=0)  # every frame
     truth = expression_measures("broad smile", face_analysis.landmarks_px,
                                 truth_of(face_rgb, face_analysis, holds[1]), "right",
@@ -140,12 +152,13 @@ def test_a_one_sided_smile_ramp_reads_one_sided(smile_clip, face_rgb, face_analy
 
 
 def test_the_clip_imported_with_protocol_gives_the_photos_movement_table(
-    tmp_path, protocol_clip, exam, face_rgb, face_analysis
+    tmp_path, protocol_clip, exam, face
 ):
     """The issue's bar: the clip imported with --protocol and the seven photos it was made
     of, imported as photos, give the same movement table (each mm within 0.5, each percent
     within 10 points: tests/test_movement.py's tolerances)."""
     path, holds = protocol_clip
+    face_rgb, face_analysis = face
     db = open_database(f"sqlite:///{tmp_path / 'analyzer.db'}")
     store = PhotoStore(tmp_path / "photos")
     for k, (hold, expression) in enumerate(zip(holds, PROTOCOL_EXPRESSIONS, strict=True)):
@@ -179,9 +192,9 @@ def test_the_clip_imported_with_protocol_gives_the_photos_movement_table(
     db.close()
 
 
-def test_rotation_metadata_turns_the_frames_upright(tmp_path, face_rgb):
+def test_rotation_metadata_turns_the_frames_upright(tmp_path, face):
     """A phone's portrait clip: pixels stored turned, with a display matrix saying so."""
-    small = np.ascontiguousarray(face_rgb[::4, ::4][:120, :96])
+    small = np.ascontiguousarray(face[0][::2, ::2][:120, :96])
     path = tmp_path / "portrait.mp4"
     encode(path, [upright(small, -90)] * 3, 10, rotation_deg=90)
     info = video_info(path)
@@ -256,9 +269,10 @@ def test_protocol_order_names_the_movements_and_a_rename_is_kept():
 
 
 @pytest.fixture(scope="module")
-def synkinesis_clip(tmp_path_factory, face_rgb, face_analysis):
+def synkinesis_clip(tmp_path_factory, face):
     """Rest with one blink (the right lid lowered half as far as the left), then an eye
     closure that pulls the left mouth corner 3 mm out and up with it (oral synkinesis)."""
+    face_rgb, face_analysis = face
     fissure = {side: face_analysis.measures[f"palpebral_fissure_height_{side}_mm"]
                for side in ("left", "right")}  # fmt: skip
     holds = [
@@ -273,8 +287,9 @@ def synkinesis_clip(tmp_path_factory, face_rgb, face_analysis):
     return path, holds
 
 
-def test_what_only_video_shows(synkinesis_clip, face_rgb, face_analysis):
+def test_what_only_video_shows(synkinesis_clip, face):
     path, holds = synkinesis_clip
+    face_rgb, face_analysis = face
     clip = read_exam(path, fps=0)
     [closure] = clip.movements  # the blink is too short to be a movement
     assert closure.expression == "gentle eye closure"
