@@ -271,7 +271,8 @@ def test_protocol_order_names_the_movements_and_a_rename_is_kept():
 @pytest.fixture(scope="module")
 def synkinesis_clip(tmp_path_factory, face):
     """Rest with one blink (the right lid lowered half as far as the left), then an eye
-    closure that pulls the left mouth corner 3 mm out and up with it (oral synkinesis)."""
+    closure that pulls the left mouth corner 3 mm out and up with it (oral synkinesis), then
+    the right eye closing alone (so each side's eye has its own time course)."""
     face_rgb, face_analysis = face
     fissure = {side: face_analysis.measures[f"palpebral_fissure_height_{side}_mm"]
                for side in ("left", "right")}  # fmt: skip
@@ -281,6 +282,7 @@ def synkinesis_clip(tmp_path_factory, face):
              ramp_s=0.1, rest_s=0.6),
         Hold("eye closure", 0.6 * fissure["left"], 0.6 * fissure["right"], hold_s=0.6,
              ramp_s=0.3, rest_s=0.3, also=(("broad smile", 3.0, 0.0),)),
+        Hold("eye closure", 0.0, 0.6 * fissure["right"], hold_s=0.6, ramp_s=0.3, rest_s=0.3),
     ]  # fmt: skip
     path = tmp_path_factory.mktemp("video") / "synkinesis.mp4"
     encode(path, clip_frames(face_rgb, face_analysis, holds, 10), 10)
@@ -291,8 +293,8 @@ def test_what_only_video_shows(synkinesis_clip, face):
     path, holds = synkinesis_clip
     face_rgb, face_analysis = face
     clip = read_exam(path, fps=0)
-    [closure] = clip.movements  # the blink is too short to be a movement
-    assert closure.expression == "gentle eye closure"
+    # The blink is too short to be a movement.
+    assert [s.expression for s in clip.movements] == ["gentle eye closure", "full eye closure"]
     found = clip.dynamics
     # The blink, in rest, more complete on the left.
     [blink] = found.blinks
@@ -300,7 +302,7 @@ def test_what_only_video_shows(synkinesis_clip, face):
     assert blink.completeness_pct[0] > blink.completeness_pct[1] + 10
     # The closure: shut within its 0.3-s ramp (90 % of its deepest), and its smallest gap
     # no smaller than the truth and within the photo tests' 65 % reading of it.
-    [timing] = found.closures
+    timing = found.closures[0]
     truth = expression_measures("gentle eye closure", face_analysis.landmarks_px,
                                 truth_of(face_rgb, face_analysis, holds[2]), "right",
                                 followed=True)  # fmt: skip
