@@ -315,3 +315,16 @@ def test_what_only_video_shows(synkinesis_clip, face):
     left, right = found.synkinesis_r
     assert left > 0.8
     assert not right > 0.5
+
+
+def test_import_video_on_the_command_line(smile_clip, tmp_path, monkeypatch, capsys):
+    path, _ = smile_clip
+    monkeypatch.setenv("ANALYZER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("ANALYZER_DB_URL", raising=False)
+    assert cli.main(["import", str(path), "--person", "Ana", "--fps", "5"]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "Imported 2 capture(s) from smile.mp4 for Ana" in out
+    assert "rest" in out and "broad smile" in out
+    # The same clip again: nothing stored twice.
+    assert cli.main(["import", str(path), "--person", "Ana", "--fps", "5"]) == cli.EXIT_OK
+    assert "Imported 0 capture(s)" in capsys.readouterr().out
