@@ -328,3 +328,10 @@ def test_import_video_on_the_command_line(smile_clip, tmp_path, monkeypatch, cap
     # The same clip again: nothing stored twice.
     assert cli.main(["import", str(path), "--person", "Ana", "--fps", "5"]) == cli.EXIT_OK
     assert "Imported 0 capture(s)" in capsys.readouterr().out
+    # Where each capture came from in the clip outlives recomputing every measure.
+    assert cli.main(["recompute"]) == cli.EXIT_OK
+    db = open_database(f"sqlite:///{tmp_path / 'data' / 'analyzer.db'}")
+    with db.transaction() as session:
+        peaks = sorted(c.conditions["video_peak_s"] for c in session.query(Capture))
+    db.close()
+    assert len(peaks) == 2 and peaks[1] > 0.8  # the smile's, after the rest
