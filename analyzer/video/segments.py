@@ -11,9 +11,9 @@ model view's points alone read half a snarl and jitter by about 1 mm at the lip.
 **Segments.** A frame moves when any track passes its ``TRACKS`` threshold on either side;
 a run of moving frames (gaps under ``GAP_S`` bridged, runs under ``MIN_SEGMENT_S`` dropped)
 is a movement segment, the rest are rest. A segment is named by the movement whose track,
-over its threshold, is largest in it (eyes closing past their threshold: an eye closure);
-the confidence is that movement's share of all the tracks' (each over its threshold) at
-the peak. The user may rename it.
+over its threshold, is largest in it, with the eyes and mouth read first
+(``name_movement``); the confidence is that movement's share of all the tracks' (each over
+its threshold) at the peak. The user may rename it.
 
 **Peaks.** The peak is the frame where the named track (the stronger side's, as a running
 median of three frames) is largest; the burst is the clip's frames within the plateau
@@ -44,9 +44,27 @@ TRACKS: dict[str, tuple[str, str, float]] = {
     "snarl": ("snarl", "upper_lip_elevation_mm", 1.0),
     "lip pucker": ("lip pucker", "commissure_medial_mm", 1.5),
 }
-#: Eyes closing past their threshold name a segment an eye closure, whatever else moves: a
-#: brow raise widens the eyes, and a closing lid pulls the points the brow is read from.
 CLOSURE = "gentle eye closure"
+#: Eyes closed past this share of their rest fissure (the reading over its threshold: 2 is
+#: 40 %) name a segment an eye closure whatever else moves; a smile narrows the eyes by
+#: 20-30 % (real slideshows, README).
+CLOSURE_FIRST = 2.0
+
+
+def name_movement(largest: dict[str, float]) -> str:
+    """A movement's name from each track's largest reading over its threshold in it: eyes
+    well closed, an eye closure; corners pulled in, a pucker (which lifts the upper lip's
+    peak as a snarl does); corners pulled out, a smile (which lifts it too); else the
+    largest reading. On real expression photos the upper lip rose in every smile and
+    pucker, often more than the corners moved (README)."""
+    if largest[CLOSURE] >= CLOSURE_FIRST:
+        return CLOSURE
+    for mouth in ("lip pucker", "broad smile"):
+        if largest[mouth] >= 1.0:
+            return mouth
+    return max(largest, key=lambda name: largest[name])
+
+
 #: Moving frames less than this apart are one segment; shorter segments are left in rest
 #: (a blink lasts 0.1-0.4 s: ``analyzer.video.dynamics`` counts it there).
 GAP_S = 0.25
@@ -146,9 +164,7 @@ def find_segments(tracks: Tracks, clip_end_s: float | None = None) -> list[Segme
         if times[last] - times[first] + step < MIN_SEGMENT_S:
             continue
         part = smoothed[:, first : last + 1]
-        named = int(np.argmax(part.max(axis=1)))
-        if part[names.index(CLOSURE)].max() >= 1.0:  # eyes shut: a closure, whatever else moved
-            named = names.index(CLOSURE)
+        named = names.index(name_movement(dict(zip(names, part.max(axis=1), strict=True))))
         peak = first + int(np.argmax(part[named]))
         at_peak = np.clip(smoothed[:, peak], 0.0, None)
         confidence = float(at_peak[named] / at_peak.sum()) if at_peak.sum() > 0 else 0.0
