@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from analyzer.capture.burst import BurstResult, burst_analysis, burst_capture
-from analyzer.errors import AnalyzerError
+from analyzer.errors import AnalyzerError, NoFaceError
 from analyzer.measure.analysis import FaceAnalysis, analyze_image
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
 from analyzer.protocol.movement import EXPRESSIONS
@@ -63,8 +63,6 @@ def read_exam(path: str | Path, *, fps: float = SAMPLE_FPS, protocol: bool = Fal
     """Analyse ``path`` at ``fps`` and cut it into segments; ``protocol``: the clip follows
     the palsy protocol's order (``protocol.movement.EXPRESSIONS``), which names its
     segments. Raises ``UnreadableVideoError`` or, with no face in any frame, ``NoFaceError``."""
-    from analyzer.errors import NoFaceError
-
     path = Path(path)
     info = video_info(path)
     status = Decoded()
