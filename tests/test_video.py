@@ -8,6 +8,7 @@ the seven photos the protocol clip is made of, imported as photos.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -18,6 +19,7 @@ from PIL import Image
 
 from analyzer import cli
 from analyzer.history.datadir import PhotoStore
+from analyzer.history.export import protocol_csv
 from analyzer.history.importer import save_capture
 from analyzer.history.progress import protocol_rows
 from analyzer.history.storage import Capture, get_person, load_protocol_captures, open_database
@@ -182,10 +184,21 @@ def test_the_clip_imported_with_protocol_gives_the_photos_movement_table(
                             for k, v in row.measures.items()}  # fmt: skip
         video_captures = session.query(Capture).filter(Capture.source_name.like("exam.mp4 @%"))
         offsets = [c.conditions["video_peak_s"] for c in video_captures.order_by(Capture.taken_at)]
+        csv_rows = {name: list(csv.DictReader(io.StringIO(protocol_csv(session,
+                                                                      get_person(session, name)))))
+                    for name in ("Photos", "Video")}  # fmt: skip
     assert set(tables["Video"]) == set(tables["Photos"])
     for key, photo_value in tables["Photos"].items():
         tolerance = 10.0 if key.endswith("_pct") else 0.5
         assert tables["Video"][key] == pytest.approx(photo_value, abs=tolerance), key
+    # The protocol CSV carries what only the clip shows of its eye closures; photos have none.
+    [clip_row], [photo_row] = csv_rows["Video"], csv_rows["Photos"]
+    assert not any("video" in column for column in photo_row)
+    for side in ("left", "right"):
+        assert 0 < float(clip_row[f"gentle_eye_closure_video_time_to_close_s_{side}"]) < 1.0
+        assert float(clip_row[f"full_eye_closure_video_min_gap_mm_{side}"]) < float(
+            clip_row[f"gentle_eye_closure_video_min_gap_mm_{side}"]
+        )  # the full closure's gap is the smaller
     # Each capture knows where in the clip it came from: inside its own hold.
     for offset, (start, end) in zip(offsets[1:], hold_windows(holds)[1:], strict=True):
         assert start - 0.1 <= offset <= end + 0.1

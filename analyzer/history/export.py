@@ -147,7 +147,8 @@ def protocol_csv(session: Session, person: Person) -> str:
     eFACE-style estimate and its items, how each expression was measured ("followed"
     from the rest photo, "model" alone, or "mixed" over several captures), and what showed
     between each eye's lids in the eye closures (``progress.lid_gaps``: "shut", "white" for
-    an iris rolled up under an open lid, "iris", …)."""
+    an iris rolled up under an open lid, "iris", …), and for eye closures imported from a
+    clip what only the clip shows (``video_dynamics``; these columns only then)."""
     rows = load_history(session, person)
     captures = load_protocol_captures(session, person)
     sessions = sorted({(c.session_started_at, c.session_id, c.session_day) for c in captures})
@@ -161,9 +162,11 @@ def protocol_csv(session: Session, person: Person) -> str:
     closures = [e for e in EXPRESSIONS if e in EYES_SHUT_EXPRESSIONS]
     shows = [f"{e.replace(' ', '_')}_lagophthalmos_{side}_shows" for e in closures
              for side in ("left", "right")]  # fmt: skip
+    videos = {sid: video_dynamics(rows, sid) for _, sid, _ in sessions}
+    clip = sorted({c for v in videos.values() for c in v})  # only when a clip was imported
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["session_day", *measures, *parts, *items, *how, *shows])
+    writer.writerow(["session_day", *measures, *parts, *items, *how, *shows, *clip])
     for (day, s), (_, sid, _) in zip(found, sessions, strict=True):
         gaps = lid_gaps(rows, sid)
         estimate = s.result.estimate
@@ -176,8 +179,30 @@ def protocol_csv(session: Session, person: Person) -> str:
             *(_number(scores.get(i)) for i in items),
             *(s.measured_by(e) for e in EXPRESSIONS if e in PRIMARY),
             *(gaps.get(e, {}).get(side, "") for e in closures for side in ("left", "right")),
+            *(_number(videos[sid].get(c)) for c in clip),
         ])  # fmt: skip
     return out.getvalue()
+
+
+#: What only a clip shows of an eye closure, kept in its capture's conditions by
+#: ``video_import``: time to close, smallest lid gap, synkinesis r (per side).
+VIDEO_KEYS = ("video_time_to_close_s", "video_min_gap_mm", "video_synkinesis_r")
+
+
+def video_dynamics(rows: list[HistoryRow], session_id: int) -> dict[str, float]:
+    """A session's eye closures imported from a clip: ``<expression>_<key>_<side>`` →
+    value (the first capture's where there are several); empty without a clip."""
+    out: dict[str, float] = {}
+    for row in rows:
+        if row.session_id != session_id or row.expression not in EYES_SHUT_EXPRESSIONS:
+            continue
+        for key in VIDEO_KEYS:
+            for side in ("left", "right"):
+                value = (row.conditions or {}).get(f"{key}_{side}")
+                column = f"{row.expression.replace(' ', '_')}_{key}_{side}"
+                if value is not None and column not in out:
+                    out[column] = float(value)
+    return out
 
 
 def write_protocol_csv(session: Session, person: Person, path: Path) -> int:
