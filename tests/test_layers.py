@@ -23,8 +23,17 @@ ALLOWED: dict[str, set[str]] = {
     "video": {"errors", "measure", "protocol", "capture", "video"},
     "history": {"errors", "root", "measure", "protocol", "capture", "video", "history"},
     "present": {"errors", "root", "measure", "protocol", "capture", "video", "history", "present"},
-    "cli": {"errors", "root", "measure", "protocol", "capture", "video", "history", "present",
-            "cli"},
+    "cli": {
+        "errors",
+        "root",
+        "measure",
+        "protocol",
+        "capture",
+        "video",
+        "history",
+        "present",
+        "cli",
+    },
 }
 LAYERS = ("measure", "protocol", "history", "present")
 #: Packages beside the layers (live capture, video), each with the imports it may make.
