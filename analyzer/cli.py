@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Import every photo of a folder: one session per day (from EXIF, a "
         "YYYY-MM-DD in the name, or the file time); identical photos are skipped.",
     )  # fmt: skip
-    importer.add_argument("folder", type=Path)
+    importer.add_argument("folder", type=Path, metavar="FOLDER_OR_VIDEO")
     importer.add_argument(
         "--person", required=True, type=person_name, help="name or pseudonym (created if new)"
     )
@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--landmarks-only", action="store_true", help="store landmarks and measures, not photos"
     )
+    add_video_options(analyze, importer)
 
     export = commands.add_parser("export", help="export a person's history (CSV or ZIP)")
     export.add_argument("--person", required=True, type=person_name)
@@ -314,6 +315,15 @@ def format_report(record: dict[str, Any]) -> str:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    from analyzer.video.decode import is_video
+
+    videos = [p for p in args.photos if is_video(p)]
+    if videos and len(videos) < len(args.photos):
+        print("Give videos and photos in separate commands: a video's rows are its frames.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    if videos:
+        return run_analyze_video(args)
     records = []
     for path in args.photos:
         record = analysis_record(path, args)
@@ -464,7 +474,10 @@ def run_import(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from analyzer.history.importer import import_folder
+    from analyzer.video.decode import is_video
 
+    if is_video(args.folder) and not args.folder.is_dir():
+        return run_import_video(args)
     if not args.folder.is_dir():
         print(f"'{args.folder}' is not a folder. Give the folder that holds the photos.",
               file=sys.stderr)  # fmt: skip
@@ -501,6 +514,205 @@ def run_import(args: argparse.Namespace) -> int:
         for name, message in report.failed:
             print(f"  {shown(name)}: {shown(message)}")
         return EXIT_FAILED
+    return EXIT_OK
+
+
+# --- Video: ``analyze VIDEO`` and ``import VIDEO`` (analyzer.video) ---------------------
+
+
+def add_video_options(analyze: argparse.ArgumentParser, importer: argparse.ArgumentParser) -> None:
+    """The options that only a video uses (``--table`` is shared with photos)."""
+    if "--table" not in analyze._option_string_actions:
+        analyze.add_argument(
+            "--table", type=Path, metavar="FILE",
+            help="write one row per photo (per frame of a video) to a CSV file",
+        )  # fmt: skip
+    for parser in (analyze, importer):
+        parser.add_argument(
+            "--fps", type=float, default=None, metavar="N",
+            help="video: frames analysed per second of clip (default 10; 0: every frame)",
+        )  # fmt: skip
+    importer.add_argument(
+        "--protocol", action="store_true",
+        help="video: the clip follows the palsy protocol (rest, brow raise, gentle and full eye "
+        "closure, smile, snarl, pucker), which names its segments",
+    )  # fmt: skip
+
+
+def _progress_bar(desc: str):
+    """A progress bar on a terminal, nothing in a pipe or a test."""
+    from tqdm import tqdm
+
+    return tqdm(unit="frame", desc=desc, file=sys.stderr, disable=not sys.stderr.isatty())
+
+
+def _video_fps(args: argparse.Namespace) -> float:
+    from analyzer.video.track import SAMPLE_FPS
+
+    fps = SAMPLE_FPS if args.fps is None else args.fps
+    if not (math.isfinite(fps) and 0 <= fps <= 240):
+        raise AnalyzerError(f"--fps {args.fps} is not a frame rate: give 0 (every frame) to 240.")
+    return fps
+
+
+def segment_record(segment) -> dict[str, Any]:
+    """A segment as JSON: kind, expression, times, peak and confidence."""
+    return {"kind": segment.kind, "expression": segment.expression,
+            "start_s": round(segment.start_s, 3), "end_s": round(segment.end_s, 3),
+            "peak_s": None if segment.peak_s is None else round(segment.peak_s, 3),
+            "confidence": round(segment.confidence, 3)}  # fmt: skip
+
+
+def video_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """One video's JSON object: per analysed frame a row, and its segments."""
+    from analyzer.video.exam import read_exam
+    from analyzer.video.track import frame_row
+
+    record: dict[str, Any] = {"file": shown(path), "ok": False, "error": None}
+    with _progress_bar(f"Analysing {path.name}") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            exam = read_exam(path, fps=_video_fps(args), progress=progress)
+        except AnalyzerError as error:
+            record["error"] = str(error)
+            return record
+    record.update(
+        ok=True, fps_analysed=_video_fps(args), clip_fps=exam.info.fps,
+        rotation_deg=exam.info.rotation_deg, width=exam.info.width, height=exam.info.height,
+        truncated=exam.decoded.truncated,
+        frames=[frame_row(r) for r in exam.results],
+        segments=[segment_record(s) for s in exam.segments],
+        dynamics=exam.dynamics.as_dict(),
+    )  # fmt: skip
+    return record
+
+
+def write_frame_table(path: Path, records: list[dict[str, Any]]) -> None:
+    """The frames of every video as one CSV table: file, time_s, ok, error, pose, quality,
+    then every measure (the columns of all rows, in order of first appearance)."""
+    import csv
+
+    rows = [{"file": r["file"], **row} for r in records if r["ok"] for row in r["frames"]]
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=list(columns) or ["file", "time_s"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def format_video(record: dict[str, Any]) -> str:
+    """A readable summary of one video: its frames in brief, and its segments."""
+    lines = [f"== {record['file']}"]
+    if not record["ok"]:
+        lines.append(f"   Not analysed: {record['error']}")
+        return "\n".join(lines)
+    frames = record["frames"]
+    measured = sum(1 for f in frames if f["ok"])
+    lines.append(f"   {record['width']}x{record['height']} at {record['clip_fps']:.1f} fps; "
+                 f"{len(frames)} frames analysed ({record['fps_analysed']:g} per second), "
+                 f"{measured} with a measurable face.")  # fmt: skip
+    if record["truncated"]:
+        lines.append("   The file breaks off early: only the frames before the break were read.")
+    if record["rotation_deg"]:
+        lines.append(f"   Turned {record['rotation_deg']}° as the file says.")
+    keys = ("palpebral_fissure_height_left_mm", "palpebral_fissure_height_right_mm",
+            "commissure_excursion_left_mm", "commissure_excursion_right_mm",
+            "brow_height_left_mm", "brow_height_right_mm")  # fmt: skip
+    lines.append("   time_s  fissure L/R   excursion L/R   brow L/R   (mm; --table for all)")
+    for f in frames:
+        if not f["ok"]:
+            lines.append(f"   {f['time_s']:6.2f}  {f['error']}")
+            continue
+        v = [f.get(k, math.nan) for k in keys]
+        lines.append(f"   {f['time_s']:6.2f}  {v[0]:5.1f} {v[1]:5.1f}   {v[2]:6.1f} {v[3]:6.1f}"
+                     f"   {v[4]:5.1f} {v[5]:5.1f}")  # fmt: skip
+    lines.append("   Segments:")
+    for s in record["segments"]:
+        if s["kind"] == "rest":
+            lines.append(f"     {s['start_s']:6.2f}-{s['end_s']:6.2f} s  rest")
+        else:
+            lines.append(
+                f"     {s['start_s']:6.2f}-{s['end_s']:6.2f} s  {s['expression']} "
+                f"(peak {s['peak_s']:.2f} s, confidence {s['confidence']:.0%})"
+            )
+    lines += format_dynamics(record["dynamics"])
+    return "\n".join(lines)
+
+
+def format_dynamics(found: dict[str, Any]) -> list[str]:
+    """What only the clip shows, in lines: eye closure over time, blinks, synkinesis."""
+
+    def pair(row: dict[str, Any], name: str, unit: str) -> str:
+        values = [row[f"{name}_{side}"] for side in ("left", "right")]
+        return " / ".join("-" if v is None else f"{v:g} {unit}" for v in values)
+
+    lines = ["   Over time (subject's left / right):"]
+    for c in found["closures"]:
+        lines.append(f"     {c['expression']} from {c['start_s']:.2f} s: closed in "
+                     f"{pair(c, 'time_to_close_s', 's')}, smallest lid gap "
+                     f"{pair(c, 'min_gap_mm', 'mm')}")  # fmt: skip
+    for b in found["blinks"]:
+        lines.append(f"     blink at {b['time_s']:.2f} s: {pair(b, 'completeness_pct', '%')} "
+                     "closed")  # fmt: skip
+    lines.append(f"     synkinesis (eye closure with mouth corner, r): "
+                 f"{pair(found, 'synkinesis_r', '')}")  # fmt: skip
+    return lines
+
+
+def run_analyze_video(args: argparse.Namespace) -> int:
+    """``analyze VIDEO ...``: one row per analysed frame (``--json``, ``--table FILE``)."""
+    records = []
+    for path in args.photos:
+        record = video_record(path, args)
+        records.append(record)
+        if not args.json:
+            print(format_video(record), flush=True)
+    if args.json:
+        print(json.dumps(records, indent=1, allow_nan=True))
+    if getattr(args, "table", None):
+        write_frame_table(args.table, records)
+    failed = [r for r in records if not r["ok"]]
+    if failed and not args.json:
+        print(f"\n{len(failed)} of {len(records)} video(s) could not be analysed.",
+              file=sys.stderr)  # fmt: skip
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def run_import_video(args: argparse.Namespace) -> int:
+    """``import VIDEO --person NAME [--protocol]``: each segment's peak a capture."""
+    from analyzer.history.video_import import import_video
+
+    if not args.folder.is_file():
+        print(f"There is no file '{shown(args.folder)}'.", file=sys.stderr)
+        return EXIT_FAILED
+    db, store, where = _open()
+    print(where, file=sys.stderr)
+    with _progress_bar(f"Analysing {args.folder.name}") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        report = import_video(
+            db, None if args.landmarks_only else store, args.folder, args.person,
+            protocol=args.protocol, fps=_video_fps(args), progress=progress,
+        )  # fmt: skip
+    if report.imported:
+        _audit(db, "import", args.person, {"video": shown(args.folder.name),
+                                           "captures": report.imported})  # fmt: skip
+    print(f"Imported {report.imported} capture(s) from {shown(args.folder.name)} for "
+          f"{args.person}:")  # fmt: skip
+    for s in report.stored:
+        state = "" if s["new"] else " (already stored)"
+        state += "" if s["accepted"] else " NOT ACCEPTED: " + " ".join(s["failed"])
+        print(f"  {s['time_s']:6.2f} s  {s['expression']:<20} confidence {s['confidence']:.0%}, "
+              f"{s['burst_frames']} frames averaged{state}")  # fmt: skip
     return EXIT_OK
 
 

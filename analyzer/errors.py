@@ -36,3 +36,7 @@ class FileTooLargeError(AnalyzerError):
 
 class UpsideDownError(AnalyzerError):
     """The face is upside down in the photo, so the model's landmarks cannot be trusted."""
+
+
+class UnreadableVideoError(AnalyzerError):
+    """The file is not a video we can decode (corrupt, truncated, empty or another type)."""

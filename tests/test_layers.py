@@ -20,13 +20,24 @@ ALLOWED: dict[str, set[str]] = {
     "root": {"errors", "measure"},
     "protocol": {"errors", "measure", "protocol"},
     "capture": {"errors", "measure", "capture"},
-    "history": {"errors", "root", "measure", "protocol", "capture", "history"},
-    "present": {"errors", "root", "measure", "protocol", "capture", "history", "present"},
-    "cli": {"errors", "root", "measure", "protocol", "capture", "history", "present", "cli"},
+    "video": {"errors", "measure", "protocol", "capture", "video"},
+    "history": {"errors", "root", "measure", "protocol", "capture", "video", "history"},
+    "present": {"errors", "root", "measure", "protocol", "capture", "video", "history", "present"},
+    "cli": {
+        "errors",
+        "root",
+        "measure",
+        "protocol",
+        "capture",
+        "video",
+        "history",
+        "present",
+        "cli",
+    },
 }
 LAYERS = ("measure", "protocol", "history", "present")
-#: Packages beside the layers (live capture), each with the imports it may make.
-BESIDE = ("capture",)
+#: Packages beside the layers (live capture, video), each with the imports it may make.
+BESIDE = ("capture", "video")
 
 
 def part_of(module: str) -> str:
@@ -236,6 +247,7 @@ def test_no_module_of_the_analyzer_imports_the_ui(path):
         ("analyzer.protocol.tracking", "import analyzer.present.visuals"),
         ("analyzer.history.storage", "from ..present import report"),
         ("analyzer.present.demo", "from analyzer import cli"),
+        ("analyzer.video.segments", "from analyzer.history import storage"),
         ("analyzer.measure.scale", "from analyzer import __version__"),
     ],
 )

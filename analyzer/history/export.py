@@ -144,8 +144,9 @@ def protocol_csv(session: Session, person: Person) -> str:
     eFACE-style estimate and its items, how each expression was measured ("followed"
     from the rest photo, "model" alone, or "mixed" over several captures), and what showed
     between each eye's lids in the eye closures (``progress.lid_gaps``: "shut", "white" for
-    an iris rolled up under an open lid, "iris", …), and the side that moves less
-    (``analyzer.protocol.weaker_side``)."""
+    an iris rolled up under an open lid, "iris", …), the side that moves less
+    (``analyzer.protocol.weaker_side``), and for eye closures imported from a clip what only
+    the clip shows (``video_dynamics``; these columns only then)."""
     rows = load_history(session, person)
     captures = load_protocol_captures(session, person)
     sessions = sorted({(c.session_started_at, c.session_id, c.session_day) for c in captures})
@@ -159,10 +160,12 @@ def protocol_csv(session: Session, person: Person) -> str:
     closures = [e for e in EXPRESSIONS if e in EYES_SHUT_EXPRESSIONS]
     shows = [f"{expression_key(e)}_lagophthalmos_{side}_shows" for e in closures
              for side in ("left", "right")]  # fmt: skip
+    videos = {sid: video_dynamics(rows, sid) for _, sid, _ in sessions}
+    clip = sorted({c for v in videos.values() for c in v})  # only when a clip was imported
     out = io.StringIO()
     writer = csv.writer(out)
     sides = ["weaker_side", "weaker_side_confidence", "weaker_side_summary"]
-    writer.writerow(["session_day", *measures, *parts, *items, *how, *shows, *sides])
+    writer.writerow(["session_day", *measures, *parts, *items, *how, *shows, *sides, *clip])
     for (day, s), (_, sid, _) in zip(found, sessions, strict=True):
         gaps = lid_gaps(rows, sid)
         estimate = s.result.estimate
@@ -176,6 +179,7 @@ def protocol_csv(session: Session, person: Person) -> str:
             *(s.measured_by(e) for e in EXPRESSIONS if e in PRIMARY),
             *(gaps.get(e, {}).get(side, "") for e in closures for side in ("left", "right")),
             *_weaker(s.result.measures),
+            *(_number(videos[sid].get(c)) for c in clip),
         ])  # fmt: skip
     return out.getvalue()
 
@@ -184,6 +188,27 @@ def _weaker(movement: dict[str, float]) -> tuple[str, str, str]:
     """The side that moves less in a session (``analyzer.protocol.weaker_side``)."""
     found = session_weaker_side(movement, movement_noise())
     return found.side, found.confidence, found.summary
+
+
+#: What only a clip shows of an eye closure, kept in its capture's conditions by
+#: ``video_import``: time to close, smallest lid gap, synkinesis r (per side).
+VIDEO_KEYS = ("video_time_to_close_s", "video_min_gap_mm", "video_synkinesis_r")
+
+
+def video_dynamics(rows: list[HistoryRow], session_id: int) -> dict[str, float]:
+    """A session's eye closures imported from a clip: ``<expression>_<key>_<side>`` →
+    value (the first capture's where there are several); empty without a clip."""
+    out: dict[str, float] = {}
+    for row in rows:
+        if row.session_id != session_id or row.expression not in EYES_SHUT_EXPRESSIONS:
+            continue
+        for key in VIDEO_KEYS:
+            for side in ("left", "right"):
+                value = (row.conditions or {}).get(f"{key}_{side}")
+                column = f"{expression_key(row.expression)}_{key}_{side}"
+                if value is not None and column not in out:
+                    out[column] = float(value)
+    return out
 
 
 def write_protocol_csv(session: Session, person: Person, path: Path) -> int:

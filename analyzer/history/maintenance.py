@@ -169,7 +169,11 @@ def recompute_all(db: Database, store: AnyPhotoStore | None = None) -> int:
                 result = with_folds(result, rgb, capture.measured_px())
             else:  # without it, those found before are kept
                 result = kept_folds(result, capture.measures or {})
-            capture.conditions = _recomputed_conditions(capture, result, store, rgb, notes)
+            # Where a capture from a video came from is not measured again: it is kept.
+            from_video = {k: v for k, v in (capture.conditions or {}).items()
+                          if k.startswith("video_")}  # fmt: skip
+            capture.conditions = {**_recomputed_conditions(capture, result, store, rgb, notes),
+                                  **from_video}  # fmt: skip
             # A part of the face outside the photo gives no measures (``framing``).
             outside = parts_outside(capture.landmarks_px(),
                                     (capture.image_width, capture.image_height))  # fmt: skip

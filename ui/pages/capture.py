@@ -34,6 +34,7 @@ from ui.state import (
     same_person_check,
     store,
 )
+from ui.video import video_section
 
 WEBCAM_NAME = "webcam.jpg"
 #: A save the server's guard refused starts with this (shown as an error, with its sentence).
@@ -110,7 +111,7 @@ with st.expander("How to take photos that can be compared", expanded=False):
 st.subheader("Live camera")
 live_section(person, expression)
 st.subheader("Or a photo")
-camera_tab, upload_tab = st.tabs(["Webcam", "Upload photos"])
+camera_tab, upload_tab, video_tab = st.tabs(["Webcam", "Upload photos", "Upload a video"])
 photos: list[tuple[str, bytes]] = []
 with camera_tab:
     shot = st.camera_input("Look straight at the camera, then take the photo")
@@ -123,6 +124,8 @@ with upload_tab:
         accept_multiple_files=True,
     )
     photos.extend((upload.name, upload.getvalue()) for upload in uploads or [])
+with video_tab:
+    video_section(person)
 
 
 def todays_movement(person_name: str, expression_name: str) -> str:
