@@ -447,6 +447,9 @@ def estimate_rows(
 
 def _estimates(pdf: FPDF, content: ReportContent) -> None:
     pdf.ln(2)
+    rows = len(estimate_rows(content.estimates)[1]) if content.estimates else 0
+    if pdf.will_page_break(20 + 6 * (rows + 1)):  # the title and its table on one page
+        pdf.add_page()
     pdf.set_font("Sans", "B", 12)
     pdf.multi_cell(0, 6, movement.EfaceEstimate.LABEL, new_x="LMARGIN", new_y="NEXT")
     if not content.estimates:
