@@ -299,3 +299,14 @@ def test_clinic_mode_started_without_tls_or_postgresql_serves_nothing(monkeypatc
         "--cert CERT.pem --key KEY.pem`."
     ]
     assert not at.title and not at.text_input  # not even the sign-in form
+
+
+def test_a_wrong_file_types_reason_is_a_sentence_on_the_page():
+    """Capture takes any file and says why a wrong one is not taken (Streamlit's own type
+    filter said it only on hover)."""
+    from ui.state import upload_refusal
+
+    assert upload_refusal("face.JPG") is None and upload_refusal("face.heic") is None
+    message = upload_refusal("scan.pdf")
+    assert "scan.pdf is a .pdf file, not a photo" in message and "JPEG, PNG" in message
+    assert "without a type" in upload_refusal("README")

@@ -33,6 +33,7 @@ from ui.state import (
     plain,
     same_person_check,
     store,
+    upload_refusal,
 )
 
 WEBCAM_NAME = "webcam.jpg"
@@ -121,12 +122,15 @@ with camera_tab:
     if shot is not None:
         photos.append((WEBCAM_NAME, shot.getvalue()))
 with upload_tab:
-    uploads = st.file_uploader(
-        "Photos (JPEG, PNG, WebP or HEIC)",
-        type=["jpg", "jpeg", "png", "webp", "heic", "heif"],
-        accept_multiple_files=True,
-    )
-    photos.extend((upload.name, upload.getvalue()) for upload in uploads or [])
+    # No ``type=`` filter: Streamlit's own refusal of a wrong type shows only on hover;
+    # each file is checked here and a wrong one's reason is said on the page.
+    uploads = st.file_uploader("Photos (JPEG, PNG, WebP or HEIC)", accept_multiple_files=True)
+    for upload in uploads or []:
+        refused = upload_refusal(upload.name)
+        if refused:
+            st.error(refused)
+        else:
+            photos.append((upload.name, upload.getvalue()))
 
 
 def todays_movement(person_name: str, expression_name: str) -> str:
