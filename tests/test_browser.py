@@ -256,9 +256,9 @@ def test_a_protocol_smile_saved_today_shows_each_sides_movement(tmp_path, face_r
         browser.close()
     # How the mouth's points were had, per region: followed from today's rest photo.
     assert "measured: mouth followed from rest" in text
-    left = float(re.search(r"left commissure movement in broad smile ([\d.]+) mm", text)[1])
-    right = float(re.search(r"right commissure movement in broad smile ([\d.]+) mm", text)[1])
-    ratio = float(re.search(r"affected / healthy side (\d+) %", text)[1])
+    left = float(re.search(r"Broad smile: left mouth corner movement ([\d.]+) mm", text)[1])
+    right = float(re.search(r"Broad smile: right mouth corner movement ([\d.]+) mm", text)[1])
+    ratio = float(re.search(r"affected side \(% of healthy\) (\d+)", text)[1])
     assert left == pytest.approx(6.0, abs=0.6) and right == pytest.approx(3.0, abs=0.6)
     assert ratio == pytest.approx(50, abs=10)
 

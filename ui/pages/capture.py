@@ -149,10 +149,11 @@ def todays_movement(person_name: str, expression_name: str) -> str:
     parts = []
     for side in ("left", "right"):
         name = f"{prefix}_{stem}_{side}_{unit}"
-        parts.append(f"{describe(name).label} {result.measures[name]:.1f} {describe(name).unit}")
+        info = describe(name)
+        parts.append(f"{info.plain} {result.measures[name]:.1f} {info.unit}")
     ratio = result.measures.get(f"{prefix}_ratio_pct", math.nan)
     if not math.isnan(ratio):
-        parts.append(f"{describe(prefix + '_ratio_pct').label} {ratio:.0f} %")
+        parts.append(f"{describe(prefix + '_ratio_pct').plain} {ratio:.0f}")
     how = ", ".join(f"{region_label(r)} {HOW_WORDS[h]}" for r, h in result.hows.items())
     return f"Movement from today's rest photo: {'; '.join(parts)} (measured: {how})."
 
@@ -245,7 +246,9 @@ def show(name: str, data: bytes) -> Choice | None:
         st.markdown(f"{ICONS[check.status]} {plain(check.message)}")
     measures = analysis.measures
     rows = [
-        {"measure": describe(n).label, "value": round(measures[n], 2), "unit": describe(n).unit,
+        {"measure": describe(n).plain or describe(n).label,
+         "value": f"{measures[n]:.{2 if not describe(n).unit else 1}f} {describe(n).unit}".strip(),
+         "technical name": f"{describe(n).label} ({n})",
          "points": ", ".join(sorted({HOW_WORDS[analysis.regions.get(r, "model")]
                                      for r in regions_of(n)}))}
         for n in FOLLOWED
