@@ -298,7 +298,7 @@ def _trend_clause(
     rising = trend.status == "rising"
     slope = _amounts(abs(trend.slope_mm_per_30_days), 0.0, unit)[0]
     moving = words[0] if rising else words[1]
-    judged = ""
+    judged, good = "", None
     if way in ("up", "down"):
         good = rising == (way == "up")
         judged = ", " + ("better" if good else "worse")
@@ -309,6 +309,8 @@ def _trend_clause(
         return f", and {steady}."
     if changed:
         return f"; yet over all sessions it is {steady}."
+    if good:
+        return f", but {steady}: a trend not yet beyond the noise."
     return f", but {steady}: worth watching."
 
 

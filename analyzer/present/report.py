@@ -96,6 +96,7 @@ def _with_unit(x: float | None, unit: str, *, change: bool = False, spread: bool
         return ""
     shown = "points" if unit == "%" and change else unit
     digits = 0 if unit == "%" else 2 if not unit else 1
+    x = round(x, digits) + 0.0  # no "-0.0"
     sign = "±" if spread else "+" if change and x > 0 else ""
     number = f"{sign}{x:.{digits}f}"
     return f"{number}{shown}" if shown == "°" else f"{number} {shown}".rstrip()

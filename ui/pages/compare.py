@@ -30,6 +30,7 @@ def _value(x: float | None, unit: str, *, change: bool = False, plus_minus: bool
         return ""
     shown = "points" if change and unit == "%" else unit
     digits = 0 if unit == "%" else 2 if not unit else 1
+    x = round(x, digits) + 0.0  # no "-0.0"
     sign = "±" if plus_minus else "+" if change and x > 0 else ""
     number = f"{sign}{x:.{digits}f}"
     return number if not shown else f"{number}{shown}" if shown == "°" else f"{number} {shown}"
@@ -143,16 +144,16 @@ for name, result in results.items():
     verdict = result.verdict
     table.append({
         "measure": info.plain or info.label,
-        "technical name": f"{info.label} ({name})",
         "before": _value(verdict.baseline_mm, info.unit),
         "after": _value(verdict.current_mm, info.unit),
         "change": _value(verdict.difference_mm, info.unit, change=True),
         "noise (MDC95)": _value(verdict.mdc95_mm, info.unit, change=True, plus_minus=True),
         "verdict": answer.word,
         "in words": answer.sentence,
+        "technical name": f"{info.label} ({name})",
     })  # fmt: skip
 st.markdown(f"**{answers_title(choice, second, latest)}**")
-st.dataframe(table, hide_index=True, width="stretch",
+st.dataframe(table, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4,
              column_config={"in words": st.column_config.TextColumn(width="large")})  # fmt: skip
 st.caption("A change counts as real only when it is larger than MDC95, the amount this "
            "measure varies between days on an unchanged face, and its 95% interval excludes "

@@ -73,6 +73,9 @@ if expression == "protocol":
     )  # fmt: skip
 else:
     default = [n for n in FOLLOWED if n in available][:6]
+# A chip shows the whole plain name (Streamlit cuts a chip at a fixed width otherwise).
+st.html("<style>span[data-baseweb='tag'], span[data-baseweb='tag'] > span[title]"
+        "{max-width:none}</style>")
 followed = st.multiselect(
     "Measures to follow", available, default=default,
     format_func=lambda n: describe(n).plain or describe(n).label,
@@ -98,8 +101,8 @@ if first is not None and first.current_id is not None:
 answers = {n: judge_progress(result, side) for n, result in results.items()}
 if answers:
     top.markdown(f"**{headline(list(answers.values()), since, side)}**")
-    better = ("recovery: the affected side moving more, the sides more even"
-              if person_kind(side) == "patient follow-up" else "better: the sides more even")
+    better = ("Recovery: the affected side moving more, the sides more even"
+              if person_kind(side) == "patient follow-up" else "Better: the sides more even")
     top.caption(f"Each measure's latest session against its baseline, beyond the amount it "
                 f"varies by between days. {better} (green); worse (red); a measure with no "
                 "better or worse (a height, a width) is blue when it changed.")
