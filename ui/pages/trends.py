@@ -120,7 +120,8 @@ if expression != "protocol":
         f"{status.needed} sessions", expanded=status.baseline_sessions < status.needed,
     ):  # fmt: skip
         st.markdown(status.sentence)
-        st.markdown(PLAN.format(need=status.needed))
+        if person_kind(side) == "self-test":  # a patient is followed, not running a trial
+            st.markdown(PLAN.format(need=status.needed))
 
 columns = st.columns(3)
 for index, (name, result) in enumerate(results.items()):
