@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
@@ -46,6 +47,10 @@ def answers_title(choice: int | None, second: int, latest: int) -> str:
 def sessions_label(session_id: int | None) -> str:
     return "the baseline" if session_id is None else sessions[session_id]
 
+
+#: Streamlit's named colours as CSS, for the table's verdict words.
+COLOURS = {"green": "#1E8449", "red": "#C0392B", "blue": "#1F3A93", "gray": "#6C757D",
+           "orange": "#CA6F1E"}  # fmt: skip
 
 st.title("Compare")
 person = choose_person()
@@ -131,7 +136,7 @@ else:
 
 side = affected_side(person)
 latest = ids[-1]
-table = []
+table, colours = [], []
 for name, result in results.items():
     info = describe(name)
     if choice is None and second == latest:
@@ -142,6 +147,7 @@ for name, result in results.items():
         answer = judge(result.verdict, affected_side=side, than=than,
                        comparison=f"{sessions[second]} against {before}")  # fmt: skip
     verdict = result.verdict
+    colours.append(COLOURS[answer.colour])
     table.append({
         "measure": info.plain or info.label,
         "before": _value(verdict.baseline_mm, info.unit),
@@ -153,7 +159,12 @@ for name, result in results.items():
         "technical name": f"{info.label} ({name})",
     })  # fmt: skip
 st.markdown(f"**{answers_title(choice, second, latest)}**")
-st.dataframe(table, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4,
+# The verdict's word in its colour: better green, worse red, a change without a direction
+# blue, as on Trends.
+styled = pd.DataFrame(table).style.apply(
+    lambda column: [f"color: {c}; font-weight: bold" for c in colours], subset=["verdict"]
+)
+st.dataframe(styled, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4,
              column_config={"in words": st.column_config.TextColumn(width="large")})  # fmt: skip
 st.caption("A change counts as real only when it is larger than MDC95, the amount this "
            "measure varies between days on an unchanged face, and its 95% interval excludes "
