@@ -95,7 +95,8 @@ def _with_unit(x: float | None, unit: str, *, change: bool = False, spread: bool
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
     shown = "points" if unit == "%" and change else unit
-    digits = 0 if unit == "%" else 2 if not unit else 1
+    # Two decimals below 1 (a ratio always): 0.11 against a noise of 0.10 must not read 0.1/0.1.
+    digits = 0 if unit == "%" else 2 if not unit or abs(x) < 1 else 1
     x = round(x, digits) + 0.0  # no "-0.0"
     sign = "±" if spread else "+" if change and x > 0 else ""
     number = f"{sign}{x:.{digits}f}"

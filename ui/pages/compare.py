@@ -30,7 +30,8 @@ def _value(x: float | None, unit: str, *, change: bool = False, plus_minus: bool
     if x is None:
         return ""
     shown = "points" if change and unit == "%" else unit
-    digits = 0 if unit == "%" else 2 if not unit else 1
+    # Two decimals below 1 (a ratio always): 0.11 against a noise of 0.10 must not read 0.1/0.1.
+    digits = 0 if unit == "%" else 2 if not unit or abs(x) < 1 else 1
     x = round(x, digits) + 0.0  # no "-0.0"
     sign = "±" if plus_minus else "+" if change and x > 0 else ""
     number = f"{sign}{x:.{digits}f}"
