@@ -126,9 +126,9 @@ with upload_tab:
     # each file is checked here and a wrong one's reason is said on the page.
     uploads = st.file_uploader("Photos (JPEG, PNG, WebP or HEIC)", accept_multiple_files=True)
     for upload in uploads or []:
-        refused = upload_refusal(upload.name)
-        if refused:
-            st.error(refused)
+        not_a_photo = upload_refusal(upload.name)  # not "refused": ui.auth's check is that
+        if not_a_photo:
+            st.error(not_a_photo)
         else:
             photos.append((upload.name, upload.getvalue()))
 
