@@ -192,7 +192,8 @@ def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
         wrong_type = tmp_path / "scan.pdf"
         wrong_type.write_bytes(b"%PDF-1.4 not a photo")
         page.locator("input[type=file]").set_input_files(
-            [str(text_file), str(no_face), str(wrong_type)])
+            [str(text_file), str(no_face), str(wrong_type)]
+        )
         expect(page.get_by_text("is not a photo we can read")).to_be_visible()
         expect(page.get_by_text("scan.pdf is a .pdf file, not a photo")).to_be_visible()
         expect(page.get_by_text("No face was found in the photo")).to_be_visible()

@@ -78,7 +78,10 @@ def test_history_commands_from_import_to_delete(run, tmp_path):
     for name, m in measures.items():
         answer = judge_progress(measure_progress(rows, name))
         assert (m["sentence"], m["word"], m["comparison"]) == (
-            answer.sentence, answer.word, "latest session against baseline")
+            answer.sentence,
+            answer.word,
+            "latest session against baseline",
+        )
         assert f"[{m['word']}] {m['sentence']}" in as_text
 
     exported = run("export", "--person", "Ana", "--csv", str(tmp_path / "a.csv"), "--zip",

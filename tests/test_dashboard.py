@@ -84,9 +84,7 @@ def test_compare_lists_every_measure_with_its_verdict(monkeypatch, history_dir):
     assert len(at.get("imgs")) == 0 and len(at.get("image")) == 0
 
 
-def test_trends_and_compare_give_the_same_verdict_for_the_same_comparison(
-    monkeypatch, history_dir
-):
+def test_trends_and_compare_give_the_same_verdict_for_the_same_comparison(monkeypatch, history_dir):
     """Compare opens on the comparison Trends shows (the latest session against baseline):
     each measure's verdict there is word for word the one on its Trends card."""
     trends = app(monkeypatch, history_dir, "trends", "Ana <b>*bold*</b>")

@@ -145,8 +145,9 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
     shown = shown[:1] + shown[1:][-5:]
     for sid in sorted({*shown, *(i for i in (baseline_id, current_id) if i is not None)},
                       key=lambda i: day_of[i]):  # fmt: skip
-        estimates[day_of[sid]] = session_movement(captures, history, sid,
-                                                  person.affected_side).result.estimate
+        estimates[day_of[sid]] = session_movement(
+            captures, history, sid, person.affected_side
+        ).result.estimate
     for sid in dict.fromkeys(i for i in (baseline_id, current_id) if i is not None):
         found = session_movement(captures, history, sid, person.affected_side)
         result = found.result
@@ -438,12 +439,22 @@ def estimate_rows(
                  for d in days]  # fmt: skip
         source = next(i.source for i in found if i is not None)
         start = found[0].score if found and found[0] is not None else None
-        rows.append([f"{part}: {name}", in_plain_words(source),
-                     *(cell(i.score if i else None, start, k) for k, i in enumerate(found))])
+        rows.append(
+            [
+                f"{part}: {name}",
+                in_plain_words(source),
+                *(cell(i.score if i else None, start, k) for k, i in enumerate(found)),
+            ]
+        )
     for part in ("static", "dynamic", "synkinesis", "total"):
         start = getattr(first, part) if first else None
-        rows.append([part if part == "total" else f"{part} part", "",
-                     *(cell(getattr(estimates[d], part), start, k) for k, d in enumerate(days))])
+        rows.append(
+            [
+                part if part == "total" else f"{part} part",
+                "",
+                *(cell(getattr(estimates[d], part), start, k) for k, d in enumerate(days)),
+            ]
+        )
     return titles, rows
 
 
@@ -461,9 +472,13 @@ def _estimates(pdf: FPDF, content: ReportContent) -> None:
     pdf.set_font("Sans", "", 7)
     pdf.multi_cell(0, 4, "Scores 0-100 (100: symmetric and normal); in brackets the change "
                    "from the first session shown.", new_x="LMARGIN", new_y="NEXT")  # fmt: skip
-    with pdf.table(col_widths=(52, 58, *([80 / sessions] * sessions)), line_height=3.6,
-                   text_align="LEFT", repeat_headings=1,
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235))) as table:
+    with pdf.table(
+        col_widths=(52, 58, *([80 / sessions] * sessions)),
+        line_height=3.6,
+        text_align="LEFT",
+        repeat_headings=1,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+    ) as table:
         table.row(titles)
         for k, row in enumerate(rows):
             bold = FontFace(emphasis="BOLD") if k >= len(rows) - 4 else None

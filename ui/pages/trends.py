@@ -74,8 +74,10 @@ if expression == "protocol":
 else:
     default = [n for n in FOLLOWED if n in available][:6]
 # A chip shows the whole plain name (Streamlit cuts a chip at a fixed width otherwise).
-st.html("<style>span[data-baseweb='tag'], span[data-baseweb='tag'] > span[title]"
-        "{max-width:none}</style>")
+st.html(
+    "<style>span[data-baseweb='tag'], span[data-baseweb='tag'] > span[title]"
+    "{max-width:none}</style>"
+)
 followed = st.multiselect(
     "Measures to follow", available, default=default,
     format_func=lambda n: describe(n).plain or describe(n).label,
@@ -101,11 +103,16 @@ if first is not None and first.current_id is not None:
 answers = {n: judge_progress(result, side) for n, result in results.items()}
 if answers:
     top.markdown(f"**{headline(list(answers.values()), since, side)}**")
-    better = ("Recovery: the affected side moving more, the sides more even"
-              if person_kind(side) == "patient follow-up" else "Better: the sides more even")
-    top.caption(f"Each measure's latest session against its baseline, beyond the amount it "
-                f"varies by between days. {better} (green); worse (red); a measure with no "
-                "better or worse (a height, a width) is blue when it changed.")
+    better = (
+        "Recovery: the affected side moving more, the sides more even"
+        if person_kind(side) == "patient follow-up"
+        else "Better: the sides more even"
+    )
+    top.caption(
+        f"Each measure's latest session against its baseline, beyond the amount it "
+        f"varies by between days. {better} (green); worse (red); a measure with no "
+        "better or worse (a height, a width) is blue when it changed."
+    )
 st.caption(f"{n_sessions} session(s) of '{plain(expression)}'; baseline: {baseline_words}.")
 hand = [r for r in rows if r.corrected and expression in ("protocol", r.expression)]
 if hand:
