@@ -321,6 +321,8 @@ def _amounts(difference: float, mdc: float, unit: str) -> tuple[str, str]:
     digits = 1 if largest >= 1 else 2 if largest >= 0.1 else 3
     if f"{difference:.{digits}f}" == f"{mdc:.{digits}f}" and difference != mdc:
         digits += 1
+    while difference and float(f"{difference:.{digits}f}") == 0 and digits < 3:
+        digits += 1  # "0.004 mm larger", not "0.0 mm larger"
     shown = "points" if unit == "%" else unit
     return _with_unit(difference, shown, digits), _with_unit(mdc, shown, digits)
 
