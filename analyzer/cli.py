@@ -791,6 +791,7 @@ def run_progress(args: argparse.Namespace) -> int:
     from analyzer.history.catalog import FOLLOWED
     from analyzer.history.progress import measure_progress, plan_status, session_conditions
     from analyzer.history.storage import load_history
+    from analyzer.history.verdicts import judge_phases, judge_progress, person_kind
 
     db, _, _ = _open()
     with db.transaction() as session:
@@ -798,6 +799,7 @@ def run_progress(args: argparse.Namespace) -> int:
         if person is None:
             return EXIT_FAILED
         rows = load_history(session, person)
+        side = person.affected_side
     if not rows:
         if args.json:
             print(json.dumps({"person": args.person, "expression": args.expression,
@@ -827,6 +829,7 @@ def run_progress(args: argparse.Namespace) -> int:
         for measure in args.measure or FOLLOWED
     ]
     day_of = {r.session_id: r.session_day.isoformat() for r in rows}
+    answers = [judge_progress(r, side) for r in results]  # the words every page shows
     if args.json:
         baseline_days = sorted({day_of[i] for r in results for i in r.baseline_ids})
         print(json.dumps({
@@ -839,20 +842,22 @@ def run_progress(args: argparse.Namespace) -> int:
                 "verdict": r.verdict.verdict,
                 "change": r.verdict.difference_mm,
                 "mdc95": r.verdict.mdc95_mm,
-                "sentence": r.verdict.sentence,
+                "comparison": a.comparison,
+                "word": a.word,
+                "effect": a.effect,
+                "sentence": a.sentence,
                 "reasons": list(r.verdict.reasons),
                 "noise": r.noise.reason,
-            } for r in results],
+            } for r, a in zip(results, answers, strict=True)],
         }, indent=1))  # fmt: skip
         return EXIT_OK
-    print(plan_status(rows, args.expression).sentence)
-    for result in results:
-        print(f"[{result.verdict.verdict}] {result.verdict.sentence}")
-        if result.before_after is not None:
-            print(f"    Treatment phase against baseline phase: [{result.before_after.verdict}] "
-                  f"{result.before_after.sentence}")  # fmt: skip
-        if result.trend.slope_mm_per_30_days is not None:
-            print(f"    {result.trend.sentence}")
+    print(plan_status(rows, args.expression, person_kind(side)).sentence)
+    for result, answer in zip(results, answers, strict=True):
+        print(f"[{answer.word}] {answer.sentence}")
+        phases = judge_phases(result, side)
+        if phases is not None:
+            print(f"    {phases.comparison[:1].upper()}{phases.comparison[1:]}: [{phases.word}] "
+                  f"{phases.sentence}")  # fmt: skip
         if result.noise.is_default or not result.noise.available:
             print(f"    {result.noise.reason}")
     if args.treated_side:

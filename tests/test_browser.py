@@ -189,8 +189,13 @@ def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
         page.set_default_timeout(90_000)
         page.goto(url)
         page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file]").set_input_files([str(text_file), str(no_face)])
+        wrong_type = tmp_path / "scan.pdf"
+        wrong_type.write_bytes(b"%PDF-1.4 not a photo")
+        page.locator("input[type=file]").set_input_files(
+            [str(text_file), str(no_face), str(wrong_type)]
+        )
         expect(page.get_by_text("is not a photo we can read")).to_be_visible()
+        expect(page.get_by_text("scan.pdf is a .pdf file, not a photo")).to_be_visible()
         expect(page.get_by_text("No face was found in the photo")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "capture-bad-uploads.png"))
         assert "Traceback" not in page.inner_text("body")
@@ -252,9 +257,9 @@ def test_a_protocol_smile_saved_today_shows_each_sides_movement(tmp_path, face_r
         browser.close()
     # How the mouth's points were had, per region: followed from today's rest photo.
     assert "measured: mouth followed from rest" in text
-    left = float(re.search(r"left commissure movement in broad smile ([\d.]+) mm", text)[1])
-    right = float(re.search(r"right commissure movement in broad smile ([\d.]+) mm", text)[1])
-    ratio = float(re.search(r"affected / healthy side (\d+) %", text)[1])
+    left = float(re.search(r"Broad smile: left mouth corner movement ([\d.]+) mm", text)[1])
+    right = float(re.search(r"Broad smile: right mouth corner movement ([\d.]+) mm", text)[1])
+    ratio = float(re.search(r"affected side \(% of healthy\) (\d+)", text)[1])
     assert left == pytest.approx(6.0, abs=0.6) and right == pytest.approx(3.0, abs=0.6)
     assert ratio == pytest.approx(50, abs=10)
 

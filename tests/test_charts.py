@@ -32,7 +32,16 @@ def test_trend_chart_shows_captures_means_band_and_treatment_sessions():
     sd = max(np.std(means, ddof=1), within / np.sqrt(3))
     mdc = stats.t.ppf(0.975, 2) * sd * np.sqrt(1 / 3 + 1)
     assert band.y0 == pytest.approx(level - mdc) and band.y1 == pytest.approx(level + mdc)
-    assert "Left brow height" in figure.layout.title.text
+    assert "Left brow height (mm)" in figure.layout.title.text
+    # Hovers round the value and give its unit (never 0.2390375).
+    assert all("%{y:.1f} mm" in trace.hovertemplate for trace in figure.data)
+
+
+def test_hovers_round_each_unit_in_its_own_way():
+    from ui.charts import hover_value
+
+    assert hover_value("%") == "%{y:.0f} %" and hover_value("") == "%{y:.2f}"
+    assert hover_value("°") == "%{y:.1f}°"
 
 
 def rows_of(rows, session_id):

@@ -49,7 +49,7 @@ def test_history_commands_from_import_to_delete(run, tmp_path):
 
     progress = run("progress", "--person", "Ana", "--measure", "brow_height_left_mm")
     assert progress.returncode == 0
-    assert "left brow height" in progress.stdout
+    assert "left brow height" in progress.stdout.lower()
     assert "typical day-to-day variation" in progress.stdout  # too few sessions of her own
     assert "The treatment started with no baseline session" in progress.stdout  # all tagged
 
@@ -65,6 +65,24 @@ def test_history_commands_from_import_to_delete(run, tmp_path):
         assert m["verdict"] in ("changed", "no detectable change", "not comparable",
                                 "not enough captures")  # fmt: skip
         assert isinstance(m["reasons"], list)
+    # The words are the verdict function's, the same as the text output and the pages.
+    from analyzer.history.progress import measure_progress
+    from analyzer.history.storage import get_person, load_history, open_database
+    from analyzer.history.verdicts import judge_progress
+
+    db = open_database(f"sqlite:///{tmp_path / 'data' / 'analyzer.db'}")
+    with db.transaction() as session:
+        rows = load_history(session, get_person(session, "Ana"))
+    db.close()
+    as_text = run("progress", "--person", "Ana").stdout
+    for name, m in measures.items():
+        answer = judge_progress(measure_progress(rows, name))
+        assert (m["sentence"], m["word"], m["comparison"]) == (
+            answer.sentence,
+            answer.word,
+            "latest session against baseline",
+        )
+        assert f"[{m['word']}] {m['sentence']}" in as_text
 
     exported = run("export", "--person", "Ana", "--csv", str(tmp_path / "a.csv"), "--zip",
                    str(tmp_path / "a.zip"), "--verdicts-csv", str(tmp_path / "v.csv"))  # fmt: skip

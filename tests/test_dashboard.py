@@ -8,6 +8,7 @@ import zipfile
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analyzer.history.catalog import describe
 from analyzer.history.datadir import PhotoStore
 from analyzer.history.importer import import_folder
 from analyzer.history.storage import get_or_create_person, open_database
@@ -61,7 +62,7 @@ def test_trends_shows_a_card_per_followed_measure_with_its_sentence(monkeypatch,
     page = texts(at)
     assert "3 session(s) of 'rest'" in page
     assert "left brow height" in page
-    assert "this measure varies by" in page
+    assert "it varies by between days" in page
     assert len(at.get("plotly_chart")) == len(at.multiselect[0].value) > 0
 
 
@@ -69,12 +70,34 @@ def test_compare_lists_every_measure_with_its_verdict(monkeypatch, history_dir):
     at = app(monkeypatch, history_dir, "compare", "Ana <b>*bold*</b>")
     table = at.dataframe[0].value
     assert len(table) >= 10
-    assert set(table["verdict"]) <= {"changed", "no detectable change", "not comparable",
-                                     "not enough captures"}  # fmt: skip
+    words = {"Better", "Recovering", "Worse", "Within noise", "Not comparable",
+             "Not enough photos"}  # fmt: skip
+    assert all(w in words or w.startswith("Changed: ") for w in table["verdict"])
+    # Every number carries its unit, rounded: "18.6 mm", "+0.4 mm", "±1.6 mm".
+    brow = table[table["measure"] == "left brow height"].iloc[0]
+    assert brow["before"].endswith(" mm") and brow["noise (MDC95)"].startswith("±")
+    assert len(brow["before"].split()[0].split(".")[1]) == 1
+    assert "brow_height_left_mm" in brow["technical name"]
     # Photos are inline (data: URIs), never served by Streamlit's media endpoint.
     inline = [m for m in at.markdown if "data:image/jpeg;base64," in m.value]
     assert len(inline) >= 7  # before, after, overlay, arrows, four composites
     assert len(at.get("imgs")) == 0 and len(at.get("image")) == 0
+
+
+def test_trends_and_compare_give_the_same_verdict_for_the_same_comparison(monkeypatch, history_dir):
+    """Compare opens on the comparison Trends shows (the latest session against baseline):
+    each measure's verdict there is word for word the one on its Trends card."""
+    trends = app(monkeypatch, history_dir, "trends", "Ana <b>*bold*</b>")
+    cards = [m.value for m in trends.markdown]
+    compare = app(monkeypatch, history_dir, "compare", "Ana <b>*bold*</b>")
+    table = compare.dataframe[0].value.set_index("measure")
+    followed = trends.multiselect[0].value
+    assert followed
+    for name in followed:
+        plain = describe(name).plain
+        sentence = table.loc[plain, "in words"]
+        assert sentence in cards, (name, sentence)
+        assert f"**{table.loc[plain, 'verdict']}**" in "".join(cards)
 
 
 def test_compare_with_one_session_explains_what_is_missing(monkeypatch, history_dir):
@@ -293,3 +316,15 @@ def test_clinic_mode_started_without_tls_or_postgresql_serves_nothing(monkeypatc
         "--cert CERT.pem --key KEY.pem`."
     ]
     assert not at.title and not at.text_input  # not even the sign-in form
+
+
+def test_a_wrong_file_types_reason_is_a_sentence_on_the_page():
+    """Capture takes any file and says why a wrong one is not taken (Streamlit's own type
+    filter said it only on hover)."""
+    from ui.state import upload_refusal
+
+    assert upload_refusal("face.JPG") is None and upload_refusal("face.heic") is None
+    message = upload_refusal("scan.pdf")
+    assert message.startswith("scan") and "is a .pdf file, not a photo" in message
+    assert "JPEG, PNG" in message
+    assert "without a type" in upload_refusal("README")

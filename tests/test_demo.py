@@ -68,6 +68,36 @@ def test_the_palsy_demos_recovering_smile_is_judged_not_refused_as_a_faint_smile
     assert result.verdict.difference_mm > 0
 
 
+def test_the_palsy_demos_report_is_small_in_words_and_in_tables(demo, tmp_path):
+    """The palsy demo's PDF: at most 2 MB (its photos small JPEGs), every measure in words
+    (no stored name such as ``broad_smile_eye_narrowing_right_pct``), the recovery said as
+    recovery, never "Start the treatment", and the eFACE-style part a table of sessions."""
+    import subprocess
+
+    from analyzer.present.report import STORED_NAME, write_report
+    from tests.conftest import ROOT
+
+    db, store = demo
+    pdf = tmp_path / "palsy.pdf"
+    with db.transaction() as session:
+        write_report(session, get_person(session, DEMO_PALSY_PERSON), store, pdf)
+    assert pdf.stat().st_size <= 2_000_000, pdf.stat().st_size
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert STORED_NAME.findall(text) == [], STORED_NAME.findall(text)
+    assert "_pct" not in text and "_mm" not in text
+    assert "Broad smile: right eye narrowing" in text
+    assert "Recovering" in text and "Start the treatment" not in text
+    assert "all towards recovery" in text  # the headline: did the face change?
+    total = next(line for line in text.splitlines() if line.strip().startswith("total"))
+    scores = [int(x) for x in total.split()[1:] if not x.startswith("(")]
+    assert len(scores) == len(RECOVERY) and scores == sorted(scores)  # a session a column
+    assert f"({scores[-1] - scores[0]:+d})" in total  # and its change from the first
+    (ROOT / "out").mkdir(exist_ok=True)  # kept for a person to look at
+    subprocess.run(["pdftoppm", "-r", "70", "-png", str(pdf), str(ROOT / "out" / "palsy")],
+                   check=True)  # fmt: skip
+
+
 def test_the_demo_is_made_once_and_a_deleted_demo_person_stays_deleted(demo):
     db, store = demo
     assert not ensure_demo(db, store)

@@ -275,13 +275,15 @@ def test_decompression_bomb_is_refused_before_decoding_fast(tmp_path):
     assert elapsed < 0.5, f"took {elapsed:.2f} s: the pixels were decoded"
     assert_names_file(message, path)
     assert "50 megapixels" in message
+    assert "(400 megapixels)" in message  # the photo's own size, beside the limit
     assert "Resize it or export a smaller copy" in message
 
 
 def test_header_just_above_the_pixel_limit_is_refused_as_too_large():
     # 8000×6251 = 50.008 MP: above the limit but below Pillow's own 2× bomb error.
     assert MAX_PIXELS < 8000 * 6251
-    refusal(png_declaring(8000, 6251), ImageTooLargeError)
+    message = refusal(png_declaring(8000, 6251), ImageTooLargeError)
+    assert "(8000×6251 = 50 megapixels)" in message  # its own size
 
 
 def test_header_at_the_pixel_limit_is_not_refused_as_too_large():

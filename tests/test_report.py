@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,19 +34,20 @@ def test_report_pdf_holds_the_protocol_figures(tmp_path, face_rgb, face_analysis
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
     assert "Person: Pat" in text and "Affected side: right" in text
-    assert "broad smile: affected / healthy side" in text
+    assert "Broad smile: affected side (% of healthy)" in text  # words first,
+    assert "(broad smile: affected / healthy side)" in text  # the technical name below
     assert "not a clinician-graded" in text
     assert "static n/a" not in text  # both sessions have rest: every part is estimated
     assert "dynamic: broad smile" in text
     assert "missing: brow raise, gentle eye closure" in text
-    ratio_line = next(line for line in text.splitlines() if "affected / healthy side" in line)
-    numbers = [
-        float(x) for x in ratio_line.split() if x.replace(".", "").replace("-", "").isdigit()
-    ]
-    baseline_ratio, current_ratio = numbers[0], numbers[1]
+    lines = text.splitlines()
+    at = next(k for k, line in enumerate(lines) if "(broad smile: affected / healthy" in line)
+    row = " ".join(lines[at - 2 : at + 1])  # the name, its values, the technical name
+    baseline_ratio, current_ratio = (float(x) for x in re.findall(r"(\d+) %", row)[:2])
+    assert "points" in row  # a change of a percentage is in points, with its unit
     assert baseline_ratio < 60 < current_ratio  # the right side's smile has come back
     # How each session's resting photos were taken, and where the person is in the plan.
-    assert "Capture conditions" in text and "Self-test plan: Baseline: 2 of 3" in text
+    assert "Capture conditions" in text and "Follow-up plan: Baseline: 2 of 3" in text
     rows = [line for line in text.splitlines() if line.strip().startswith("2026-0")]
     assert len(rows) == 2 and all("no EXIF" in row and "%" in row for row in rows)
 
@@ -142,8 +144,11 @@ def test_protocol_outputs_hold_the_gap_left_by_an_incomplete_eye_closure(
     assert result.returncode == 0, result.stderr
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
-    lines = [x for x in text.splitlines() if "lagophthalmos in gentle eye closure" in x]
-    assert len(lines) == 2 and all(" mm " in f"{x} " for x in lines), lines
+    lines = text.splitlines()
+    rows = [" ".join(lines[k - 2 : k + 1]) for k, x in enumerate(lines)
+            if "lagophthalmos in gentle eye closure)" in x]  # fmt: skip
+    assert len(rows) == 2 and all(" mm " in f"{x} " for x in rows), rows
+    assert "Gentle eye closure: left eye left open" in text  # in words, the technical below
     flat = " ".join(text.split())
     assert "Between the lids in gentle eye closure: left open, only white showing" in flat, flat
     assert "right shut." in flat

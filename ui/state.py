@@ -22,7 +22,7 @@ from analyzer.history.storage import (
     ProtocolCapture,
 )
 from analyzer.measure.analysis import FaceAnalysis, analyze_image
-from analyzer.measure.imaging import as_measured, load_photo
+from analyzer.measure.imaging import ACCEPTED_SUFFIXES, as_measured, load_photo
 from analyzer.measure.quality import QualityCheck
 from analyzer.present.demo import DEMO_PERSON
 from ui.auth import allowed, audit, opened, refused
@@ -46,6 +46,16 @@ def photo(where, rgb: np.ndarray, caption: str = "", width: int | None = None) -
         f'src="data:image/jpeg;base64,{source}"/>{label}</figure>',
         unsafe_allow_html=True,
     )
+
+
+def upload_refusal(name: str) -> str | None:
+    """Why an uploaded file is not taken, in a sentence (None: its type is a photo's)."""
+    suffix = name[name.rfind(".") :].lower() if "." in name else ""
+    if suffix in ACCEPTED_SUFFIXES:
+        return None
+    kind = f"a {suffix} file" if suffix else "a file without a type in its name"
+    return (f"{plain(name)} is {kind}, not a photo this app reads: choose a JPEG, PNG, WebP "
+            "or HEIC photo (.jpg, .png, .webp, .heic).")  # fmt: skip
 
 
 def store() -> AnyPhotoStore:

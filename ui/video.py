@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
 from analyzer.errors import AnalyzerError
+from analyzer.history import service
 from analyzer.history.video_import import import_video
 from analyzer.protocol.movement import EXPRESSIONS
 from analyzer.video.decode import VIDEO_SUFFIXES
@@ -154,11 +154,11 @@ def _save(person: str, name: str, data: bytes, exam: Exam, day: dt.date) -> list
     if why := refused("save", person):
         return [f"Not saved: {why}"]
     try:
-        with _clip_file(name, data) as path:
+        with _clip_file(name, data) as path, service.saving():
             report = import_video(database(), store(), path, person,
                                   exam=dataclasses.replace(exam, path=path),
                                   taken_at=dt.datetime.combine(day, dt.time(12, 0)))  # fmt: skip
-    except (OSError, SQLAlchemyError, AnalyzerError) as error:
+    except (OSError, AnalyzerError) as error:  # SaveError is one: the database's failures
         return [f"Not saved: {plain(name)} ({plain(str(error))[:200]})."]
     audit("save", person, {"video": plain(name), "captures": report.imported})
     return [f"Saved {report.imported} capture(s) from {plain(name)}: "

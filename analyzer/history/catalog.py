@@ -26,6 +26,7 @@ PROTOCOL_FLOOR = {unit: allowance / 2 for unit, allowance in CAPTURE_ALLOWANCE.i
 #: Direction words by the registry's ``Measure.direction`` key: for a positive and a
 #: negative change.
 _WORDS = {
+    "opening": ("more open", "less open"),  # an eye's fissure height
     "height": ("higher", "lower"),
     "width": ("wider", "narrower"),
     "excursion": ("longer", "shorter"),
@@ -45,6 +46,38 @@ _WORDS = {
     "medial": ("more", "less"),
     "narrowing": ("more", "less"),
     "lagophthalmos": ("wider", "narrower"),
+}
+
+#: Plain words for a measure's stem (its name without expression, side and unit), for the
+#: short names people read on chips, cards and in the PDF; the technical name stays in
+#: ``MeasureInfo.label`` (shown beside it as a second line or a tooltip). First match wins.
+_PLAIN = {
+    "palpebral_fissure_height": "eye opening",
+    "palpebral_fissure_width": "eye width",
+    "commissure_height": "mouth corner height",
+    "commissure_excursion_change": "mouth corner reach change",
+    "commissure_excursion": "mouth corner reach",
+    "commissure_movement": "mouth corner movement",
+    "commissure_vertical": "mouth corner lift",
+    "commissure_medial": "mouth corner pull inward",
+    "smile_angle": "mouth corner angle",
+    "dental_show": "teeth showing",
+    "mrd1": "upper lid to pupil (MRD1)",
+    "mrd2": "lower lid to pupil (MRD2)",
+    "asymmetry_index": "overall asymmetry",
+    "lagophthalmos": "eye left open",
+    "brow_elevation": "brow lift",
+    "upper_lip_elevation": "upper lip lift",
+    "nasal_ala_elevation": "nostril lift",
+    "upper_lip_height": "upper lip level",
+    "canthal_tilt_change": "eye corner tilt change",
+    "canthal_tilt": "eye corner tilt",
+    "nasolabial_fold_contrast_change": "smile fold depth change",
+    "nasolabial_fold_angle_change": "smile fold angle change",
+    "nasolabial_fold_contrast": "smile fold depth (shade)",
+    "nasolabial_fold_angle": "smile fold angle",
+    "nasolabial_fold_length": "smile fold length",
+    "lower_lip_height": "lower lip level",
 }
 
 #: Name prefixes of the palsy protocol's movement measures (``analyzer.protocol.movement``).
@@ -73,6 +106,7 @@ class MeasureInfo:
     unit: str  # "mm", "°" or "" (a ratio)
     direction_words: tuple[str, str]  # for a positive and a negative change
     is_contour: bool  # an outline measure: also changes with weight, water and posture
+    plain: str = ""  # short plain name: "left eye opening", "Broad smile: right eye narrowing"
 
 
 #: The outline's stems (the registry's ``contour`` measures).
@@ -105,6 +139,20 @@ def describe(name: str) -> MeasureInfo:
         direction = _WORDS[entry.direction]
     else:  # a name not registered (yet): the first key its stem contains
         direction = next((w for key, w in _WORDS.items() if key in stem), ("larger", "smaller"))
+    plain = _plain_words(stem, words)
+    if stem.startswith("asymmetry_") and stem != "asymmetry_index":  # asymmetry_brow_mm
+        plain = f"{stem.removeprefix('asymmetry_').replace('_', ' ')} asymmetry"
+    if side in ("left", "right"):
+        plain = f"{side} {plain}"
+    elif side == "diff":
+        plain = f"{plain} difference (left − right)"
+    if expression:
+        during = expression.replace("_", " ")
+        plain = (
+            f"{during.capitalize()}: {plain}"
+            if words != "ratio"
+            else f"{during.capitalize()}: affected side (% of healthy)"
+        )
     if side == "diff":  # left − right: positive means the left side has more of it
         direction = (f"{direction[0]} on the left", f"{direction[0]} on the right")
     return MeasureInfo(
@@ -113,7 +161,23 @@ def describe(name: str) -> MeasureInfo:
         unit=unit,
         direction_words=direction,
         is_contour=stem.startswith(CONTOUR_STEMS),
+        plain=plain,
     )
+
+
+def _plain_words(stem: str, words: str) -> str:
+    """The stem in plain words (``_PLAIN``), else its own words."""
+    return next((plain for key, plain in _PLAIN.items() if stem.startswith(key)), words)
+
+
+def plain_name(name: str, *, unit: bool = False) -> str:
+    """A stored name in words, for a person: "broad_smile_eye_narrowing_right_pct" →
+    "Broad smile: right eye narrowing" ("… (%)" with ``unit``)."""
+    info = describe(name)
+    shown = info.plain[:1].upper() + info.plain[1:]
+    if unit and info.unit and f"({info.unit}" not in shown:  # not twice: "(% of healthy)"
+        return f"{shown} ({info.unit})"
+    return shown
 
 
 @cache

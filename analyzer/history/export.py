@@ -37,6 +37,7 @@ from analyzer.history.storage import (
     load_history,
     load_protocol_captures,
 )
+from analyzer.history.verdicts import judge
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
 from analyzer.measure.registry import expression_key
@@ -104,9 +105,12 @@ def _cell(value: object) -> str:
     return "" if value is None else cell_text(str(value))
 
 
-def verdicts_csv(rows: list[HistoryRow], measures: tuple[str, ...] = FOLLOWED) -> str:
+def verdicts_csv(
+    rows: list[HistoryRow], measures: tuple[str, ...] = FOLLOWED, affected_side: str = "none"
+) -> str:
     """One row per later session and followed measure: its verdict against the baseline
-    (``progress.measure_progress``), per expression of the history."""
+    (``progress.measure_progress``), per expression of the history, in the words every page
+    uses (``verdicts.judge``)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(VERDICT_COLUMNS)
@@ -126,7 +130,8 @@ def verdicts_csv(rows: list[HistoryRow], measures: tuple[str, ...] = FOLLOWED) -
                 writer.writerow([
                     day_of[sid].isoformat(), cell_text(expression), measure, v.verdict,
                     _number(v.baseline_mm), _number(v.current_mm), _number(v.difference_mm),
-                    _number(v.mdc95_mm), v.repeatability_reason, "; ".join(v.reasons), v.sentence,
+                    _number(v.mdc95_mm), v.repeatability_reason, "; ".join(v.reasons),
+                    judge(v, affected_side=affected_side).sentence,
                 ])  # fmt: skip
     return out.getvalue()
 
@@ -220,7 +225,7 @@ def write_protocol_csv(session: Session, person: Person, path: Path) -> int:
 
 def write_verdicts_csv(session: Session, person: Person, path: Path) -> int:
     """Write the person's verdicts CSV (``verdicts_csv``); returns the number of rows."""
-    text = verdicts_csv(load_history(session, person))
+    text = verdicts_csv(load_history(session, person), affected_side=person.affected_side)
     path.write_text(text, encoding="utf-8")
     return text.count("\n") - 1
 
@@ -259,7 +264,7 @@ def write_zip(session: Session, person: Person, store: AnyPhotoStore, path: Path
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("person.json", json.dumps(about, indent=1))
         archive.writestr("measures.csv", history_csv(rows))
-        archive.writestr("verdicts.csv", verdicts_csv(rows))
+        archive.writestr("verdicts.csv", verdicts_csv(rows, affected_side=person.affected_side))
         for capture in captures:
             record = {
                 "id": capture.id,

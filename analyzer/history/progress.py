@@ -23,6 +23,7 @@ from analyzer.history.catalog import (
 )
 from analyzer.history.comparability import Difference, differences, reasons_for
 from analyzer.history.storage import HistoryRow, ProtocolCapture
+from analyzer.history.verdicts import Kind, plan_sentence
 from analyzer.measure import registry
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
@@ -438,38 +439,19 @@ class PlanStatus:
     sentence: str
 
 
-def plan_status(rows: list[HistoryRow], expression: str = "rest") -> PlanStatus:
-    """How far the person is in the self-test plan (``PLAN_BASELINE_SESSIONS`` baseline
-    sessions on different days, then the treatment with its sessions tagged)."""
+def plan_status(
+    rows: list[HistoryRow], expression: str = "rest", kind: Kind = "self-test"
+) -> PlanStatus:
+    """How far the person is in the plan (``PLAN_BASELINE_SESSIONS`` baseline sessions on
+    different days, then the treatment with its sessions tagged); a patient's follow-up
+    (``verdicts.person_kind``) is told what follows the baseline, not to start a treatment."""
     treatment = first_treatment_time(rows)
     days = {r.session_day for r in rows if r.accepted and r.expression == expression}
     before = {d for d in days if treatment is None or d < treatment.date()}
     after = days - before
     need = PLAN_BASELINE_SESSIONS
     k, m = len(before), len(after)
-    if treatment is None and k < need:
-        sentence = (
-            f"Baseline: {k} of {need} sessions. Take the next on another day, in the same place, "
-            "at the same time of day, with the same camera held as far away; then start the "
-            "treatment and tag its sessions."
-        )
-    elif treatment is None:
-        sentence = (
-            f"Baseline complete: {k} sessions on different days. Start the treatment now and tag "
-            "its sessions with its name: the verdicts then compare the treatment phase with "
-            "this baseline, against your own day-to-day variation."
-        )
-    elif k < need:
-        before = f"after only {k} baseline session(s)" if k else "with no baseline session"
-        sentence = (
-            f"The treatment started {before} ({need} are needed): the verdicts use typical "
-            f"day-to-day variation, not yours. Treatment phase: {m} session(s)."
-        )
-    else:
-        sentence = (
-            f"Baseline: {k} sessions; treatment phase: {m} session(s). The verdicts compare "
-            "the two phases against your own day-to-day variation."
-        )
+    sentence = plan_sentence(k, m, need, treatment is not None, kind)
     return PlanStatus(baseline_sessions=k, treatment_sessions=m, needed=need, sentence=sentence)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import stat
 import struct
 import warnings
@@ -222,7 +223,12 @@ def _decoding(name: str) -> Iterator[None]:
             # Damaged EXIF ("Truncated File Read", …) only concerns metadata we do not use.
             warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
             yield
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        # Pillow refuses before we see the size; its message holds the pixel count.
+        found = re.search(r"\((\d+) pixels\)", str(error))
+        pixels = int(found.group(1)) if found else None
+        raise ImageTooLargeError(_too_large(name, pixels=pixels)) from None
+    except MemoryError:
         raise ImageTooLargeError(_too_large(name)) from None
     except UnidentifiedImageError:
         raise UnreadableImageError(
@@ -237,7 +243,11 @@ def _decoding(name: str) -> Iterator[None]:
 
 def _opened(file: BinaryIO, name: str) -> Image.Image:
     """The image's header, parsed: its size and format checked before any pixel is decoded."""
-    image = Image.open(file)
+    with warnings.catch_warnings():
+        # Up to Pillow's own 2× error, open the header to refuse by its size in words
+        # ("7100×7100 = 50 megapixels"); nothing is decoded before ``_check_size``.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        image = Image.open(file)
     _check_size(image.width, image.height, name)
     if image.format not in ACCEPTED_FORMATS:
         raise UnreadableImageError(
@@ -295,8 +305,12 @@ def _file_too_large(name: str, size_bytes: int) -> str:
     )
 
 
-def _too_large(name: str, width: int | None = None, height: int | None = None) -> str:
+def _too_large(
+    name: str, width: int | None = None, height: int | None = None, pixels: int | None = None
+) -> str:
     size = f" ({width}×{height} = {width * height / 1e6:.0f} megapixels)" if width else ""
+    if not width and pixels:
+        size = f" ({pixels / 1e6:.0f} megapixels)"
     return (
         f"{name} is too large{size}: the limit is {MAX_PIXELS / 1e6:.0f} megapixels. "
         "Resize it or export a smaller copy."

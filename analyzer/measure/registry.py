@@ -109,7 +109,7 @@ MEASURES: tuple[Measure, ...] = (
         "mm",
         BOTH_AND_DIFF,
         "eye",
-        "height",
+        "opening",
         "clinical",
         landmarks=_SIDE_EYE[1:],
     ),

@@ -1,8 +1,11 @@
 """A clinician's PDF report of one person (fpdf2; charts drawn with Matplotlib).
 
-Who and when; the protocol photos of the chosen sessions in a grid; the table of measures
-with change against baseline, MDC95 and verdict; the eFACE-style estimate, labelled as a
-landmark-based estimate; and trend charts.
+Who and when; the answer to "did it change?" in one paragraph; the protocol photos of the
+chosen sessions in a grid; the table of measures with change against baseline, the noise
+(MDC95) and the verdict (``analyzer.history.verdicts``, the words every page uses); the
+eFACE-style estimate as a table, labelled as a landmark-based estimate; and trend charts.
+Measures are named in words (``catalog.plain_name``), never by their stored names; photos
+are embedded as small JPEGs.
 """
 
 from __future__ import annotations
@@ -10,18 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 from matplotlib.figure import Figure
 from PIL import Image
 from sqlalchemy.orm import Session
 
 from analyzer import __version__
-from analyzer.history.catalog import FOLLOWED
+from analyzer.history.catalog import FOLLOWED, plain_name
 from analyzer.history.datadir import PhotoStore
 from analyzer.history.importer import stored_photo
 from analyzer.history.progress import (
@@ -36,6 +41,7 @@ from analyzer.history.progress import (
 )
 from analyzer.history.service import representative
 from analyzer.history.storage import Capture, Person, load_history, load_protocol_captures
+from analyzer.history.verdicts import headline, judge_progress, person_kind
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.registry import ratio_name
 from analyzer.present.intended_use import INTENDED_USE
@@ -75,15 +81,42 @@ class ReportContent:
     protocol_hows: dict[dt.date, str] = field(default_factory=dict)
 
 
-def _verdict_cells(result: MeasureProgress) -> list[str]:
-    v = result.verdict
-    unit = result.info.unit
+#: Colours of a verdict's word in the tables (green better, red worse, blue no direction).
+COLOURS = {"green": (30, 132, 73), "red": (192, 57, 43), "blue": (31, 58, 147),
+           "gray": (90, 90, 90), "orange": (202, 111, 30)}  # fmt: skip
+#: A stored measure name inside a sentence: "brow_height_diff_mm".
+STORED_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)*_(?:mm|pct|deg|ratio)\b")
 
-    def fmt(x: float | None) -> str:
-        return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
 
-    return [result.info.label, unit, fmt(v.baseline_mm), fmt(v.current_mm), fmt(v.difference_mm),
-            fmt(v.mdc95_mm), v.verdict]  # fmt: skip
+def in_plain_words(text: str) -> str:
+    """Every stored measure name in ``text`` written in words (``catalog.plain_name``)."""
+    return STORED_NAME.sub(lambda m: plain_name(m.group(0), unit=True), text)
+
+
+def _with_unit(x: float | None, unit: str, *, change: bool = False, spread: bool = False) -> str:
+    """ "18.6 mm", "+0.4 mm", "±1.6 mm", "78 %", "+64 points", "0.82"."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    shown = "points" if unit == "%" and change else unit
+    # Two decimals below 1 (a ratio always): 0.11 against a noise of 0.10 must not read 0.1/0.1.
+    digits = 0 if unit == "%" else 2 if not unit or abs(x) < 1 else 1
+    x = round(x, digits) + 0.0  # no "-0.0"
+    sign = "±" if spread else "+" if change and x > 0 else ""
+    number = f"{sign}{x:.{digits}f}"
+    return f"{number}{shown}" if shown == "°" else f"{number} {shown}".rstrip()
+
+
+def measure_cells(result: MeasureProgress, affected_side: str) -> list[str]:
+    """One measure's row: its name in words (the technical name below when it differs), the
+    baseline, compared and change with units, the noise (±MDC95) and the verdict's word."""
+    v, info = result.verdict, result.info
+    name = plain_name(info.name)
+    if info.label.lower() != name.lower():
+        name += f"\n({info.label})"
+    answer = judge_progress(result, affected_side)
+    return [name, _with_unit(v.baseline_mm, info.unit), _with_unit(v.current_mm, info.unit),
+            _with_unit(v.difference_mm, info.unit, change=True),
+            _with_unit(v.mdc95_mm, info.unit, change=True, spread=True), answer.word]  # fmt: skip
 
 
 def build_content(session: Session, person: Person, baseline_id: int | None = None,
@@ -103,13 +136,24 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
     baseline_id = baseline_ids[0] if baseline_ids else None
     results += [measure_progress(protocol, n, expression="protocol", baseline_id=chosen,
                                  current_id=current_id)
-                for n in PROTOCOL_MEASURES if any(n in r.measures for r in protocol)]  # fmt: skip
+                for n in (*PROTOCOL_MEASURES, *movement.synkinesis_measures(person.affected_side))
+                if any(n in r.measures for r in protocol)]  # fmt: skip
     day_of = {sid: day for day, sid in sessions}
     estimates, messages, hows = {}, {}, {}
+    # The estimate of every protocol session up to the compared one (the table's columns:
+    # the first and the latest five), the photos and their words of the two compared.
+    moving = {c.session_id for c in captures if c.expression in movement.PRIMARY}
+    shown = [sid for day, sid in sessions if sid in moving
+             and (current_id is None or day <= day_of[current_id])]  # fmt: skip
+    shown = shown[:1] + shown[1:][-5:]
+    for sid in sorted({*shown, *(i for i in (baseline_id, current_id) if i is not None)},
+                      key=lambda i: day_of[i]):  # fmt: skip
+        estimates[day_of[sid]] = session_movement(
+            captures, history, sid, person.affected_side
+        ).result.estimate
     for sid in dict.fromkeys(i for i in (baseline_id, current_id) if i is not None):
         found = session_movement(captures, history, sid, person.affected_side)
         result = found.result
-        estimates[day_of[sid]] = result.estimate
         messages[day_of[sid]] = result.message
         ways = [f"{e}: {in_words(found.measured_by(e))}" for e in movement.EXPRESSIONS
                 if found.measured_by(e)]  # fmt: skip
@@ -121,7 +165,8 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
         person=person.name, affected_side=person.affected_side,
         session_days=[d for d, _ in sessions], baseline_day=day_of.get(baseline_id),
         current_day=day_of.get(current_id), rows=results, estimates=estimates,
-        protocol_messages=messages, protocol_hows=hows, plan=plan_status(history).sentence,
+        protocol_messages=messages, protocol_hows=hows,
+        plan=plan_status(history, kind=person_kind(person.affected_side)).sentence,
         conditions={day_of[sid]: found for sid, found in rest_conditions.by_session.items()},
         baseline_days=tuple(day_of[sid] for sid in baseline_ids),
         corrections=tuple(f"{r.session_day:%d %b %Y}, {r.expression} (capture {r.capture_id}): "
@@ -163,7 +208,7 @@ def _chart_png(result: MeasureProgress) -> bytes:
         axis.plot([s.time for s in refused], [s.mean_mm for s in refused], "x", color="#C0392B",
                   markersize=5, label="not comparable")  # fmt: skip
         axis.legend(fontsize=5)
-    axis.set_title(result.info.label, fontsize=7)
+    axis.set_title(plain_name(result.info.name, unit=True), fontsize=7)
     axis.tick_params(labelsize=6)
     figure.autofmt_xdate()
     figure.tight_layout()
@@ -172,15 +217,21 @@ def _chart_png(result: MeasureProgress) -> bytes:
     return buffer.getvalue()
 
 
-def _photo_png(store: PhotoStore, capture: Capture) -> bytes | None:
+#: A protocol photo's longest side in the PDF (25 mm wide: about 300 dpi) and its quality.
+PHOTO_PX, PHOTO_QUALITY = 300, 80
+
+
+def _photo_jpeg(store: PhotoStore, capture: Capture) -> bytes | None:
+    """The capture's face, aligned and cropped, as a small JPEG (a PNG of a full-resolution
+    crop made a 3-page report weigh 5.8 MB)."""
     rgb = stored_photo(store, capture)
     if rgb is None:
         return None
     image, points = aligned(rgb, capture.landmarks_px())
+    face = Image.fromarray(face_crop(image, np.column_stack([points, np.zeros(len(points))]), 0.15))
+    face.thumbnail((PHOTO_PX, PHOTO_PX), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
-    Image.fromarray(face_crop(image, np.column_stack([points, np.zeros(len(points))]), 0.15)).save(
-        buffer, format="PNG"
-    )
+    face.convert("RGB").save(buffer, format="JPEG", quality=PHOTO_QUALITY, optimize=True)
     return buffer.getvalue()
 
 
@@ -204,11 +255,12 @@ def write_report(
     pdf.set_font("Sans", "", 10)
     days = content.session_days
     span = f"{days[0]:%d %b %Y} to {days[-1]:%d %b %Y}" if days else "no sessions"
+    kind = person_kind(content.affected_side)
     for line in (
-        f"Person: {content.person}    Affected side: {content.affected_side}",
+        f"Person: {content.person}    Affected side: {content.affected_side}    ({kind})",
         f"{len(days)} session(s), {span}. Baseline: {_days(content.baseline_days)}; "
         f"compared: {content.current_day}.",
-        f"Self-test plan: {content.plan}",
+        f"{'Follow-up' if kind == 'patient follow-up' else 'Self-test'} plan: {content.plan}",
         f"Generated {dt.date.today():%d %b %Y} by facial-symmetry-analyzer {__version__}. Sides "
         "are the subject's own. Measures from face-mesh landmarks in a pose-normalised frame; "
         "scale from the iris (11.7 mm).",
@@ -220,6 +272,16 @@ def write_report(
                        "corrected points; the model's own are kept): "
                        + "; ".join(content.corrections) + ".", new_x="LMARGIN",
                        new_y="NEXT")  # fmt: skip
+    # Issue 26: the intended-use paragraph belongs here, on the first page under the header.
+    answers = [judge_progress(r, content.affected_side) for r in content.rows]
+    if answers and content.baseline_day:
+        pdf.set_font("Sans", "B", 10)
+        since = f"Since baseline ({content.baseline_day:%d %b %Y})"
+        if content.current_day:
+            since += f", latest session {content.current_day:%d %b %Y}"
+        pdf.multi_cell(0, 5, headline(answers, since, content.affected_side), new_x="LMARGIN",
+                       new_y="NEXT")  # fmt: skip
+        pdf.set_font("Sans", "", 10)
     pdf.ln(2)
     _photo_grid(pdf, session, person, store, content)
     _measure_table(pdf, content)
@@ -236,17 +298,20 @@ def _photo_grid(pdf: FPDF, session: Session, person: Person, store: PhotoStore,
     pdf.cell(0, 8, "Protocol photos", new_x="LMARGIN", new_y="NEXT")
     for day in dict.fromkeys(d for d in (content.baseline_day, content.current_day) if d):
         sitting = next(s for s in person.sessions if s.day == day)
+        size = 25.0
+        if pdf.will_page_break(6 + size * 1.15 + 6 + 16):  # a day's photos stay together
+            pdf.add_page()
         pdf.set_font("Sans", "", 9)
         pdf.cell(0, 6, f"{day:%d %b %Y}", new_x="LMARGIN", new_y="NEXT")
-        x0, y0, size = pdf.get_x(), pdf.get_y(), 25.0
+        x0, y0 = pdf.get_x(), pdf.get_y()
         shown = 0
         for expression in movement.EXPRESSIONS:
             capture = representative(sitting.captures, expression)  # the baseline, at baseline
-            png = _photo_png(store, capture) if capture else None
-            if png is None:
+            jpeg = _photo_jpeg(store, capture) if capture else None
+            if jpeg is None:
                 continue
             x = x0 + shown * (size + 2)
-            pdf.image(io.BytesIO(png), x=x, y=y0, w=size)
+            pdf.image(io.BytesIO(jpeg), x=x, y=y0, w=size)
             pdf.set_xy(x, y0 + size * 1.15 + 1)
             pdf.set_font("Sans", "", 6)
             pdf.cell(size, 3, expression)
@@ -263,27 +328,35 @@ def _photo_grid(pdf: FPDF, session: Session, person: Person, store: PhotoStore,
 
 def _measure_table(pdf: FPDF, content: ReportContent) -> None:
     pdf.set_font("Sans", "B", 12)
-    pdf.cell(0, 8, "Measures: change against baseline", new_x="LMARGIN", new_y="NEXT")
-    widths = (62, 10, 20, 20, 18, 18, 32)
-    pdf.set_font("Sans", "B", 7)
-    for width, title in zip(widths, ("measure", "unit", "baseline", "compared", "change",
-                                     "MDC95", "verdict"), strict=True):  # fmt: skip
-        pdf.cell(width, 5, title, border=1)
-    pdf.ln()
+    pdf.cell(0, 8, "Measures: latest session against baseline", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Sans", "", 7)
-    for result in content.rows:
-        for width, text in zip(widths, _verdict_cells(result), strict=True):
-            pdf.cell(width, 5, text, border=1)
-        pdf.ln()
-        if result.verdict.reasons:
-            pdf.multi_cell(0, 4, "    not comparable: " + "; ".join(result.verdict.reasons),
-                           new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    titles = ("measure", "baseline", "compared", "change", "noise (MDC95)", "verdict")
+    with pdf.table(col_widths=(70, 20, 20, 20, 22, 28), line_height=3.6, text_align="LEFT",
+                   headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+                   first_row_as_headings=True, repeat_headings=1) as table:  # fmt: skip
+        table.row(titles)
+        for result in content.rows:
+            cells = measure_cells(result, content.affected_side)
+            colour = judge_progress(result, content.affected_side).colour
+            row = table.row()
+            for text in cells[:-1]:
+                row.cell(text)
+            row.cell(cells[-1], style=FontFace(color=COLOURS[colour], emphasis="BOLD"))
+    refused = [r for r in content.rows if r.verdict.reasons]
+    for result in refused:
+        pdf.multi_cell(0, 4, f"{plain_name(result.info.name)} not compared: "
+                       + "; ".join(result.verdict.reasons), new_x="LMARGIN",
+                       new_y="NEXT")  # fmt: skip
     pdf.set_font("Sans", "", 7)
     pdf.multi_cell(0, 4, "A change is called real only when it exceeds MDC95 (the minimal "
                    "detectable change at 95 %, from the day-to-day variation of this person's "
                    "baseline sessions or, until there are three, a typical figure) and its 95 % "
-                   "interval excludes zero; a session taken differently from the baseline "
-                   "(camera, distance, pose, light, expression) is not compared. "
+                   "interval excludes zero. Better (green) and worse (red) are said where a "
+                   "measure has a direction: less asymmetry, an affected side moving more, less "
+                   "synkinesis and a smaller gap left by the closing eye are better; a height "
+                   "or a width is only larger or smaller (blue). A session taken differently "
+                   "from the baseline (camera, distance, pose, light, expression) is not "
+                   "compared. "
                    "Movements are measured from each session's rest photo. Lids and brows are "
                    "found in both photos themselves where that is clear (\"from the photo\"); "
                    "other regions are followed from the rest photo by optical flow where both "
@@ -311,16 +384,13 @@ def _conditions_table(pdf: FPDF, content: ReportContent) -> None:
              new_y="NEXT")  # fmt: skip
     titles = ("session", "camera", "face share", "yaw / pitch", "light L−R", "eyes open",
               "corner excursion")  # fmt: skip
-    widths = (20, 62, 18, 22, 18, 18, 22)
-    pdf.set_font("Sans", "B", 7)
-    for width, title in zip(widths, titles, strict=True):
-        pdf.cell(width, 5, title, border=1)
-    pdf.ln()
     pdf.set_font("Sans", "", 7)
-    for day in sorted(content.conditions)[-24:]:
-        for width, text in zip(widths, condition_cells(day, content.conditions[day]), strict=True):
-            pdf.cell(width, 5, text, border=1)
-        pdf.ln()
+    with pdf.table(col_widths=(20, 62, 18, 22, 18, 18, 22), line_height=3.6, text_align="LEFT",
+                   headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+                   repeat_headings=1) as table:  # fmt: skip
+        table.row(titles)
+        for day in sorted(content.conditions)[-24:]:
+            table.row(condition_cells(day, content.conditions[day]))
 
 
 def condition_cells(day: dt.date, found: list[CaptureConditions]) -> list[str]:
@@ -344,24 +414,80 @@ def condition_cells(day: dt.date, found: list[CaptureConditions]) -> list[str]:
     ]
 
 
+def estimate_rows(
+    estimates: dict[dt.date, movement.EfaceEstimate],
+) -> tuple[list[str], list[list[str]]]:
+    """The eFACE-style estimate as a table: items down, sessions across; each cell the
+    item's score (0-100) and, after the first session, its change from the first. The last
+    rows are the parts' scores and the total."""
+    days = sorted(estimates)
+    titles = ["item", "from", *(f"{d:%d %b %Y}" for d in days)]
+    first = estimates[days[0]] if days else None
+    rows: list[list[str]] = []
+    keys = list(dict.fromkeys((i.part, i.name) for d in days for i in estimates[d].items))
+
+    def cell(value: float | None, start: float | None, index: int) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "n/a"
+        if index == 0 or start is None or math.isnan(start):
+            return f"{value:.0f}"
+        return f"{value:.0f} ({round(value - start):+d})"
+
+    for part, name in keys:
+        found = [next((i for i in estimates[d].items if (i.part, i.name) == (part, name)), None)
+                 for d in days]  # fmt: skip
+        source = next(i.source for i in found if i is not None)
+        start = found[0].score if found and found[0] is not None else None
+        rows.append(
+            [
+                f"{part}: {name}",
+                in_plain_words(source),
+                *(cell(i.score if i else None, start, k) for k, i in enumerate(found)),
+            ]
+        )
+    for part in ("static", "dynamic", "synkinesis", "total"):
+        start = getattr(first, part) if first else None
+        rows.append(
+            [
+                part if part == "total" else f"{part} part",
+                "",
+                *(cell(getattr(estimates[d], part), start, k) for k, d in enumerate(days)),
+            ]
+        )
+    return titles, rows
+
+
 def _estimates(pdf: FPDF, content: ReportContent) -> None:
     pdf.ln(2)
+    rows = len(estimate_rows(content.estimates)[1]) if content.estimates else 0
+    if pdf.will_page_break(20 + 6 * (rows + 1)):  # the title and its table on one page
+        pdf.add_page()
     pdf.set_font("Sans", "B", 12)
     pdf.multi_cell(0, 6, movement.EfaceEstimate.LABEL, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Sans", "", 8)
-    for day, estimate in content.estimates.items():
-
-        def show(x: float | None) -> str:
-            return "n/a" if x is None else f"{x:.0f}"
-
-        summary = (
-            f"{day:%d %b %Y}: static {show(estimate.static)}, dynamic {show(estimate.dynamic)}, "
-            f"synkinesis {show(estimate.synkinesis)}, total {show(estimate.total)} (0-100)."
-        )
-        pdf.multi_cell(0, 4, summary, new_x="LMARGIN", new_y="NEXT")
-        for item in estimate.items:
-            pdf.multi_cell(0, 4, f"    {item.part}: {item.name} = {item.score:.0f}  "
-                           f"(from {item.source})", new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    if not content.estimates:
+        return
+    titles, rows = estimate_rows(content.estimates)
+    sessions = len(titles) - 2
+    pdf.set_font("Sans", "", 7)
+    pdf.multi_cell(0, 4, "Scores 0-100 (100: symmetric and normal); in brackets the change "
+                   "from the first session shown.", new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    with pdf.table(
+        col_widths=(52, 58, *([80 / sessions] * sessions)),
+        line_height=3.6,
+        text_align="LEFT",
+        repeat_headings=1,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+    ) as table:
+        table.row(titles)
+        for k, row in enumerate(rows):
+            bold = FontFace(emphasis="BOLD") if k >= len(rows) - 4 else None
+            line = table.row()
+            for text in row:
+                line.cell(text, style=bold)
+    missing = sorted({m for e in content.estimates.values() for m in e.missing})
+    if missing:
+        pdf.multi_cell(0, 4, f"Not estimated (missing: {', '.join(missing)}).",
+                       new_x="LMARGIN", new_y="NEXT")  # fmt: skip
 
 
 def _charts(pdf: FPDF, content: ReportContent) -> None:

@@ -33,6 +33,7 @@ from ui.state import (
     plain,
     same_person_check,
     store,
+    upload_refusal,
 )
 from ui.video import video_section
 
@@ -118,12 +119,15 @@ with camera_tab:
     if shot is not None:
         photos.append((WEBCAM_NAME, shot.getvalue()))
 with upload_tab:
-    uploads = st.file_uploader(
-        "Photos (JPEG, PNG, WebP or HEIC)",
-        type=["jpg", "jpeg", "png", "webp", "heic", "heif"],
-        accept_multiple_files=True,
-    )
-    photos.extend((upload.name, upload.getvalue()) for upload in uploads or [])
+    # No ``type=`` filter: Streamlit's own refusal of a wrong type shows only on hover;
+    # each file is checked here and a wrong one's reason is said on the page.
+    uploads = st.file_uploader("Photos (JPEG, PNG, WebP or HEIC)", accept_multiple_files=True)
+    for upload in uploads or []:
+        not_a_photo = upload_refusal(upload.name)  # not "refused": ui.auth's check is that
+        if not_a_photo:
+            st.error(not_a_photo)
+        else:
+            photos.append((upload.name, upload.getvalue()))
 with video_tab:
     video_section(person)
 
@@ -143,10 +147,11 @@ def todays_movement(person_name: str, expression_name: str) -> str:
     parts = []
     for side in ("left", "right"):
         name = names[side]
-        parts.append(f"{describe(name).label} {result.measures[name]:.1f} {describe(name).unit}")
+        info = describe(name)
+        parts.append(f"{info.plain} {result.measures[name]:.1f} {info.unit}")
     ratio = result.measures.get(names["ratio"], math.nan)
     if not math.isnan(ratio):
-        parts.append(f"{describe(names['ratio']).label} {ratio:.0f} %")
+        parts.append(f"{describe(names['ratio']).plain} {ratio:.0f}")
     how = ", ".join(f"{region_label(r)} {HOW_WORDS[h]}" for r, h in result.hows.items())
     return f"Movement from today's rest photo: {'; '.join(parts)} (measured: {how})."
 
@@ -242,7 +247,9 @@ def show(name: str, data: bytes) -> Choice | None:
         st.markdown(f"{ICONS[check.status]} {plain(check.message)}")
     measures = analysis.measures
     rows = [
-        {"measure": describe(n).label, "value": round(measures[n], 2), "unit": describe(n).unit,
+        {"measure": describe(n).plain or describe(n).label,
+         "value": f"{measures[n]:.{2 if not describe(n).unit else 1}f} {describe(n).unit}".strip(),
+         "technical name": f"{describe(n).label} ({n})",
          "points": ", ".join(sorted({HOW_WORDS[analysis.regions.get(r, "model")]
                                      for r in regions_of(n)}))}
         for n in FOLLOWED

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from analyzer.history import service
 from analyzer.history.catalog import FOLLOWED, describe
-from analyzer.history.progress import measure_progress
+from analyzer.history.progress import measure_progress, session_conditions
+from analyzer.history.verdicts import judge, judge_progress
 from analyzer.present.visuals import aligned, blend, displacement_arrows, mirrored_composites
 from ui.state import (
+    affected_side,
     choose_person,
     correct_button,
     database,
@@ -18,6 +21,35 @@ from ui.state import (
     plain,
     store,
 )
+
+
+def _value(x: float | None, unit: str, *, change: bool = False, plus_minus: bool = False) -> str:
+    """A number rounded with its unit: "18.6 mm", "+0.4 mm", "±1.6 mm", "±39 points"."""
+    if x is None:
+        return ""
+    shown = "points" if change and unit == "%" else unit
+    # Two decimals below 1 (a ratio always): 0.11 against a noise of 0.10 must not read 0.1/0.1.
+    digits = 0 if unit == "%" else 2 if not unit or abs(x) < 1 else 1
+    x = round(x, digits) + 0.0  # no "-0.0"
+    sign = "±" if plus_minus else "+" if change and x > 0 else ""
+    number = f"{sign}{x:.{digits}f}"
+    return number if not shown else f"{number}{shown}" if shown == "°" else f"{number} {shown}"
+
+
+def answers_title(choice: int | None, second: int, latest: int) -> str:
+    """What the table compares, named as the verdicts name it."""
+    if choice is None and second == latest:
+        return "Latest session against baseline (the verdicts Trends shows)"
+    return f"{sessions_label(second)} against {sessions_label(choice)}"
+
+
+def sessions_label(session_id: int | None) -> str:
+    return "the baseline" if session_id is None else sessions[session_id]
+
+
+#: Streamlit's named colours as CSS, for the table's verdict words.
+COLOURS = {"green": "#1E8449", "red": "#C0392B", "blue": "#1F3A93", "gray": "#6C757D",
+           "orange": "#CA6F1E"}  # fmt: skip
 
 st.title("Compare")
 person = choose_person()
@@ -40,10 +72,18 @@ if len(sessions) < 2:
     st.stop()
 ids = list(sessions)
 left, right = st.columns(2)
-found = service.baseline(database(), person, expression)  # "before": the baseline's session
-start = ids.index(found.session_id) if found and found.session_id in ids else 0
-first = left.selectbox("Before", ids, index=start, format_func=sessions.get)
+# "Baseline" is the baseline Trends uses (the first session, or the phase before the first
+# treatment): with it and the latest session, this page and Trends give the same verdicts.
+choice = left.selectbox("Before", [None, *ids], index=0,
+                        format_func=lambda i: "Baseline (as on Trends)" if i is None
+                        else sessions[i])  # fmt: skip
 second = right.selectbox("After", ids, index=len(ids) - 1, format_func=sessions.get)
+conditions = session_conditions(rows, expression)
+results = {name: measure_progress(rows, name, expression=expression, baseline_id=choice,
+                                  current_id=second, conditions=conditions)
+           for name in FOLLOWED}  # fmt: skip
+baseline_ids = next(iter(results.values())).baseline_ids
+first = choice if choice is not None else (baseline_ids[0] if baseline_ids else ids[0])
 
 
 def session_capture(session_id: int):
@@ -87,22 +127,41 @@ else:
     photo(c3, ll_b, "After: left-left")
     photo(c4, rr_b, "After: right-right")
 
-table = []
-for name in FOLLOWED:
-    result = measure_progress(rows, name, expression=expression, baseline_id=first,
-                              current_id=second)  # fmt: skip
+side = affected_side(person)
+latest = ids[-1]
+table, colours = [], []
+for name, result in results.items():
+    info = describe(name)
+    if choice is None and second == latest:
+        answer = judge_progress(result, side)  # the very comparison Trends shows
+    else:
+        before = "the baseline" if choice is None else sessions[first]
+        than = "than at baseline" if choice is None else f"than on {before}"
+        answer = judge(result.verdict, affected_side=side, than=than,
+                       comparison=f"{sessions[second]} against {before}")  # fmt: skip
     verdict = result.verdict
+    colours.append(COLOURS[answer.colour])
     table.append({
-        "measure": describe(name).label,
-        "before": None if verdict.baseline_mm is None else round(verdict.baseline_mm, 2),
-        "after": None if verdict.current_mm is None else round(verdict.current_mm, 2),
-        "change": None if verdict.difference_mm is None else round(verdict.difference_mm, 2),
-        "MDC95": None if verdict.mdc95_mm is None else round(verdict.mdc95_mm, 2),
-        "verdict": verdict.verdict,
-        "why not comparable": "; ".join(verdict.reasons),
+        "measure": info.plain or info.label,
+        "before": _value(verdict.baseline_mm, info.unit),
+        "after": _value(verdict.current_mm, info.unit),
+        "change": _value(verdict.difference_mm, info.unit, change=True),
+        "noise (MDC95)": _value(verdict.mdc95_mm, info.unit, change=True, plus_minus=True),
+        "verdict": answer.word,
+        "in words": answer.sentence,
+        "technical name": f"{info.label} ({name})",
     })  # fmt: skip
-st.dataframe(table, hide_index=True, width="stretch")
+st.markdown(f"**{answers_title(choice, second, latest)}**")
+# The verdict's word in its colour: better green, worse red, a change without a direction
+# blue, as on Trends.
+styled = pd.DataFrame(table).style.apply(
+    lambda column: [f"color: {c}; font-weight: bold" for c in colours], subset=["verdict"]
+)
+st.dataframe(styled, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4,
+             column_config={"in words": st.column_config.TextColumn(width="large")})  # fmt: skip
 st.caption("A change counts as real only when it is larger than MDC95, the amount this "
            "measure varies between days on an unchanged face, and its 95% interval excludes "
            "zero. Two sessions taken differently (camera, distance, pose, light, expression) "
-           "are not comparable: the table says what differs.")  # fmt: skip
+           "are not comparable: the words say what differs. Better (the sides more even, the "
+           "affected side moving more) and worse are said where a measure has a direction; "
+           "a height or a width is only larger or smaller.")  # fmt: skip

@@ -13,6 +13,13 @@ from analyzer.history.progress import (
     session_conditions,
     split_face_progress,
 )
+from analyzer.history.verdicts import (
+    headline,
+    judge_phases,
+    judge_progress,
+    person_kind,
+    plain_badge,
+)
 from analyzer.protocol.movement import synkinesis_measures
 from ui.charts import trend_chart
 from ui.state import (
@@ -25,9 +32,6 @@ from ui.state import (
     protocol_captures,
 )
 
-MARKS = {"changed": ":green[**Changed**]", "no detectable change": "**No detectable change**",
-         "not comparable": ":orange[**Not comparable**]",
-         "not enough captures": ":gray[**Not enough captures**]"}  # fmt: skip
 PLAN = """
 1. **Baseline first**: {need} or more sessions on different days, before any treatment:
    same place, same time of day, same camera, held as far away, same light, relaxed face.
@@ -48,6 +52,8 @@ rows = history(person, with_protocol=True)
 if not rows:
     st.info(f"{plain(person)} has no captures yet. Take or upload photos on Capture.")
     st.stop()
+side = affected_side(person)
+top = st.container()  # the headline: "did my face change?", written once the verdicts are in
 
 expressions = expressions_of(rows)
 expression = st.sidebar.selectbox("Expression", expressions)
@@ -55,7 +61,7 @@ shown = [r for r in rows if r.expression == expression]
 available = list(dict.fromkeys(n for r in shown for n in r.measures))
 if expression == "protocol":
     # A palsy person also follows synkinesis on the affected side from the start.
-    signs = [n for n in synkinesis_measures(affected_side(person)) if n in available]
+    signs = [n for n in synkinesis_measures(side) if n in available]
     default = [n for n in available
                if n.endswith("_ratio_pct") or "_lagophthalmos_" in n] + signs  # fmt: skip
     st.caption(
@@ -67,9 +73,16 @@ if expression == "protocol":
     )  # fmt: skip
 else:
     default = [n for n in FOLLOWED if n in available][:6]
-followed = st.multiselect(
-    "Measures to follow", available, default=default, format_func=lambda n: describe(n).label
+# A chip shows the whole plain name (Streamlit cuts a chip at a fixed width otherwise).
+st.html(
+    "<style>span[data-baseweb='tag'], span[data-baseweb='tag'] > span[title]"
+    "{max-width:none}</style>"
 )
+followed = st.multiselect(
+    "Measures to follow", available, default=default,
+    format_func=lambda n: describe(n).plain or describe(n).label,
+    help="Plain names; each card gives the technical name and the stored one below it.",
+)  # fmt: skip
 conditions = session_conditions(rows, expression)
 results = {
     n: measure_progress(rows, n, expression=expression, conditions=conditions) for n in followed
@@ -77,8 +90,29 @@ results = {
 n_sessions = len({r.session_id for r in rows if r.expression == expression})
 first = next(iter(results.values()), None)
 baseline_words = "the first session"
+day_of = {r.session_id: r.session_day for r in rows}
+since = "Since baseline"
 if first is not None and len(first.baseline_ids) > 1:
     baseline_words = f"the baseline phase ({len(first.baseline_ids)} sessions before the treatment)"
+    since = (f"Since the baseline phase ({day_of[first.baseline_ids[0]]:%d %b %Y} to "
+             f"{day_of[first.baseline_ids[-1]]:%d %b %Y})")  # fmt: skip
+elif first is not None and first.baseline_id is not None:
+    since = f"Since baseline ({day_of[first.baseline_id]:%d %b %Y})"
+if first is not None and first.current_id is not None:
+    since += f", latest session {day_of[first.current_id]:%d %b %Y}"
+answers = {n: judge_progress(result, side) for n, result in results.items()}
+if answers:
+    top.markdown(f"**{headline(list(answers.values()), since, side)}**")
+    better = (
+        "Recovery: the affected side moving more, the sides more even"
+        if person_kind(side) == "patient follow-up"
+        else "Better: the sides more even"
+    )
+    top.caption(
+        f"Each measure's latest session against its baseline, beyond the amount it "
+        f"varies by between days. {better} (green); worse (red); a measure with no "
+        "better or worse (a height, a width) is blue when it changed."
+    )
 st.caption(f"{n_sessions} session(s) of '{plain(expression)}'; baseline: {baseline_words}.")
 hand = [r for r in rows if r.corrected and expression in ("protocol", r.expression)]
 if hand:
@@ -86,23 +120,27 @@ if hand:
             "charts; listed under \"Correct a capture's points\" below): their measures come "
             "from the corrected points.")  # fmt: skip
 if expression != "protocol":
-    status = plan_status(rows, expression)
+    status = plan_status(rows, expression, person_kind(side))
+    plan_name = "Follow-up" if person_kind(side) == "patient follow-up" else "Self-test"
     with st.expander(
-        f"Self-test plan: baseline {min(status.baseline_sessions, status.needed)} of "
+        f"{plan_name} plan: baseline {min(status.baseline_sessions, status.needed)} of "
         f"{status.needed} sessions", expanded=status.baseline_sessions < status.needed,
     ):  # fmt: skip
         st.markdown(status.sentence)
-        st.markdown(PLAN.format(need=status.needed))
+        if person_kind(side) == "self-test":  # a patient is followed, not running a trial
+            st.markdown(PLAN.format(need=status.needed))
 
 columns = st.columns(3)
-for index, result in enumerate(results.values()):
+for index, (name, result) in enumerate(results.items()):
+    answer = answers[name]
     with columns[index % 3].container(border=True):
-        st.markdown(MARKS[result.verdict.verdict])
-        st.write(result.verdict.sentence)
-        if result.before_after is not None:
-            st.markdown(f"Treatment phase against baseline phase: "
-                        f"{MARKS[result.before_after.verdict]}")  # fmt: skip
-            st.write(result.before_after.sentence)
+        st.markdown(f"**{plain(answer.name[:1].upper() + answer.name[1:])}**  \n{answer.badge}")
+        st.caption(f"{answer.technical}; {answer.comparison}")
+        st.write(answer.sentence)
+        phases = judge_phases(result, side)
+        if phases is not None:
+            st.markdown(f"{phases.comparison[:1].upper()}{phases.comparison[1:]}: {phases.badge}")
+            st.write(phases.sentence)
         if result.noise.is_default or not result.noise.available:
             st.caption(result.noise.reason)
         if result.info.is_contour:
@@ -110,7 +148,7 @@ for index, result in enumerate(results.values()):
 
 for name, result in results.items():
     st.plotly_chart(trend_chart(result, rows, expression), key=f"chart-{name}")
-    st.caption(result.trend.sentence)
+    st.caption(f"{answers[name].word}: {answers[name].sentence}")
 
 st.subheader("Correct a capture's points")
 # Protocol rows are computed from the captures, not stored: on "protocol", every capture.
@@ -141,10 +179,10 @@ if regions:
 
 if expression != "protocol":
     st.subheader("Split face: one side treated, the other as control")
-    side = st.selectbox("Treated side (the subject's own)", ["none", "left", "right"],
+    treated = st.selectbox("Treated side (the subject's own)", ["none", "left", "right"],
                         help="Treating one side only and comparing it with the untreated side "
                         "is the strongest design: what moves both sides cancels.")  # fmt: skip
-    if side != "none":
+    if treated != "none":
         for stem in SPLIT_FACE_STEMS:
-            _, verdict = split_face_progress(rows, stem, side, expression=expression)
-            st.markdown(f"{MARKS[verdict.verdict]} {plain(verdict.sentence)}")
+            _, verdict = split_face_progress(rows, stem, treated, expression=expression)
+            st.markdown(f"{plain_badge(verdict.verdict)} {plain(verdict.sentence)}")
