@@ -848,6 +848,8 @@ def run_progress(args: argparse.Namespace) -> int:
                 "sentence": a.sentence,
                 "reasons": list(r.verdict.reasons),
                 "noise": r.noise.reason,
+                "phase": _phase_json(r, side),
+                "trend": _trend_json(r.trend),
             } for r, a in zip(results, answers, strict=True)],
         }, indent=1))  # fmt: skip
         return EXIT_OK
@@ -873,6 +875,30 @@ def run_progress(args: argparse.Namespace) -> int:
         print("Tip: treating one side only (--treated-side) makes the other side a control: "
               "the strongest way to test a treatment on yourself.")  # fmt: skip
     return EXIT_OK
+
+
+def _phase_json(result, side: str) -> dict[str, Any] | None:
+    """The treatment phase against the baseline phase (None: no session tagged as treatment),
+    in the words the pages show (``verdicts.judge_phases``)."""
+    from analyzer.history.verdicts import judge_phases
+
+    answer = judge_phases(result, side)
+    if answer is None:
+        return None
+    verdict = result.before_after
+    return {"comparison": answer.comparison, "verdict": verdict.verdict, "word": answer.word,
+            "effect": answer.effect, "change": verdict.difference_mm, "mdc95": verdict.mdc95_mm,
+            "sentence": answer.sentence, "reasons": list(verdict.reasons)}  # fmt: skip
+
+
+def _trend_json(trend) -> dict[str, Any]:
+    """The Theil-Sen trend of the session means, per 30 days with its 95 % interval (None
+    values with too few sessions)."""
+    ci = trend.slope_ci95_mm_per_30_days
+    return {"status": trend.status, "sessions": trend.n_sessions, "span_days": trend.span_days,
+            "slope_per_30_days": trend.slope_mm_per_30_days,
+            "slope_ci95_per_30_days": list(ci) if ci else None,
+            "sentence": trend.sentence}  # fmt: skip
 
 
 def run_demo(_args: argparse.Namespace) -> int:

@@ -68,7 +68,7 @@ def test_history_commands_from_import_to_delete(run, tmp_path):
     # The words are the verdict function's, the same as the text output and the pages.
     from analyzer.history.progress import measure_progress
     from analyzer.history.storage import get_person, load_history, open_database
-    from analyzer.history.verdicts import judge_progress
+    from analyzer.history.verdicts import judge_phases, judge_progress
 
     db = open_database(f"sqlite:///{tmp_path / 'data' / 'analyzer.db'}")
     with db.transaction() as session:
@@ -83,6 +83,13 @@ def test_history_commands_from_import_to_delete(run, tmp_path):
             "latest session against baseline",
         )
         assert f"[{m['word']}] {m['sentence']}" in as_text
+        # The treatment phase's verdict and the trend, as the pages give them.
+        result = measure_progress(rows, name)
+        phases = judge_phases(result)
+        assert (m["phase"] or {}).get("sentence") == (phases.sentence if phases else None)
+        assert m["trend"]["sentence"] == result.trend.sentence
+        assert m["trend"]["sessions"] == 2 and m["trend"]["status"] == result.trend.status
+    assert any(m["phase"] for m in measures.values())  # every session is tagged: a phase
 
     exported = run("export", "--person", "Ana", "--csv", str(tmp_path / "a.csv"), "--zip",
                    str(tmp_path / "a.zip"), "--verdicts-csv", str(tmp_path / "v.csv"))  # fmt: skip
