@@ -40,3 +40,7 @@ class FileTooLargeError(AnalyzerError):
 
 class UpsideDownError(AnalyzerError):
     """The face is upside down in the photo, so the model's landmarks cannot be trusted."""
+
+
+class TableFormatError(AnalyzerError):
+    """A table file is named with a suffix the analyzer does not write (.csv or .parquet)."""
