@@ -585,6 +585,7 @@ def run_import(args: argparse.Namespace) -> int:
         report = import_folder(
             db, store, args.folder, args.person, expression=args.expression,
             keep_photos=not args.landmarks_only, tags=args.tag, progress=progress,
+            jobs=args.jobs,
         )  # fmt: skip
     if report.imported:
         _audit(db, "import", args.person, {"photos": report.imported})
@@ -883,7 +884,7 @@ def run_recompute(_args: argparse.Namespace) -> int:
 
     db, store, where = _open()
     print(where, file=sys.stderr)
-    count = recompute_all(db, store)
+    count = recompute_all(db, store, jobs=args.jobs)
     print(f"Recomputed the measures of {count} capture(s) from their landmarks, and followed "
           "the protocol's expressions from their rest photos again.")  # fmt: skip
     return EXIT_OK

@@ -15,23 +15,29 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
+#: Items handed out ahead per worker: enough to keep every worker busy, few enough that a
+#: generator of photo bytes holds only a handful in memory.
+IN_FLIGHT_PER_WORKER = 4
+_END = object()
+
 #: How often a worker looks whether the process that started it is still there (s).
 PARENT_CHECK_S = 1.0
 
 
-def worker_count(jobs: int | None, items: int) -> int:
-    """Workers for ``items`` photos: ``jobs`` (default: every core), at most one per photo."""
+def worker_count(jobs: int | None, items: int | None) -> int:
+    """Workers for ``items`` photos (None: not known): ``jobs`` (default: every core), at
+    most one per photo."""
     wanted = jobs if jobs is not None else os.cpu_count() or 1
     if wanted < 1:
         raise ValueError(f"jobs must be 1 or more, got {jobs}")
-    return max(1, min(wanted, items))
+    return max(1, wanted if items is None else min(wanted, items))
 
 
 def _watch_parent(parent_pid: int) -> None:
@@ -67,23 +73,28 @@ def map_in_workers(
 
 def iter_in_workers(
     function: Callable[[Item], Result],
-    items: Sequence[Item],
+    items: Iterable[Item],
     *,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    total: int | None = None,
 ) -> Iterator[Result]:
     """``function(item)`` for each item, in the items' order, each as soon as it and those
     before it are done, on ``jobs`` worker processes (default: one per core). With one job
     (or one item) it runs in this process, without a pool.
 
-    ``function`` must be a top-level function (or a ``functools.partial`` of one) and should
-    not raise for one bad item: an exception stops the whole map. ``progress(done, total)``
-    is called as results arrive.
+    ``items`` may be a generator (``total`` then gives its length): it is read only as
+    workers become free, at most ``IN_FLIGHT_PER_WORKER`` items per worker ahead, so a
+    million photos' bytes are never all in memory. ``function`` must be a top-level
+    function (or a ``functools.partial`` of one) and should not raise for one bad item:
+    an exception stops the whole map. ``progress(done, total)`` is called as results
+    arrive.
     """
-    total = len(items)
+    if total is None:
+        total = len(items) if isinstance(items, Sized) else 0
     if progress:
         progress(0, total)
-    workers = worker_count(jobs, total)
+    workers = worker_count(jobs, total if total or isinstance(items, Sized) else None)
     if workers == 1:
         for done, item in enumerate(items, start=1):
             result = function(item)
@@ -91,20 +102,33 @@ def iter_in_workers(
                 progress(done, total)
             yield result
         return
-    finished: dict[int, Result] = {}
-    following = 0
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=start_worker,
         initargs=(os.getpid(),),
     )
+    window = workers * IN_FLIGHT_PER_WORKER
+    remaining = iter(items)
+    pending: dict[Future, int] = {}
+    finished: dict[int, Result] = {}
+    submitted = following = done = 0
     try:
-        futures = {pool.submit(function, item): index for index, item in enumerate(items)}
-        for done, future in enumerate(as_completed(futures), start=1):
-            finished[futures[future]] = future.result()
-            if progress:
-                progress(done, total)
+        while True:
+            while len(pending) + len(finished) < window:
+                item = next(remaining, _END)
+                if item is _END:
+                    break
+                pending[pool.submit(function, item)] = submitted
+                submitted += 1
+            if not pending:
+                return
+            complete, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in complete:
+                finished[pending.pop(future)] = future.result()
+                done += 1
+                if progress:
+                    progress(done, max(total, done))
             while following in finished:
                 yield finished.pop(following)
                 following += 1
