@@ -879,7 +879,7 @@ def run_correct(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_recompute(_args: argparse.Namespace) -> int:
+def run_recompute(args: argparse.Namespace) -> int:
     from analyzer.history.maintenance import recompute_all
 
     db, store, where = _open()

@@ -36,6 +36,14 @@ CROP_SIDE_PX = 640
 #: "Accuracy"), for about 8 ms of model time per view.
 VIEW_ANGLES_DEG = tuple(float(a) for a in np.linspace(-8.0, 8.0, 20))
 
+
+def view_angles(count: int) -> tuple[float, ...]:
+    """``count`` in-plane rotations of the model's crop, evenly spread over ±8° (0° alone
+    for one): each is also seen mirrored, so ``2 * count`` model runs."""
+    if count < 1:
+        raise ValueError(f"at least one view angle, got {count}")
+    return (0.0,) if count == 1 else tuple(float(a) for a in np.linspace(-8.0, 8.0, count))
+
 #: When the first pass finds no face (FaceMesh's own detector needs a face at least ~12 % of
 #: the copy's width), MediaPipe's full-range face detector looks again, on the copy and then
 #: on overlapping tiles: halves, then quarters of the photo (3×3 and 7×7 tiles), each tile

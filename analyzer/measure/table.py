@@ -40,6 +40,8 @@ BASE_COLUMNS = (
     "quality_status",
 )
 QUALITY_PREFIX, REGION_PREFIX, IDENTITY_PREFIX = "quality_", "region_", "identity_"
+#: How long ``measure_on_dask`` waits for the scheduler to answer.
+DASK_CONNECT_TIMEOUT = "10s"
 #: Table files by suffix, and what writes them.
 TABLE_SUFFIXES = (".csv", ".parquet")
 
@@ -198,7 +200,7 @@ def measure_on_dask(
     total = len(files)
     if progress:
         progress(0, total)
-    with Client(address, timeout="30s") as client:
+    with Client(address, timeout=DASK_CONNECT_TIMEOUT) as client:
         rows: list[dict[str, Any] | None] = [None] * total
         futures = {}
         for index, file in enumerate(files):
