@@ -30,19 +30,6 @@ FIND_SIDE_PX = 640
 #: The second pass sees the face this wide, in a square crop this large.
 FACE_WIDTH_PX = 320
 CROP_SIDE_PX = 640
-#: In-plane rotations of the crop the model sees, each also mirrored: 40 views whose landmark
-#: sets are averaged. One view's brow height scatters by about 1 mm and its iris scale by
-#: 1-2 %; averaging 40 brings two analyses of a resampled photo within 0.3 mm (README,
-#: "Accuracy"), for about 8 ms of model time per view.
-VIEW_ANGLES_DEG = tuple(float(a) for a in np.linspace(-8.0, 8.0, 20))
-
-
-def view_angles(count: int) -> tuple[float, ...]:
-    """``count`` in-plane rotations of the model's crop, evenly spread over ±8° (0° alone
-    for one): each is also seen mirrored, so ``2 * count`` model runs."""
-    if count < 1:
-        raise ValueError(f"at least one view angle, got {count}")
-    return (0.0,) if count == 1 else tuple(float(a) for a in np.linspace(-8.0, 8.0, count))
 
 #: When the first pass finds no face (FaceMesh's own detector needs a face at least ~12 % of
 #: the copy's width), MediaPipe's full-range face detector looks again, on the copy and then
@@ -59,6 +46,25 @@ MIN_FACE_WIDTH_PX = 48
 #: sample faces, resized, blurred, dark, mirrored, rotated ±20-40° and JPEG-damaged, the
 #: upright crop scored 0.85-0.94 and its turn at most 0.71; upside down, the reverse.
 UPSIDE_DOWN_MARGIN = 0.1
+
+
+def view_angles(count: int) -> tuple[float, ...]:
+    """``count`` in-plane rotations of the model's crop, evenly spread over ±8° (0° alone
+    for one): each is also seen mirrored, so ``2 * count`` model runs."""
+    if count < 1:
+        raise ValueError(f"at least one view angle, got {count}")
+    return (0.0,) if count == 1 else tuple(float(a) for a in np.linspace(-8.0, 8.0, count))
+
+
+#: In-plane rotations of the crop the model sees, each also mirrored: 24 views whose landmark
+#: sets are averaged. The mirror cancels the model's left-right bias; the rotations its
+#: jitter (one view's brow height scatters by about 1 mm, its iris scale by 1-2 %). 40 views
+#: (20 angles) were the default until 2026-12-06; ``scripts/views_noise.py`` measured each
+#: local measure's noise against the view count (README, "Speed"): 24 is the fewest that
+#: keeps the metamorphic and known-change tests within their bounds (16 views missed the
+#: resized Grace Hopper by 0.06 mm), for 25 model runs instead of 41 (about 8 ms each).
+VIEW_ANGLE_COUNT = 12
+VIEW_ANGLES_DEG = view_angles(VIEW_ANGLE_COUNT)
 
 NO_FACE_MESSAGE = (
     "No face was found in the photo: face the camera in good light with the whole face in "
@@ -176,7 +182,7 @@ def detect_landmarks(
     With ``symmetrize`` (the default) the second pass runs on ``VIEW_ANGLES_DEG`` rotations
     of the crop, each also mirrored (a mirrored view's landmarks are flipped back and each
     point takes its mirror partner's index), and the sets are averaged. The model's own
-    left-right bias cancels and its jitter falls, for 40 model runs instead of one.
+    left-right bias cancels and its jitter falls, for 24 model runs instead of one.
     ``angles_deg`` chooses other rotations: ``(0.0,)`` with ``symmetrize`` is the mirror
     correction alone (2 runs), what a live video frame can afford.
     """
