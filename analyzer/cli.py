@@ -345,8 +345,11 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     if args.table is not None or args.dask is not None or args.shared_paths:
         return run_analyze_table(args)
+    paths = photo_paths(args.photos)
+    if not paths:
+        return no_photos()
     records = []
-    for path in photo_paths(args.photos):
+    for path in paths:
         record = analysis_record(path, args)
         records.append(record)
         if not args.json:
@@ -357,6 +360,12 @@ def run_analyze(args: argparse.Namespace) -> int:
     if failed and not args.json:
         print(f"\n{len(failed)} of {len(records)} photo(s) could not be analysed.", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def no_photos() -> int:
+    print("No photos found: a folder's photos are its .jpg, .jpeg, .png, .webp, .heic and "
+          ".heif files.", file=sys.stderr)  # fmt: skip
+    return EXIT_FAILED
 
 
 def progress_bar(description: str):
@@ -378,7 +387,7 @@ def progress_bar(description: str):
 def run_analyze_table(args: argparse.Namespace) -> int:
     """``analyze --table FILE``: every photo's row, on this computer's cores or a Dask
     cluster, written as CSV or Parquet."""
-    from analyzer.measure.table import measure_table, table_format, write_table
+    from analyzer.measure.table import measure_table, photo_paths, table_format, write_table
 
     if args.table is None:
         print("--dask and --shared-paths write a table: add --table FILE.csv (or .parquet).",
@@ -393,6 +402,8 @@ def run_analyze_table(args: argparse.Namespace) -> int:
         print("--landmarks and --json print reports; a table has no room for them: leave "
               "them out with --table.", file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
+    if not photo_paths(args.photos):
+        return no_photos()
     options = {"expression": args.expression, "identity": args.identity,
                "mm_per_px": args.mm_per_px}  # fmt: skip
     bar = progress_bar("Analysing")

@@ -141,3 +141,12 @@ def test_analyze_table_refuses_another_suffix_with_a_sentence(photo_folder, tmp_
     assert "name the file with .csv or .parquet" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "measures.xlsx").exists()
+
+
+def test_a_folder_without_photos_is_a_sentence(tmp_path, capsys):
+    from analyzer import cli
+
+    (tmp_path / "notes.txt").write_text("no photo here")
+    assert cli.main(["analyze", str(tmp_path), "--table", str(tmp_path / "t.csv")]) == 1
+    assert "No photos found" in capsys.readouterr().err
+    assert not (tmp_path / "t.csv").exists()

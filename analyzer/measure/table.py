@@ -162,7 +162,8 @@ def measure_table(
     ``table_columns``, rows in the order of ``photo_paths(paths)``.
 
     ``jobs`` worker processes share the photos (default: one per core; 1 runs here).
-    The table is the same whatever ``jobs`` is.
+    The table is the same whatever ``jobs`` is. The workers are spawned, so a script that
+    calls this must do so under ``if __name__ == "__main__":``.
 
     >>> table = measure_table(["photos/"], jobs=2)  # doctest: +SKIP
     >>> table.loc[table.ok, ["file", "brow_height_diff_mm"]]  # doctest: +SKIP
