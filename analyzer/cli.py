@@ -306,11 +306,11 @@ def analysis_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def unexpected(error: BaseException) -> str:
-    """A sentence for an error nobody foresaw, so that one file's failure stays its own."""
-    return (
-        f"This file could not be analysed ({type(error).__name__}: {shown(str(error))[:200]}). "
-        "It may be damaged; open it in a photo viewer, or export a fresh copy."
-    )
+    """A sentence for an error nobody foresaw, so that one file's failure stays its own
+    (the same as a table row's, ``analyzer.measure.table.unexpected``)."""
+    from analyzer.measure.table import unexpected as sentence
+
+    return sentence(error)
 
 
 def format_report(record: dict[str, Any]) -> str:
