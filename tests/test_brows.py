@@ -5,7 +5,7 @@ each public-domain sample face by a Gaussian warp (``warps.brow_lift``: 8 mm rea
 on the brow's upper contour above the pupil); the truth is the same displacement applied to
 the rest photo's points. ``scripts/brow_accuracy.py`` prints the figures for the README.
 
-Landmarks come from ``detect_landmarks`` with its default views (32), as in the app. With one
+Landmarks come from ``detect_landmarks`` with its default 40 views, as in the app. With one
 view (``symmetrize=False``) the edges are found as well, but the one-view mesh's pupils and
 face frame jitter between the photos: the refined brow height then reads 46-103 % of the
 astronaut's lifts and the unlifted brow moves by up to 0.8 mm. Grace Hopper's faint brows

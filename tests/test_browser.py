@@ -277,7 +277,7 @@ def test_two_dated_uploads_are_saved_as_rest_under_their_exif_dates(server, tmp_
         page.locator("input[type=file]").set_input_files(
             [str(tmp_path / "dated" / n) for n in taken]
         )
-        # Two photos analysed one after the other (32 views, lids and brows, the same-person
+        # Two photos analysed one after the other (40 views, lids and brows, the same-person
         # check each): 12 s alone, more on a loaded machine.
         expect(page.get_by_role("button", name="Save as rest")).to_have_count(2, timeout=90_000)
         dates = page.locator("[data-testid='stDateInput'] input")

@@ -277,7 +277,7 @@ def test_a_live_burst_of_another_expression_keeps_narrowed_eyes(centred, baselin
 
 
 def test_without_a_stored_photo_the_target_has_no_eyes_or_mouth_gauge(centred, baseline):
-    # The stored conditions come from 32 views with lids and brows found in the photo, a
+    # The stored conditions come from 40 views with lids and brows found in the photo, a
     # live frame from one view: comparing the two would hold the shutter for ever on some
     # faces, so a baseline without a photo gauges only pose, distance, centring and light.
     analysis, _ = baseline

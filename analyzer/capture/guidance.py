@@ -4,7 +4,7 @@ for a resting face the expression, each green, amber or red with what to do.
 **Like with like.** A gauge compares two readings taken the same way: the live frame and the
 baseline photo are both read by ``read_numbers`` on the landmarks of ``live_landmarks``
 (one model view, no mirror views, no refinement). The baseline's target is that reading of
-its photo (``live_target``), never the capture's stored measures, which come from 32 views
+its photo (``live_target``), never the capture's stored measures, which come from 40 views
 and lids and brows found in the photo: on a held-out face the two paths differ by 2 mm of
 mouth width, and a gauge comparing them would never turn green. Without a stored photo,
 only the pose, distance, centring and light gauges run, on the capture's conditions.
