@@ -61,8 +61,9 @@ def view_angles(count: int) -> tuple[float, ...]:
 #: jitter (one view's brow height scatters by about 1 mm, its iris scale by 1-2 %).
 #: ``scripts/views_noise.py`` measured each local measure's noise against the view count
 #: (README, "Speed"): 32 views hold the same-sitting noise within 3 % of 40 views', but no
-#: count from 16 to 36 views kept every accuracy test within its bounds on Grace Hopper's
-#: photo (glasses): each missed one or two by 0.01-0.1 mm. So 40 views stay.
+#: count from 16 to 36 views (steps of 4) kept every accuracy test within its bounds on
+#: Grace Hopper's photo (glasses): each failed one to four of them (32 views: a mirrored
+#: photo's brow 0.34 mm apart, bound 0.3). So 40 views stay.
 VIEW_ANGLE_COUNT = 20
 VIEW_ANGLES_DEG = view_angles(VIEW_ANGLE_COUNT)
 
