@@ -25,6 +25,7 @@ from analyzer.measure.analysis import (
     measure_landmarks,
 )
 from analyzer.measure.imaging import load_photo
+from analyzer.measure.table import measure_table
 
 __version__ = "0.1.0"
 
@@ -41,4 +42,5 @@ __all__ = [
     "analyze_photo",
     "load_photo",
     "measure_landmarks",
+    "measure_table",
 ]

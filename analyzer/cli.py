@@ -94,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
         "analyze", help="analyse photos and print their measures",
         description="Analyse face photos: pose, quality checks and measures in mm.",
     )  # fmt: skip
-    analyze.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+    analyze.add_argument(
+        "photos", nargs="+", type=Path, metavar="PHOTO_OR_FOLDER",
+        help="photo files, or folders whose photos (.jpg, .png, .webp, .heic) are analysed",
+    )  # fmt: skip
     analyze.add_argument("--json", action="store_true", help="print a JSON list instead")
     analyze.add_argument(
         "--landmarks", action="store_true", help="include the 478 landmarks (x, y, z in px)"
@@ -109,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--mm-per-px", type=positive_float, default=None, metavar="MM",
         help="use this scale instead of the iris (11.7 mm) ruler",
     )  # fmt: skip
+    add_table_options(analyze)
 
     importer = commands.add_parser(
         "import", help="import a folder of photos into a person's history",
@@ -128,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--landmarks-only", action="store_true", help="store landmarks and measures, not photos"
     )
     add_video_options(analyze, importer)
+    add_jobs_option(importer)
 
     export = commands.add_parser("export", help="export a person's history (CSV or ZIP)")
     export.add_argument("--person", required=True, type=person_name)
@@ -190,7 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     correct.add_argument("--reset", action="store_true",
                          help="remove the corrections (of --point only, if given)")  # fmt: skip
 
-    commands.add_parser("recompute", help="recompute every stored measure from stored landmarks")
+    recompute = commands.add_parser(
+        "recompute", help="recompute every stored measure from stored landmarks"
+    )
+    add_jobs_option(recompute)
     commands.add_parser(
         "demo", help="create the demo people from the sample photos (once per data folder)"
     )
@@ -236,13 +244,58 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def worker_jobs(text: str) -> int:
+    """An argparse type: a number of worker processes, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: give 1 or more worker processes")
+    return value
+
+
+def add_jobs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs", type=worker_jobs, default=None, metavar="N",
+        help=f"photos analysed at once, one process each (default: every core, here "
+        f"{os.cpu_count() or 1})",
+    )  # fmt: skip
+
+
+def add_table_options(analyze: argparse.ArgumentParser) -> None:
+    """``analyze``'s options for many photos: a table file, workers, a Dask cluster."""
+    analyze.add_argument(
+        "--table", type=Path, metavar="FILE",
+        help="write one row per photo (every measure, check and region) to FILE (.csv or "
+        ".parquet) instead of printing reports",
+    )  # fmt: skip
+    add_jobs_option(analyze)
+    analyze.add_argument(
+        "--dask", metavar="ADDRESS",
+        help="with --table: run on a Dask distributed cluster (its scheduler's address, "
+        "e.g. tcp://10.0.0.5:8786); the photos are sent to it",
+    )  # fmt: skip
+    analyze.add_argument(
+        "--shared-paths", action="store_true",
+        help="with --dask: the workers read the photos from the same paths (a shared "
+        "folder) instead of being sent them",
+    )  # fmt: skip
+    analyze.add_argument(
+        "--identity", action="store_true",
+        help="also compute the face descriptor (same-person check; about 70 ms a photo): "
+        "128 columns identity_000 … in --table, 'identity' in --json",
+    )  # fmt: skip
+
+
 def analysis_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One photo's JSON object; ``ok`` is false and ``error`` says why when it failed."""
     from analyzer.measure.analysis import analyze_photo  # imported here: keeps --help fast
 
     record: dict[str, Any] = {"file": shown(path), "ok": False, "error": None}
     try:
-        result = analyze_photo(path, mm_per_px=args.mm_per_px, expression=args.expression)
+        result = analyze_photo(path, mm_per_px=args.mm_per_px, expression=args.expression,
+                               identity=args.identity)  # fmt: skip
     except AnalyzerError as error:
         record["error"] = str(error)
         return record
@@ -262,6 +315,8 @@ def analysis_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
         region_notes=result.refinement.notes if result.refinement else {},
         weaker_side=photo_side(result.measures).as_dict(),
     )
+    if result.identity is not None:
+        record["identity"] = result.identity.round(6).tolist()
     if args.landmarks:
         record["landmarks"] = result.landmarks_px.round(3).tolist()
         record["refined_landmarks"] = result.measured_px.round(3).tolist()
@@ -277,11 +332,11 @@ def photo_side(measures: dict[str, float]):
 
 
 def unexpected(error: BaseException) -> str:
-    """A sentence for an error nobody foresaw, so that one file's failure stays its own."""
-    return (
-        f"This file could not be analysed ({type(error).__name__}: {shown(str(error))[:200]}). "
-        "It may be damaged; open it in a photo viewer, or export a fresh copy."
-    )
+    """A sentence for an error nobody foresaw, so that one file's failure stays its own
+    (the same as a table row's, ``analyzer.measure.table.unexpected``)."""
+    from analyzer.measure.table import unexpected as sentence
+
+    return sentence(error)
 
 
 def format_report(record: dict[str, Any]) -> str:
@@ -315,6 +370,7 @@ def format_report(record: dict[str, Any]) -> str:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    from analyzer.measure.table import photo_paths, table_format
     from analyzer.video.decode import is_video
 
     videos = [p for p in args.photos if is_video(p)]
@@ -323,9 +379,20 @@ def run_analyze(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     if videos:
+        if args.table is not None:  # a wrong table name is said before any frame is read
+            try:
+                table_format(args.table)
+            except AnalyzerError as error:
+                print(str(error), file=sys.stderr)
+                return EXIT_USAGE
         return run_analyze_video(args)
+    if args.table is not None or args.dask is not None or args.shared_paths:
+        return run_analyze_table(args)
+    paths = photo_paths(args.photos)
+    if not paths:
+        return no_photos()
     records = []
-    for path in args.photos:
+    for path in paths:
         record = analysis_record(path, args)
         records.append(record)
         if not args.json:
@@ -336,6 +403,87 @@ def run_analyze(args: argparse.Namespace) -> int:
     if failed and not args.json:
         print(f"\n{len(failed)} of {len(records)} photo(s) could not be analysed.", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def no_photos() -> int:
+    print("No photos found: a folder's photos are its .jpg, .jpeg, .png, .webp, .heic and "
+          ".heif files.", file=sys.stderr)  # fmt: skip
+    return EXIT_FAILED
+
+
+def progress_bar(description: str):
+    """A tqdm bar on standard error, drawn only on a terminal; call ``bar.close()``.
+    Its ``progress(done, total)`` method suits ``map_in_workers``."""
+    from tqdm import tqdm
+
+    bar = tqdm(unit="photo", desc=description, file=sys.stderr, leave=False,
+               disable=not sys.stderr.isatty())  # fmt: skip
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    bar.progress = progress
+    return bar
+
+
+def run_analyze_table(args: argparse.Namespace) -> int:
+    """``analyze --table FILE``: every photo's row, on this computer's cores or a Dask
+    cluster, written as CSV or Parquet."""
+    from analyzer.measure.table import measure_table, photo_paths, table_format, write_table
+
+    if args.table is None:
+        print("--dask and --shared-paths write a table: add --table FILE.csv (or .parquet).",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    try:
+        table_format(args.table)
+    except AnalyzerError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_USAGE
+    if args.landmarks or args.json:
+        print("--landmarks and --json print reports; a table has no room for them: leave "
+              "them out with --table.", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    if not photo_paths(args.photos):
+        return no_photos()
+    options = {"expression": args.expression, "identity": args.identity,
+               "mm_per_px": args.mm_per_px}  # fmt: skip
+    bar = progress_bar("Analysing")
+    try:
+        if args.dask is None:
+            table = measure_table(args.photos, jobs=args.jobs, progress=bar.progress, **options)
+        else:
+            table = dask_table(args, bar.progress, options)
+            if table is None:
+                return EXIT_FAILED
+    finally:
+        bar.close()
+    write_table(table, args.table)
+    failed = int((~table["ok"]).sum())
+    print(
+        f"Wrote {len(table)} photo(s) to {shown(args.table)}"
+        + (f"; {failed} could not be analysed (see its error column)." if failed else ".")
+    )
+    return EXIT_FAILED if failed or table.empty else EXIT_OK
+
+
+def dask_table(args: argparse.Namespace, progress, options: dict[str, Any]):
+    """The table from a Dask cluster, or None (with a sentence) when it cannot be used."""
+    from analyzer.measure.table import measure_on_dask
+
+    try:
+        return measure_on_dask(args.dask, args.photos, shared=args.shared_paths,
+                               progress=progress, **options)  # fmt: skip
+    except ImportError:
+        print("--dask needs the packages dask and distributed: pip install -r "
+              "requirements.txt.", file=sys.stderr)  # fmt: skip
+    except (OSError, TimeoutError, ValueError) as error:
+        print(f"The Dask scheduler at {shown(args.dask)} could not be reached "
+              f"({type(error).__name__}): check the address (tcp://HOST:8786) and that the "
+              "scheduler is running.",
+              file=sys.stderr)  # fmt: skip
+    return None
 
 
 def _open():
@@ -494,6 +642,7 @@ def run_import(args: argparse.Namespace) -> int:
         report = import_folder(
             db, store, args.folder, args.person, expression=args.expression,
             keep_photos=not args.landmarks_only, tags=args.tag, progress=progress,
+            jobs=args.jobs,
         )  # fmt: skip
     if report.imported:
         _audit(db, "import", args.person, {"photos": report.imported})
@@ -592,18 +741,18 @@ def video_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def write_frame_table(path: Path, records: list[dict[str, Any]]) -> None:
-    """The frames of every video as one CSV table: file, time_s, ok, error, pose, quality,
-    then every measure (the columns of all rows, in order of first appearance)."""
-    import csv
+    """The frames of every video as one table (CSV or Parquet by the suffix, written as
+    photos' tables are: ``table.write_table``): file, time_s, ok, error, pose, quality, then
+    every measure (the columns of all rows, in order of first appearance)."""
+    import pandas as pd
+
+    from analyzer.measure.table import write_table
 
     rows = [{"file": r["file"], **row} for r in records if r["ok"] for row in r["frames"]]
     columns: dict[str, None] = {}
     for row in rows:
         columns.update(dict.fromkeys(row))
-    with open(path, "w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=list(columns) or ["file", "time_s"])
-        writer.writeheader()
-        writer.writerows(rows)
+    write_table(pd.DataFrame(rows, columns=list(columns) or ["file", "time_s"]), path)
 
 
 def format_video(record: dict[str, Any]) -> str:
@@ -1017,12 +1166,12 @@ def run_correct(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_recompute(_args: argparse.Namespace) -> int:
+def run_recompute(args: argparse.Namespace) -> int:
     from analyzer.history.maintenance import recompute_all
 
     db, store, where = _open()
     print(where, file=sys.stderr)
-    count = recompute_all(db, store)
+    count = recompute_all(db, store, jobs=args.jobs)
     print(f"Recomputed the measures of {count} capture(s) from their landmarks, and followed "
           "the protocol's expressions from their rest photos again.")  # fmt: skip
     return EXIT_OK

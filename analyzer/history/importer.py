@@ -10,6 +10,7 @@ again skips what is already stored (photos are recognised by the hash of their b
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import re
@@ -45,12 +46,14 @@ from analyzer.measure.conditions import analysis_conditions
 from analyzer.measure.identity import embedding_to_bytes
 from analyzer.measure.imaging import (
     ACCEPTED_SUFFIXES,
+    CameraInfo,
     as_measured,
     camera_info,
     check_photo_file,
     load_photo,
     read_photo_file,
 )
+from analyzer.measure.pool import iter_in_workers
 from analyzer.measure.quality import QualityCheck, worst
 from analyzer.protocol.movement import PRIMARY
 from analyzer.protocol.tracking import follow_expression
@@ -240,11 +243,14 @@ def import_folder(
     keep_photos: bool = True,
     tags: Iterable[str] = (),
     progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = 1,
 ) -> ImportReport:
     """Import every photo of ``folder`` into ``person_name``'s history (see module doc).
 
     ``progress(done, total)`` is called as photos are analysed (for a progress bar);
-    ``keep_photos=False`` stores landmarks and measures only, not the photo.
+    ``keep_photos=False`` stores landmarks and measures only, not the photo. ``jobs``
+    worker processes analyse the photos (``analyzer.measure.pool``; None: one per core);
+    each day's session is written as soon as its photos are analysed.
     """
     report = ImportReport()
     with db.transaction() as session:
@@ -268,27 +274,38 @@ def import_folder(
         taken = photo_time(path)
         days.setdefault(taken.date(), []).append(_Photo(path, digest, taken))
 
-    total, done = sum(len(photos) for photos in days.values()), 0
-    if progress:
-        progress(0, total)
-    for day in sorted(days):
-        analysed: list[tuple[_Photo, FaceAnalysis]] = []
-        for photo in sorted(days[day], key=lambda p: p.taken_at):
-            done += 1
-            if progress:
-                progress(done, total)
-            try:
-                data = read_photo_file(photo.path)
-                analysis = analyze_image(load_photo(data), expression=expression, identity=True)
-                analysed.append((photo, analysis))
-            except AnalyzerError as error:
-                report.failed.append((photo.path.name, str(error)))
-            except Exception as error:  # one odd file must not stop the rest
-                report.failed.append((photo.path.name, _reason(error)))
-        if analysed:
+    ordered = [p for day in sorted(days) for p in sorted(days[day], key=lambda p: p.taken_at)]
+    task = functools.partial(analyse_for_import, expression=expression)
+    results = iter_in_workers(task, [p.path for p in ordered], jobs=jobs, progress=progress)
+    analysed: list[tuple[_Photo, FaceAnalysis]] = []
+    for index, (photo, (analysis, _, error)) in enumerate(zip(ordered, results, strict=True)):
+        if error is not None:
+            report.failed.append((photo.path.name, error))
+        else:
+            analysed.append((photo, analysis))
+        last_of_day = index + 1 == len(ordered) or ordered[index + 1].taken_at.date() != (
+            photo.taken_at.date()
+        )
+        if last_of_day and analysed:
             _write_session(db, store, person_name, analysed, expression, keep_photos, tags,
                            report)  # fmt: skip
+            analysed = []
     return report
+
+
+def analyse_for_import(
+    path: Path, *, expression: str = "rest"
+) -> tuple[FaceAnalysis | None, CameraInfo | None, str | None]:
+    """One photo of an import, analysed with its face descriptor (a worker's task, so it
+    never raises): (analysis, camera, None), or (None, None, why it failed)."""
+    try:
+        data = read_photo_file(path)
+        analysis = analyze_image(load_photo(data), expression=expression, identity=True)
+        return analysis, camera_info(data), None
+    except AnalyzerError as error:
+        return None, None, str(error)
+    except Exception as error:  # one odd file must not stop the rest
+        return None, None, _reason(error)
 
 
 def _reason(error: BaseException) -> str:

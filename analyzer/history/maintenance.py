@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import object_session
 
 from analyzer import __version__
+from analyzer.errors import AnalyzerError
 from analyzer.history.corrections import remeasure_corrected
 from analyzer.history.datadir import PARTIAL_SUFFIX
-from analyzer.history.importer import follow_from_rest, stored_photo
+from analyzer.history.importer import follow_from_rest
 from analyzer.history.photos import AnyPhotoStore
 from analyzer.history.storage import (
     Capture,
@@ -22,11 +23,12 @@ from analyzer.history.storage import (
 )
 from analyzer.measure.analysis import Measurement, measure_landmarks
 from analyzer.measure.conditions import CaptureConditions, conditions
-from analyzer.measure.folds import kept_folds, with_folds
+from analyzer.measure.folds import fold_measures, kept_folds
 from analyzer.measure.framing import measurable, parts_outside
-from analyzer.measure.imaging import CameraInfo, camera_info
-from analyzer.measure.quality import image_stats
-from analyzer.measure.refine import refine_landmarks
+from analyzer.measure.imaging import CameraInfo, camera_info, load_photo
+from analyzer.measure.pool import iter_in_workers
+from analyzer.measure.quality import ImageStats, image_stats
+from analyzer.measure.refine import Refinement, refine_landmarks
 
 
 @dataclass(frozen=True)
@@ -109,19 +111,48 @@ def delete_person(db: Database, store: AnyPhotoStore, name: str) -> Deleted | No
 LID_GAPS = ("lid_gap_left", "lid_gap_right")
 
 
+@dataclass(frozen=True)
+class Remeasured:
+    """What a kept photo gives ``recompute`` again: its lids and brows found in it
+    (``refine``), the light and focus of the face, and its camera."""
+
+    refinement: Refinement
+    stats: ImageStats
+    camera: CameraInfo
+    folds: dict[str, float]  # the nasolabial folds found (``folds.fold_measures``)
+
+
+def remeasure_photo(
+    item: tuple[bytes | None, bool, np.ndarray, float | None],
+) -> Remeasured | None:
+    """A worker's task for ``recompute``: from a kept photo's bytes (None: not kept),
+    whether it was saved mirrored, the model's landmarks and the user's scale. None when
+    there is no photo or it can no longer be decoded."""
+    data, mirrored, landmarks, user_mm_per_px = item
+    if data is None:
+        return None
+    try:
+        rgb = load_photo(data)
+    except AnalyzerError:
+        return None
+    if mirrored:
+        rgb = np.ascontiguousarray(rgb[:, ::-1])
+    refinement = refine_landmarks(rgb, landmarks, user_mm_per_px)
+    result = measure_landmarks(refinement.landmarks_px, user_mm_per_px)
+    stats = image_stats(rgb, landmarks, result.points_mm[:, 0])
+    folds, _ = fold_measures(rgb, refinement.landmarks_px, result.frame, result.mm_per_px)
+    return Remeasured(refinement=refinement, stats=stats, camera=camera_info(data), folds=folds)
+
+
 def _recomputed_conditions(
-    capture: Capture,
-    result: Measurement,
-    store: AnyPhotoStore | None,
-    rgb: np.ndarray | None,
-    notes: dict[str, str] | None = None,
+    capture: Capture, result: Measurement, again: Remeasured | None
 ) -> dict[str, object]:
-    """A capture's conditions from its landmarks and, where it was kept, its photo ``rgb``
-    and what the lid and brow finders saw in it again (``notes``)."""
+    """A capture's conditions from its landmarks and, where its photo was kept, what the
+    photo gave again (``remeasure_photo``)."""
     old = CaptureConditions.from_dict(capture.conditions)
     landmarks = capture.landmarks_px()
     size = (capture.image_width, capture.image_height)
-    if rgb is None:
+    if again is None:
         camera = CameraInfo(old.camera_make, old.camera_model, old.camera_lens,
                             old.focal_length_35mm)  # fmt: skip
         fresh = conditions(landmarks, size, result, camera=camera, camera_label=old.camera_label,
@@ -129,22 +160,30 @@ def _recomputed_conditions(
         kept = {k: getattr(old, k) for k in ("light_mean", "light_balance", "sharpness",
                                              *LID_GAPS)}  # fmt: skip
         return {**fresh.as_dict(), **{k: v for k, v in kept.items() if v is not None}}
-    assert store is not None and capture.photo_path  # stored_photo found the photo
-    stats = image_stats(rgb, landmarks, result.points_mm[:, 0])
-    camera = camera_info(store.read(capture.photo_path, session=object_session(capture)))
     return conditions(
-        landmarks, size, result, stats=stats, camera=camera, camera_label=old.camera_label,
-        regions=capture.regions, notes=notes,
+        landmarks, size, result, stats=again.stats, camera=again.camera,
+        camera_label=old.camera_label, regions=capture.regions, notes=again.refinement.notes,
     ).as_dict()  # fmt: skip
 
 
-def recompute_all(db: Database, store: AnyPhotoStore | None = None) -> int:
+def _kept_photo(store: AnyPhotoStore | None, capture: Capture) -> bytes | None:
+    """A capture's kept photo file, or None (not kept, or no longer readable)."""
+    if store is None or not capture.photo_path:
+        return None
+    try:
+        return store.read(capture.photo_path, session=object_session(capture))
+    except OSError:
+        return None
+
+
+def recompute_all(db: Database, store: AnyPhotoStore | None = None, *, jobs: int | None = 1) -> int:
     """Recompute every stored capture's pose, scale and measures from its stored landmarks,
     and follow every protocol expression from its session's rest photo again.
 
     Where the photo was kept, its lids and brows are found in it again from the model's
     stored landmarks (``analyzer.measure.refine``); without it the refined landmarks that
-    were stored are measured (the model's, for captures from before refinement).
+    were stored are measured (the model's, for captures from before refinement). ``jobs``
+    worker processes look at the photos (``analyzer.measure.pool``; None: one per core).
 
     Measures need no photo; following needs the kept photos of ``store`` (without it, or
     without the photos, expressions are measured from the model's landmarks). The
@@ -156,24 +195,25 @@ def recompute_all(db: Database, store: AnyPhotoStore | None = None) -> int:
     """
     updated = 0
     with db.transaction() as session:
-        for capture in session.scalars(select(Capture)):
-            rgb = stored_photo(store, capture)
-            notes = None
-            if rgb is not None:  # the lids and brows are found in the photo again
-                refinement = refine_landmarks(rgb, capture.landmarks_px(), capture.user_mm_per_px)
-                capture.refined_landmarks = landmarks_to_bytes(refinement.landmarks_px)
-                capture.regions = refinement.regions
-                notes = refinement.notes
+        captures = session.scalars(select(Capture).order_by(Capture.id)).all()
+        items = (
+            (_kept_photo(store, c), bool(c.mirrored), c.landmarks_px(), c.user_mm_per_px)
+            for c in captures
+        )
+        found = iter_in_workers(remeasure_photo, items, jobs=jobs, total=len(captures))
+        for capture, again in zip(captures, found, strict=True):
+            if again is not None:  # the lids and brows are found in the photo again
+                capture.refined_landmarks = landmarks_to_bytes(again.refinement.landmarks_px)
+                capture.regions = again.refinement.regions
             result = measure_landmarks(capture.measured_px(), capture.user_mm_per_px)
-            if rgb is not None:  # the nasolabial folds are found in the photo
-                result = with_folds(result, rgb, capture.measured_px())
+            if again is not None:  # the nasolabial folds were found in the photo again
+                result = replace(result, measures={**result.measures, **again.folds})
             else:  # without it, those found before are kept
                 result = kept_folds(result, capture.measures or {})
             # Where a capture from a video came from is not measured again: it is kept.
             from_video = {k: v for k, v in (capture.conditions or {}).items()
                           if k.startswith("video_")}  # fmt: skip
-            capture.conditions = {**_recomputed_conditions(capture, result, store, rgb, notes),
-                                  **from_video}  # fmt: skip
+            capture.conditions = {**_recomputed_conditions(capture, result, again), **from_video}
             # A part of the face outside the photo gives no measures (``framing``).
             outside = parts_outside(capture.landmarks_px(),
                                     (capture.image_width, capture.image_height))  # fmt: skip

@@ -214,6 +214,11 @@ def analyze_photo(
     *,
     mm_per_px: float | None = None,
     expression: str = "rest",
+    identity: bool = False,
 ) -> FaceAnalysis:
-    """Load a photo file (or its bytes) and analyse it; see ``analyze_image``."""
-    return analyze_image(load_photo(source), mm_per_px=mm_per_px, expression=expression)
+    """Load a photo file (or its bytes) and analyse it; see ``analyze_image``. The face
+    descriptor (``identity``) is computed only when asked: it serves the same-person check
+    of a saved history, not the measures."""
+    return analyze_image(
+        load_photo(source), mm_per_px=mm_per_px, expression=expression, identity=identity
+    )

@@ -30,11 +30,6 @@ FIND_SIDE_PX = 640
 #: The second pass sees the face this wide, in a square crop this large.
 FACE_WIDTH_PX = 320
 CROP_SIDE_PX = 640
-#: In-plane rotations of the crop the model sees, each also mirrored: 40 views whose landmark
-#: sets are averaged. One view's brow height scatters by about 1 mm and its iris scale by
-#: 1-2 %; averaging 40 brings two analyses of a resampled photo within 0.3 mm (README,
-#: "Accuracy"), for about 8 ms of model time per view.
-VIEW_ANGLES_DEG = tuple(float(a) for a in np.linspace(-8.0, 8.0, 20))
 
 #: When the first pass finds no face (FaceMesh's own detector needs a face at least ~12 % of
 #: the copy's width), MediaPipe's full-range face detector looks again, on the copy and then
@@ -51,6 +46,26 @@ MIN_FACE_WIDTH_PX = 48
 #: sample faces, resized, blurred, dark, mirrored, rotated ±20-40° and JPEG-damaged, the
 #: upright crop scored 0.85-0.94 and its turn at most 0.71; upside down, the reverse.
 UPSIDE_DOWN_MARGIN = 0.1
+
+
+def view_angles(count: int) -> tuple[float, ...]:
+    """``count`` in-plane rotations of the model's crop, evenly spread over ±8° (0° alone
+    for one): each is also seen mirrored, so ``2 * count`` model runs."""
+    if count < 1:
+        raise ValueError(f"at least one view angle, got {count}")
+    return (0.0,) if count == 1 else tuple(float(a) for a in np.linspace(-8.0, 8.0, count))
+
+
+#: In-plane rotations of the crop the model sees, each also mirrored: 40 views whose landmark
+#: sets are averaged. The mirror cancels the model's left-right bias; the rotations its
+#: jitter (one view's brow height scatters by about 1 mm, its iris scale by 1-2 %).
+#: ``scripts/views_noise.py`` measured each local measure's noise against the view count
+#: (README, "Speed"): 32 views hold the same-sitting noise within 3 % of 40 views', but no
+#: count from 16 to 36 views (steps of 4) kept every accuracy test within its bounds on
+#: Grace Hopper's photo (glasses): each failed one to four of them (32 views: a mirrored
+#: photo's brow 0.34 mm apart, bound 0.3). So 40 views stay.
+VIEW_ANGLE_COUNT = 20
+VIEW_ANGLES_DEG = view_angles(VIEW_ANGLE_COUNT)
 
 NO_FACE_MESSAGE = (
     "No face was found in the photo: face the camera in good light with the whole face in "
