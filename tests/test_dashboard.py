@@ -152,7 +152,7 @@ def test_a_new_person_is_added_from_capture_once_someone_exists(monkeypatch, tmp
 def test_capture_page_offers_guidance_and_both_inputs(monkeypatch, history_dir):
     at = app(monkeypatch, history_dir, "capture", "Ben")
     assert at.selectbox[0].value == "rest"
-    assert [t.label for t in at.tabs] == ["Webcam", "Upload photos"]
+    assert [t.label for t in at.tabs] == ["Webcam", "Upload photos", "Upload a video"]
     assert "Take a photo or upload some" in texts(at)
 
 
