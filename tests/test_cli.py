@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_ARG = "sample_images/astronaut.png"  # as a person types it, relative to the project
 
 RECORD_KEYS = {"file", "ok", "error", "scale_mm_per_px", "pose", "quality", "measures", "regions",
-               "region_notes"}  # fmt: skip
+               "region_notes", "weaker_side"}  # fmt: skip
 FAILED_RECORD_KEYS = {"file", "ok", "error"}
 REQUIRED_MEASURES = (
     "asymmetry_index_mm",

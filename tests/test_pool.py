@@ -3,6 +3,7 @@ import and recompute giving the same history with two worker processes as with o
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -12,7 +13,7 @@ from analyzer.history.datadir import PhotoStore
 from analyzer.history.importer import import_folder
 from analyzer.history.maintenance import recompute_all
 from analyzer.history.storage import Capture, open_database
-from analyzer.measure.pool import iter_in_workers, worker_count
+from analyzer.measure.pool import WorkerError, iter_in_workers, worker_count
 from tests.conftest import write_photo_variants
 
 
@@ -68,3 +69,13 @@ def test_import_and_recompute_with_two_workers_store_what_one_stores(tmp_path):
     assert two_imported == one_imported
     assert two_recomputed == one_recomputed
     assert all(identity is not None for *_, identity, _ in one_imported.values())
+
+
+def _die(item: int) -> int:
+    """A worker's task that dies as an out-of-memory kill would."""
+    os._exit(9)
+
+
+def test_a_worker_that_dies_is_a_sentence_not_a_broken_pool():
+    with pytest.raises(WorkerError, match="Run again with --jobs 1"):
+        list(iter_in_workers(_die, [1, 2], jobs=2))

@@ -393,6 +393,13 @@ def crop_transform(landmarks_px: np.ndarray) -> np.ndarray:
     return matrix
 
 
+def warm_up() -> None:
+    """Build the model now rather than on the first photo (each worker of
+    ``analyzer.measure.pool`` does, once)."""
+    with _lock, _quiet_native_stderr():
+        _model()
+
+
 def _face_area(points: np.ndarray) -> float:
     span = points[:, :2].max(axis=0) - points[:, :2].min(axis=0)
     return float(span[0] * span[1])

@@ -17,7 +17,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
+
+from analyzer.errors import AnalyzerError
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -29,6 +32,10 @@ _END = object()
 
 #: How often a worker looks whether the process that started it is still there (s).
 PARENT_CHECK_S = 1.0
+
+
+class WorkerError(AnalyzerError):
+    """A worker process died (killed, out of memory, or it could not start)."""
 
 
 def worker_count(jobs: int | None, items: int | None) -> int:
@@ -133,7 +140,14 @@ def iter_in_workers(
                 return
             complete, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in complete:
-                finished[pending.pop(future)] = future.result()
+                try:
+                    finished[pending.pop(future)] = future.result()
+                except BrokenProcessPool as error:  # killed (memory?) or could not start
+                    raise WorkerError(
+                        "A worker process stopped before it finished (out of memory, or it "
+                        "could not start): nothing of this run was stored from it. Run again "
+                        "with --jobs 1 to see which photo or what is wrong."
+                    ) from error
                 done += 1
                 if progress:
                     progress(done, max(total, done))
