@@ -20,13 +20,14 @@ LATER_TESTS := tests/test_accounts.py tests/test_progress.py tests/test_statisti
 
 test:
 	ANALYZER_TEST_TOOLS=1 ./scripts/bootstrap.sh
-	$(PY) -m ruff check analyzer tests bench scripts ui app.py
+	$(PY) -m ruff check analyzer tests bench scripts ui app.py clinic_app.py
+	$(PY) -m ruff format --check analyzer tests bench scripts ui app.py clinic_app.py
 	$(PY) -m pytest
 	faketime -f '+365d' $(PY) -m pytest -q -p no:cacheprovider $(LATER_TESTS)
 
 lint: setup
-	$(PY) -m ruff check analyzer tests bench scripts ui app.py
-	$(PY) -m ruff format --check analyzer tests bench scripts ui app.py
+	$(PY) -m ruff check analyzer tests bench scripts ui app.py clinic_app.py
+	$(PY) -m ruff format --check analyzer tests bench scripts ui app.py clinic_app.py
 
 bench: setup
 	$(PY) bench/bench_core.py

@@ -40,5 +40,7 @@ class UpsideDownError(AnalyzerError):
 
 class UnreadableVideoError(AnalyzerError):
     """The file is not a video we can decode (corrupt, truncated, empty or another type)."""
+
+
 class TableFormatError(AnalyzerError):
     """A table file is named with a suffix the analyzer does not write (.csv or .parquet)."""

@@ -67,8 +67,7 @@ def pg_tool(server: PostgresServer, name: str, *args: str) -> float:
     """Run a PostgreSQL client program against the server; returns its wall time in s."""
     connection = ["-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres"]
     start = time.perf_counter()
-    subprocess.run([_bin(name), *connection, *args], check=True, capture_output=True,
-                   timeout=600)  # fmt: skip
+    subprocess.run([_bin(name), *connection, *args], check=True, capture_output=True, timeout=600)
     return time.perf_counter() - start
 
 
@@ -92,17 +91,23 @@ def main() -> None:
             start = time.perf_counter()
             save_capture(db, store, f"Patient {i % 50}", photo, ".jpg", analysis, taken_at=when)
             times.append(time.perf_counter() - start)
-        print(f"save_capture with its photo into PostgreSQL: median "
-              f"{statistics.median(times[:TIMED]) * 1000:.1f} ms of the first {TIMED} "
-              f"(median {statistics.median(times) * 1000:.1f} ms over all {len(times)}, "
-              f"{len(times) / sum(times):.0f} captures/s)")  # fmt: skip
+        print(
+            f"save_capture with its photo into PostgreSQL: median "
+            f"{statistics.median(times[:TIMED]) * 1000:.1f} ms of the first {TIMED} "
+            f"(median {statistics.median(times) * 1000:.1f} ms over all {len(times)}, "
+            f"{len(times) / sum(times):.0f} captures/s)"
+        )
         with db.engine.connect() as connection:
-            database, table, photo_bytes = connection.execute(text(
-                "SELECT pg_database_size(current_database()), pg_total_relation_size('photo'), "
-                "(SELECT sum(size) FROM photo)"
-            )).one()  # fmt: skip
-        print(f"database after {len(photos)} photos: {database / 1e6:.0f} MB (photo table "
-              f"{table / 1e6:.0f} MB for {photo_bytes / 1e6:.0f} MB of JPEG)")  # fmt: skip
+            database, table, photo_bytes = connection.execute(
+                text(
+                    "SELECT pg_database_size(current_database()), pg_total_relation_size('photo'), "
+                    "(SELECT sum(size) FROM photo)"
+                )
+            ).one()
+        print(
+            f"database after {len(photos)} photos: {database / 1e6:.0f} MB (photo table "
+            f"{table / 1e6:.0f} MB for {photo_bytes / 1e6:.0f} MB of JPEG)"
+        )
         db.close()
 
         with tempfile.TemporaryDirectory() as folder:

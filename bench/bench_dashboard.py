@@ -62,8 +62,10 @@ def render_times(label: str) -> None:
             at.run()
             times.append(time.perf_counter() - start)
             assert not at.exception, at.exception
-        print(f"{title} ({label}): 500 sessions × 3 captures, median "
-              f"{statistics.median(times):.2f} s (min {min(times):.2f} s) per render")  # fmt: skip
+        print(
+            f"{title} ({label}): 500 sessions × 3 captures, median "
+            f"{statistics.median(times):.2f} s (min {min(times):.2f} s) per render"
+        )
 
 
 def main() -> None:

@@ -54,8 +54,10 @@ def bench_import(n_photos: int, folder: Path) -> None:
     report = import_folder(db, store, folder / "photos", "Bench")
     seconds = time.perf_counter() - start
     rate = report.imported / seconds
-    print(f"import: {report.imported} photos in {seconds:.1f} s = {rate:.2f} photos/s "
-          f"(one process, {report.sessions} sessions)")  # fmt: skip
+    print(
+        f"import: {report.imported} photos in {seconds:.1f} s = {rate:.2f} photos/s "
+        f"(one process, {report.sessions} sessions)"
+    )
     db.close()
 
 
@@ -66,21 +68,31 @@ def fill_history(url: str) -> None:
     db = open_database(url)
     start_day = dt.datetime(2020, 1, 1, 9)
     with db.transaction() as session:
-        person = Person(name="Long history", affected_side="none", notes="",
-                        created_at=start_day)  # fmt: skip
+        person = Person(name="Long history", affected_side="none", notes="", created_at=start_day)
         session.add(person)
         session.flush()
         for s in range(SESSIONS):
             when = start_day + dt.timedelta(days=s)
-            sitting = Sitting(person_id=person.id, day=when.date(), started_at=when,
-                              tags=["microcurrent"] if s >= 250 else [], notes="")  # fmt: skip
+            sitting = Sitting(
+                person_id=person.id,
+                day=when.date(),
+                started_at=when,
+                tags=["microcurrent"] if s >= 250 else [],
+                notes="",
+            )
             session.add(sitting)
             session.flush()
             for c in range(PER_SESSION):
-                request = CaptureRequest(b"", ".jpg", template, when + dt.timedelta(minutes=c),
-                                         source_name="synthetic")  # fmt: skip
-                capture = capture_record(request, person_id=person.id, session_id=sitting.id,
-                                         photo_path=None, photo_sha256=f"{s:06d}{c}")  # fmt: skip
+                request = CaptureRequest(
+                    b"", ".jpg", template, when + dt.timedelta(minutes=c), source_name="synthetic"
+                )
+                capture = capture_record(
+                    request,
+                    person_id=person.id,
+                    session_id=sitting.id,
+                    photo_path=None,
+                    photo_sha256=f"{s:06d}{c}",
+                )
                 capture.measures = {
                     k: v + float(rng.normal(0, 0.2)) for k, v in template.measures.items()
                 }
@@ -102,10 +114,12 @@ def bench_load(url: str, label: str) -> None:
         for measure in FOLLOWED:
             measure_progress(rows, measure)
         progress_times.append(time.perf_counter() - start)
-    print(f"{label}: load_history of {len(rows)} captures with {len(rows[0].measures)} "
-          f"measures: median {statistics.median(load_times) * 1000:.0f} ms; "
-          f"progress of {len(FOLLOWED)} measures: median "
-          f"{statistics.median(progress_times) * 1000:.0f} ms")  # fmt: skip
+    print(
+        f"{label}: load_history of {len(rows)} captures with {len(rows[0].measures)} "
+        f"measures: median {statistics.median(load_times) * 1000:.0f} ms; "
+        f"progress of {len(FOLLOWED)} measures: median "
+        f"{statistics.median(progress_times) * 1000:.0f} ms"
+    )
     db.close()
 
 

@@ -39,8 +39,12 @@ from analyzer.measure.landmarks import detect_landmarks  # noqa: E402
 from analyzer.measure.warps import view_change  # noqa: E402
 
 SAMPLE = ROOT / "sample_images" / "astronaut.png"
-MEASURES = ("brow_height_left_mm", "palpebral_fissure_height_left_mm",
-            "commissure_height_diff_mm", "commissure_excursion_left_mm")  # fmt: skip
+MEASURES = (
+    "brow_height_left_mm",
+    "palpebral_fissure_height_left_mm",
+    "commissure_height_diff_mm",
+    "commissure_excursion_left_mm",
+)
 BURSTS, PER_BURST = 6, 8
 
 
@@ -84,12 +88,17 @@ def jittered_stream(frame: np.ndarray, n: int, rng: np.random.Generator) -> list
     base = analyze_image(frame)
     frames = []
     for _ in range(n):
-        moved, _ = view_change(frame, base.landmarks_px, base.mm_per_px,
-                               yaw_deg=float(rng.uniform(-0.5, 0.5)),
-                               pitch_deg=float(rng.uniform(-0.5, 0.5)))  # fmt: skip
+        moved, _ = view_change(
+            frame,
+            base.landmarks_px,
+            base.mm_per_px,
+            yaw_deg=float(rng.uniform(-0.5, 0.5)),
+            pitch_deg=float(rng.uniform(-0.5, 0.5)),
+        )
         shift = np.float32([[1, 0, rng.uniform(-0.5, 0.5)], [0, 1, rng.uniform(-0.5, 0.5)]])
-        moved = cv2.warpAffine(moved, shift, moved.shape[1::-1], flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+        moved = cv2.warpAffine(
+            moved, shift, moved.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
         noisy = moved.astype(np.float64) + rng.normal(0, 3, moved.shape)
         frames.append(np.clip(noisy, 0, 255).astype(np.uint8))
     return frames
@@ -116,8 +125,9 @@ def save_times(frames: list[np.ndarray], runs: int = 3) -> list[float]:
         for run in range(runs):
             start = time.perf_counter()
             result = burst_capture(frames)
-            save_burst(db, store, f"Bench {run}", frames, result,
-                       taken_at=dt.datetime(2026, 1, 1 + run, 9))  # fmt: skip
+            save_burst(
+                db, store, f"Bench {run}", frames, result, taken_at=dt.datetime(2026, 1, 1 + run, 9)
+            )
             times.append((time.perf_counter() - start) * 1000)
         db.close()
     return times
@@ -129,8 +139,10 @@ def main() -> None:
         frame = frame_of(size)
         detect_landmarks(frame, symmetrize=False)  # warm the model
         ms = preview_ms(frame)
-        print(f"preview {size[0]}×{size[1]}: {ms:.1f} ms per frame = {1000 / ms:.0f} fps "
-              "(one model view + every gauge)")  # fmt: skip
+        print(
+            f"preview {size[0]}×{size[1]}: {ms:.1f} ms per frame = {1000 / ms:.0f} fps "
+            "(one model view + every gauge)"
+        )
     for size in ((640, 480), (4000, 3000)):
         print(
             f"baseline target of a {size[0]}×{size[1]} photo: "
@@ -158,16 +170,23 @@ def main() -> None:
         start = time.perf_counter()
         stills.append(analyze_image(rgb).measures)
         still_times.append(time.perf_counter() - start)
-    print(f"shutter to saved capture (8 frames averaged, measured, stored in SQLite): "
-          f"{statistics.median(save_times(stream[:PER_BURST])):.0f} ms")  # fmt: skip
-    rows = (("one frame (2 views)", sd(singles), statistics.median(single_times)),
-            (f"burst of {PER_BURST} frames", sd(bursts), statistics.median(burst_times)),
-            ("40-view still of one frame", sd(stills), statistics.median(still_times)))  # fmt: skip
+    print(
+        f"shutter to saved capture (8 frames averaged, measured, stored in SQLite): "
+        f"{statistics.median(save_times(stream[:PER_BURST])):.0f} ms"
+    )
+    rows = (
+        ("one frame (2 views)", sd(singles), statistics.median(single_times)),
+        (f"burst of {PER_BURST} frames", sd(bursts), statistics.median(burst_times)),
+        ("40-view still of one frame", sd(stills), statistics.median(still_times)),
+    )
     print(f"\nSD over a jittered stream of {len(stream)} frames (mm), and time per estimate")
     print(f"{'estimate':28s} " + " ".join(f"{m[:22]:>23s}" for m in MEASURES) + "      time")
     for name, spread, seconds in rows:
-        print(f"{name:28s} " + " ".join(f"{spread[m]:23.3f}" for m in MEASURES)
-              + f"  {seconds * 1000:6.0f} ms")  # fmt: skip
+        print(
+            f"{name:28s} "
+            + " ".join(f"{spread[m]:23.3f}" for m in MEASURES)
+            + f"  {seconds * 1000:6.0f} ms"
+        )
 
 
 if __name__ == "__main__":

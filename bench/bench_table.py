@@ -104,10 +104,16 @@ def dask_run(paths: list[Path], local):
     import distributed
     import pandas as pd
 
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster, distributed.Client(cluster) as client:  # fmt: skip
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         client.run(landmarks.warm_up)  # as the local pool's initializer does
         wall = time.perf_counter()
         table = measure_on_dask(cluster.scheduler_address, paths)
@@ -122,8 +128,10 @@ def dask_run(paths: list[Path], local):
 
 
 def describe(label: str, values: list[float]) -> str:
-    return (f"{label}: median {statistics.median(values):.0f} ms, p90 "
-            f"{np.percentile(values, 90):.0f} ms CPU over {len(values)} photos")  # fmt: skip
+    return (
+        f"{label}: median {statistics.median(values):.0f} ms, p90 "
+        f"{np.percentile(values, 90):.0f} ms CPU over {len(values)} photos"
+    )
 
 
 def main() -> None:
@@ -132,10 +140,13 @@ def main() -> None:
     parser.add_argument("--photos", type=int, help="how many photos (default 200, quick 40)")
     args = parser.parse_args()
     count = args.photos or (40 if args.quick else 200)
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()  # fmt: skip
-    print(f"bench_table: {count} photos of {SIDE_PX} px, commit {commit}, {os.cpu_count()} "
-          f"cores, load average {os.getloadavg()[0]:.1f} at the start")  # fmt: skip
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    print(
+        f"bench_table: {count} photos of {SIDE_PX} px, commit {commit}, {os.cpu_count()} "
+        f"cores, load average {os.getloadavg()[0]:.1f} at the start"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         paths = make_photos(Path(tmp), count)
         single = photo_cpu_ms(paths[: min(count, 20)], landmarks.VIEW_ANGLES_DEG)
@@ -147,19 +158,27 @@ def main() -> None:
         one, one_wall, one_cpu = timed_table(paths, 1)
         two, two_wall, two_cpu = timed_table(paths, 2)
         worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"measure_table jobs=1: {count / one_wall:.2f} photos/s wall, "
-              f"{1000 * one_cpu / count:.0f} ms CPU per photo")  # fmt: skip
-        print(f"measure_table jobs=2: {count / two_wall:.2f} photos/s wall (workers' start "
-              f"included), {1000 * two_cpu / count:.0f} ms CPU per photo; speed-up "
-              f"{one_wall / two_wall:.2f}×; tables equal: {one.equals(two)}")  # fmt: skip
+        print(
+            f"measure_table jobs=1: {count / one_wall:.2f} photos/s wall, "
+            f"{1000 * one_cpu / count:.0f} ms CPU per photo"
+        )
+        print(
+            f"measure_table jobs=2: {count / two_wall:.2f} photos/s wall (workers' start "
+            f"included), {1000 * two_cpu / count:.0f} ms CPU per photo; speed-up "
+            f"{one_wall / two_wall:.2f}×; tables equal: {one.equals(two)}"
+        )
         print(f"peak resident memory of one pool worker: {worker_rss:.0f} MB")
         seconds, equal, rss = dask_run(paths, one)
-        print(f"Dask LocalCluster, 2 workers, photos sent as bytes: {count / seconds:.2f} "
-              f"photos/s wall; table equal to the local one: {equal}; peak resident memory "
-              f"of one worker {rss:.0f} MB")  # fmt: skip
+        print(
+            f"Dask LocalCluster, 2 workers, photos sent as bytes: {count / seconds:.2f} "
+            f"photos/s wall; table equal to the local one: {equal}; peak resident memory "
+            f"of one worker {rss:.0f} MB"
+        )
         failed = int((~one["ok"]).sum())
-        print(f"{failed} of {count} photos could not be analysed; load average at the end "
-              f"{os.getloadavg()[0]:.1f}")  # fmt: skip
+        print(
+            f"{failed} of {count} photos could not be analysed; load average at the end "
+            f"{os.getloadavg()[0]:.1f}"
+        )
 
 
 if __name__ == "__main__":

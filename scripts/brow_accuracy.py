@@ -68,8 +68,9 @@ def contour_at_pupil(points_px: np.ndarray, side: str) -> float:
     return float(np.interp(points_px[indices.pupil, 0], contour[order, 0], contour[order, 1]))
 
 
-def photo_share(rest_px: np.ndarray, lifted_px: np.ndarray, change: KnownChange,
-                side: str) -> float:  # fmt: skip
+def photo_share(
+    rest_px: np.ndarray, lifted_px: np.ndarray, change: KnownChange, side: str
+) -> float:
     """How far a side's upper brow contour rose in the photo, at the pupil's x, over how far
     the lift took the rest photo's points there."""
     moved = contour_at_pupil(rest_px, side) - contour_at_pupil(lifted_px, side)
@@ -89,9 +90,11 @@ def placed_anyway(points_px: np.ndarray, fit: ContourFit) -> np.ndarray:
 
 
 def main() -> None:
-    print("| face | side | lift mm | truth mm | model mm | refined mm | model share | "
-          "refined share | refined share, rest frame | in the photo: model, refined | "
-          "confident |")  # fmt: skip
+    print(
+        "| face | side | lift mm | truth mm | model mm | refined mm | model share | "
+        "refined share | refined share, rest frame | in the photo: model, refined | "
+        "confident |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     extras, timings = [], []
     for name, factor in PHOTOS.items():
@@ -106,11 +109,14 @@ def main() -> None:
         for side in topology.SIDES:
             fit = rest_fits[side]
             offset = brow_height(placed_anyway(model, fit), side) - brow_height(model, side)
-            extras.append(f"{name} {side}: rest photo, the fit's brow height − the model's "
-                          f"{offset:+.2f} mm ({fit.note})")  # fmt: skip
+            extras.append(
+                f"{name} {side}: rest photo, the fit's brow height − the model's "
+                f"{offset:+.2f} mm ({fit.note})"
+            )
             for lift in LIFTS_MM:
-                change = brow_lift(measurement.frame, measurement.mm_per_px, model,
-                                   topology.BY_SIDE[side], lift)  # fmt: skip
+                change = brow_lift(
+                    measurement.frame, measurement.mm_per_px, model, topology.BY_SIDE[side], lift
+                )
                 photo = change.apply_to_photo(rgb)
                 truth = brow_height(change.apply_to_points(model), side) - brow_height(model, side)
                 seen = detect_landmarks(photo).landmarks
@@ -123,18 +129,28 @@ def main() -> None:
                     rest, rest_measurement, side
                 )
                 both = fits[side].confident and rest_fits[side].confident
-                row = (name, side, f"{lift:.0f}", f"{truth:.2f}", f"{model_read:.2f}",
-                       f"{refined_read:.2f}", f"{model_read / truth:.0%}",
-                       f"{refined_read / truth:.0%}", f"{rest_frame / truth:.0%}",
-                       f"{photo_share(model, seen, change, side):.0%}, "
-                       f"{photo_share(rest, lifted, change, side):.0%}",
-                       "yes" if both else "no")  # fmt: skip
+                row = (
+                    name,
+                    side,
+                    f"{lift:.0f}",
+                    f"{truth:.2f}",
+                    f"{model_read:.2f}",
+                    f"{refined_read:.2f}",
+                    f"{model_read / truth:.0%}",
+                    f"{refined_read / truth:.0%}",
+                    f"{rest_frame / truth:.0%}",
+                    f"{photo_share(model, seen, change, side):.0%}, "
+                    f"{photo_share(rest, lifted, change, side):.0%}",
+                    "yes" if both else "no",
+                )
                 print("| " + " | ".join(row) + " |")
         flipped = np.ascontiguousarray(rgb[:, ::-1])
         mirrored, _ = refined(flipped, detect_landmarks(flipped).landmarks)
         for side, partner in (("left", "right"), ("right", "left")):
-            extras.append(f"{name} mirrored: {side} {brow_height(rest, side):.2f} mm, as "
-                          f"{partner} {brow_height(mirrored, partner):.2f} mm")  # fmt: skip
+            extras.append(
+                f"{name} mirrored: {side} {brow_height(rest, side):.2f} mm, as "
+                f"{partner} {brow_height(mirrored, partner):.2f} mm"
+            )
     print()
     for line in extras:
         print(line)

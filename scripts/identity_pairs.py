@@ -45,9 +45,14 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic"}
 GROUPS = (("rest", "rest"), ("smile", "smile"), ("eyes-closed", "eyes closed"))
 #: Order of the pair categories in the printout.
 PAIR_LABELS = (
-    "all pairs", "within one occasion", "across occasions", "rest - rest", "smile - any",
-    "eyes closed - any", "other - any",
-)  # fmt: skip
+    "all pairs",
+    "within one occasion",
+    "across occasions",
+    "rest - rest",
+    "smile - any",
+    "eyes closed - any",
+    "other - any",
+)
 
 
 @dataclass(frozen=True)

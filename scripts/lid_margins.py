@@ -77,9 +77,15 @@ def sessions(folder: Path) -> list[Session]:
     """Resting photos, each with the eyes-closed photo of its session (same folder, same
     name apart from the expression and the same trailing number). A photo kept twice (at
     another size or encoding) is counted once, the larger copy."""
-    photos = sorted((p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-                     and not any(s in p.name.lower() for s in SKIP)),
-                    key=lambda p: (-p.stat().st_size, str(p)))  # fmt: skip
+    photos = sorted(
+        (
+            p
+            for p in folder.rglob("*")
+            if p.suffix.lower() in (".jpg", ".jpeg", ".png")
+            and not any(s in p.name.lower() for s in SKIP)
+        ),
+        key=lambda p: (-p.stat().st_size, str(p)),
+    )
     thumbnails: list[np.ndarray] = []
     found = []
     for rest in photos:
@@ -91,11 +97,17 @@ def sessions(folder: Path) -> list[Session]:
         thumbnails.append(thumbnail)
         prefix, suffix = REST.split(rest.name.lower(), maxsplit=1)
         number = re.sub(r"\D", "", suffix)
-        closed = [p for p in rest.parent.iterdir() if CLOSED.search(p.name.lower())
-                  and p.name.lower().startswith(prefix) and _number(p) in (number, "")]  # fmt: skip
+        closed = [
+            p
+            for p in rest.parent.iterdir()
+            if CLOSED.search(p.name.lower())
+            and p.name.lower().startswith(prefix)
+            and _number(p) in (number, "")
+        ]
         closed.sort(key=lambda p: ("gently" in p.name, p.name))
-        found.append(Session(f"{rest.parent.name[:8]}/{rest.stem}", rest,
-                             closed[0] if closed else None))  # fmt: skip
+        found.append(
+            Session(f"{rest.parent.name[:8]}/{rest.stem}", rest, closed[0] if closed else None)
+        )
     return found
 
 
@@ -109,8 +121,9 @@ def _thumbnail(path: Path) -> np.ndarray | None:
         rgb = load_photo(path)
     except AnalyzerError:
         return None
-    return cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (16, 16),
-                      interpolation=cv2.INTER_AREA).astype(np.float32)  # fmt: skip
+    return cv2.resize(
+        cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (16, 16), interpolation=cv2.INTER_AREA
+    ).astype(np.float32)
 
 
 def photo(path: Path) -> np.ndarray:
@@ -139,8 +152,10 @@ def mirror_check(rgb: np.ndarray, analysis: FaceAnalysis) -> tuple[int, int, int
     flipped = analyze_image(np.ascontiguousarray(rgb[:, ::-1]))
     alike = sum(analysis.regions[r] == flipped.regions[_partner(r)] for r in LIDS_AND_BROWS)
     notes, flipped_notes = analysis.refinement.notes, flipped.refinement.notes
-    answers = sum(state(notes[f"eye_{s}"]) == state(flipped_notes[f"eye_{o}"])
-                  for s, o in (("left", "right"), ("right", "left")))  # fmt: skip
+    answers = sum(
+        state(notes[f"eye_{s}"]) == state(flipped_notes[f"eye_{o}"])
+        for s, o in (("left", "right"), ("right", "left"))
+    )
     return alike, len(LIDS_AND_BROWS), answers, _worst(analysis.measures, flipped.measures)
 
 
@@ -151,8 +166,11 @@ def mirror_model_alone(rgb: np.ndarray, analysis: FaceAnalysis) -> float:
 
 
 def _worst(measures: dict[str, float], flipped: dict[str, float]) -> float:
-    return max(abs(measures[f"{m}_{s}_mm"] - flipped[f"{m}_{o}_mm"])
-               for m in MIRRORED for s, o in (("left", "right"), ("right", "left")))  # fmt: skip
+    return max(
+        abs(measures[f"{m}_{s}_mm"] - flipped[f"{m}_{o}_mm"])
+        for m in MIRRORED
+        for s, o in (("left", "right"), ("right", "left"))
+    )
 
 
 def _partner(region: str) -> str:
@@ -164,8 +182,10 @@ def _summary(values: list[float]) -> str:
     if not values:
         return "n = 0"
     v = np.array(values)
-    return (f"n = {len(v)}, min {v.min():.2f} mm, 5th percentile {np.percentile(v, 5):.2f} mm, "
-            f"median {np.median(v):.2f} mm, under 2 mm: {int(np.sum(v < 2))}")  # fmt: skip
+    return (
+        f"n = {len(v)}, min {v.min():.2f} mm, 5th percentile {np.percentile(v, 5):.2f} mm, "
+        f"median {np.median(v):.2f} mm, under 2 mm: {int(np.sum(v < 2))}"
+    )
 
 
 def open_eyes_and_mirrors(found: list[Session]) -> None:
@@ -197,20 +217,29 @@ def open_eyes_and_mirrors(found: list[Session]) -> None:
                 alike, regions, answers = alike + a, regions + n, answers + same
                 worst.append((w, same == 2 and a == n))
                 model_worst = max(model_worst, mirror_model_alone(image, analysis))
-                notes = {k: v.split(":")[0][:12] for k, v in analysis.refinement.notes.items()
-                         if k.startswith("eye")}  # fmt: skip
-                print(f"  {session.name:38s} {kind:13s} {side or '':5s} fissure L "
-                      f"{fissure(analysis, 'left'):5.2f} R {fissure(analysis, 'right'):5.2f} "
-                      f"{notes}  mirror: {a}/{n}, {same}/2 answers, worst {w:.2f} mm")  # fmt: skip
-        print(f"{label}: open eyes (rest, and the untouched eye of warps): "
-              f"{_summary(open_eyes['rest'])}")  # fmt: skip
+                notes = {
+                    k: v.split(":")[0][:12]
+                    for k, v in analysis.refinement.notes.items()
+                    if k.startswith("eye")
+                }
+                print(
+                    f"  {session.name:38s} {kind:13s} {side or '':5s} fissure L "
+                    f"{fissure(analysis, 'left'):5.2f} R {fissure(analysis, 'right'):5.2f} "
+                    f"{notes}  mirror: {a}/{n}, {same}/2 answers, worst {w:.2f} mm"
+                )
+        print(
+            f"{label}: open eyes (rest, and the untouched eye of warps): "
+            f"{_summary(open_eyes['rest'])}"
+        )
         print(f"{label}: Bell's phenomenon eyes: {_summary(open_eyes[BELL])}")
         print(f"{label}: warped shut eyes read shut: {shut_read} of {shut_n}")
-        print(f"{label}: mirrored: {alike} of {regions} regions refined alike, {answers} of "
-              f"{regions // 2} eyes given the same answer; worst measure difference "
-              f"{max(w for w, _ in worst):.2f} mm, {max(w for w, a in worst if a):.2f} mm "
-              f"in the {sum(a for _, a in worst)} of {len(worst)} photos read alike; the model "
-              f"alone {model_worst:.2f} mm")  # fmt: skip
+        print(
+            f"{label}: mirrored: {alike} of {regions} regions refined alike, {answers} of "
+            f"{regions // 2} eyes given the same answer; worst measure difference "
+            f"{max(w for w, _ in worst):.2f} mm, {max(w for w, a in worst if a):.2f} mm "
+            f"in the {sum(a for _, a in worst)} of {len(worst)} photos read alike; the model "
+            f"alone {model_worst:.2f} mm"
+        )
 
 
 def real_winks(found: list[Session]) -> None:
@@ -228,17 +257,22 @@ def real_winks(found: list[Session]) -> None:
                 continue
             for side in topology.SIDES:
                 other = "right" if side == "left" else "left"
-                image = composite(rest_rgb, rest_px, closed_rgb, closed_px, side,
-                                  "gentle eye closure")  # fmt: skip
+                image = composite(
+                    rest_rgb, rest_px, closed_rgb, closed_px, side, "gentle eye closure"
+                )
                 reading = readings("gentle eye closure", rest_rgb, rest_px, image)["analyzer"]
                 ratios.append(ratio(reading[side], reading[other]))
                 open_closure.append(reading[other])
-                print(f"  {session.name:38s} {side:5s} shut: closure {reading[side]:6.1f} %, "
-                      f"open eye {reading[other]:6.1f} %, ratio {ratios[-1]:5.1f} %")  # fmt: skip
+                print(
+                    f"  {session.name:38s} {side:5s} shut: closure {reading[side]:6.1f} %, "
+                    f"open eye {reading[other]:6.1f} %, ratio {ratios[-1]:5.1f} %"
+                )
         r = np.array(ratios)
-        print(f"{label}: real winks n = {len(r)}, side ratio median {np.nanmedian(r):.1f} %, "
-              f"max {np.nanmax(r):.1f} %, over 20 %: {int(np.sum(r > 20))}; open eye's "
-              f"closure {min(open_closure):.1f} to {max(open_closure):.1f} %")  # fmt: skip
+        print(
+            f"{label}: real winks n = {len(r)}, side ratio median {np.nanmedian(r):.1f} %, "
+            f"max {np.nanmax(r):.1f} %, over 20 %: {int(np.sum(r > 20))}; open eye's "
+            f"closure {min(open_closure):.1f} to {max(open_closure):.1f} %"
+        )
 
 
 def resolution(path: Path) -> None:
@@ -255,11 +289,16 @@ def resolution(path: Path) -> None:
             read.setdefault(f"{side}, model alone", []).append(
                 model[f"palpebral_fissure_height_{side}_mm"]
             )
-        notes = {k: v.split(":")[0][:12] for k, v in analysis.refinement.notes.items()
-                 if k.startswith("eye")}  # fmt: skip
-        print(f"  {height:5d} px high (iris {analysis.iris_px:5.1f} px): fissure L "
-              f"{fissure(analysis, 'left'):.2f} R {fissure(analysis, 'right'):.2f}",
-              notes)  # fmt: skip
+        notes = {
+            k: v.split(":")[0][:12]
+            for k, v in analysis.refinement.notes.items()
+            if k.startswith("eye")
+        }
+        print(
+            f"  {height:5d} px high (iris {analysis.iris_px:5.1f} px): fissure L "
+            f"{fissure(analysis, 'left'):.2f} R {fissure(analysis, 'right'):.2f}",
+            notes,
+        )
     for name, values in read.items():
         print(f"resolution: {name} fissure ranges over {np.ptp(values):.2f} mm")
 
@@ -297,10 +336,12 @@ def iris_widths(found: list[Session]) -> None:
         lids.MIN_IRIS_PX = floor
     for target, row in sorted(rows.items()):
         off = np.array(row["off"])
-        print(f"iris {target:2d} px, the finder at work: open eyes n = {len(off)}, fissure off "
-              f"the full size's by median {np.median(off):.2f} mm, worst {off.max():.2f} mm, "
-              f"under 2 mm: {sum(v < 2 for v in row['open'])}; shut eyes read shut: "
-              f"{sum(row['shut'])} of {len(row['shut'])}")  # fmt: skip
+        print(
+            f"iris {target:2d} px, the finder at work: open eyes n = {len(off)}, fissure off "
+            f"the full size's by median {np.median(off):.2f} mm, worst {off.max():.2f} mm, "
+            f"under 2 mm: {sum(v < 2 for v in row['open'])}; shut eyes read shut: "
+            f"{sum(row['shut'])} of {len(row['shut'])}"
+        )
 
 
 def main() -> None:
@@ -308,12 +349,19 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--resolution", type=Path, help="one photo to read at four sizes")
     parser.add_argument("--iris", action="store_true", help="also read at small iris widths")
-    parser.add_argument("--only", choices=["open", "winks"], nargs="*", default=None,
-                        help="run only these of the default sections")  # fmt: skip
+    parser.add_argument(
+        "--only",
+        choices=["open", "winks"],
+        nargs="*",
+        default=None,
+        help="run only these of the default sections",
+    )
     args = parser.parse_args()
     found = sessions(args.folder)
-    print(f"{len(found)} resting photos, {sum(s.closed is not None for s in found)} with an "
-          "eyes-closed photo of the same session")  # fmt: skip
+    print(
+        f"{len(found)} resting photos, {sum(s.closed is not None for s in found)} with an "
+        "eyes-closed photo of the same session"
+    )
     only = ["open", "winks"] if args.only is None else args.only
     if "open" in only:
         open_eyes_and_mirrors(found)

@@ -104,14 +104,20 @@ def check_clip(frame: np.ndarray, seed: int) -> dict:
 def describe(found: dict) -> str:
     """One clip's findings in a line."""
     when = found["fired_at_s"]
-    words = (f"fired at {when:.2f} s" if found["fired"] else
-             "NOT FIRED" + (f" (fired only at {when:.2f} s)" if when else "")
-             + f", last gauges {found['not_green']} {found.get('burst_error', '')}")  # fmt: skip
+    words = (
+        f"fired at {when:.2f} s"
+        if found["fired"]
+        else "NOT FIRED"
+        + (f" (fired only at {when:.2f} s)" if when else "")
+        + f", last gauges {found['not_green']} {found.get('burst_error', '')}"
+    )
     if found.get("held_back"):
         words += f"; held back by {found['held_back']} (frames)"
     if "worst_measure" in found:
-        words += (f"; burst's worst {found['worst_measure']} {found['worst_difference']:+.2f}"
-                  f" ({found['worst_share_of_noise']:.2f} of the noise limit)")  # fmt: skip
+        words += (
+            f"; burst's worst {found['worst_measure']} {found['worst_difference']:+.2f}"
+            f" ({found['worst_share_of_noise']:.2f} of the noise limit)"
+        )
     return words
 
 
@@ -156,17 +162,21 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     fired = [r for r in results if r["fired"]]
     within = [r for r in fired if r.get("within_noise")]
-    print(f"\n{len(fired)} of {n} clips fired within {FIRE_WITHIN_S:.0f} s "
-          f"({100 * len(fired) / n:.0f} %); {len(within)} of {len(fired)} bursts within the "
-          "within-session noise of the baseline.")  # fmt: skip
+    print(
+        f"\n{len(fired)} of {n} clips fired within {FIRE_WITHIN_S:.0f} s "
+        f"({100 * len(fired) / n:.0f} %); {len(within)} of {len(fired)} bursts within the "
+        "within-session noise of the baseline."
+    )
     unfired = [r for r in results if not r["fired"]]
     for r in unfired:
         print(f"  not fired: {r['photo']} [{r['variant']}]: {r['not_green']}")
     if fired:
         worst = max(fired, key=lambda r: r.get("worst_share_of_noise", 0.0))
-        print(f"  worst burst: {Path(worst['photo']).name} [{worst['variant']}], "
-              f"{worst.get('worst_measure')} {worst.get('worst_difference'):+.2f} "
-              f"({worst.get('worst_share_of_noise'):.2f} of the noise limit)")  # fmt: skip
+        print(
+            f"  worst burst: {Path(worst['photo']).name} [{worst['variant']}], "
+            f"{worst.get('worst_measure')} {worst.get('worst_difference'):+.2f} "
+            f"({worst.get('worst_share_of_noise'):.2f} of the noise limit)"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     return 0

@@ -82,9 +82,12 @@ def main() -> None:
         between[name] = []
         for _ in range(DAY_RECAPTURES):
             photo, _, _ = recapture_day(
-                rgb, original.landmarks_px, original.mm_per_px, rng,
+                rgb,
+                original.landmarks_px,
+                original.mm_per_px,
+                rng,
                 distance_ratio=(1 / DISTANCE, DISTANCE),
-            )  # fmt: skip
+            )
             analysis = analyze_image(photo)
             between[name].append(with_splits(analysis.measures))
             drawn.append((name, analysis_conditions(analysis)))
@@ -110,8 +113,15 @@ def main() -> None:
     for measure, value in between_sd.items():
         print(f"{measure:40s} {within_sd.get(measure, float('nan')):8.3f} {value:8.3f}")
     print("\nConditions drawn, as read (per face: median and 5th-95th percentile):")
-    for field in ("yaw_deg", "pitch_deg", "light_balance", "face_share", "eye_opening_mm",
-                  "excursion_mm", "mouth_gap_mm"):  # fmt: skip
+    for field in (
+        "yaw_deg",
+        "pitch_deg",
+        "light_balance",
+        "face_share",
+        "eye_opening_mm",
+        "excursion_mm",
+        "mouth_gap_mm",
+    ):
         for name in PHOTOS:
             values = np.array([getattr(c, field) for n, c in drawn if n == name], dtype=float)
             low, mid, high = np.percentile(values, [5, 50, 95])

@@ -70,10 +70,14 @@ def main() -> None:
                 prefix = expression.replace(" ", "_")
                 keys = [f"{prefix}_{stem.format(s)}" for s in ("left", "right")]
                 keys += [f"{prefix}_ratio_pct"]
-                print(f"{name}: {expression} ({movement}{label}): "
-                      + "; ".join(f"{k.split('_')[-2]} {truth[k]:.2f} / {flow[k]:.2f} / "
-                                  f"{alone[k]:.2f}" for k in keys)
-                      + f"; {followed.fraction:.0%} of points followed")  # fmt: skip
+                print(
+                    f"{name}: {expression} ({movement}{label}): "
+                    + "; ".join(
+                        f"{k.split('_')[-2]} {truth[k]:.2f} / {flow[k]:.2f} / {alone[k]:.2f}"
+                        for k in keys
+                    )
+                    + f"; {followed.fraction:.0%} of points followed"
+                )
 
 
 if __name__ == "__main__":

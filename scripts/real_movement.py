@@ -115,9 +115,13 @@ def readings(
     rest_refined = refine_landmarks(rest_rgb, rest_px)
     refined = refine_landmarks(rgb, model)
     followed = follow_expression(
-        rest_rgb, rest_refined.landmarks_px, rgb, refined.landmarks_px,
-        rest_regions=rest_refined.regions, expression_regions=refined.regions,
-    )  # fmt: skip
+        rest_rgb,
+        rest_refined.landmarks_px,
+        rgb,
+        refined.landmarks_px,
+        rest_regions=rest_refined.regions,
+        expression_regions=refined.regions,
+    )
     out = {}
     # As the app pairs them (``ProtocolCapture.against``): followed landmarks when some
     # region was followed, else each photo's own, a brow from the model in both unless both
@@ -126,8 +130,14 @@ def readings(
     if followed.any_followed:
         analyzer = (rest_refined.landmarks_px, followed.landmarks_px, True)
     else:
-        pair = unfollowed_pair(rest_refined.landmarks_px, rest_px, rest_refined.regions,
-                               refined.landmarks_px, model, refined.regions)  # fmt: skip
+        pair = unfollowed_pair(
+            rest_refined.landmarks_px,
+            rest_px,
+            rest_refined.regions,
+            refined.landmarks_px,
+            model,
+            refined.regions,
+        )
         analyzer = (*pair, False)
     for label, rest, moved, is_followed in (
         ("model", rest_px, model, False),

@@ -45,9 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--glob", default="*rest*", help="resting-face photos of an occasion")
     parser.add_argument("--json", type=Path, help="also write every verdict to this file")
     parser.add_argument(
-        "--all-pairs", action="store_true",
+        "--all-pairs",
+        action="store_true",
         help="compare every session with every later one, not only with the first",
-    )  # fmt: skip
+    )
     args = parser.parse_args(argv)
     people = sorted(p for p in args.folder.iterdir() if p.is_dir())
     verdicts: list[dict[str, object]] = []
@@ -65,8 +66,16 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"{person.name}/{occasion.name}/{path.name}: {error}")
                         continue
                     taken = FIRST_DAY + dt.timedelta(days=7 * index, minutes=number)
-                    save_capture(db, store, person.name, data, path.suffix, analysis,
-                                 taken_at=taken, source_name=path.name)  # fmt: skip
+                    save_capture(
+                        db,
+                        store,
+                        person.name,
+                        data,
+                        path.suffix,
+                        analysis,
+                        taken_at=taken,
+                        source_name=path.name,
+                    )
             with db.transaction() as session:
                 rows = load_history(session, get_person(session, person.name))
             sessions = sorted({r.session_id for r in rows})
@@ -75,15 +84,23 @@ def main(argv: list[str] | None = None) -> int:
                 pairs = [(sessions[0], b) for b in sessions[1:]]
             for baseline, current in pairs:
                 for measure in FOLLOWED:
-                    progress = measure_progress(rows, measure, baseline_id=baseline,
-                                                current_id=current)  # fmt: skip
+                    progress = measure_progress(
+                        rows, measure, baseline_id=baseline, current_id=current
+                    )
                     verdict = progress.verdict
-                    verdicts.append({
-                        "person": person.name, "baseline": baseline, "session": current,
-                        "measure": measure, "reasons": list(getattr(verdict, "reasons", ())),
-                        "verdict": verdict.verdict, "change": verdict.difference_mm,
-                        "mdc95": verdict.mdc95_mm, "sentence": verdict.sentence,
-                    })  # fmt: skip
+                    verdicts.append(
+                        {
+                            "person": person.name,
+                            "baseline": baseline,
+                            "session": current,
+                            "measure": measure,
+                            "reasons": list(getattr(verdict, "reasons", ())),
+                            "verdict": verdict.verdict,
+                            "change": verdict.difference_mm,
+                            "mdc95": verdict.mdc95_mm,
+                            "sentence": verdict.sentence,
+                        }
+                    )
         db.close()
     by_person: dict[str, Counter[str]] = {}
     for v in verdicts:

@@ -52,8 +52,11 @@ def main() -> None:
         for _ in range(MAX_FAILED_LOGINS):
             refused_s("ana", "wrong", "waiting")
         refused_s("nobody", "x", "warm-up")  # the dummy hash is made once per process
-        kinds = {"unknown name": ("nobody", PASSWORD, "a"), "wrong password": ("ana", "wrong", "b"),
-                 "waiting (right password)": ("ana", PASSWORD, "waiting")}  # fmt: skip
+        kinds = {
+            "unknown name": ("nobody", PASSWORD, "a"),
+            "wrong password": ("ana", "wrong", "b"),
+            "waiting (right password)": ("ana", PASSWORD, "waiting"),
+        }
         times: dict[str, list[float]] = {k: [] for k in kinds}
         for _ in range(args.tries):
             for kind, call in kinds.items():
@@ -61,8 +64,10 @@ def main() -> None:
         db.close()
     for kind, values in times.items():
         q1, median, q3 = statistics.quantiles(values, n=4)
-        print(f"{kind:26s} median {median * 1000:6.1f} ms  (quartiles {q1 * 1000:.1f}-"
-              f"{q3 * 1000:.1f} ms, n={len(values)})")  # fmt: skip
+        print(
+            f"{kind:26s} median {median * 1000:6.1f} ms  (quartiles {q1 * 1000:.1f}-"
+            f"{q3 * 1000:.1f} ms, n={len(values)})"
+        )
 
 
 if __name__ == "__main__":

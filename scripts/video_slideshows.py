@@ -76,8 +76,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--prefix", default="")
-    parser.add_argument("--suffix", action="append", default=None,
-                        help="a set's suffix (e.g. -0, -1); repeatable")  # fmt: skip
+    parser.add_argument(
+        "--suffix", action="append", default=None, help="a set's suffix (e.g. -0, -1); repeatable"
+    )
     parser.add_argument("--fps", type=float, default=5.0, help="frames analysed a second")
     args = parser.parse_args()
     rng = np.random.default_rng(0)

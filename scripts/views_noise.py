@@ -50,8 +50,15 @@ SIDES = (1920, 1440, 1080)
 QUALITIES = (92, 70)
 RESHOTS = 4
 SEED = 20261206
-EXPRESSIONS = ("at-rest", "big-smile", "eyebrows-up", "eyes-closed", "lips-puckered",
-               "lower-teeth-bared", "nose-wrinkle")  # fmt: skip
+EXPRESSIONS = (
+    "at-rest",
+    "big-smile",
+    "eyebrows-up",
+    "eyes-closed",
+    "lips-puckered",
+    "lower-teeth-bared",
+    "nose-wrinkle",
+)
 
 
 def resized(rgb: np.ndarray, side: int) -> np.ndarray:
@@ -117,8 +124,10 @@ def devset_photos(devset: Path, quick: bool) -> tuple[list[Path], dict[str, list
             if expression in EXPRESSIONS:
                 groups[f"{person.name[:4]} {expression}"].append(photo)
     rest = sorted(devset.glob("reset/*/images/*/at-rest-1.jpg"))
-    rest += [devset / "original_assets" / "face-mp-at-rest.jpg",
-             devset / "test" / "resources" / "mpeschel_at_rest.jpg"]  # fmt: skip
+    rest += [
+        devset / "original_assets" / "face-mp-at-rest.jpg",
+        devset / "test" / "resources" / "mpeschel_at_rest.jpg",
+    ]
     if quick:
         groups = {k: v for k, v in groups.items() if "at-rest" in k or "eyebrows" in k}
     return [p for p in rest if p.is_file()], {k: v for k, v in groups.items() if len(v) > 1}
@@ -137,8 +146,9 @@ def main() -> None:
         CONFIGS[:] = [(str(2 * n), n, True) for n in counts]
     rng = np.random.default_rng(SEED)
     samples = {p.name: load_photo(p) for p in sorted((ROOT / "sample_images").glob("*.[jp]*g"))}
-    samples["astronaut.png"] = cv2.resize(samples["astronaut.png"], None, fx=2, fy=2,
-                                          interpolation=cv2.INTER_CUBIC)  # fmt: skip
+    samples["astronaut.png"] = cv2.resize(
+        samples["astronaut.png"], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC
+    )
     rest, sittings = devset_photos(args.devset, args.quick) if args.devset.is_dir() else ([], {})
 
     within: list[dict[str, list]] = []  # per photo: config -> measures of each copy
@@ -170,14 +180,18 @@ def main() -> None:
                 group[label].append(measures)
         same.append(group)
 
-    print(f"Photos: {len(rest)} development-set resting photos and {len(samples)} sample "
-          f"faces ({len(SIDES[:1] if args.quick else SIDES) * len(QUALITIES)} copies each); "
-          f"{len(sittings)} same-sitting groups of the development set and the sample faces "
-          f"re-shot {RESHOTS}×.")  # fmt: skip
+    print(
+        f"Photos: {len(rest)} development-set resting photos and {len(samples)} sample "
+        f"faces ({len(SIDES[:1] if args.quick else SIDES) * len(QUALITIES)} copies each); "
+        f"{len(sittings)} same-sitting groups of the development set and the sample faces "
+        f"re-shot {RESHOTS}×."
+    )
     for title, groups in (("Within-photo noise", within), ("Same-sitting noise", same)):
         names = local_measures(list(next(m for g in groups for m in g.get(REFERENCE, []))))
-        sd = {label: {n: pooled_sd([g[label] for g in groups], n) for n in names}
-              for label, *_ in CONFIGS}  # fmt: skip
+        sd = {
+            label: {n: pooled_sd([g[label] for g in groups], n) for n in names}
+            for label, *_ in CONFIGS
+        }
         labels = [label for label, *_ in CONFIGS]
         print(f"\n{title}: pooled SD at 40 views, and each view count's SD / 40 views' SD")
         print(f"{'measure':36} {'SD40':>7} " + " ".join(f"{'v' + x:>6}" for x in labels))

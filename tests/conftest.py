@@ -114,6 +114,14 @@ def save_smile_sessions(data: Path, face_rgb, face_analysis, name: str, affected
             Image.fromarray(rgb).save(buffer, format="JPEG", quality=92)
             analysis = analyze_image(rgb, expression=expression)
             taken = when + dt.timedelta(minutes=k)
-            save_capture(db, store, name, buffer.getvalue(), ".jpg", analysis, taken_at=taken,
-                         expression=expression)  # fmt: skip
+            save_capture(
+                db,
+                store,
+                name,
+                buffer.getvalue(),
+                ".jpg",
+                analysis,
+                taken_at=taken,
+                expression=expression,
+            )
     db.close()

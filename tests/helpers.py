@@ -81,9 +81,13 @@ def app_movement(expression, rest_rgb, rest_analysis, photo, affected_side="none
 
     seen = analyze_image(photo, expression=expression)
     result = follow_expression(
-        rest_rgb, rest_analysis.measured_px, photo, seen.measured_px,
-        rest_regions=rest_analysis.regions, expression_regions=seen.regions,
-    )  # fmt: skip
+        rest_rgb,
+        rest_analysis.measured_px,
+        photo,
+        seen.measured_px,
+        rest_regions=rest_analysis.regions,
+        expression_regions=seen.regions,
+    )
     points = result.landmarks_px if result.any_followed else seen.measured_px
     measures = expression_measures(
         expression, rest_analysis.measured_px, points, affected_side, followed=result.any_followed

@@ -50,9 +50,17 @@ from analyzer.measure.warps import imitate, webcam_framing  # noqa: E402
 from analyzer.protocol.movement import INSTRUCTIONS  # noqa: E402
 
 # Stock WebRTC: no --allow-loopback-in-peer-connection (a person's Chromium has none).
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]  # fmt: skip
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
 FRAMES = 30
 # Pages render slower on a loaded 2-core machine than Playwright's 5-s default allows.
 expect.set_options(timeout=30_000)
@@ -85,10 +93,25 @@ def start_app(data: Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "ANALYZER_DATA_DIR": str(data)}
     env.pop("ANALYZER_DB_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     for _ in range(120):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -115,8 +138,9 @@ def open_page(playwright, video: Path, viewport=(1400, 2600)):
         executable_path="/usr/bin/chromium",
         args=[*ARGS, f"--use-file-for-fake-video-capture={video}"],
     )
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
-                                  permissions=["camera"])  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]}, permissions=["camera"]
+    )
     page = context.new_page()
     page.set_default_timeout(60_000)
     return browser, page
@@ -131,9 +155,11 @@ def take_webcam_photo(page) -> None:
     for _ in range(4):
         video = page.locator("[data-testid='stCameraInputWebcamComponent'] video").first
         video.scroll_into_view_if_needed()
-        video.evaluate("v => new Promise(done => { const t0 = v.currentTime; const check = () => "
-                       "v.readyState >= 2 && v.currentTime > t0 + 0.3 ? done() : "
-                       "setTimeout(check, 100); check(); })")  # fmt: skip
+        video.evaluate(
+            "v => new Promise(done => { const t0 = v.currentTime; const check = () => "
+            "v.readyState >= 2 && v.currentTime > t0 + 0.3 ? done() : "
+            "setTimeout(check, 100); check(); })"
+        )
         page.get_by_role("button", name="Take Photo").click()
         clear = page.get_by_role("button", name="Clear photo")
         try:
@@ -208,8 +234,9 @@ def newcomer(playwright, work: Path, shots: Path) -> dict:
         result["server_traceback"] = stop_app(server, work / "newcomer.log")
     db = open_database(f"sqlite:///{data / 'analyzer.db'}")
     with db.transaction() as session:
-        rows = session.execute(select(Capture.expression, Capture.source_name,
-                                      Capture.burst_size)).all()  # fmt: skip
+        rows = session.execute(
+            select(Capture.expression, Capture.source_name, Capture.burst_size)
+        ).all()
     db.close()
     result["captures"] = [list(row) for row in rows]
     return result
@@ -254,21 +281,38 @@ def main(out_path: str, network: str = "person") -> None:
     buffer = io.BytesIO()
     Image.fromarray(base).save(buffer, format="JPEG", quality=95)
     yesterday = dt.datetime.now().replace(microsecond=0) - dt.timedelta(days=1)
-    save_capture(db, PhotoStore(data / "photos"), "Ana", buffer.getvalue(), ".jpg",
-                 analysis, taken_at=yesterday)  # the baseline: the same framing  # fmt: skip
+    save_capture(
+        db,
+        PhotoStore(data / "photos"),
+        "Ana",
+        buffer.getvalue(),
+        ".jpg",
+        analysis,
+        taken_at=yesterday,
+    )  # the baseline: the same framing
     db.close()
 
     height, width = base.shape[:2]
-    rolled = cv2.warpAffine(base, cv2.getRotationMatrix2D((width / 2, height / 2), 10, 1.0),
-                            (width, height), borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+    rolled = cv2.warpAffine(
+        base,
+        cv2.getRotationMatrix2D((width / 2, height / 2), 10, 1.0),
+        (width, height),
+        borderMode=cv2.BORDER_REPLICATE,
+    )
     small = np.full_like(base, 200)
     shrunk = cv2.resize(base, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)
     y0, x0 = (height - shrunk.shape[0]) // 2, (width - shrunk.shape[1]) // 2
     small[y0 : y0 + shrunk.shape[0], x0 : x0 + shrunk.shape[1]] = shrunk
     fissure = analysis.measures["palpebral_fissure_height_left_mm"]
-    blink, _ = imitate(base, analysis.landmarks_px, analysis.measurement.frame,
-                       analysis.mm_per_px, "eye closure", 0.85 * fissure,
-                       0.85 * fissure)  # fmt: skip
+    blink, _ = imitate(
+        base,
+        analysis.landmarks_px,
+        analysis.measurement.frame,
+        analysis.mm_per_px,
+        "eye closure",
+        0.85 * fissure,
+        0.85 * fissure,
+    )
     # A blink of 12 frames (400 ms) every 1.2 s. The eyes gauge is red while the eyes are shut
     # and the shutter holds half a second, so a burst starts 0.5 s into the 0.8 s the eyes
     # are open and meets the next blink: its frames are passed over, and any the live
@@ -305,13 +349,21 @@ def main(out_path: str, network: str = "person") -> None:
         would spread them by a millimetre or more)."""
         db = open_database(db_url)
         with db.transaction() as session:
-            rows = session.execute(select(Capture.burst_size, Capture.conditions,
-                                          Capture.burst_sd).where(
-                Capture.burst_size.is_not(None)).order_by(Capture.id)).all()  # fmt: skip
+            rows = session.execute(
+                select(Capture.burst_size, Capture.conditions, Capture.burst_sd)
+                .where(Capture.burst_size.is_not(None))
+                .order_by(Capture.id)
+            ).all()
         db.close()
         fissures = ("palpebral_fissure_height_left_mm", "palpebral_fissure_height_right_mm")
-        return [(size, CaptureConditions.from_dict(conditions).eye_opening_mm,
-                 max(sd[n] for n in fissures)) for size, conditions, sd in rows]  # fmt: skip
+        return [
+            (
+                size,
+                CaptureConditions.from_dict(conditions).eye_opening_mm,
+                max(sd[n] for n in fissures),
+            )
+            for size, conditions, sd in rows
+        ]
 
     def forget_today() -> None:
         db = open_database(db_url)
@@ -327,8 +379,10 @@ def main(out_path: str, network: str = "person") -> None:
                 video = work / f"{'steady' if name == 'blocked' else name}.y4m"
                 browser, page = open_page(playwright, video)
                 if name == "blocked":  # WebRTC's component cannot load
-                    page.route(lambda u: "webrtc" in u and u.split("?")[0].endswith(".js"),
-                               lambda route: route.abort())  # fmt: skip
+                    page.route(
+                        lambda u: "webrtc" in u and u.split("?")[0].endswith(".js"),
+                        lambda route: route.abort(),
+                    )
                 page.goto(url)
                 expect(page.get_by_role("heading", name="Capture")).to_be_visible()
                 result: dict[str, object] = {}
@@ -350,8 +404,9 @@ def main(out_path: str, network: str = "person") -> None:
                         try:
                             expect(saved).to_be_visible(timeout=60_000)
                         except AssertionError:
-                            page.screenshot(path=str(shots / f"live-{name}-failed.png"),
-                                            full_page=True)  # fmt: skip
+                            page.screenshot(
+                                path=str(shots / f"live-{name}-failed.png"), full_page=True
+                            )
                             raise
                         result["message"] = saved.first.inner_text()
                         rows = saved_bursts()

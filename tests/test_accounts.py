@@ -121,8 +121,10 @@ def test_accounts_are_added_listed_disabled_and_given_new_passwords(db):
         assert has_accounts(session)
         accounts = list_accounts(session)
         assert [(a.name, a.role, a.disabled) for a in accounts] == [
-            ("Ben", "clinician", False), ("Cleo", "viewer", False), ("Dr Ana", "admin", False)
-        ]  # fmt: skip
+            ("Ben", "clinician", False),
+            ("Cleo", "viewer", False),
+            ("Dr Ana", "admin", False),
+        ]
         disable_account(session, "Cleo")
     assert "disabled" in refusal(db, "Cleo", "a third long password")
     assert login(db, "Dr Ana", PASSWORD).role == "admin"
@@ -162,10 +164,14 @@ def test_a_duplicate_name_a_short_password_and_a_bad_name_or_role_are_refused(db
 def test_a_common_password_is_refused_even_repeated_or_with_digits_added(db):
     with db.transaction() as session:
         add_account(session, "Ana", "clinician", PASSWORD)
-    refused = {"aaaaaaaaaaaa": "fewer than 5 different characters",
-               "password1234": "most common", "Password 2024!": "most common",
-               "qwertyqwerty": "most common", "1qaz2wsx3edc": "most common",
-               "iloveyou iloveyou": "most common"}  # fmt: skip
+    refused = {
+        "aaaaaaaaaaaa": "fewer than 5 different characters",
+        "password1234": "most common",
+        "Password 2024!": "most common",
+        "qwertyqwerty": "most common",
+        "1qaz2wsx3edc": "most common",
+        "iloveyou iloveyou": "most common",
+    }
     for password, words in refused.items():
         with pytest.raises(AccountError, match=words), db.transaction() as session:
             set_password(session, "Ana", password)
@@ -289,8 +295,11 @@ def test_every_refusal_checks_exactly_one_password_hash(db, monkeypatch):
     checked: list[str] = []
     real_verify = accounts._verify
     monkeypatch.setattr(accounts, "_verify", lambda h, p: checked.append(p) or real_verify(h, p))
-    for name, password, client in (("Nobody", "x1", "a"), ("Ana", "x2", "b"),
-                                   ("Ana", PASSWORD, "waiting")):  # fmt: skip
+    for name, password, client in (
+        ("Nobody", "x1", "a"),
+        ("Ana", "x2", "b"),
+        ("Ana", PASSWORD, "waiting"),
+    ):
         assert refusal(db, name, password, now=T0, client=client) == WRONG_LOGIN
     assert checked == ["x1", "x2", PASSWORD]
 
@@ -350,21 +359,31 @@ def test_the_guard_rereads_the_account_and_leaves_a_row_for_each_refusal(db):
         assert guard(session, "cleo", "export", person_id=3, now=T0).name == "cleo"
     with db.transaction() as session:
         disable_account(session, "cleo")
-    wanted = (("vic", "export", "A viewer may not export data: ask a clinician or an admin."),
-              ("cleo", "export", "This account is disabled: ask an admin."),
-              ("nobody", "save", "Sign in first: this needs an account."),
-              (None, "delete", "Sign in first: this needs an account."))  # fmt: skip
+    wanted = (
+        ("vic", "export", "A viewer may not export data: ask a clinician or an admin."),
+        ("cleo", "export", "This account is disabled: ask an admin."),
+        ("nobody", "save", "Sign in first: this needs an account."),
+        (None, "delete", "Sign in first: this needs an account."),
+    )
     for name, action, sentence in wanted:
         with pytest.raises(NotAllowedError) as refused, db.transaction() as session:
             guard(session, name, action, person_id=3, now=T0)
         assert str(refused.value) == sentence
     with db.transaction() as session:  # the rows survived the callers' rollbacks
-        rows = [(r.account_name, r.detail["wanted"], r.detail["reason"], r.person_ref)
-                for r in audit_rows(session) if r.action == "refused"]  # fmt: skip
+        rows = [
+            (r.account_name, r.detail["wanted"], r.detail["reason"], r.person_ref)
+            for r in audit_rows(session)
+            if r.action == "refused"
+        ]
     assert sorted(rows, key=str) == sorted(
-        [("vic", "export", "role", "P3"), ("cleo", "export", "disabled", "P3"),
-         ("nobody", "save", "no account", "P3"), (None, "delete", "no account", "P3")], key=str
-    )  # fmt: skip
+        [
+            ("vic", "export", "role", "P3"),
+            ("cleo", "export", "disabled", "P3"),
+            ("nobody", "save", "no account", "P3"),
+            (None, "delete", "no account", "P3"),
+        ],
+        key=str,
+    )
 
 
 IDLE = dt.timedelta(minutes=30)
@@ -402,11 +421,14 @@ def test_disabling_a_new_password_or_signing_out_everywhere_ends_every_session(d
     with db.transaction() as session:
         add_account(session, "ada", "admin", PASSWORD)
         add_account(session, "cleo", "clinician", PASSWORD)
-    ends = ((lambda s: disable_account(s, "cleo"), "This account was disabled: ask an admin."),
-            (lambda s: set_password(s, "cleo", "another good one"),
-             "The password was changed: sign in with the new one."),
-            (lambda s: end_sessions(s, get_account(s, "cleo"), "everywhere"),
-             "Signed out everywhere."))  # fmt: skip
+    ends = (
+        (lambda s: disable_account(s, "cleo"), "This account was disabled: ask an admin."),
+        (
+            lambda s: set_password(s, "cleo", "another good one"),
+            "The password was changed: sign in with the new one.",
+        ),
+        (lambda s: end_sessions(s, get_account(s, "cleo"), "everywhere"), "Signed out everywhere."),
+    )
     for end, sentence in ends:
         with db.transaction() as session:
             get_account(session, "cleo").disabled = False
@@ -456,8 +478,11 @@ def test_audit_rows_are_filtered_by_person_account_and_day_newest_first(db):
         window = audit_rows(session, person_id=p2, since=T0 + day, until=T0 + 3 * day)
         assert [e.action for e in window] == ["import", "open_person"]
         cli = window[0]
-        assert (cli.account_name, cli.os_user, cli.detail) == (None, getpass.getuser(),
-                                                               {"photos": 4})  # fmt: skip
+        assert (cli.account_name, cli.os_user, cli.detail) == (
+            None,
+            getpass.getuser(),
+            {"photos": 4},
+        )
         everything = json.dumps([[e.os_user, e.person_ref, e.detail] for e in audit_rows(session)])
     assert "Example" not in everything  # people appear only as P<id>
 
@@ -480,17 +505,35 @@ def test_audit_csv_lists_every_row_with_formula_cells_defused(db):
     with db.transaction() as session:
         # The account is added the day before: the export covers only the two rows since T0.
         add_account(session, "=HYPERLINK(1)", "clinician", PASSWORD, now=T0 - dt.timedelta(days=1))
-        record(session, "report", account="=HYPERLINK(1)", person_id=7,
-               detail={"expression": "rest"}, now=T0)  # fmt: skip
+        record(
+            session,
+            "report",
+            account="=HYPERLINK(1)",
+            person_id=7,
+            detail={"expression": "rest"},
+            now=T0,
+        )
         record(session, "audit_export", detail={"rows": 1}, now=T0 + dt.timedelta(hours=1))
         text_ = audit_csv(audit_rows(session, since=T0, until=T0 + dt.timedelta(hours=2)))
     rows = list(csv.reader(io.StringIO(text_)))
     assert len(rows) == 3
     assert rows[0] == ["at_utc", "account_name", "os_user", "action", "person_ref", "detail"]
-    assert rows[1] == ["2026-11-27 10:00:00", "", getpass.getuser(), "audit_export", "",
-                       '{"rows": 1}']  # fmt: skip
-    assert rows[2] == ["2026-11-27 09:00:00", "'=HYPERLINK(1)", "", "report", "P7",
-                       '{"expression": "rest"}']  # fmt: skip
+    assert rows[1] == [
+        "2026-11-27 10:00:00",
+        "",
+        getpass.getuser(),
+        "audit_export",
+        "",
+        '{"rows": 1}',
+    ]
+    assert rows[2] == [
+        "2026-11-27 09:00:00",
+        "'=HYPERLINK(1)",
+        "",
+        "report",
+        "P7",
+        '{"expression": "rest"}',
+    ]
 
 
 def test_the_database_refuses_to_change_or_delete_an_audit_row(db, db_url):
@@ -554,8 +597,12 @@ def test_0004_downgrades_to_0003_and_upgrades_again(db_url):
     db = open_database(db_url, migrate=False)
     migrate(db.engine, "0003")
     with db.engine.begin() as connection:  # the person table as it was at 0003
-        connection.execute(text("INSERT INTO person (name, affected_side, notes, created_at) "
-                                "VALUES ('Eva', 'none', '', '2026-01-01')"))  # fmt: skip
+        connection.execute(
+            text(
+                "INSERT INTO person (name, affected_side, notes, created_at) "
+                "VALUES ('Eva', 'none', '', '2026-01-01')"
+            )
+        )
     migrate(db.engine, "0004")
     assert {"account", "audit_event"} <= table_names(db)
     migrate(db.engine, "0003", down=True)

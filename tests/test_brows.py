@@ -53,8 +53,9 @@ def lift(rgb: np.ndarray, model_px: np.ndarray, side: str, lift_mm: float):
     """A photo with one brow lifted, the change, the lifted photo's model landmarks and
     the refined ones with the fits."""
     measurement = measure_landmarks(model_px)
-    change = brow_lift(measurement.frame, measurement.mm_per_px, model_px,
-                       topology.BY_SIDE[side], lift_mm)  # fmt: skip
+    change = brow_lift(
+        measurement.frame, measurement.mm_per_px, model_px, topology.BY_SIDE[side], lift_mm
+    )
     photo = change.apply_to_photo(rgb)
     seen = detect_landmarks(photo).landmarks
     return photo, change, seen, *refined(photo, seen)

@@ -37,10 +37,16 @@ CHROMIUM = "/usr/bin/chromium"
 # Pages render slower on a loaded 2-core machine than Playwright's 5-s default allows.
 expect.set_options(timeout=30_000)
 ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
 
 
 def write_y4m(path: Path, frames: int = 30) -> None:
@@ -75,10 +81,23 @@ def serving(data: Path) -> Iterator[str]:
     env = {**os.environ, "ANALYZER_DATA_DIR": str(data)}
     env.pop("ANALYZER_DB_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -116,8 +135,9 @@ def test_capture_with_the_webcam_save_and_find_it_on_trends(server, tmp_path):
             executable_path=CHROMIUM, args=[*ARGS, f"--use-file-for-fake-video-capture={video}"]
         )
         # A tall window: Streamlit scrolls inside the page, so a screenshot shows the window.
-        context = browser.new_context(viewport={"width": 1400, "height": 2400},
-                                      permissions=["camera"])  # fmt: skip
+        context = browser.new_context(
+            viewport={"width": 1400, "height": 2400}, permissions=["camera"]
+        )
         page = context.new_page()
         page.set_default_timeout(90_000)
         requested: list[str] = []
@@ -181,8 +201,13 @@ def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
     cv2.imwrite(str(no_face), smooth)
     (tmp_path / "hostile").mkdir()
     corpus = build_corpus(tmp_path / "hostile", np.asarray(Image.open(ASTRONAUT).convert("RGB")))
-    hostile = ["cut_short.heic", "sof_65535x65535.jpg", "upside_down.png", "two_faces.png",
-               "strip_100000x64.png"]  # fmt: skip
+    hostile = [
+        "cut_short.heic",
+        "sof_65535x65535.jpg",
+        "upside_down.png",
+        "two_faces.png",
+        "strip_100000x64.png",
+    ]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
@@ -225,8 +250,16 @@ def test_a_protocol_smile_saved_today_shows_each_sides_movement(tmp_path, face_r
         get_or_create_person(session, "Pat", "right")
     rest = io.BytesIO()
     Image.fromarray(face_rgb).save(rest, format="PNG")
-    save_capture(db, PhotoStore(data / "photos"), "Pat", rest.getvalue(), ".png", face_analysis,
-                 taken_at=dt.datetime.now().replace(microsecond=0), expression="rest")  # fmt: skip
+    save_capture(
+        db,
+        PhotoStore(data / "photos"),
+        "Pat",
+        rest.getvalue(),
+        ".png",
+        face_analysis,
+        taken_at=dt.datetime.now().replace(microsecond=0),
+        expression="rest",
+    )
     db.close()
     smile = tmp_path / "smile.png"
     Image.fromarray(smile_of(face_rgb, face_analysis)[0]).save(smile)
@@ -250,8 +283,11 @@ def test_a_protocol_smile_saved_today_shows_each_sides_movement(tmp_path, face_r
         # and says so.
         expect(page.get_by_text("the expression is now brow raise")).to_be_visible()
         expect(page.get_by_text("Raise both eyebrows as high as you can")).to_be_visible()
-        expect(page.get_by_text("still missing brow raise, gentle eye closure, full eye "
-                                "closure, snarl, lip pucker")).to_be_visible()  # fmt: skip
+        expect(
+            page.get_by_text(
+                "still missing brow raise, gentle eye closure, full eye closure, snarl, lip pucker"
+            )
+        ).to_be_visible()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "capture-protocol-smile.png"))
         browser.close()
@@ -303,8 +339,10 @@ def test_two_dated_uploads_are_saved_as_rest_under_their_exif_dates(server, tmp_
     with db.transaction() as session:
         from analyzer.history.storage import Capture
 
-        saved = {c.source_name: c for c in session.query(Capture).filter(
-            Capture.source_name.in_(list(taken)))}  # fmt: skip
+        saved = {
+            c.source_name: c
+            for c in session.query(Capture).filter(Capture.source_name.in_(list(taken)))
+        }
         assert {n: (c.expression, c.taken_at) for n, c in saved.items()} == {
             "first.jpg": ("rest", dt.datetime(2012, 5, 17, 8, 30)),
             "second.jpg": ("rest", dt.datetime(2010, 9, 2, 18, 5)),
@@ -346,8 +384,9 @@ def test_each_upload_is_saved_under_its_own_expression_whatever_the_pages(server
     with db.transaction() as session:
         from analyzer.history.storage import Capture
 
-        saved = {c.source_name: c for c in session.query(Capture).filter(
-            Capture.source_name.in_(names))}  # fmt: skip
+        saved = {
+            c.source_name: c for c in session.query(Capture).filter(Capture.source_name.in_(names))
+        }
         assert saved["2011-03-04_a.jpg"].expression == "rest"
         assert saved["2011-03-04_a.jpg"].taken_at == dt.datetime(2011, 3, 4, 12, 0)
         assert saved["b.jpg"].expression == "lip pucker"

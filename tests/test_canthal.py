@@ -74,9 +74,12 @@ def test_outer_eye_corner_moved_changes_that_sides_tilt_the_known_way(
     tilt"), with the right sign, and leaves the other eye alone."""
     landmarks = face_analysis.measured_px
     change = feature_change(
-        face_analysis.measurement.frame, face_analysis.mm_per_px,
-        landmarks[topology.LEFT.eye_outer, :2], (0.0, lift_mm), 8.0,
-    )  # fmt: skip
+        face_analysis.measurement.frame,
+        face_analysis.mm_per_px,
+        landmarks[topology.LEFT.eye_outer, :2],
+        (0.0, lift_mm),
+        8.0,
+    )
     truth = measure_landmarks(change.apply_to_points(landmarks), face_analysis.mm_per_px)
     seen = analyze_image(change.apply_to_photo(face_rgb)).measures
     before = face_analysis.measures

@@ -25,8 +25,18 @@ from analyzer.measure import topology
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_ARG = "sample_images/astronaut.png"  # as a person types it, relative to the project
 
-RECORD_KEYS = {"file", "ok", "error", "scale_mm_per_px", "pose", "quality", "measures", "regions",
-               "region_notes", "weaker_side"}  # fmt: skip
+RECORD_KEYS = {
+    "file",
+    "ok",
+    "error",
+    "scale_mm_per_px",
+    "pose",
+    "quality",
+    "measures",
+    "regions",
+    "region_notes",
+    "weaker_side",
+}
 FAILED_RECORD_KEYS = {"file", "ok", "error"}
 REQUIRED_MEASURES = (
     "asymmetry_index_mm",
@@ -227,8 +237,9 @@ def test_landmarks_flag_adds_478_points_of_three_finite_numbers(mixed_json_with_
     assert model.shape == refined.shape == (478, 3)
     moved = np.flatnonzero(np.abs(model - refined).max(axis=1) > 0)
     refined_regions = [n for n, how in good["regions"].items() if how == "refined"]
-    assert set(moved) <= set(np.concatenate([topology.face_region(n) for n in refined_regions]
-                                            or [np.array([], int)]))  # fmt: skip
+    assert set(moved) <= set(
+        np.concatenate([topology.face_region(n) for n in refined_regions] or [np.array([], int)])
+    )
     landmarks = good["landmarks"]
     assert len(landmarks) == 478
     assert all(len(point) == 3 for point in landmarks)

@@ -21,8 +21,13 @@ def run(tmp_path):
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
         result = subprocess.run(
             [sys.executable, "-m", "analyzer", *args],
-            cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert "Traceback" not in result.stdout + result.stderr
         return result
 
@@ -62,8 +67,12 @@ def test_history_commands_from_import_to_delete(run, tmp_path):
     assert set(measures) == set(FOLLOWED)
     for m in measures.values():
         assert set(m) >= {"measure", "verdict", "change", "mdc95", "sentence", "reasons"}
-        assert m["verdict"] in ("changed", "no detectable change", "not comparable",
-                                "not enough captures")  # fmt: skip
+        assert m["verdict"] in (
+            "changed",
+            "no detectable change",
+            "not comparable",
+            "not enough captures",
+        )
         assert isinstance(m["reasons"], list)
     # The words are the verdict function's, the same as the text output and the pages.
     from analyzer.history.progress import measure_progress
@@ -91,8 +100,17 @@ def test_history_commands_from_import_to_delete(run, tmp_path):
         assert m["trend"]["sessions"] == 2 and m["trend"]["status"] == result.trend.status
     assert any(m["phase"] for m in measures.values())  # every session is tagged: a phase
 
-    exported = run("export", "--person", "Ana", "--csv", str(tmp_path / "a.csv"), "--zip",
-                   str(tmp_path / "a.zip"), "--verdicts-csv", str(tmp_path / "v.csv"))  # fmt: skip
+    exported = run(
+        "export",
+        "--person",
+        "Ana",
+        "--csv",
+        str(tmp_path / "a.csv"),
+        "--zip",
+        str(tmp_path / "a.zip"),
+        "--verdicts-csv",
+        str(tmp_path / "v.csv"),
+    )
     assert exported.returncode == 0
     assert len((tmp_path / "v.csv").read_text().splitlines()) == 1 + len(FOLLOWED)
     assert len((tmp_path / "a.csv").read_text().splitlines()) == 4

@@ -46,8 +46,15 @@ expect.set_options(timeout=30_000)
 
 
 def cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "analyzer", *args], cwd=ROOT, env=env,
-                          input=stdin, capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "analyzer", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -73,22 +80,51 @@ def test_serve_refuses_a_network_address_without_clinic_mode(local_env):
 
 
 def test_accounts_from_the_command_line(local_env):
-    added = cli(local_env, "users", "add", "Ada", "--role", "admin", "--password-stdin",
-                stdin=PASSWORD + "\n")  # fmt: skip
+    added = cli(
+        local_env,
+        "users",
+        "add",
+        "Ada",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     assert added.returncode == 0, added.stderr
-    short = cli(local_env, "users", "add", "Bo", "--role", "viewer", "--password-stdin",
-                stdin="short\n")  # fmt: skip
+    short = cli(
+        local_env, "users", "add", "Bo", "--role", "viewer", "--password-stdin", stdin="short\n"
+    )
     assert short.returncode == 1 and "shorter than 12 characters" in short.stderr
-    common = cli(local_env, "users", "add", "Bo", "--role", "viewer", "--password-stdin",
-                 stdin="password1234\n")  # fmt: skip
+    common = cli(
+        local_env,
+        "users",
+        "add",
+        "Bo",
+        "--role",
+        "viewer",
+        "--password-stdin",
+        stdin="password1234\n",
+    )
     assert common.returncode == 1 and "most common" in common.stderr
-    cli(local_env, "users", "add", "Cleo", "--role", "clinician", "--password-stdin",
-        stdin=PASSWORD + "\n")  # fmt: skip
+    cli(
+        local_env,
+        "users",
+        "add",
+        "Cleo",
+        "--role",
+        "clinician",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     assert cli(local_env, "users", "disable", "Cleo").returncode == 0
     listed = cli(local_env, "users", "list").stdout
     assert "Ada: admin, active" in listed and "Cleo: clinician, disabled" in listed
-    assert cli(local_env, "users", "passwd", "Ada", "--password-stdin",
-               stdin="another good one\n").returncode == 0  # fmt: skip
+    assert (
+        cli(
+            local_env, "users", "passwd", "Ada", "--password-stdin", stdin="another good one\n"
+        ).returncode
+        == 0
+    )
     db = open_database(f"sqlite:///{Path(local_env['ANALYZER_DATA_DIR']) / 'analyzer.db'}")
     with db.transaction() as session:
         assert authenticate(session, "Ada", "another good one").role == "admin"
@@ -103,9 +139,27 @@ def test_accounts_from_the_command_line(local_env):
 def make_certificate(folder: Path) -> tuple[Path, Path]:
     """A self-signed pair for localhost, as the README's trial recipe makes it."""
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True, timeout=60)  # fmt: skip
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return cert, key
 
 
@@ -113,10 +167,29 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
 def clinic_server(env: dict[str, str], cert: Path, key: Path) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "analyzer", "serve", "--clinic", "--host", "127.0.0.1",
-         "--port", str(port), "--cert", str(cert), "--key", str(key), "--idle-minutes", "20"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "analyzer",
+            "serve",
+            "--clinic",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--cert",
+            str(cert),
+            "--key",
+            str(key),
+            "--idle-minutes",
+            "20",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []  # read as they come, so that the log can be cut where it stops
     reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
     reader.start()
@@ -176,8 +249,12 @@ def clinic(postgres_server, tmp_path):
     url, admin_url = postgres_server.app_url()
     db = open_database(url)
     with db.transaction() as session:
-        for name, role in (("ada", "admin"), ("cleo", "clinician"), ("vic", "viewer"),
-                           ("lou", "clinician")):  # fmt: skip
+        for name, role in (
+            ("ada", "admin"),
+            ("cleo", "clinician"),
+            ("vic", "viewer"),
+            ("lou", "clinician"),
+        ):
             add_account(session, name, role, PASSWORD)
     write_photo_variants(tmp_path / "in", ["2026-01-05_a.jpg"])
     import_folder(db, photo_store_for(db), tmp_path / "in", "Pat")
@@ -214,12 +291,15 @@ def test_clinic_mode_refuses_an_app_role_that_could_erase_the_audit(postgres_ser
         assert audit_protection_problem(session) is None
         record(session, "audit_view", account="ada")  # the app still adds and reads rows
         assert len(audit_rows(session)) == 2
-    for attack in ("ALTER TABLE audit_event DISABLE TRIGGER USER",
-                   "ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only",
-                   "CREATE OR REPLACE FUNCTION audit_event_refuse_change() RETURNS trigger "
-                   "LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END; $$",
-                   "DELETE FROM audit_event", "TRUNCATE audit_event",
-                   "ALTER TABLE audit_event OWNER TO CURRENT_USER"):  # fmt: skip
+    for attack in (
+        "ALTER TABLE audit_event DISABLE TRIGGER USER",
+        "ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only",
+        "CREATE OR REPLACE FUNCTION audit_event_refuse_change() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END; $$",
+        "DELETE FROM audit_event",
+        "TRUNCATE audit_event",
+        "ALTER TABLE audit_event OWNER TO CURRENT_USER",
+    ):
         with pytest.raises(DBAPIError), db.engine.begin() as connection:
             connection.execute(text(attack))
     with db.transaction() as session:
@@ -245,8 +325,9 @@ def test_clinic_mode_in_a_browser_two_servers_one_database(clinic, tmp_path):
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
             def fresh():
-                context = browser.new_context(ignore_https_errors=True,
-                                              viewport={"width": 1400, "height": 2000})  # fmt: skip
+                context = browser.new_context(
+                    ignore_https_errors=True, viewport={"width": 1400, "height": 2000}
+                )
                 page = context.new_page()
                 page.set_default_timeout(90_000)
                 requested: list[str] = []
@@ -342,11 +423,16 @@ def test_a_photo_is_never_served_by_the_media_endpoint_without_a_session(clinic,
 
 def fetch(url: str, method: str = "GET", cookie: str | None = None) -> tuple[int, Message]:
     """A request as a script would send it: no browser, no cookie unless given."""
-    request = urllib.request.Request(url, method=method, data=b"x" if method == "PUT" else None,
-                                     headers={"Cookie": cookie} if cookie else {})  # fmt: skip
+    request = urllib.request.Request(
+        url,
+        method=method,
+        data=b"x" if method == "PUT" else None,
+        headers={"Cookie": cookie} if cookie else {},
+    )
     try:
-        with urllib.request.urlopen(request, context=ssl._create_unverified_context(),
-                                    timeout=30) as answer:  # fmt: skip
+        with urllib.request.urlopen(
+            request, context=ssl._create_unverified_context(), timeout=30
+        ) as answer:
             return answer.status, answer.headers
     except urllib.error.HTTPError as error:
         return error.code, error.headers
@@ -419,8 +505,11 @@ def test_an_idle_session_clears_the_screen_on_time_without_a_click(clinic, tmp_p
         browser.close()
     db = open_database(url)
     with db.transaction() as session:
-        reasons = [r.detail.get("reason") for r in audit_rows(session, account_name="cleo")
-                   if r.action == "logout"]  # fmt: skip
+        reasons = [
+            r.detail.get("reason")
+            for r in audit_rows(session, account_name="cleo")
+            if r.action == "logout"
+        ]
     db.close()
     assert reasons == ["idle"]
 
@@ -594,8 +683,11 @@ def test_a_viewers_client_firing_greyed_out_buttons_over_the_websocket_is_refuse
         assert b"Download the" not in sent, start  # nothing prepared, nothing to download
     db = open_database(url)
     with db.transaction() as session:
-        refused = sorted(r.detail["wanted"] for r in audit_rows(session, account_name="vic")
-                         if r.action == "refused")  # fmt: skip
+        refused = sorted(
+            r.detail["wanted"]
+            for r in audit_rows(session, account_name="vic")
+            if r.action == "refused"
+        )
         assert get_person(session, "Pat") is not None  # not deleted
     db.close()
     assert refused == ["delete", "export", "export", "report"]

@@ -33,12 +33,21 @@ CORNER = "commissure_height_diff_mm"
 
 def conditions(**changes) -> CaptureConditions:
     base = dict(
-        camera_make="samsung", camera_model="SM-J700T", focal_length_35mm=23.0,
-        image_width=1932, image_height=2576, face_width_px=900.0, yaw_deg=1.0,
-        pitch_deg=2.0, light_balance=0.02, fissure_left_mm=9.0, fissure_right_mm=9.2,
-        commissure_excursion_left_mm=24.0, commissure_excursion_right_mm=24.5,
+        camera_make="samsung",
+        camera_model="SM-J700T",
+        focal_length_35mm=23.0,
+        image_width=1932,
+        image_height=2576,
+        face_width_px=900.0,
+        yaw_deg=1.0,
+        pitch_deg=2.0,
+        light_balance=0.02,
+        fissure_left_mm=9.0,
+        fissure_right_mm=9.2,
+        commissure_excursion_left_mm=24.0,
+        commissure_excursion_right_mm=24.5,
         mouth_gap_mm=0.0,
-    )  # fmt: skip
+    )
     return CaptureConditions(**{**base, **changes})
 
 
@@ -60,11 +69,14 @@ def test_captures_taken_alike_are_comparable():
         ({"pitch_deg": -6.0}, "pose", "chin 8° higher"),
         ({"light_balance": -0.2}, "light", "lit more from the right"),
         ({"fissure_left_mm": 11.0, "fissure_right_mm": 11.4}, "eye_opening", "2.0 mm wider"),
-        ({"commissure_excursion_left_mm": 26.5, "commissure_excursion_right_mm": 26.6},
-         "smile", "2.1 mm further from the midline"),
+        (
+            {"commissure_excursion_left_mm": 26.5, "commissure_excursion_right_mm": 26.6},
+            "smile",
+            "2.1 mm further from the midline",
+        ),
         ({"mouth_gap_mm": 4.0}, "mouth_gap", "lips parted 4.0 mm more"),
     ],
-)  # fmt: skip
+)
 def test_each_condition_beyond_its_tolerance_is_named_in_words(change, kind, words):
     found = differences([conditions()], [conditions(**change)])
     assert kinds(found) == {kind}
@@ -93,24 +105,44 @@ def test_a_condition_refuses_only_the_measures_it_moves():
 
 
 def test_resting_face_rules_judge_rest_only_and_a_movement_only_how_it_was_taken():
-    wider = conditions(commissure_excursion_left_mm=26.0, commissure_excursion_right_mm=26.5,
-                       fissure_left_mm=10.5, fissure_right_mm=10.7, mouth_gap_mm=3.0)  # fmt: skip
+    wider = conditions(
+        commissure_excursion_left_mm=26.0,
+        commissure_excursion_right_mm=26.5,
+        fissure_left_mm=10.5,
+        fissure_right_mm=10.7,
+        mouth_gap_mm=3.0,
+    )
     assert kinds(differences([conditions()], [wider])) == {"smile", "eye_opening", "mouth_gap"}
     assert differences([conditions()], [wider], "broad smile") == []
     turned = replace(wider, yaw_deg=9.0, light_balance=0.2, face_width_px=600.0)
     assert kinds(differences([conditions()], [turned], "broad smile")) == {
-        "pose", "light", "distance"}  # fmt: skip
+        "pose",
+        "light",
+        "distance",
+    }
     other = replace(wider, camera_make="Apple", camera_model="iPhone 15")
     assert kinds(differences([conditions()], [other], "full eye closure")) == {"camera"}
 
 
 def test_a_resized_copy_without_exif_is_the_same_camera_and_distance():
-    small = conditions(camera_make="", camera_model="", focal_length_35mm=None,
-                       image_width=966, image_height=1288, face_width_px=450.0)  # fmt: skip
+    small = conditions(
+        camera_make="",
+        camera_model="",
+        focal_length_35mm=None,
+        image_width=966,
+        image_height=1288,
+        face_width_px=450.0,
+    )
     large = conditions(camera_make="", camera_model="", focal_length_35mm=None)
     assert differences([large], [small]) == []
-    other_shape = conditions(camera_make="", camera_model="", focal_length_35mm=None,
-                             image_width=640, image_height=480, face_width_px=260.0)  # fmt: skip
+    other_shape = conditions(
+        camera_make="",
+        camera_model="",
+        focal_length_35mm=None,
+        image_width=640,
+        image_height=480,
+        face_width_px=260.0,
+    )
     assert "camera" in kinds(differences([large], [other_shape]))
 
 
@@ -142,8 +174,13 @@ def test_analysis_records_the_conditions_of_the_photo(face_analysis):
     assert found.yaw_deg == pytest.approx(face_analysis.pose.yaw_deg, abs=0.01)
     assert found.light_mean > 40 and found.sharpness > 0
     assert found.eye_opening_mm == pytest.approx(
-        (face_analysis.measures["palpebral_fissure_height_left_mm"]
-         + face_analysis.measures["palpebral_fissure_height_right_mm"]) / 2, abs=0.01)  # fmt: skip
+        (
+            face_analysis.measures["palpebral_fissure_height_left_mm"]
+            + face_analysis.measures["palpebral_fissure_height_right_mm"]
+        )
+        / 2,
+        abs=0.01,
+    )
     # 50 mm equivalent on a 1024 px square: f = 50 / 43.27 × 1448 px; iris 11.7 mm.
     expected = 50 / 43.27 * np.hypot(1024, 1024) * 11.7 / found.iris_px
     assert found.camera_distance_mm == pytest.approx(expected, rel=0.02)
@@ -163,13 +200,21 @@ def session_rows(rgb, base, session_id, rng, *, tags=(), n=2, **ranges) -> list[
     for k in range(n):
         photo, _, _ = recapture_day(rgb, base.landmarks_px, base.mm_per_px, rng, **ranges)
         analysis = analyze_image(photo)
-        rows.append(HistoryRow(
-            capture_id=100 * session_id + k, session_id=session_id, session_day=started.date(),
-            session_started_at=started, session_tags=tuple(tags),
-            taken_at=started + dt.timedelta(minutes=k), expression="rest", quality_status="pass",
-            accepted=True, measures=analysis.measures,
-            conditions=analysis_conditions(analysis).as_dict(),
-        ))  # fmt: skip
+        rows.append(
+            HistoryRow(
+                capture_id=100 * session_id + k,
+                session_id=session_id,
+                session_day=started.date(),
+                session_started_at=started,
+                session_tags=tuple(tags),
+                taken_at=started + dt.timedelta(minutes=k),
+                expression="rest",
+                quality_status="pass",
+                accepted=True,
+                measures=analysis.measures,
+                conditions=analysis_conditions(analysis).as_dict(),
+            )
+        )
     return rows
 
 
@@ -187,8 +232,9 @@ def simulated(face_rgb, face_analysis, lifted_rgb):
     rng = np.random.default_rng(20261126)
 
     def sessions(rgb, ids, tags=(), **ranges):
-        return [r for i in ids for r in session_rows(rgb, face_analysis, i, rng, tags=tags,
-                                                     **ranges)]  # fmt: skip
+        return [
+            r for i in ids for r in session_rows(rgb, face_analysis, i, rng, tags=tags, **ranges)
+        ]
 
     baseline = sessions(face_rgb, (1, 2, 3), **MATCHED)
     unchanged = sessions(face_rgb, (4, 5, 6), **WITHIN)
@@ -237,19 +283,37 @@ def test_a_2_mm_change_after_a_3_session_baseline_phase_reads_changed(simulated)
 def test_a_camera_distance_change_alone_is_not_comparable_never_changed(face_rgb, face_analysis):
     # The same camera 40 % nearer: the perspective of 30 instead of 50 cm, and the face
     # 5/3 as large in the frame (cropped to the same picture size).
-    near, _ = view_change(face_rgb, face_analysis.landmarks_px, face_analysis.mm_per_px,
-                          distance_mm=500, to_distance_mm=300)  # fmt: skip
+    near, _ = view_change(
+        face_rgb,
+        face_analysis.landmarks_px,
+        face_analysis.mm_per_px,
+        distance_mm=500,
+        to_distance_mm=300,
+    )
     centre = tuple(float(v) for v in face_analysis.landmarks_px[topology.NOSE_BRIDGE, :2])
     zoom = cv2.getRotationMatrix2D(centre, 0.0, 5 / 3)
-    near = cv2.warpAffine(near, zoom, near.shape[1::-1], flags=cv2.INTER_CUBIC,
-                          borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+    near = cv2.warpAffine(
+        near, zoom, near.shape[1::-1], flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
+    )
     rows = []
     for session_id, rgb in ((1, face_rgb), (2, near)):
         analysis = analyze_image(rgb)
         when = START + dt.timedelta(days=7 * (session_id - 1))
-        rows.append(HistoryRow(session_id, session_id, when.date(), when, (), when, "rest",
-                               "pass", True, analysis.measures,
-                               analysis_conditions(analysis).as_dict()))  # fmt: skip
+        rows.append(
+            HistoryRow(
+                session_id,
+                session_id,
+                when.date(),
+                when,
+                (),
+                when,
+                "rest",
+                "pass",
+                True,
+                analysis.measures,
+                analysis_conditions(analysis).as_dict(),
+            )
+        )
     found = verdicts(rows, [2])
     assert not [v for v in found if v.verdict == "changed"]
     for v in found:

@@ -54,10 +54,15 @@ LEFT, RIGHT = topology.LEFT, topology.RIGHT
 #: corner itself, the lip contours that follow it, the left − right differences) and the
 #: mirror-Procrustes asymmetry, which every point enters.
 READ_THE_LEFT_CORNER = {
-    "commissure_excursion_left_mm", "smile_angle_left_deg", "dental_show_left_mm",
-    "commissure_height_left_mm", "commissure_height_diff_mm", "commissure_excursion_diff_mm",
-    "upper_lip_height_diff_mm", "lower_lip_height_diff_mm",
-}  # fmt: skip
+    "commissure_excursion_left_mm",
+    "smile_angle_left_deg",
+    "dental_show_left_mm",
+    "commissure_height_left_mm",
+    "commissure_height_diff_mm",
+    "commissure_excursion_diff_mm",
+    "upper_lip_height_diff_mm",
+    "lower_lip_height_diff_mm",
+}
 
 
 def no_folds(measures: dict[str, float]) -> dict[str, float]:
@@ -124,8 +129,9 @@ def test_neighbours_follow_smoothly_down_to_the_next_point_that_stays(face_analy
 def test_a_pupil_carries_its_iris_ring_and_the_scale_stays(face_analysis):
     points = face_analysis.landmarks_px
     moved = apply_corrections(points, {LEFT.pupil: tuple(points[LEFT.pupil, :2] + [1.5, -2.0])})
-    np.testing.assert_allclose(moved[list(LEFT.iris_ring), :2],
-                               points[list(LEFT.iris_ring), :2] + [1.5, -2.0])  # fmt: skip
+    np.testing.assert_allclose(
+        moved[list(LEFT.iris_ring), :2], points[list(LEFT.iris_ring), :2] + [1.5, -2.0]
+    )
     before, after = measure_landmarks(points), measure_landmarks(moved)
     assert after.mm_per_px == pytest.approx(before.mm_per_px, rel=1e-9)
     assert after.measures["mrd1_left_mm"] != pytest.approx(before.measures["mrd1_left_mm"])
@@ -153,8 +159,10 @@ def test_mirrored_landmarks_with_the_mirrored_correction_give_mirrored_measures(
     mirror_corrected = apply_corrections(mirrored(points, width), mirror_move)
     np.testing.assert_allclose(mirror_corrected, mirrored(corrected, width), atol=1e-9)
     expected = swapped_sides(measure_landmarks(corrected).measures)
-    assert largest_differences(expected, measure_landmarks(mirror_corrected).measures,
-                               1e-6, 1e-9) == {}  # fmt: skip
+    assert (
+        largest_differences(expected, measure_landmarks(mirror_corrected).measures, 1e-6, 1e-9)
+        == {}
+    )
 
 
 def test_a_mirrored_photo_with_the_mirrored_correction_gives_mirrored_measures(
@@ -168,8 +176,9 @@ def test_a_mirrored_photo_with_the_mirrored_correction_gives_mirrored_measures(
     points = face_analysis.landmarks_px
     target = points[LEFT.mouth_corner, :2] + [0.0, 10.0]
     corrected = measure_landmarks(apply_corrections(points, {LEFT.mouth_corner: tuple(target)}))
-    mirror = apply_corrections(flipped.landmarks_px,
-                               {RIGHT.mouth_corner: (width - target[0], target[1])})  # fmt: skip
+    mirror = apply_corrections(
+        flipped.landmarks_px, {RIGHT.mouth_corner: (width - target[0], target[1])}
+    )
     expected = swapped_sides(corrected.measures)
     assert largest_differences(expected, measure_landmarks(mirror).measures, 0.3, 0.01) == {}
     assert corrected.measures["commissure_height_diff_mm"] < -3  # the move is not vacuous
@@ -183,8 +192,14 @@ def test_points_are_named_for_the_command_line_and_every_region_is_mirror_closed
             point_index(bad)
     named = {i for points in topology.CORRECTABLE.values() for i in points.values()}
     assert {int(topology.mirror_map()[i]) for i in named} == named
-    assert set(topology.CORRECTABLE) == {"right brow", "left brow", "right eye", "left eye",
-                                         "nose", "mouth"}  # fmt: skip
+    assert set(topology.CORRECTABLE) == {
+        "right brow",
+        "left brow",
+        "right eye",
+        "left eye",
+        "nose",
+        "mouth",
+    }
 
 
 # --- storage ------------------------------------------------------------------------------
@@ -213,8 +228,7 @@ def test_corrections_are_rows_beside_the_models_landmarks_and_the_measures_use_t
         capture = session.scalars(select(Capture)).one()
         model, automatic = capture.landmarks, capture.measured_px()
         move = down(automatic, LEFT.mouth_corner, 10.0)
-        add_correction(session, capture, LEFT.mouth_corner, *move[LEFT.mouth_corner],
-                       account="ada")  # fmt: skip
+        add_correction(session, capture, LEFT.mouth_corner, *move[LEFT.mouth_corner], account="ada")
     expected = measure_landmarks(apply_corrections(automatic, move)).measures
     with db.transaction() as session:
         capture = session.scalars(select(Capture)).one()
@@ -263,13 +277,19 @@ def test_the_report_names_the_corrected_capture(imported, tmp_path):
     db, store = imported
     with db.transaction() as session:
         capture = session.scalars(select(Capture).order_by(Capture.id)).first()
-        add_correction(session, capture, 291, *down(capture.measured_px(), 291, 3.0)[291],
-                       account="ada")  # fmt: skip
-        add_correction(session, capture, 386, *down(capture.measured_px(), 386, -1.0)[386],
-                       account="ada")  # fmt: skip
+        add_correction(
+            session, capture, 291, *down(capture.measured_px(), 291, 3.0)[291], account="ada"
+        )
+        add_correction(
+            session, capture, 386, *down(capture.measured_px(), 386, -1.0)[386], account="ada"
+        )
         write_report(session, get_person(session, "Ana"), store, tmp_path / "r.pdf")
-    pdf = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"],
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    pdf = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     words = " ".join(pdf.split())
     assert "Points corrected by hand" in words
     assert f"05 Jan 2026, rest (capture {capture.id}): corrected by ada on " in words
@@ -298,7 +318,7 @@ def test_undo_takes_back_one_move_and_reset_the_rest(imported):
                 select(AuditEvent).where(AuditEvent.action == "correct").order_by(AuditEvent.id)
             )
         ]
-        assert whats == ["move", "move", "move", "undo", "reset", "reset"]  # fmt: skip
+        assert whats == ["move", "move", "move", "undo", "reset", "reset"]
         assert {e.os_user for e in session.scalars(select(AuditEvent))} == {local_user()}
 
 
@@ -360,8 +380,9 @@ def test_the_protocol_measures_movement_from_corrected_points(tmp_path, face_rgb
     fit = similarity_2d(smile.landmarks_px[anchors, :2], smile.followed_px[anchors, :2])
     carried = smile.followed_px.copy()
     carried[LEFT.mouth_corner, :2] = fit[:, :2] @ target + fit[:, 2]
-    expected = movement.expression_measures("broad smile", rest.landmarks_px, carried, "right",
-                                            followed=True)  # fmt: skip
+    expected = movement.expression_measures(
+        "broad smile", rest.landmarks_px, carried, "right", followed=True
+    )
     old, new = (
         next(r for r in protocol_rows(c, "right") if r.session_id == smile.session_id).measures
         for c in (before, after)
@@ -414,9 +435,17 @@ def test_the_correct_page_moves_a_point_by_its_coordinates_and_undoes_it(
     y.set_value(round(float(automatic[291, 1]) + 10.0, 1)).run()
     next(b for b in at.button if b.label == "Move").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    expected = measure_landmarks(apply_corrections(automatic, {291: (
-        float(next(n for n in at.number_input if n.label == "X").value),
-        round(float(automatic[291, 1]) + 10.0, 1))})).measures  # fmt: skip
+    expected = measure_landmarks(
+        apply_corrections(
+            automatic,
+            {
+                291: (
+                    float(next(n for n in at.number_input if n.label == "X").value),
+                    round(float(automatic[291, 1]) + 10.0, 1),
+                )
+            },
+        )
+    ).measures
     after = table_value(at, "commissure_height_diff_mm", "corrected (after)")
     assert after == pytest.approx(expected["commissure_height_diff_mm"], abs=0.006)
     assert after < before - 3
@@ -447,8 +476,14 @@ def test_the_correct_command_moves_lists_and_resets_points(tmp_path):
     env.pop("ANALYZER_DB_URL", None)
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        result = subprocess.run([sys.executable, "-m", "analyzer", *args], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=300)  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "-m", "analyzer", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert "Traceback" not in result.stdout + result.stderr
         return result
 

@@ -70,8 +70,7 @@ def test_compare_lists_every_measure_with_its_verdict(monkeypatch, history_dir):
     at = app(monkeypatch, history_dir, "compare", "Ana <b>*bold*</b>")
     table = at.dataframe[0].value
     assert len(table) >= 10
-    words = {"Better", "Recovering", "Worse", "Within noise", "Not comparable",
-             "Not enough photos"}  # fmt: skip
+    words = {"Better", "Recovering", "Worse", "Within noise", "Not comparable", "Not enough photos"}
     assert all(w in words or w.startswith("Changed: ") for w in table["verdict"])
     # Every number carries its unit, rounded: "18.6 mm", "+0.4 mm", "±1.6 mm".
     brow = table[table["measure"] == "left brow height"].iloc[0]
@@ -225,9 +224,11 @@ def test_data_page_prepares_the_pdf_report(monkeypatch, history_dir):
 
 @pytest.mark.parametrize(
     ("affected", "followed"),
-    [("right", ["broad_smile_ratio_pct", "broad_smile_eye_narrowing_right_pct"]),
-     ("none", ["broad_smile_ratio_pct"])],
-)  # fmt: skip
+    [
+        ("right", ["broad_smile_ratio_pct", "broad_smile_eye_narrowing_right_pct"]),
+        ("none", ["broad_smile_ratio_pct"]),
+    ],
+)
 def test_trends_shows_the_palsy_protocol_movements_and_synkinesis_for_palsy_people(
     monkeypatch, tmp_path, face_rgb, face_analysis, affected, followed
 ):
@@ -298,8 +299,9 @@ def test_a_database_with_accounts_shows_only_the_sign_in_form_and_signs_out_an_i
     assert [h.value for h in at.title] == ["Sign in"]
     assert "Signed out after 5 idle minutes." in "\n".join(i.value for i in at.info)
     with db.transaction() as session:
-        actions = [(r.action, r.account_name, (r.detail or {}).get("reason")) for r in
-                   audit_rows(session)]  # fmt: skip
+        actions = [
+            (r.action, r.account_name, (r.detail or {}).get("reason")) for r in audit_rows(session)
+        ]
         assert session.query(SignIn).one().end_reason == "idle"
     assert ("logout", "cleo", "idle") in actions and ("login", "cleo", None) in actions
     db.close()

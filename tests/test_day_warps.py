@@ -111,8 +111,9 @@ def test_a_dot_lands_where_the_truth_says(face_rgb, face_analysis):
     ys, xs = np.mgrid[0 : face_rgb.shape[0], 0 : face_rgb.shape[1]]
     blob = np.exp(-((xs - nose[0]) ** 2 + (ys - nose[1]) ** 2) / (2 * 2.0**2))
     dot = np.repeat((255 * blob).astype(np.uint8)[..., None], 3, axis=2)
-    moved, truth = view_change(dot, landmarks, face_analysis.mm_per_px, to_distance_mm=300.0,
-                               yaw_deg=4.0)  # fmt: skip
+    moved, truth = view_change(
+        dot, landmarks, face_analysis.mm_per_px, to_distance_mm=300.0, yaw_deg=4.0
+    )
     weight = moved[..., 0].astype(float)
     centroid = np.array([(xs * weight).sum(), (ys * weight).sum()]) / weight.sum()
     assert np.linalg.norm(truth[topology.NOSE_TIP, :2] - nose) > 3  # it did move
@@ -120,16 +121,22 @@ def test_a_dot_lands_where_the_truth_says(face_rgb, face_analysis):
 
 
 def test_the_model_finds_a_closer_camera_s_landmarks_near_the_truth(face_rgb, face_analysis):
-    photo, truth = view_change(face_rgb, face_analysis.landmarks_px, face_analysis.mm_per_px,
-                               distance_mm=500.0, to_distance_mm=300.0)  # fmt: skip
+    photo, truth = view_change(
+        face_rgb,
+        face_analysis.landmarks_px,
+        face_analysis.mm_per_px,
+        distance_mm=500.0,
+        to_distance_mm=300.0,
+    )
     seen = analyze_image(photo).landmarks_px
     error = np.linalg.norm(seen[:, :2] - truth[:, :2], axis=1)
     assert np.median(error) < 1.2  # measured 0.77 px (landmarks moved up to 7 px)
 
 
 def test_a_head_turned_4_degrees_reads_as_4_degrees_more_yaw(face_rgb, face_analysis):
-    photo, truth = view_change(face_rgb, face_analysis.landmarks_px, face_analysis.mm_per_px,
-                               yaw_deg=4.0)  # fmt: skip
+    photo, truth = view_change(
+        face_rgb, face_analysis.landmarks_px, face_analysis.mm_per_px, yaw_deg=4.0
+    )
     before = face_analysis.pose.yaw_deg
     # The truth turns 4.2°: the yaw composes with the face's own 7.6° pitch.
     assert measure_landmarks(truth).pose.yaw_deg - before == pytest.approx(4.0, abs=0.3)
@@ -139,8 +146,9 @@ def test_a_head_turned_4_degrees_reads_as_4_degrees_more_yaw(face_rgb, face_anal
 @pytest.mark.parametrize("opening_mm", [1.0, -1.0])
 def test_opening_the_eyes_raises_the_fissure_height(face_rgb, face_analysis, opening_mm):
     frame, scale = face_analysis.measurement.frame, face_analysis.mm_per_px
-    photo, truth = imitate(face_rgb, face_analysis.landmarks_px, frame, scale, "eye closure",
-                           -opening_mm, -opening_mm)  # fmt: skip
+    photo, truth = imitate(
+        face_rgb, face_analysis.landmarks_px, frame, scale, "eye closure", -opening_mm, -opening_mm
+    )
     true_after = measure_landmarks(truth).measures
     seen_after = analyze_image(photo).measures
     for side in topology.SIDES:
@@ -154,10 +162,17 @@ def test_opening_the_eyes_raises_the_fissure_height(face_rgb, face_analysis, ope
 
 def test_a_day_with_every_condition_off_is_the_same_photo(face_rgb, face_analysis):
     photo, truth, conditions = recapture_day(
-        face_rgb, face_analysis.landmarks_px, face_analysis.mm_per_px,
-        np.random.default_rng(0), distance_ratio=(1.0, 1.0), pose_deg=0.0, eye_mm=0.0,
-        smile_mm=0.0, light=LightRange(0.0, 0.0, 0.0), reframe=False,
-    )  # fmt: skip
+        face_rgb,
+        face_analysis.landmarks_px,
+        face_analysis.mm_per_px,
+        np.random.default_rng(0),
+        distance_ratio=(1.0, 1.0),
+        pose_deg=0.0,
+        eye_mm=0.0,
+        smile_mm=0.0,
+        light=LightRange(0.0, 0.0, 0.0),
+        reframe=False,
+    )
     assert np.array_equal(photo, face_rgb)
     assert np.array_equal(truth, face_analysis.landmarks_px)
     assert conditions["distance_ratio"] == 1.0
@@ -169,8 +184,18 @@ def test_the_model_follows_the_truth_of_another_day(face_rgb, face_analysis):
     photo, truth, conditions = recapture_day(
         face_rgb, face_analysis.landmarks_px, face_analysis.mm_per_px, rng
     )
-    assert {"distance_ratio", "yaw_deg", "pitch_deg", "eye_opening_mm", "smile_mm", "gain",
-            "gamma", "gradient", "reframe_scale", "jpeg_quality"} <= set(conditions)  # fmt: skip
+    assert {
+        "distance_ratio",
+        "yaw_deg",
+        "pitch_deg",
+        "eye_opening_mm",
+        "smile_mm",
+        "gain",
+        "gamma",
+        "gradient",
+        "reframe_scale",
+        "jpeg_quality",
+    } <= set(conditions)
     seen = analyze_image(photo)
     error = np.linalg.norm(seen.landmarks_px[:, :2] - truth[:, :2], axis=1)
     assert np.median(error) < 1.0  # measured 0.55 px

@@ -47,12 +47,16 @@ def test_the_palsy_demo_recovers_on_every_movement(demo):
         # Truly 15 % and 85 % of the left's movement (brow: 15 % and 70 % at the pupil).
         assert ratios[0] < 25 and ratios[-1] > 55, (expression, ratios)
         assert measure_progress(rows, name, expression="protocol").verdict.verdict == "changed"
-    narrowing = [r.measures["broad_smile_eye_narrowing_right_pct"] for r in rows
-                 if "broad_smile_eye_narrowing_right_pct" in r.measures]  # fmt: skip
+    narrowing = [
+        r.measures["broad_smile_eye_narrowing_right_pct"]
+        for r in rows
+        if "broad_smile_eye_narrowing_right_pct" in r.measures
+    ]
     assert max(narrowing[:2]) < 5 < 10 < narrowing[-1]
     # No mouth movement was imitated during eye closure: none may be read (synkinesis sign).
-    corner = [v for r in rows for k, v in r.measures.items()
-              if "eye_closure_commissure_movement" in k]  # fmt: skip
+    corner = [
+        v for r in rows for k, v in r.measures.items() if "eye_closure_commissure_movement" in k
+    ]
     assert len(corner) == 16 and max(corner) < 0.6
 
 
@@ -82,8 +86,9 @@ def test_the_palsy_demos_report_is_small_in_words_and_in_tables(demo, tmp_path):
     with db.transaction() as session:
         write_report(session, get_person(session, DEMO_PALSY_PERSON), store, pdf)
     assert pdf.stat().st_size <= 2_000_000, pdf.stat().st_size
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert STORED_NAME.findall(text) == [], STORED_NAME.findall(text)
     assert "_pct" not in text and "_mm" not in text
     assert "Broad smile: right eye narrowing" in text
@@ -94,8 +99,9 @@ def test_the_palsy_demos_report_is_small_in_words_and_in_tables(demo, tmp_path):
     assert len(scores) == len(RECOVERY) and scores == sorted(scores)  # a session a column
     assert f"({scores[-1] - scores[0]:+d})" in total  # and its change from the first
     (ROOT / "out").mkdir(exist_ok=True)  # kept for a person to look at
-    subprocess.run(["pdftoppm", "-r", "70", "-png", str(pdf), str(ROOT / "out" / "palsy")],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        ["pdftoppm", "-r", "70", "-png", str(pdf), str(ROOT / "out" / "palsy")], check=True
+    )
 
 
 def test_the_demo_is_made_once_and_a_deleted_demo_person_stays_deleted(demo):

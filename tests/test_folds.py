@@ -20,8 +20,10 @@ MIRROR_TOLERANCE = {"pct": 2.0, "deg": 1.5, "mm": 3.0}
 
 @pytest.fixture(params=["face", "second_face"])
 def photo(request):
-    return (request.getfixturevalue(f"{request.param}_rgb"),
-            request.getfixturevalue(f"{request.param}_analysis"))  # fmt: skip
+    return (
+        request.getfixturevalue(f"{request.param}_rgb"),
+        request.getfixturevalue(f"{request.param}_analysis"),
+    )
 
 
 def test_both_folds_are_found_on_the_sample_faces_with_their_difference(photo):
@@ -68,8 +70,15 @@ def test_smooth_skin_has_no_fold(photo):
 def test_a_one_sided_smile_turns_that_sides_fold_outwards(face_rgb, face_analysis):
     """The left mouth corner moved 6 mm up and out (``warps.imitate``): the left fold's
     lower end moves outwards, so its angle from the vertical grows; the right stays."""
-    photo, _ = imitate(face_rgb, face_analysis.measured_px, face_analysis.measurement.frame,
-                       face_analysis.mm_per_px, "broad smile", 6.0, 0.0)  # fmt: skip
+    photo, _ = imitate(
+        face_rgb,
+        face_analysis.measured_px,
+        face_analysis.measurement.frame,
+        face_analysis.mm_per_px,
+        "broad smile",
+        6.0,
+        0.0,
+    )
     smiled = analyze_image(photo, expression="broad smile").measures
     before = face_analysis.measures
     left, right = ("nasolabial_fold_angle_left_deg", "nasolabial_fold_angle_right_deg")

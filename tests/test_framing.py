@@ -40,9 +40,15 @@ def test_a_photo_cut_below_the_nose_has_no_mouth_or_jaw_measures(face):
     assert check.status == "fail"
     assert "the mouth" in check.message and "include the mouth and chin" in check.message
     gone = [n for n in whole.measures if n not in cut.measures]
-    assert {"commissure_excursion_left_mm", "commissure_height_diff_mm", "smile_angle_left_deg",
-            "jaw_width_mm", "lower_face_height_mm", "face_height_mm",
-            "asymmetry_index_mm"} <= set(gone)  # fmt: skip
+    assert {
+        "commissure_excursion_left_mm",
+        "commissure_height_diff_mm",
+        "smile_angle_left_deg",
+        "jaw_width_mm",
+        "lower_face_height_mm",
+        "face_height_mm",
+        "asymmetry_index_mm",
+    } <= set(gone)
     # The model's guess of the mouth is not judged either: no "mouth closed: pass".
     assert "mouth_closed" not in {q.check for q in cut.quality}
     # What the photo holds is still measured. The head's pose comes from the whole mesh,
@@ -135,8 +141,16 @@ def test_recompute_gives_no_measures_to_a_part_outside_the_photo(tmp_path, face_
     Image.fromarray(cut).save(buffer, format="PNG")
     db = open_database(f"sqlite:///{tmp_path / 'a.db'}")
     store = PhotoStore(tmp_path / "photos")
-    save_capture(db, store, "Ana", buffer.getvalue(), ".png", analyze_image(cut),
-                 taken_at=dt.datetime(2026, 1, 5, 9), accept_anyway=True)  # fmt: skip
+    save_capture(
+        db,
+        store,
+        "Ana",
+        buffer.getvalue(),
+        ".png",
+        analyze_image(cut),
+        taken_at=dt.datetime(2026, 1, 5, 9),
+        accept_anyway=True,
+    )
     for kept in (store, None):  # with its photo, and from the stored landmarks alone
         assert recompute_all(db, kept) == 1
         with db.transaction() as session:

@@ -72,8 +72,11 @@ def refusals(data, name: str) -> list[tuple[str | None, str | None, str | None]]
     db = open_database(f"sqlite:///{data / 'analyzer.db'}")
     with db.transaction() as session:
         rows = audit_rows(session, account_name=name)
-        found = [(r.detail.get("wanted"), r.detail.get("reason"), r.person_ref)
-                 for r in rows if r.action == "refused"]  # fmt: skip
+        found = [
+            (r.detail.get("wanted"), r.detail.get("reason"), r.person_ref)
+            for r in rows
+            if r.action == "refused"
+        ]
     db.close()
     return found
 
@@ -96,10 +99,13 @@ def test_a_viewer_firing_every_greyed_out_action_of_the_data_page_is_refused(mon
     refusal = "A viewer may not {}: ask a clinician or an admin."
     # Nothing to download is registered for a viewer: no button, no file behind it.
     assert len(at.get("download_button")) == 0
-    fired = [("Add", "save", "save captures"), ("Rename", "save", "save captures"),
-             ("Prepare the CSV", "export", "export data"),
-             ("Prepare the ZIP", "export", "export data"),
-             ("Prepare the PDF", "report", "make PDF reports")]  # fmt: skip
+    fired = [
+        ("Add", "save", "save captures"),
+        ("Rename", "save", "save captures"),
+        ("Prepare the CSV", "export", "export data"),
+        ("Prepare the ZIP", "export", "export data"),
+        ("Prepare the PDF", "report", "make PDF reports"),
+    ]
     at.text_input(key="confirm-delete").input("Pat").run()
     fired.append(("Delete everything", "delete", "delete people"))
     for label, _, words in fired:
@@ -198,10 +204,15 @@ def change_account(data, what, *args) -> None:
 
 @pytest.mark.parametrize(
     ("change", "reason", "sentence"),
-    [((disable_account, "dora"), "disabled", "This account was disabled: ask an admin."),
-     ((set_password, "dora", "another good password"), "new password",
-      "The password was changed: sign in with the new one.")],
-)  # fmt: skip
+    [
+        ((disable_account, "dora"), "disabled", "This account was disabled: ask an admin."),
+        (
+            (set_password, "dora", "another good password"),
+            "new password",
+            "The password was changed: sign in with the new one.",
+        ),
+    ],
+)
 def test_disabling_an_account_or_changing_its_password_ends_its_open_session(
     monkeypatch, data, change, reason, sentence
 ):

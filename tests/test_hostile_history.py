@@ -40,9 +40,14 @@ def cli(tmp_path):
     env.pop("ANALYZER_DB_URL", None)
 
     def run(*args: str, extra: dict[str, str] | None = None, timeout: float = 300):
-        return subprocess.run([sys.executable, "-m", "analyzer", *args], cwd=ROOT,
-                              env={**env, **(extra or {})}, capture_output=True, text=True,
-                              timeout=timeout)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "analyzer", *args],
+            cwd=ROOT,
+            env={**env, **(extra or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     return run
 
@@ -81,8 +86,7 @@ def test_an_import_names_every_odd_entry_and_the_good_photos_land(tmp_path):
     store = PhotoStore(tmp_path / "photos")
     report = import_folder(db, store, folder, "Ana")
     failed = dict(report.failed)
-    assert set(failed) == {"pipe.jpg", "album.jpg", "gone.jpg", "zero.jpg", "notes.jpg",
-                           "huge.jpg"}  # fmt: skip
+    assert set(failed) == {"pipe.jpg", "album.jpg", "gone.jpg", "zero.jpg", "notes.jpg", "huge.jpg"}
     assert "folder" in failed["album.jpg"] and "does not exist" in failed["gone.jpg"]
     assert "pipe" in failed["pipe.jpg"] and "device" in failed["zero.jpg"]
     assert "100 MB" in failed["huge.jpg"]
@@ -130,8 +134,9 @@ def test_a_tag_that_looks_like_a_formula_stays_text_in_the_csv(tmp_path):
     db = open_database(f"sqlite:///{tmp_path / 'a.db'}")
     folder = tmp_path / "in"
     write_photo_variants(folder, GOOD[:1])
-    import_folder(db, PhotoStore(tmp_path / "photos"), folder, "Ana",
-                  tags=['=HYPERLINK("http://x","y")'])  # fmt: skip
+    import_folder(
+        db, PhotoStore(tmp_path / "photos"), folder, "Ana", tags=['=HYPERLINK("http://x","y")']
+    )
     with db.transaction() as session:
         rows = load_history(session, get_person(session, "Ana"))
     cell = next(csv.DictReader(io.StringIO(history_csv(rows))))["session_tags"]
@@ -173,8 +178,9 @@ def test_a_full_disk_leaves_no_partial_photo_and_no_row(tmp_path, face_rgb, monk
 
     monkeypatch.setattr(datadir, "write_private", full_disk)
     with pytest.raises(OSError):
-        save_capture(db, store, "Ana", buffer.getvalue(), ".jpg", analysis,
-                     taken_at=dt.datetime(2026, 1, 5))  # fmt: skip
+        save_capture(
+            db, store, "Ana", buffer.getvalue(), ".jpg", analysis, taken_at=dt.datetime(2026, 1, 5)
+        )
     monkeypatch.undo()
     assert store.files() == []
     with db.transaction() as session:
@@ -183,8 +189,14 @@ def test_a_full_disk_leaves_no_partial_photo_and_no_row(tmp_path, face_rgb, monk
 
 
 def start(cli_env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "analyzer", *args], cwd=ROOT, env=cli_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "analyzer", *args],
+        cwd=ROOT,
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize("delay_s", [1.0, 2.5, 4.0, 6.0])
@@ -193,15 +205,22 @@ def test_an_import_killed_at_any_moment_leaves_files_that_agree_with_rows(
 ):
     """kill -9 during scanning, analysing, writing or between sessions; then `info`."""
     folder = tmp_path / "in"
-    write_photo_variants(folder, [f"2026-0{m}-0{d}_{k}.jpg" for m in (1, 2) for d in (1, 2)
-                                  for k in "ab"])  # fmt: skip
+    write_photo_variants(
+        folder, [f"2026-0{m}-0{d}_{k}.jpg" for m in (1, 2) for d in (1, 2) for k in "ab"]
+    )
     env = {**os.environ, "ANALYZER_DATA_DIR": str(tmp_path / "data"), "ANALYZER_DB_URL": db_url}
     process = start(env, "import", str(folder), "--person", "Ana")
     time.sleep(delay_s)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    info = subprocess.run([sys.executable, "-m", "analyzer", "info"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    info = subprocess.run(
+        [sys.executable, "-m", "analyzer", "info"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert info.returncode == 0, info.stderr
     folder = PhotoStore(tmp_path / "data" / "photos")
     db = open_database(db_url)
@@ -255,24 +274,37 @@ def test_a_missing_photo_file_is_listed_in_the_zip_not_a_crash(tmp_path, cli):
 @pytest.mark.parametrize(
     ("args", "extra", "status", "words"),
     [
-        (["export", "--person", "Ana", "--csv", "{tmp}/no/such/folder/a.csv"], {}, 1,
-         "could not be read or written"),
+        (
+            ["export", "--person", "Ana", "--csv", "{tmp}/no/such/folder/a.csv"],
+            {},
+            1,
+            "could not be read or written",
+        ),
         (["export", "--person", "Ana", "--csv", "{tmp}"], {}, 1, "could not be read or written"),
         (["info"], {"ANALYZER_DB_URL": "not a url"}, 1, "is not a database URL"),
         (["info"], {"ANALYZER_DATA_DIR": "{tmp}/a-file"}, 1, "is a file, not a folder"),
         (["analyze", "x.jpg", "--mm-per-px", "1e308"], {}, 2, "not a face photo's scale"),
         (["import", "{tmp}", "--person", ""], {}, 2, "The name is empty"),
         (["import", "{tmp}", "--person", "x" * 201], {}, 2, "longer than 200"),
-        (["import", "{tmp}", "--person", "Ana", "--expression", "e" * 41], {}, 2,
-         "unknown expression"),
-        (["progress", "--person", "Ana", "--expression", "bogus"], {}, 2,
-         "use one of 'rest', 'brow raise', 'gentle eye closure', 'full eye closure', "
-         "'broad smile', 'snarl', 'lip pucker'"),
+        (
+            ["import", "{tmp}", "--person", "Ana", "--expression", "e" * 41],
+            {},
+            2,
+            "unknown expression",
+        ),
+        (
+            ["progress", "--person", "Ana", "--expression", "bogus"],
+            {},
+            2,
+            "use one of 'rest', 'brow raise', 'gentle eye closure', 'full eye closure', "
+            "'broad smile', 'snarl', 'lip pucker'",
+        ),
         (["progress", "--person", "Ana", "--measure", "bogus"], {}, 2, "Unknown measure: bogus"),
     ],
-)  # fmt: skip
-def test_ordinary_mistakes_get_one_sentence_and_no_traceback(tmp_path, cli, args, extra,
-                                                             status, words):  # fmt: skip
+)
+def test_ordinary_mistakes_get_one_sentence_and_no_traceback(
+    tmp_path, cli, args, extra, status, words
+):
     folder = tmp_path / "in"
     write_photo_variants(folder, GOOD[:1])
     assert cli("import", str(folder), "--person", "Ana").returncode == 0
@@ -293,8 +325,13 @@ def test_a_database_locked_longer_than_the_timeout_gets_a_sentence(tmp_path, cli
     locker = sqlite3.connect(tmp_path / "data" / "analyzer.db", isolation_level=None)
     locker.execute("BEGIN EXCLUSIVE")  # another program holds the database
     try:
-        result = cli("import", str(tmp_path / "more"), "--person", "Ana",
-                     extra={"ANALYZER_DB_TIMEOUT_S": "1"})  # fmt: skip
+        result = cli(
+            "import",
+            str(tmp_path / "more"),
+            "--person",
+            "Ana",
+            extra={"ANALYZER_DB_TIMEOUT_S": "1"},
+        )
     finally:
         locker.execute("ROLLBACK")
         locker.close()

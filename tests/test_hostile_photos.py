@@ -236,13 +236,33 @@ def reference() -> FaceAnalysis:
 # --- every file: measured or refused with a sentence ---------------------------------------
 
 CORPUS_NAMES = [
-    "truncated.jpg", "truncated.png", "truncated.heic", "cut_short.heic",
-    "sof_65535x65535.jpg", "sof_65000x64.jpg", "ihdr_100000x100000.png",
-    "strip_100000x64.png", "empty.jpg", "random.jpg", "notes.jpg", "astronaut.gif",
-    "bad_exif_type.jpg", "flipped_header.jpg", "upside_down.png", "on_its_side.png",
-    "small_face.jpg", "tiny_face.png", "two_faces.png", "face_in_background.png", "pipe.jpg",
-    "dev_zero.jpg", "folder.jpg", "huge_zeros.jpg", "big_not_an_image.jpg", "missing.jpg",
-]  # fmt: skip
+    "truncated.jpg",
+    "truncated.png",
+    "truncated.heic",
+    "cut_short.heic",
+    "sof_65535x65535.jpg",
+    "sof_65000x64.jpg",
+    "ihdr_100000x100000.png",
+    "strip_100000x64.png",
+    "empty.jpg",
+    "random.jpg",
+    "notes.jpg",
+    "astronaut.gif",
+    "bad_exif_type.jpg",
+    "flipped_header.jpg",
+    "upside_down.png",
+    "on_its_side.png",
+    "small_face.jpg",
+    "tiny_face.png",
+    "two_faces.png",
+    "face_in_background.png",
+    "pipe.jpg",
+    "dev_zero.jpg",
+    "folder.jpg",
+    "huge_zeros.jpg",
+    "big_not_an_image.jpg",
+    "missing.jpg",
+]
 
 
 @pytest.mark.parametrize("name", CORPUS_NAMES)

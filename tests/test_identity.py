@@ -73,9 +73,13 @@ def test_same_face_retaken_mirrored_or_resized_is_within_the_threshold(
 
 
 def test_landmarks_choose_the_face_described(
-    face_rgb, face_analysis, second_face_rgb, second_face_analysis,
-    astronaut_embedding, hopper_embedding,
-) -> None:  # fmt: skip
+    face_rgb,
+    face_analysis,
+    second_face_rgb,
+    second_face_analysis,
+    astronaut_embedding,
+    hopper_embedding,
+) -> None:
     """Two faces side by side: each set of landmarks gives its own face's descriptor."""
     height = max(face_rgb.shape[0], second_face_rgb.shape[0])
     left = cv2.copyMakeBorder(face_rgb, 0, height - face_rgb.shape[0], 0, 0, cv2.BORDER_CONSTANT)

@@ -20,8 +20,12 @@ DAYS = ["2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26"]
 def start_import(folder: Path, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "analyzer", "import", str(folder), "--person", "Ana"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def environment(tmp_path: Path, db_url: str) -> dict[str, str]:

@@ -20,8 +20,14 @@ def words(text: str) -> str:
 
 def test_the_statement_says_what_it_is_for_and_not():
     text = INTENDED_USE.lower()
-    for phrase in ("intended use", "personal tracking", "research", "not a medical device",
-                   "does not diagnose", "stays the clinician's"):  # fmt: skip
+    for phrase in (
+        "intended use",
+        "personal tracking",
+        "research",
+        "not a medical device",
+        "does not diagnose",
+        "stays the clinician's",
+    ):
         assert phrase in text
 
 
@@ -58,12 +64,23 @@ def test_the_reports_first_page_states_it(tmp_path, face_rgb, face_analysis):
         get_or_create_person(session, "Ida")
     buffer = io.BytesIO()
     Image.fromarray(face_rgb).save(buffer, format="JPEG", quality=92)
-    save_capture(db, store, "Ida", buffer.getvalue(), ".jpg", face_analysis,
-                 taken_at=dt.datetime(2026, 1, 2, 10))  # fmt: skip
+    save_capture(
+        db,
+        store,
+        "Ida",
+        buffer.getvalue(),
+        ".jpg",
+        face_analysis,
+        taken_at=dt.datetime(2026, 1, 2, 10),
+    )
     pdf = tmp_path / "ida.pdf"
     with db.transaction() as session:
         write_report(session, get_person(session, "Ida"), store, pdf)
     db.close()
-    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],
-                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert words(INTENDED_USE) in words(first)

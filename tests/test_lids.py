@@ -64,8 +64,9 @@ def test_a_mirrored_wink_gives_the_mirrored_reading(face):
     flipped_rest = np.ascontiguousarray(rgb[:, ::-1])
     flipped = np.ascontiguousarray(photo[:, ::-1])
     direct, _ = app_movement("gentle eye closure", rgb, analysis, photo)
-    mirrored, _ = app_movement("gentle eye closure", flipped_rest, analyze_image(flipped_rest),
-                               flipped)  # fmt: skip
+    mirrored, _ = app_movement(
+        "gentle eye closure", flipped_rest, analyze_image(flipped_rest), flipped
+    )
     for side, partner in (("left", "right"), ("right", "left")):
         assert mirrored[CLOSURE.format(partner)] == pytest.approx(
             direct[CLOSURE.format(side)], abs=8
@@ -183,8 +184,9 @@ def test_a_photo_at_another_size_reads_the_same_fissures(face, height):
     copy = analyze_image(cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=interpolation))
     for side in topology.SIDES:
         added = _fissure(copy, side) - _model_fissure(copy, side)
-        assert added == pytest.approx(_fissure(analysis, side) - _model_fissure(analysis, side),
-                                      abs=0.1)  # fmt: skip
+        assert added == pytest.approx(
+            _fissure(analysis, side) - _model_fissure(analysis, side), abs=0.1
+        )
         assert _fissure(copy, side) == pytest.approx(_fissure(analysis, side), abs=0.3)
 
 

@@ -28,8 +28,13 @@ def run_in_namespace(network: str, setup: str, tmp_path) -> dict:
     out = tmp_path / f"{network}.json"
     script = ROOT / "tests" / "live_browser_check.py"
     command = f"{setup} && exec {sys.executable} {script} {out} {network}"
-    run = subprocess.run(["unshare", "--net", "sh", "-c", command], cwd=ROOT,
-                         capture_output=True, text=True, timeout=900)  # fmt: skip
+    run = subprocess.run(
+        ["unshare", "--net", "sh", "-c", command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(out.read_text())
 

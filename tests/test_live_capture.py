@@ -25,8 +25,9 @@ def centred(face_rgb, face_analysis):
     half_w, half_h = 400, 300
     x0, y0 = int(x) - half_w, int(y) - half_h
     padded = cv2.copyMakeBorder(face_rgb, 400, 400, 400, 400, cv2.BORDER_REFLECT)
-    return np.ascontiguousarray(padded[y0 + 400 : y0 + 400 + 2 * half_h,
-                                       x0 + 400 : x0 + 400 + 2 * half_w])  # fmt: skip
+    return np.ascontiguousarray(
+        padded[y0 + 400 : y0 + 400 + 2 * half_h, x0 + 400 : x0 + 400 + 2 * half_w]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +44,9 @@ def gauges_of(rgb, target):
 def test_the_baseline_frame_itself_is_green_on_every_gauge(centred, baseline):
     _, target = baseline
     gauges = gauges_of(centred, target)
-    assert {"turn", "nod", "tilt", "distance", "centre", "light", "focus", "eyes",
-            "mouth"} <= set(gauges)  # fmt: skip
+    assert {"turn", "nod", "tilt", "distance", "centre", "light", "focus", "eyes", "mouth"} <= set(
+        gauges
+    )
     red_or_amber = {n: (g.status, g.value) for n, g in gauges.items() if g.status != "green"}
     assert red_or_amber == {}
 
@@ -79,9 +81,13 @@ def test_without_a_baseline_the_face_should_fill_about_half_the_frame(centred):
     share = abs(points[152, 1] - points[10, 1]) / centred.shape[0]  # forehead to chin
     distance = gauges_of(centred, Target())["distance"]
     assert distance.value == pytest.approx(share / 0.5 - 1, abs=0.01)
-    assert distance.instruction == ("come a little closer" if share < 0.45 else
-                                    "move a little further away" if share > 0.55 else
-                                    "at the right distance")  # fmt: skip
+    assert distance.instruction == (
+        "come a little closer"
+        if share < 0.45
+        else "move a little further away"
+        if share > 0.55
+        else "at the right distance"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +98,15 @@ def burst_frames(centred, baseline):
     frame = analysis.measurement.frame
     fissure = analysis.measures["palpebral_fissure_height_left_mm"]
     for index in (2, 5):  # a blink: both lids most of the way down
-        frames[index], _ = imitate(frames[index], analysis.landmarks_px, frame,
-                                   analysis.mm_per_px, "eye closure", 0.8 * fissure,
-                                   0.8 * fissure)  # fmt: skip
+        frames[index], _ = imitate(
+            frames[index],
+            analysis.landmarks_px,
+            frame,
+            analysis.mm_per_px,
+            "eye closure",
+            0.8 * fissure,
+            0.8 * fissure,
+        )
     return frames
 
 
@@ -112,8 +124,11 @@ def test_a_burst_drops_the_blinks_and_averages_the_rest(burst_frames, baseline):
     still = measure_landmarks(analysis.landmarks_px).measures
 
     averaged = measure_landmarks(result.landmarks_px).measures
-    for name in ("brow_height_left_mm", "palpebral_fissure_height_right_mm",
-                 "commissure_height_diff_mm"):  # fmt: skip
+    for name in (
+        "brow_height_left_mm",
+        "palpebral_fissure_height_right_mm",
+        "commissure_height_diff_mm",
+    ):
         assert averaged[name] == pytest.approx(still[name], abs=0.5), name
     assert 0 < result.measure_sd["brow_height_left_mm"] < 1.0
 
@@ -137,9 +152,15 @@ def test_a_burst_is_saved_as_one_capture_with_its_size_and_spread(burst_frames, 
     db = open_database(f"sqlite:///{tmp_path / 'a.db'}")
     store = PhotoStore(tmp_path / "photos")
     result = burst_capture(burst_frames)
-    capture_id, new, _ = save_burst(db, store, "Ana", list(burst_frames), result,
-                                           taken_at=dt.datetime(2026, 3, 2, 10),
-                                           camera_label="HD webcam")  # fmt: skip
+    capture_id, new, _ = save_burst(
+        db,
+        store,
+        "Ana",
+        list(burst_frames),
+        result,
+        taken_at=dt.datetime(2026, 3, 2, 10),
+        camera_label="HD webcam",
+    )
     assert new and len(store.files()) == 1  # the sharpest frame is the photo
     with db.transaction() as session:
         rows = load_history(session, get_person(session, "Ana"))
@@ -202,14 +223,19 @@ def taken_from(session, timeout_s=60.0):
 def blinking(centred, baseline):
     analysis, _ = baseline
     fissure = analysis.measures["palpebral_fissure_height_left_mm"]
-    shut, _ = imitate(centred, analysis.landmarks_px, analysis.measurement.frame,
-                      analysis.mm_per_px, "eye closure", 0.85 * fissure,
-                      0.85 * fissure)  # fmt: skip
+    shut, _ = imitate(
+        centred,
+        analysis.landmarks_px,
+        analysis.measurement.frame,
+        analysis.mm_per_px,
+        "eye closure",
+        0.85 * fissure,
+        0.85 * fissure,
+    )
     return shut
 
 
-def test_a_live_burst_passes_over_blinks_and_keeps_eight_open_frames(centred, baseline,
-                                                                     blinking):  # fmt: skip
+def test_a_live_burst_passes_over_blinks_and_keeps_eight_open_frames(centred, baseline, blinking):
     from analyzer.capture.live import HOLD_S, LiveSession
 
     _, target = baseline
@@ -229,8 +255,7 @@ def test_a_live_burst_passes_over_blinks_and_keeps_eight_open_frames(centred, ba
     assert session.state == "aiming"  # taken: the shutter re-arms
 
 
-def test_a_live_burst_whose_eyes_stay_shut_ends_and_says_try_again(centred, baseline,
-                                                                   blinking):  # fmt: skip
+def test_a_live_burst_whose_eyes_stay_shut_ends_and_says_try_again(centred, baseline, blinking):
     from analyzer.capture.live import COLLECT_LIMIT_S, LiveSession
 
     _, target = baseline
@@ -289,8 +314,15 @@ def test_without_a_stored_photo_the_target_has_no_eyes_or_mouth_gauge(centred, b
 
 def _faint_smile(rgb):
     analysis = analyze_image(rgb)
-    smiled, _ = imitate(rgb, analysis.landmarks_px, analysis.measurement.frame,
-                        analysis.mm_per_px, "broad smile", 1.0, 1.0)  # fmt: skip
+    smiled, _ = imitate(
+        rgb,
+        analysis.landmarks_px,
+        analysis.measurement.frame,
+        analysis.mm_per_px,
+        "broad smile",
+        1.0,
+        1.0,
+    )
     return smiled
 
 
@@ -327,8 +359,11 @@ def test_a_still_face_matching_its_own_baseline_fires_within_3_s_and_saves_withi
         still = analyze_image(frame).measures
         # Within the within-session noise: what two captures of one session may differ by
         # (95 %), 1.96 × √2 × the measure's within-session SD.
-        off = {n: round(saved[n] - still[n], 2) for n in FOLLOWED
-               if abs(saved[n] - still[n]) > 1.96 * 2**0.5 * default_within_sd(n)}  # fmt: skip
+        off = {
+            n: round(saved[n] - still[n], 2)
+            for n in FOLLOWED
+            if abs(saved[n] - still[n]) > 1.96 * 2**0.5 * default_within_sd(n)
+        }
         assert off == {}, (name, off)
 
 

@@ -114,8 +114,10 @@ def test_each_movement_per_side_and_the_side_ratio(rest, expression):
 
 def lids_lowered(rgb, analysis, left_share, right_share):
     """The upper lids lowered by these shares of each resting fissure height."""
-    left, right = (share * analysis.measures[f"palpebral_fissure_height_{side}_mm"]
-                   for share, side in ((left_share, "left"), (right_share, "right")))  # fmt: skip
+    left, right = (
+        share * analysis.measures[f"palpebral_fissure_height_{side}_mm"]
+        for share, side in ((left_share, "left"), (right_share, "right"))
+    )
     return imitate_on(rgb, analysis, "eye closure", left, right)
 
 
@@ -140,9 +142,12 @@ def test_following_reads_the_stronger_side_better_than_the_model_alone(face_rgb,
     truth = expression_measures("broad smile", points, truth_points, "right", followed=True)
     alone = expression_measures("broad smile", points, model, "right")
     flow = expression_measures(
-        "broad smile", points, follow_expression(face_rgb, points, photo, model).landmarks_px,
-        "right", followed=True,
-    )  # fmt: skip
+        "broad smile",
+        points,
+        follow_expression(face_rgb, points, photo, model).landmarks_px,
+        "right",
+        followed=True,
+    )
     key = SMILE.format("left")
     assert abs(flow[key] - truth[key]) < 0.5 * abs(alone[key] - truth[key])
     assert abs(flow["broad_smile_ratio_pct"] - 50) < abs(alone["broad_smile_ratio_pct"] - 50)
@@ -205,9 +210,20 @@ def test_movement_over_time_gets_verdicts(face_analysis, smile):
         start = dt.datetime(2026, 1, 1) + dt.timedelta(days=14 * session)
         for k, points in enumerate([rest, smile_points, smile_points]):
             expression = "rest" if k == 0 else "broad smile"
-            captures.append(ProtocolCapture(len(captures) + 1, session, start.date(), start, (),
-                                            expression, start + dt.timedelta(minutes=k), points,
-                                            None, None))  # fmt: skip
+            captures.append(
+                ProtocolCapture(
+                    len(captures) + 1,
+                    session,
+                    start.date(),
+                    start,
+                    (),
+                    expression,
+                    start + dt.timedelta(minutes=k),
+                    points,
+                    None,
+                    None,
+                )
+            )
     rows = protocol_rows(captures, "right")
     result = measure_progress(
         rows, "broad_smile_commissure_movement_left_mm", expression="protocol"

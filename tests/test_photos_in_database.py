@@ -43,8 +43,10 @@ def data(tmp_path, monkeypatch) -> Path:
 
 def photo_rows(db: Database) -> dict[str, bytes]:
     with db.transaction() as session:
-        return {digest: bytes(data) for digest, data in session.execute(
-            select(Photo.sha256, Photo.data))}  # fmt: skip
+        return {
+            digest: bytes(data)
+            for digest, data in session.execute(select(Photo.sha256, Photo.data))
+        }
 
 
 def capture_paths(db: Database) -> dict[str, str | None]:
@@ -96,8 +98,15 @@ def test_a_capture_whose_transaction_fails_leaves_no_photo_row(
 
     monkeypatch.setattr(importer, "follow_from_rest", fail_after_the_photo)
     with pytest.raises(RuntimeError):
-        save_capture(db, store, "Ana", buffer.getvalue(), ".jpg", face_analysis,
-                     taken_at=dt.datetime(2026, 1, 5, 10))  # fmt: skip
+        save_capture(
+            db,
+            store,
+            "Ana",
+            buffer.getvalue(),
+            ".jpg",
+            face_analysis,
+            taken_at=dt.datetime(2026, 1, 5, 10),
+        )
     assert written_before_failure == [1]  # the photo was in the capture's transaction ...
     assert photo_rows(db) == {}  # ... and went with it
     with db.transaction() as session:
@@ -148,8 +157,7 @@ def test_migrate_photos_moves_a_folder_history_verifies_hashes_and_is_idempotent
     assert not any(p.startswith(DB_PREFIX) for p in before.values())
     moved, there, missing, corrupt = (p.name for p in photos)
     with db.transaction() as session:  # another app server already stored these bytes
-        DatabasePhotoStore(db).put((tmp_path / "in" / there).read_bytes(), ".jpg",
-                                   session=session)  # fmt: skip
+        DatabasePhotoStore(db).put((tmp_path / "in" / there).read_bytes(), ".jpg", session=session)
     (folder.root / before[missing]).unlink()
     (folder.root / before[corrupt]).write_bytes(b"\xff\xd8 bit rot")
 
@@ -190,8 +198,7 @@ def test_sqlite_keeps_the_photo_folder(data, tmp_path):
 def pg_tool(server, name: str, *args: str) -> None:
     """Run one of PostgreSQL's client programs against the test server."""
     connection = ["-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres"]
-    subprocess.run([_bin(name), *connection, *args], check=True, capture_output=True,
-                   timeout=120)  # fmt: skip
+    subprocess.run([_bin(name), *connection, *args], check=True, capture_output=True, timeout=120)
 
 
 def test_pg_dump_and_pg_restore_bring_back_every_capture_and_photo(postgres_server, tmp_path):
@@ -204,8 +211,14 @@ def test_pg_dump_and_pg_restore_bring_back_every_capture_and_photo(postgres_serv
     pg_tool(postgres_server, "pg_dump", "-Fc", "-f", str(backup), make_url(url).database)
 
     restored_url = postgres_server.url()  # a fresh, empty database on the same server
-    pg_tool(postgres_server, "pg_restore", "--exit-on-error", "-d",
-            make_url(restored_url).database, str(backup))  # fmt: skip
+    pg_tool(
+        postgres_server,
+        "pg_restore",
+        "--exit-on-error",
+        "-d",
+        make_url(restored_url).database,
+        str(backup),
+    )
     restored = open_database(restored_url)
     query = text("SELECT id, photo_sha256, photo_path, measures::text FROM capture ORDER BY id")
     with db.engine.connect() as a, restored.engine.connect() as b:

@@ -123,11 +123,18 @@ def test_split_face_uses_the_untreated_side_as_control():
             measures = {"brow_height_left_mm": row.measures[BROW], "brow_height_right_mm": right}
             rows.append(
                 HistoryRow(
-                    row.capture_id + 10 * index, index + 1, row.session_day,
-                    row.session_started_at + dt.timedelta(days=14 * index), (),
-                    row.taken_at, "rest", "pass", True, measures,
+                    row.capture_id + 10 * index,
+                    index + 1,
+                    row.session_day,
+                    row.session_started_at + dt.timedelta(days=14 * index),
+                    (),
+                    row.taken_at,
+                    "rest",
+                    "pass",
+                    True,
+                    measures,
                 )
-            )  # fmt: skip
+            )
     series, verdict = split_face_progress(rows, "brow_height", "left")
     assert [round(d, 3) for _, d in series] == [0.025, 0.025, 1.525, 1.525]
     assert verdict.difference_mm > 1.4
@@ -145,10 +152,20 @@ def test_the_region_table_says_where_each_sessions_points_came_from():
 
     def capture(cid, session, expression, regions, followed_from=None):
         start = dt.datetime(2026, 1, session, 9)
-        return ProtocolCapture(cid, session, start.date(), start, (), expression,
-                               start + dt.timedelta(minutes=cid), points,
-                               points if followed_from else None, followed_from,
-                               regions, points)  # fmt: skip
+        return ProtocolCapture(
+            cid,
+            session,
+            start.date(),
+            start,
+            (),
+            expression,
+            start + dt.timedelta(minutes=cid),
+            points,
+            points if followed_from else None,
+            followed_from,
+            regions,
+            points,
+        )
 
     captures = [
         capture(1, 5, "rest", {"brow_left": "refined", "brow_right": "model"}),
@@ -160,12 +177,18 @@ def test_the_region_table_says_where_each_sessions_points_came_from():
     ]
     table = region_table(captures, "protocol", ["brow_raise_ratio_pct"])
     assert table == [
-        {"session": "2026-01-05", "right brow": "followed from rest",
-         "left brow": "from the photo"},
+        {
+            "session": "2026-01-05",
+            "right brow": "followed from rest",
+            "left brow": "from the photo",
+        },
         {"session": "2026-01-06", "right brow": "model", "left brow": "model"},
-        {"session": "2026-01-07", "right brow": "followed from rest",
-         "left brow": "followed from rest"},
-    ]  # fmt: skip
+        {
+            "session": "2026-01-07",
+            "right brow": "followed from rest",
+            "left brow": "followed from rest",
+        },
+    ]
     rest = region_table(captures, "rest", ["brow_height_left_mm"])
     assert [row["left brow"] for row in rest] == ["from the photo", "model", "model"]
 

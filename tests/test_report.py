@@ -18,8 +18,14 @@ def run_analyzer(data: Path, *args: str) -> subprocess.CompletedProcess:
     """``python -m analyzer ARGS`` on the data folder ``data`` (SQLite there)."""
     env = {**os.environ, "ANALYZER_DATA_DIR": str(data)}
     env.pop("ANALYZER_DB_URL", None)
-    return subprocess.run([sys.executable, "-m", "analyzer", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "analyzer", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_report_pdf_holds_the_protocol_figures(tmp_path, face_rgb, face_analysis):
@@ -31,8 +37,9 @@ def test_report_pdf_holds_the_protocol_figures(tmp_path, face_rgb, face_analysis
     assert "2 session(s)" in result.stdout
     assert pdf.read_bytes().startswith(b"%PDF")
 
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Person: Pat" in text and "Affected side: right" in text
     assert "Broad smile: affected side (% of healthy)" in text  # words first,
     assert "(broad smile: affected / healthy side)" in text  # the technical name below
@@ -57,14 +64,15 @@ def test_report_pdf_holds_the_protocol_figures(tmp_path, face_rgb, face_analysis
     (ROOT / "out").mkdir(exist_ok=True)  # a fresh checkout has none when this runs alone
     subprocess.run(
         ["pdftoppm", "-r", "70", "-png", str(pdf), str(ROOT / "out" / "report")], check=True
-    )  # fmt: skip (kept for a person to look at)
+    )  # kept for a person to look at
     first = np.asarray(Image.open(pages[0]).convert("L"))
     assert (first < 128).mean() > 0.02  # text, table and photos were drawn
 
 
 def test_report_for_an_unknown_person_says_so(tmp_path):
-    result = run_analyzer(tmp_path, "report", "--person", "Nobody", "--pdf",
-                          str(tmp_path / "x.pdf"))  # fmt: skip
+    result = run_analyzer(
+        tmp_path, "report", "--person", "Nobody", "--pdf", str(tmp_path / "x.pdf")
+    )
     assert result.returncode == 1
     assert "no person called 'Nobody'" in result.stderr
     assert "Traceback" not in result.stderr
@@ -90,8 +98,10 @@ def test_protocol_csv_has_one_row_per_session_with_movements_items_and_method(
     assert all(float(r["eface_total"]) > 0 for r in rows)
     assert any(k.startswith("eface_dynamic_") for k in rows[0])
     movement = [k for k in rows[0] if k.startswith("broad_smile_") and k.endswith("_mm")]
-    assert {"broad_smile_commissure_movement_left_mm",
-            "broad_smile_commissure_movement_right_mm"} <= set(movement)  # fmt: skip
+    assert {
+        "broad_smile_commissure_movement_left_mm",
+        "broad_smile_commissure_movement_right_mm",
+    } <= set(movement)
 
 
 def test_protocol_outputs_hold_the_gap_left_by_an_incomplete_eye_closure(
@@ -121,9 +131,16 @@ def test_protocol_outputs_hold_the_gap_left_by_an_incomplete_eye_closure(
     for k, (expression, rgb) in enumerate((("rest", face_rgb), ("gentle eye closure", closure))):
         buffer = io.BytesIO()
         Image.fromarray(rgb).save(buffer, format="PNG")
-        save_capture(db, store, "Pat", buffer.getvalue(), ".png",
-                     analyze_image(rgb, expression=expression),
-                     taken_at=when + dt.timedelta(minutes=k), expression=expression)  # fmt: skip
+        save_capture(
+            db,
+            store,
+            "Pat",
+            buffer.getvalue(),
+            ".png",
+            analyze_image(rgb, expression=expression),
+            taken_at=when + dt.timedelta(minutes=k),
+            expression=expression,
+        )
     db.close()
 
     out = tmp_path / "protocol.csv"
@@ -142,11 +159,15 @@ def test_protocol_outputs_hold_the_gap_left_by_an_incomplete_eye_closure(
     pdf = tmp_path / "pat.pdf"
     result = run_analyzer(data, "report", "--person", "Pat", "--pdf", str(pdf))
     assert result.returncode == 0, result.stderr
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout  # fmt: skip
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     lines = text.splitlines()
-    rows = [" ".join(lines[k - 2 : k + 1]) for k, x in enumerate(lines)
-            if "lagophthalmos in gentle eye closure)" in x]  # fmt: skip
+    rows = [
+        " ".join(lines[k - 2 : k + 1])
+        for k, x in enumerate(lines)
+        if "lagophthalmos in gentle eye closure)" in x
+    ]
     assert len(rows) == 2 and all(" mm " in f"{x} " for x in rows), rows
     assert "Gentle eye closure: left eye left open" in text  # in words, the technical below
     flat = " ".join(text.split())

@@ -30,15 +30,35 @@ def test_a_strangers_photo_is_refused_unless_confirmed(tmp_path, face_rgb, secon
     own = analyze_image(face_rgb, identity=True)
     save_capture(db, store, "Ana", jpeg(face_rgb), ".jpg", own, taken_at=WHEN)
     stranger = analyze_image(second_face_rgb, identity=True)
-    refused_id, _ = save_capture(db, store, "Ana", jpeg(second_face_rgb), ".jpg", stranger,
-                                 taken_at=WHEN + dt.timedelta(minutes=1))  # fmt: skip
+    refused_id, _ = save_capture(
+        db,
+        store,
+        "Ana",
+        jpeg(second_face_rgb),
+        ".jpg",
+        stranger,
+        taken_at=WHEN + dt.timedelta(minutes=1),
+    )
     confirmed_id, _ = save_capture(
-        db, store, "Ana", jpeg(second_face_rgb[:, 2:]), ".jpg", stranger,
-        taken_at=WHEN + dt.timedelta(minutes=2), identity_confirmed=True,
-    )  # fmt: skip
+        db,
+        store,
+        "Ana",
+        jpeg(second_face_rgb[:, 2:]),
+        ".jpg",
+        stranger,
+        taken_at=WHEN + dt.timedelta(minutes=2),
+        identity_confirmed=True,
+    )
     again = analyze_image(face_rgb[4:, 4:], identity=True)
-    same_id, _ = save_capture(db, store, "Ana", jpeg(face_rgb[4:, 4:]), ".jpg", again,
-                              taken_at=WHEN + dt.timedelta(minutes=3))  # fmt: skip
+    same_id, _ = save_capture(
+        db,
+        store,
+        "Ana",
+        jpeg(face_rgb[4:, 4:]),
+        ".jpg",
+        again,
+        taken_at=WHEN + dt.timedelta(minutes=3),
+    )
     with db.transaction() as session:
         refused = session.get(Capture, refused_id)
         confirmed = session.get(Capture, confirmed_id)

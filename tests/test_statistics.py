@@ -256,17 +256,22 @@ def first_to_last(means: list[float], **wording) -> tuple[list[SessionValue], Ve
 
 def test_custom_direction_words_and_degrees():
     _, verdict = first_to_last(
-        [20.0, 20.0, 20.0, 17.0], measure="smile_angle_left_deg", label="left smile angle",
-        unit="°", direction_words=("wider", "narrower"),
-    )  # fmt: skip
+        [20.0, 20.0, 20.0, 17.0],
+        measure="smile_angle_left_deg",
+        label="left smile angle",
+        unit="°",
+        direction_words=("wider", "narrower"),
+    )
     assert verdict.sentence.startswith("Left smile angle 3.0° narrower than at baseline")
 
 
 def test_a_change_of_a_percentage_is_told_in_percentage_points():
     values, verdict = first_to_last(
-        [20.0, 20.0, 20.0, 60.0], measure="broad_smile_ratio_pct",
-        label="broad smile: affected / healthy side", unit="%",
-    )  # fmt: skip
+        [20.0, 20.0, 20.0, 60.0],
+        measure="broad_smile_ratio_pct",
+        label="broad smile: affected / healthy side",
+        unit="%",
+    )
     assert verdict.sentence.startswith(
         "Broad smile: affected / healthy side 40.0 points higher than at baseline, beyond the "
     )

@@ -131,9 +131,13 @@ def test_an_uploads_date_says_where_it_came_from_and_skips_impossible_ones():
     exif.get_ifd(0x8769)[36867] = "2026:03:05 08:30:00"  # after tomorrow: a wrong clock
     image.save(future, format="JPEG", exif=exif)
     assert photo_date("2020-01-01.jpg", dated.getvalue(), now=now) == (
-        dt.datetime(2012, 5, 17, 8, 30), "EXIF")  # fmt: skip
+        dt.datetime(2012, 5, 17, 8, 30),
+        "EXIF",
+    )
     assert photo_date("2020-01-01.jpg", undated.getvalue(), now=now) == (
-        dt.datetime(2020, 1, 1, 12, 0), "file name")  # fmt: skip
+        dt.datetime(2020, 1, 1, 12, 0),
+        "file name",
+    )
     assert photo_date("2020-01-01.jpg", future.getvalue(), now=now)[1] == "file name"
     assert photo_date("portrait.jpg", undated.getvalue(), now=now) == (None, "")
     assert photo_date("portrait.jpg", b"not a photo", now=now) == (None, "")
@@ -229,8 +233,11 @@ def test_history_loads_every_capture_in_time_order(db_url, folder, store):
     with db.transaction() as session:
         rows = load_history(session, get_person(session, "Ana"))
         assert [r.session_day.isoformat() for r in rows] == [
-            "2026-01-05", "2026-01-05", "2026-02-02", "2026-03-01"
-        ]  # fmt: skip
+            "2026-01-05",
+            "2026-01-05",
+            "2026-02-02",
+            "2026-03-01",
+        ]
         assert all("asymmetry_index_mm" in r.measures for r in rows)
         assert session.scalar(select(func.count()).select_from(Sitting)) == 3
         assert session.scalar(select(func.count()).select_from(Person)) == 1
@@ -286,8 +293,10 @@ def test_the_data_folder_database_and_photos_are_private_to_their_user(tmp_path,
         with db.transaction() as session:
             get_or_create_person(session, "Ana")
         PhotoStore(folder / "photos").put(b"not really a jpeg", ".jpg")
-        modes = {p.relative_to(folder).as_posix(): stat.S_IMODE(p.stat().st_mode)
-                 for p in [folder, *folder.rglob("*")]}  # fmt: skip
+        modes = {
+            p.relative_to(folder).as_posix(): stat.S_IMODE(p.stat().st_mode)
+            for p in [folder, *folder.rglob("*")]
+        }
         db.close()
     finally:
         os.umask(old_umask)
@@ -318,8 +327,11 @@ def test_names_are_one_person_whatever_their_capitals(db_url):
         assert names == ["Ana B", "Test User"]
         # The database itself refuses a second spelling, whatever wrote it.
         with pytest.raises(IntegrityError), session.begin_nested():
-            session.add(Person(name="ANA b", affected_side="none", notes="",
-                               created_at=dt.datetime(2026, 1, 1)))  # fmt: skip
+            session.add(
+                Person(
+                    name="ANA b", affected_side="none", notes="", created_at=dt.datetime(2026, 1, 1)
+                )
+            )
     db.close()
 
 
@@ -332,9 +344,12 @@ def test_a_database_with_two_spellings_of_one_name_upgrades_keeping_both(tmp_pat
     with before.engine.begin() as connection:
         for name in ("Ana", "ana", "ANA (2)", "Bo"):
             connection.execute(
-                text("INSERT INTO person (name, affected_side, notes, created_at) "
-                     "VALUES (:n, 'none', '', '2026-01-01')"), {"n": name},
-            )  # fmt: skip
+                text(
+                    "INSERT INTO person (name, affected_side, notes, created_at) "
+                    "VALUES (:n, 'none', '', '2026-01-01')"
+                ),
+                {"n": name},
+            )
     before.close()
     db = open_database(url)
     with db.transaction() as session:

@@ -89,8 +89,14 @@ def test_columns_are_the_base_then_checks_then_measures_then_regions(one_job):
 
 
 def test_column_order_does_not_depend_on_which_photo_failed_first():
-    good = {"file": "g", "ok": True, "error": None, "quality_upright": "pass", "m_mm": 1.0,
-            "region_nose": "model"}  # fmt: skip
+    good = {
+        "file": "g",
+        "ok": True,
+        "error": None,
+        "quality_upright": "pass",
+        "m_mm": 1.0,
+        "region_nose": "model",
+    }
     bad = {"file": "b", "ok": False, "error": "no face"}
     assert table_columns([bad, good]) == table_columns([good, bad])
 
@@ -122,8 +128,11 @@ def test_parquet_and_csv_files_read_back_as_the_table(one_job, tmp_path):
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "analyzer", "analyze", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 def test_analyze_table_with_two_jobs_writes_the_same_table(one_job, photo_folder, tmp_path):

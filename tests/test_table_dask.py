@@ -31,9 +31,12 @@ def photos(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
         dashboard_address=None,
-    ) as running:  # fmt: skip
+    ) as running:
         yield running
 
 
@@ -51,10 +54,22 @@ def test_shared_paths_on_a_cluster_give_the_local_table(cluster, photos, local):
 def test_analyze_dask_sends_the_photos_and_writes_the_local_table(cluster, photos, local, tmp_path):
     out = tmp_path / "cluster.parquet"
     done = subprocess.run(
-        [sys.executable, "-m", "analyzer", "analyze", str(photos), "--table", str(out),
-         "--dask", cluster.scheduler_address],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "analyzer",
+            "analyze",
+            str(photos),
+            "--table",
+            str(out),
+            "--dask",
+            cluster.scheduler_address,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 1, done.stderr  # the corrupt photo
     assert "Traceback" not in done.stderr
     pd.testing.assert_frame_equal(pd.read_parquet(out), local, check_exact=True)

@@ -87,8 +87,9 @@ def test_another_persons_photo_is_not_followed(face_rgb, face_analysis, second_f
 
 def _save(db, store, rgb, analysis, expression, minute):
     taken = dt.datetime(2026, 5, 4, 9, minute)
-    return save_capture(db, store, NAME, png(rgb), ".png", analysis, taken_at=taken,
-                        expression=expression)[0]  # fmt: skip
+    return save_capture(
+        db, store, NAME, png(rgb), ".png", analysis, taken_at=taken, expression=expression
+    )[0]
 
 
 def _smile_row(db):
@@ -148,8 +149,9 @@ def test_without_kept_photos_the_models_landmarks_are_used(
     (smile_capture,) = [c for c in captures if c.expression == "broad smile"]
     assert smile_capture.followed_px is None
     # Its own landmarks as measured: the model's, with lids and brows found in the photo.
-    model = expression_measures("broad smile", face_analysis.measured_px,
-                                analysis.measured_px, "right")  # fmt: skip
+    model = expression_measures(
+        "broad smile", face_analysis.measured_px, analysis.measured_px, "right"
+    )
     assert measures[SMILE.format("left")] == pytest.approx(model[SMILE.format("left")])
     db.close()
 
@@ -183,8 +185,12 @@ def test_a_database_of_the_first_schema_is_upgraded_with_its_data(tmp_path):
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
-        connection.execute(text("INSERT INTO person (name, affected_side, notes, created_at) "
-                                "VALUES ('Old', 'left', '', '2026-01-01 10:00:00')"))  # fmt: skip
+        connection.execute(
+            text(
+                "INSERT INTO person (name, affected_side, notes, created_at) "
+                "VALUES ('Old', 'left', '', '2026-01-01 10:00:00')"
+            )
+        )
     engine.dispose()
     db = open_database(url)
     with db.transaction() as session:

@@ -28,8 +28,10 @@ def verdict(measure: str, before: float, after: float) -> statistics.Verdict:
 
 
 def trend(values: list[float]) -> statistics.Trend:
-    sessions = [statistics.SessionValue(k, DAY + dt.timedelta(days=30 * k), v, 0.1, 3)
-                for k, v in enumerate(values)]  # fmt: skip
+    sessions = [
+        statistics.SessionValue(k, DAY + dt.timedelta(days=30 * k), v, 0.1, 3)
+        for k, v in enumerate(values)
+    ]
     return statistics.theil_sen_trend(sessions)
 
 
@@ -57,16 +59,21 @@ def test_a_palsy_patients_affected_side_moving_more_is_recovery():
     assert (answer.effect, answer.word, answer.colour) == ("better", "Recovering", "green")
     assert "recovering" in answer.sentence
     # The healthy side's movement has no better or worse; the ratio has (higher: better).
-    healthy = judge(verdict("broad_smile_commissure_movement_left_mm", 1.0, 4.0),
-                    affected_side="right")  # fmt: skip
+    healthy = judge(
+        verdict("broad_smile_commissure_movement_left_mm", 1.0, 4.0), affected_side="right"
+    )
     assert (healthy.effect, healthy.colour) == ("", "blue")
     ratio = judge(verdict("broad_smile_ratio_pct", 20.0, 80.0), affected_side="right")
     assert ratio.effect == "better"
     # Synkinesis (the affected eye narrowing in the smile) and an eye left open are worse.
     assert direction("broad_smile_eye_narrowing_right_pct", "right") == "down"
     assert direction("full_eye_closure_lagophthalmos_right_mm", "right") == "down"
-    assert judge(verdict("broad_smile_eye_narrowing_right_pct", 0.0, 25.0),
-                 affected_side="right").colour == "red"  # fmt: skip
+    assert (
+        judge(
+            verdict("broad_smile_eye_narrowing_right_pct", 0.0, 25.0), affected_side="right"
+        ).colour
+        == "red"
+    )
 
 
 def test_a_measure_without_direction_says_only_larger_or_smaller_in_neutral_colour():
@@ -102,16 +109,21 @@ def test_a_change_and_a_flat_trend_are_said_together_not_against_each_other():
 
 def test_the_comparison_is_named():
     assert judge(verdict("jaw_width_mm", 1.0, 2.0)).comparison == LATEST
-    phases = judge(verdict("jaw_width_mm", 1.0, 2.0), comparison=PHASES,
-                   than="in the treatment phase than in the baseline phase")  # fmt: skip
+    phases = judge(
+        verdict("jaw_width_mm", 1.0, 2.0),
+        comparison=PHASES,
+        than="in the treatment phase than in the baseline phase",
+    )
     assert phases.comparison == "treatment phase against baseline phase"
     assert "in the treatment phase than in the baseline phase" in phases.sentence
 
 
 def test_the_headline_counts_changes_and_names_them_better_first():
-    answers = [judge(verdict("asymmetry_index_mm", 3.0, 1.0)),
-               judge(verdict("jaw_width_mm", 120.0, 123.0)),
-               judge(verdict("brow_height_left_mm", 20.0, 20.05))]  # fmt: skip
+    answers = [
+        judge(verdict("asymmetry_index_mm", 3.0, 1.0)),
+        judge(verdict("jaw_width_mm", 120.0, 123.0)),
+        judge(verdict("brow_height_left_mm", 20.0, 20.05)),
+    ]
     text = headline(answers, "Since baseline (01 Mar 2026)")
     assert text.startswith("Since baseline (01 Mar 2026): 2 of 3 measures changed")
     assert "overall asymmetry smaller (better), jaw width wider" in text

@@ -64,9 +64,15 @@ def face(sample_path):
 def truth_of(face_rgb, analysis, hold, *, photo=False):
     """Where the hold's movement at full strength takes the resting landmarks (or, with
     ``photo``, the photo it makes)."""
-    moved, points = imitate(face_rgb, analysis.landmarks_px, analysis.measurement.frame,
-                            analysis.mm_per_px, hold.movement, hold.left_mm,
-                            hold.right_mm)  # fmt: skip
+    moved, points = imitate(
+        face_rgb,
+        analysis.landmarks_px,
+        analysis.measurement.frame,
+        analysis.mm_per_px,
+        hold.movement,
+        hold.left_mm,
+        hold.right_mm,
+    )
     return moved if photo else points
 
 
@@ -106,9 +112,13 @@ def test_the_peak_reads_the_known_movement(exam, protocol_clip, face, index):
     face_rgb, face_analysis = face
     segment = exam.movements[index - 1]
     expression = PROTOCOL_EXPRESSIONS[index]
-    truth = expression_measures(expression, face_analysis.landmarks_px,
-                                truth_of(face_rgb, face_analysis, holds[index]), "right",
-                                followed=True)  # fmt: skip
+    truth = expression_measures(
+        expression,
+        face_analysis.landmarks_px,
+        truth_of(face_rgb, face_analysis, holds[index]),
+        "right",
+        followed=True,
+    )
     at_peak = int(np.argmin(np.abs(exam.tracks.time_s - segment.peak_s)))
     name = "brow raise" if index == 1 else "gentle eye closure"
     seen = dict(zip(("left", "right"), exam.tracks.values[name][at_peak], strict=True))
@@ -126,8 +136,10 @@ def test_the_peak_reads_the_known_movement(exam, protocol_clip, face, index):
 def smile_clip(tmp_path_factory, face):
     """A one-sided smile: the left corner out and up 6 mm over a one-second ramp."""
     face_rgb, face_analysis = face
-    holds = [Hold(None, hold_s=0.0, ramp_s=0.0, rest_s=0.8),
-             Hold("broad smile", 6.0, 0.0, hold_s=0.6, ramp_s=1.0, rest_s=0.0)]  # fmt: skip
+    holds = [
+        Hold(None, hold_s=0.0, ramp_s=0.0, rest_s=0.8),
+        Hold("broad smile", 6.0, 0.0, hold_s=0.6, ramp_s=1.0, rest_s=0.0),
+    ]
     path = tmp_path_factory.mktemp("video") / "smile.mp4"
     encode(path, clip_frames(face_rgb, face_analysis, holds, 10), 10)
     return path, holds
@@ -137,9 +149,13 @@ def test_a_one_sided_smile_ramp_reads_one_sided(smile_clip, face):
     path, holds = smile_clip
     face_rgb, face_analysis = face
     clip = read_exam(path, fps=0)  # every frame
-    truth = expression_measures("broad smile", face_analysis.landmarks_px,
-                                truth_of(face_rgb, face_analysis, holds[1]), "right",
-                                followed=True)  # fmt: skip
+    truth = expression_measures(
+        "broad smile",
+        face_analysis.landmarks_px,
+        truth_of(face_rgb, face_analysis, holds[1]),
+        "right",
+        followed=True,
+    )
     [segment] = clip.movements
     assert segment.expression == "broad smile"
     assert segment.peak_s >= 1.8 - 0.15  # the ramp's top (0.8 s rest + 1 s ramp) or after
@@ -169,9 +185,16 @@ def test_the_clip_imported_with_protocol_gives_the_photos_movement_table(
             photo = truth_of(face_rgb, face_analysis, hold, photo=True)
         buffer = io.BytesIO()
         Image.fromarray(photo).save(buffer, format="PNG")
-        save_capture(db, store, "Photos", buffer.getvalue(), ".png",
-                     analyze_image(photo, expression=expression, identity=True),
-                     taken_at=WHEN + dt.timedelta(minutes=k), expression=expression)  # fmt: skip
+        save_capture(
+            db,
+            store,
+            "Photos",
+            buffer.getvalue(),
+            ".png",
+            analyze_image(photo, expression=expression, identity=True),
+            taken_at=WHEN + dt.timedelta(minutes=k),
+            expression=expression,
+        )
     # The clip as read above (``import_video`` reads it so when not given it).
     report = import_video(db, store, path, "Video", protocol=True, taken_at=WHEN, exam=exam)
     assert [s["expression"] for s in report.stored] == list(PROTOCOL_EXPRESSIONS)
@@ -180,13 +203,17 @@ def test_the_clip_imported_with_protocol_gives_the_photos_movement_table(
     with db.transaction() as session:
         for name in ("Photos", "Video"):
             captures = load_protocol_captures(session, get_person(session, name))
-            tables[name] = {k: v for row in protocol_rows(captures, "right")
-                            for k, v in row.measures.items()}  # fmt: skip
+            tables[name] = {
+                k: v for row in protocol_rows(captures, "right") for k, v in row.measures.items()
+            }
         video_captures = session.query(Capture).filter(Capture.source_name.like("exam.mp4 @%"))
         offsets = [c.conditions["video_peak_s"] for c in video_captures.order_by(Capture.taken_at)]
-        csv_rows = {name: list(csv.DictReader(io.StringIO(protocol_csv(session,
-                                                                      get_person(session, name)))))
-                    for name in ("Photos", "Video")}  # fmt: skip
+        csv_rows = {
+            name: list(
+                csv.DictReader(io.StringIO(protocol_csv(session, get_person(session, name))))
+            )
+            for name in ("Photos", "Video")
+        }
     assert set(tables["Video"]) == set(tables["Photos"])
     for key, photo_value in tables["Photos"].items():
         tolerance = 10.0 if key.endswith("_pct") else 0.5
@@ -221,8 +248,12 @@ def test_rotation_metadata_turns_the_frames_upright(tmp_path, face):
 def test_a_file_cut_short_gives_the_frames_before_the_cut(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "cut.webm"
-    encode(path, [rng.integers(0, 255, (64, 80, 3), dtype=np.uint8) for _ in range(30)], 10,
-           codec="libvpx-vp9")  # fmt: skip
+    encode(
+        path,
+        [rng.integers(0, 255, (64, 80, 3), dtype=np.uint8) for _ in range(30)],
+        10,
+        codec="libvpx-vp9",
+    )
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     status = Decoded()
@@ -240,8 +271,7 @@ def test_a_file_that_is_no_video_gives_a_sentence(tmp_path, capsys, content):
     assert "could not be read as a video" in text and "Traceback" not in text
 
 
-def test_analyze_video_prints_one_row_per_frame_and_writes_the_table(smile_clip, tmp_path,
-                                                                     capsys):  # fmt: skip
+def test_analyze_video_prints_one_row_per_frame_and_writes_the_table(smile_clip, tmp_path, capsys):
     path, holds = smile_clip
     table = tmp_path / "frames.csv"
     code = cli.main(["analyze", str(path), "--json", "--fps", "5", "--table", str(table)])
@@ -268,9 +298,15 @@ def test_protocol_order_names_the_movements_and_a_rename_is_kept():
     def move(name, t):
         return Segment("movement", name, t, t + 1, t + 0.5, 0.9, t, t + 1)
 
-    found = [Segment("rest", "rest", 0, 1), move("brow raise", 1), move("gentle eye closure", 3),
-             move("gentle eye closure", 5), move("broad smile", 7), move("broad smile", 9),
-             move("lip pucker", 11)]  # fmt: skip
+    found = [
+        Segment("rest", "rest", 0, 1),
+        move("brow raise", 1),
+        move("gentle eye closure", 3),
+        move("gentle eye closure", 5),
+        move("broad smile", 7),
+        move("broad smile", 9),
+        move("lip pucker", 11),
+    ]
     named = name_as_protocol(found, PROTOCOL_EXPRESSIONS)
     assert [s.expression for s in named] == list(PROTOCOL_EXPRESSIONS)
     assert named[3].confidence == 0.9  # both eye closures: the reading agrees
@@ -287,16 +323,31 @@ def synkinesis_clip(tmp_path_factory, face):
     closure that pulls the left mouth corner 3 mm out and up with it (oral synkinesis), then
     the right eye closing alone (so each side's eye has its own time course)."""
     face_rgb, face_analysis = face
-    fissure = {side: face_analysis.measures[f"palpebral_fissure_height_{side}_mm"]
-               for side in ("left", "right")}  # fmt: skip
+    fissure = {
+        side: face_analysis.measures[f"palpebral_fissure_height_{side}_mm"]
+        for side in ("left", "right")
+    }
     holds = [
         Hold(None, hold_s=0.0, ramp_s=0.0, rest_s=0.8),
-        Hold("eye closure", 0.9 * fissure["left"], 0.45 * fissure["right"], hold_s=0.1,
-             ramp_s=0.1, rest_s=0.6),
-        Hold("eye closure", 0.6 * fissure["left"], 0.6 * fissure["right"], hold_s=0.6,
-             ramp_s=0.3, rest_s=0.3, also=(("broad smile", 3.0, 0.0),)),
+        Hold(
+            "eye closure",
+            0.9 * fissure["left"],
+            0.45 * fissure["right"],
+            hold_s=0.1,
+            ramp_s=0.1,
+            rest_s=0.6,
+        ),
+        Hold(
+            "eye closure",
+            0.6 * fissure["left"],
+            0.6 * fissure["right"],
+            hold_s=0.6,
+            ramp_s=0.3,
+            rest_s=0.3,
+            also=(("broad smile", 3.0, 0.0),),
+        ),
         Hold("eye closure", 0.0, 0.6 * fissure["right"], hold_s=0.6, ramp_s=0.3, rest_s=0.3),
-    ]  # fmt: skip
+    ]
     path = tmp_path_factory.mktemp("video") / "synkinesis.mp4"
     encode(path, clip_frames(face_rgb, face_analysis, holds, 10), 10)
     return path, holds
@@ -316,9 +367,13 @@ def test_what_only_video_shows(synkinesis_clip, face):
     # The closure: shut within its 0.3-s ramp (90 % of its deepest), and its smallest gap
     # no smaller than the truth and within the photo tests' 65 % reading of it.
     timing = found.closures[0]
-    truth = expression_measures("gentle eye closure", face_analysis.landmarks_px,
-                                truth_of(face_rgb, face_analysis, holds[2]), "right",
-                                followed=True)  # fmt: skip
+    truth = expression_measures(
+        "gentle eye closure",
+        face_analysis.landmarks_px,
+        truth_of(face_rgb, face_analysis, holds[2]),
+        "right",
+        followed=True,
+    )
     for i, side in enumerate(("left", "right")):
         assert 0.1 <= timing.time_to_close_s[i] <= 0.45
         true_gap = truth[f"gentle_eye_closure_lagophthalmos_{side}_mm"]

@@ -20,8 +20,10 @@ def test_a_video_upload_shows_its_time_line_and_saves_its_captures(
 ):
     url, data = server
     clip = tmp_path / "smile.mp4"
-    holds = [Hold(None, hold_s=0.0, ramp_s=0.0, rest_s=1.0),
-             Hold("broad smile", 6.0, 3.0, hold_s=1.0, ramp_s=0.3, rest_s=0.3)]  # fmt: skip
+    holds = [
+        Hold(None, hold_s=0.0, ramp_s=0.0, rest_s=1.0),
+        Hold("broad smile", 6.0, 3.0, hold_s=1.0, ramp_s=0.3, rest_s=0.3),
+    ]
     encode(clip, clip_frames(face_rgb, face_analysis, holds, 10), 10)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:

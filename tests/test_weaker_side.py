@@ -58,8 +58,10 @@ def test_a_photo_without_the_measures_gives_none():
 
 @pytest.fixture(scope="module")
 def faces(face_rgb, face_analysis, second_face_rgb, second_face_analysis):
-    return {"astronaut": (face_rgb, face_analysis),
-            "grace_hopper": (second_face_rgb, second_face_analysis)}  # fmt: skip
+    return {
+        "astronaut": (face_rgb, face_analysis),
+        "grace_hopper": (second_face_rgb, second_face_analysis),
+    }
 
 
 @pytest.mark.parametrize("face", ["astronaut", "grace_hopper"])
@@ -73,9 +75,13 @@ def test_a_face_drooped_on_one_side_is_named_on_that_side(faces, face, side, dro
     rgb, analysis = faces[face]
     noise = {n: default_between_day_sd(n) for n in REST_EVIDENCE}
     photo, truth_px = one_sided_droop(
-        rgb, analysis.measured_px, analysis.measurement.frame, analysis.mm_per_px,
-        topology.BY_SIDE[side], droop_mm,
-    )  # fmt: skip
+        rgb,
+        analysis.measured_px,
+        analysis.measurement.frame,
+        analysis.mm_per_px,
+        topology.BY_SIDE[side],
+        droop_mm,
+    )
     truth = photo_weaker_side(measure_landmarks(truth_px, analysis.mm_per_px).measures, noise)
     assert truth.side != OTHER[side]  # the warp droops what it says
     seen = photo_weaker_side(analyze_image(photo).measures, noise)
@@ -129,16 +135,27 @@ def drooped_person(tmp_path_factory, face_rgb, face_analysis):
 
     folder = tmp_path_factory.mktemp("weaker")
     photo, _ = one_sided_droop(
-        face_rgb, face_analysis.measured_px, face_analysis.measurement.frame,
-        face_analysis.mm_per_px, topology.RIGHT, 4.0,
-    )  # fmt: skip
+        face_rgb,
+        face_analysis.measured_px,
+        face_analysis.measurement.frame,
+        face_analysis.mm_per_px,
+        topology.RIGHT,
+        4.0,
+    )
     db = open_database(f"sqlite:///{folder / 'analyzer.db'}")
     with db.transaction() as session:
         get_or_create_person(session, "Rue")
     buffer = io.BytesIO()
     Image.fromarray(photo).save(buffer, format="JPEG", quality=92)
-    save_capture(db, PhotoStore(folder / "photos"), "Rue", buffer.getvalue(), ".jpg",
-                 analyze_image(photo), taken_at=dt.datetime(2026, 1, 2, 10))  # fmt: skip
+    save_capture(
+        db,
+        PhotoStore(folder / "photos"),
+        "Rue",
+        buffer.getvalue(),
+        ".jpg",
+        analyze_image(photo),
+        taken_at=dt.datetime(2026, 1, 2, 10),
+    )
     db.close()
     return folder
 
@@ -209,7 +226,7 @@ def test_a_protocol_session_is_judged_by_its_movements_and_exported(
     left, right = (
         [float(r[column[f"broad_smile_nasolabial_fold_angle_change_{side}_deg"]]) for r in rows]
         for side in ("left", "right")
-    )  # fmt: skip
+    )
     assert left[0] > right[0] + 4.0
     assert right[1] > right[0] + 1.0
 
@@ -222,6 +239,10 @@ def test_the_captures_csv_carries_the_new_measures(drooped_person):
     with db.transaction() as session:
         header = history_csv(load_history(session, get_person(session, "Rue"))).splitlines()[0]
     db.close()
-    names = ("canthal_tilt_left_deg", "canthal_tilt_diff_deg", "nasolabial_fold_angle_left_deg",
-             "nasolabial_fold_contrast_diff_pct")  # fmt: skip
+    names = (
+        "canthal_tilt_left_deg",
+        "canthal_tilt_diff_deg",
+        "nasolabial_fold_angle_left_deg",
+        "nasolabial_fold_contrast_diff_pct",
+    )
     assert set(names) <= set(header.split(","))

@@ -84,16 +84,22 @@ def _setup_problem() -> str | None:
     if not clinic():
         if serves_loopback_only():
             return None
-        return ("This dashboard was started without clinic mode, and face photos are health "
-                "data: it serves this computer only. Start it with `python -m analyzer serve` "
-                "(or `make run`); for a clinic's network use `python -m analyzer serve "
-                "--clinic` (accounts, TLS).")  # fmt: skip
+        return (
+            "This dashboard was started without clinic mode, and face photos are health "
+            "data: it serves this computer only. Start it with `python -m analyzer serve` "
+            "(or `make run`); for a clinic's network use `python -m analyzer serve "
+            "--clinic` (accounts, TLS)."
+        )
     if not st.get_option("server.sslCertFile") or not st.get_option("server.sslKeyFile"):
-        return ("Clinic mode serves only over TLS: start it with `python -m analyzer serve "
-                "--clinic --cert CERT.pem --key KEY.pem`.")  # fmt: skip
+        return (
+            "Clinic mode serves only over TLS: start it with `python -m analyzer serve "
+            "--clinic --cert CERT.pem --key KEY.pem`."
+        )
     if not database_url().startswith("postgresql"):
-        return ("Clinic mode keeps its data in PostgreSQL: set ANALYZER_DB_URL and start it "
-                "with `python -m analyzer serve --clinic`.")  # fmt: skip
+        return (
+            "Clinic mode keeps its data in PostgreSQL: set ANALYZER_DB_URL and start it "
+            "with `python -m analyzer serve --clinic`."
+        )
     return None
 
 
@@ -128,8 +134,10 @@ def require_login() -> None:
     st.sidebar.caption(f"Signed in as {plain(user['name'])} ({user['role']})")
     with st.sidebar:
         _idle_watch()
-    everywhere = st.sidebar.button("Sign out everywhere", help="Ends this account's sessions "
-                                   "in every browser and on every computer.")  # fmt: skip
+    everywhere = st.sidebar.button(
+        "Sign out everywhere",
+        help="Ends this account's sessions in every browser and on every computer.",
+    )
     if st.sidebar.button("Log out") or everywhere:
         with database().transaction() as session:
             if everywhere:
@@ -180,8 +188,11 @@ def _login_form() -> None:
             # socket's peer, not a header: loopback reads as None).
             client = st.context.ip_address or "this computer"
             account = authenticate(session, name, password, client=client)
-            user = {"name": account.name, "role": account.role,
-                    "token": start_session(session, account)}  # fmt: skip
+            user = {
+                "name": account.name,
+                "role": account.role,
+                "token": start_session(session, account),
+            }
     except AnalyzerError as error:
         st.error(str(error))
         return
@@ -241,8 +252,9 @@ def audit(action: str, person_name: str | None = None, detail: dict | None = Non
     with database().transaction() as session:
         person = get_person(session, person_name) if person_name else None
         account = get_account(session, user["name"]) if user else None
-        record(session, action, account=account, person_id=person.id if person else None,
-               detail=detail)  # fmt: skip
+        record(
+            session, action, account=account, person_id=person.id if person else None, detail=detail
+        )
 
 
 def listed(count: int) -> None:

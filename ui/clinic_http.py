@@ -26,12 +26,14 @@ HEADERS = (
     (b"strict-transport-security", b"max-age=31536000"),
     # Streamlit's page needs its own inline scripts and styles; what it never needs is to be
     # framed by another site, plugins, or forms and a base URL pointing elsewhere.
-    (b"content-security-policy",
-     b"frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"),
+    (
+        b"content-security-policy",
+        b"frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
+    ),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
-)  # fmt: skip
+)
 COOKIE = "analyzer_browser"
 CLOSED_PREFIXES = ("/_stcore/metrics",)
 MEDIA_PREFIX = "/media/"
@@ -87,8 +89,9 @@ def without_foreign_resume(scope: Scope) -> Scope:
         return scope
     if signed_in[entries[2]] is not None and signed_in[entries[2]] == _cookie(scope):
         return scope
-    headers = [(name, value) for name, value in scope["headers"]
-               if name != b"sec-websocket-protocol"]  # fmt: skip
+    headers = [
+        (name, value) for name, value in scope["headers"] if name != b"sec-websocket-protocol"
+    ]
     headers.append((b"sec-websocket-protocol", ", ".join(entries[:2]).encode("latin-1")))
     return {**scope, "headers": headers}
 
@@ -113,19 +116,32 @@ class ClinicHttp:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", [])
-                           if h[0].lower() not in {name for name, _ in HEADERS}]  # fmt: skip
+                headers = [
+                    h
+                    for h in message.get("headers", [])
+                    if h[0].lower() not in {name for name, _ in HEADERS}
+                ]
                 headers += list(HEADERS)
                 if new_cookie is not None and message.get("status") == 200:
                     _issued.add(new_cookie)
-                    headers.append((b"set-cookie", f"{COOKIE}={new_cookie}; Path=/; Secure; "
-                                    "HttpOnly; SameSite=Strict".encode()))  # fmt: skip
+                    headers.append(
+                        (
+                            b"set-cookie",
+                            f"{COOKIE}={new_cookie}; Path=/; Secure; "
+                            "HttpOnly; SameSite=Strict".encode(),
+                        )
+                    )
                 message = {**message, "headers": headers}
             await send(message)
 
         if status is not None:
-            await with_headers({"type": "http.response.start", "status": status,
-                                "headers": [(b"content-type", b"text/plain")]})  # fmt: skip
+            await with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", b"text/plain")],
+                }
+            )
             await send({"type": "http.response.body", "body": b"Not here.\n"})
             return
         await self.app(scope, receive, with_headers)

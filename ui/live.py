@@ -85,25 +85,31 @@ def live_section(person: str, expression: str) -> None:
         live.retarget(target, resting=resting, blinks=blinks, ghost=ghost, ghost_size=ghost_size)
 
     def callback(frame: av.VideoFrame) -> av.VideoFrame:
-        return av.VideoFrame.from_ndarray(live.process(frame.to_ndarray(format="rgb24")),
-                                          format="rgb24")  # fmt: skip
+        return av.VideoFrame.from_ndarray(
+            live.process(frame.to_ndarray(format="rgb24")), format="rgb24"
+        )
 
     st.caption(
         "Follow the words on the video until every gauge is green: after half a second the "
         "camera takes 8 frames by itself and keeps their average"
         + (" (a blink is passed over: blink as you need to). " if resting else ". ")
-        + ("The first photo of this expression sets your baseline: frontal, level, the "
-           "face about half the picture's height." if ghost is None else
-           "The faint outline is your baseline: match it.")
-    )  # fmt: skip
+        + (
+            "The first photo of this expression sets your baseline: frontal, level, the "
+            "face about half the picture's height."
+            if ghost is None
+            else "The faint outline is your baseline: match it."
+        )
+    )
     try:
         context = webrtc_streamer(
-            key="live", mode=WebRtcMode.SENDRECV, video_frame_callback=callback,
+            key="live",
+            mode=WebRtcMode.SENDRECV,
+            video_frame_callback=callback,
             media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
             rtc_configuration={"iceServers": []},  # never a STUN or TURN server
             translations={"start": "Start camera", "stop": "Stop camera"},
             async_processing=True,
-        )  # fmt: skip
+        )
     except Exception:  # no WebRTC runtime here (a test harness, a broken install)
         logging.getLogger(__name__).exception("The live camera could not start")
         st.info("The live camera is not available here: take a photo or upload one below.")
@@ -123,8 +129,9 @@ def _connecting() -> None:
     so (nothing else reruns the page when the connection never comes)."""
     started = st.session_state.get("live_connecting")
     if started is not None and time.monotonic() - started > CONNECT_TIMEOUT_S:
-        st.warning("The live camera could not connect. Take a photo with the webcam or "
-                   "upload one below.")  # fmt: skip
+        st.warning(
+            "The live camera could not connect. Take a photo with the webcam or upload one below."
+        )
 
 
 @st.fragment(run_every=0.5)
@@ -132,8 +139,13 @@ def _watch(person: str, expression: str, live: LiveSession) -> None:
     """Every half second: the shutter's state and the gauges in words; a finished burst is
     saved to today's session."""
     reading = live.reading
-    state = {"aiming": "Aiming", "holding": "Hold still…", "collecting": "Taking 8 frames…",
-             "processing": "Averaging…", "done": "Saving…"}[live.state]  # fmt: skip
+    state = {
+        "aiming": "Aiming",
+        "holding": "Hold still…",
+        "collecting": "Taking 8 frames…",
+        "processing": "Averaging…",
+        "done": "Saving…",
+    }[live.state]
     words = []
     if reading is None:
         words.append("No face: look at the camera.")
@@ -154,10 +166,15 @@ def _watch(person: str, expression: str, live: LiveSession) -> None:
         st.warning(why)
         return
     capture_id, new, _ = save_burst(
-        database(), store(), person, taken.frames, taken.result, expression=expression,
+        database(),
+        store(),
+        person,
+        taken.frames,
+        taken.result,
+        expression=expression,
         taken_at=dt.datetime.now().replace(microsecond=0),
         camera_label=f"live webcam {taken.frames[0].shape[1]}×{taken.frames[0].shape[0]}",
-    )  # fmt: skip
+    )
     audit("save", person, {"capture": capture_id, "expression": expression, "burst": True})
     left_out = taken.left_out
     notes = [

@@ -30,14 +30,16 @@ def side_suggestion(
     side = found.weaker.side
     if side == "none":
         if show_none:
-            where.caption(f"Affected side: {current}. Suggested from the photos: none. "
-                          f"{found.sentence}")  # fmt: skip
+            where.caption(
+                f"Affected side: {current}. Suggested from the photos: none. {found.sentence}"
+            )
         return
     if side == current:
         return
     where.info(f"{found.sentence} Set the affected side to {side}? (now: {current})")
-    if where.button(f"Set the affected side to {side}", key=f"{key}-{side}",
-                    disabled=not allowed("save")):  # fmt: skip
+    if where.button(
+        f"Set the affected side to {side}", key=f"{key}-{side}", disabled=not allowed("save")
+    ):
         if why := refused("save", person_name):
             where.error(why)
             return

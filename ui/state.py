@@ -38,8 +38,12 @@ def photo(where, rgb: np.ndarray, caption: str = "", width: int | None = None) -
     Image.fromarray(np.ascontiguousarray(rgb)).save(buffer, format="JPEG", quality=90)
     source = base64.b64encode(buffer.getvalue()).decode("ascii")
     size = f"width:{width}px;max-width:100%" if width else "width:100%"
-    label = f'<figcaption style="text-align:center;color:#808495;font-size:0.85rem">' \
-            f"{html.escape(caption)}</figcaption>" if caption else ""  # fmt: skip
+    label = (
+        f'<figcaption style="text-align:center;color:#808495;font-size:0.85rem">'
+        f"{html.escape(caption)}</figcaption>"
+        if caption
+        else ""
+    )
     where.markdown(
         f'<figure class="face-photo" style="margin:0 0 0.5rem 0">'
         f'<img alt="{html.escape(caption)}" style="{size}" '
@@ -54,8 +58,10 @@ def upload_refusal(name: str) -> str | None:
     if suffix in ACCEPTED_SUFFIXES:
         return None
     kind = f"a {suffix} file" if suffix else "a file without a type in its name"
-    return (f"{plain(name)} is {kind}, not a photo this app reads: choose a JPEG, PNG, WebP "
-            "or HEIC photo (.jpg, .png, .webp, .heic).")  # fmt: skip
+    return (
+        f"{plain(name)} is {kind}, not a photo this app reads: choose a JPEG, PNG, WebP "
+        "or HEIC photo (.jpg, .png, .webp, .heic)."
+    )
 
 
 def store() -> AnyPhotoStore:
@@ -75,8 +81,10 @@ def choose_person() -> str | None:
     """The person picker in the sidebar; None (with a message) when there is nobody yet."""
     names = people()
     if not names:
-        st.info("No people yet: type a name or a pseudonym to begin (more details, such as "
-                "the affected side, on the Data page).")  # fmt: skip
+        st.info(
+            "No people yet: type a name or a pseudonym to begin (more details, such as "
+            "the affected side, on the Data page)."
+        )
         _new_person_form("first-person", "Add and go on")
         return None
     current = st.session_state.get("person")
@@ -122,8 +130,10 @@ def analyse_bytes(data: bytes, mirrored: bool, expression: str) -> FaceAnalysis 
     except AnalyzerError as error:
         return str(error)
     except Exception as error:  # the edge: a sentence, never a traceback
-        return (f"This file could not be analysed ({type(error).__name__}). It may be damaged: "
-                "open it in a photo viewer, or export a fresh copy.")  # fmt: skip
+        return (
+            f"This file could not be analysed ({type(error).__name__}). It may be damaged: "
+            "open it in a photo viewer, or export a fresh copy."
+        )
 
 
 def same_person_check(person_name: str, analysis: FaceAnalysis) -> QualityCheck | None:

@@ -55,8 +55,9 @@ class BurstResult:
         return len(self.used)
 
 
-def average_burst(frames: Sequence[np.ndarray], landmarks: Sequence[np.ndarray | None],
-                  *, blinks: bool = True) -> BurstResult:  # fmt: skip
+def average_burst(
+    frames: Sequence[np.ndarray], landmarks: Sequence[np.ndarray | None], *, blinks: bool = True
+) -> BurstResult:
     """Select and average a burst's frames (``landmarks[i]`` is frame i's, None when no
     face was found in it). ``blinks``: frames with shut eyes are dropped (not for an eye
     closure, whose eyes are meant to be shut). Raises ``AnalyzerError`` when fewer than
@@ -66,8 +67,10 @@ def average_burst(frames: Sequence[np.ndarray], landmarks: Sequence[np.ndarray |
     readings = {}
     for i in found:
         measures = measure_landmarks(landmarks[i]).measures
-        eyes = (measures["palpebral_fissure_height_left_mm"]
-                + measures["palpebral_fissure_height_right_mm"]) / 2  # fmt: skip
+        eyes = (
+            measures["palpebral_fissure_height_left_mm"]
+            + measures["palpebral_fissure_height_right_mm"]
+        ) / 2
         gray = frames[i].mean(axis=2).astype(np.uint8)
         readings[i] = (eyes, sharpness(gray, landmarks[i]), measures)
     if found:
@@ -127,5 +130,6 @@ def burst_analysis(
     """The burst as one capture: its averaged landmarks, measured (lids and brows found) and
     quality-checked on its photo, the sharpest kept frame. What saving a burst stores."""
     detection = FaceDetection(landmarks=burst.landmarks_px, face_count=1)
-    return analyze_image(frames[burst.photo_index], expression=expression, identity=identity,
-                         detection=detection)  # fmt: skip
+    return analyze_image(
+        frames[burst.photo_index], expression=expression, identity=identity, detection=detection
+    )

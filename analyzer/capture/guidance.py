@@ -176,17 +176,24 @@ def read_numbers(rgb: np.ndarray, landmarks_px: np.ndarray) -> FrameNumbers:
         centre=(float(centre[0]), float(centre[1])),
         light_balance=float(stats.light_balance),
         sharpness=float(stats.sharpness),
-        eye_opening_mm=float(measures["palpebral_fissure_height_left_mm"]
-                             + measures["palpebral_fissure_height_right_mm"]) / 2,
-        excursion_mm=float(measures["commissure_excursion_left_mm"]
-                           + measures["commissure_excursion_right_mm"]) / 2,
-        mouth_gap_mm=float(points_mm[topology.INNER_UPPER_LIP_MID, 1]
-                           - points_mm[topology.INNER_LOWER_LIP_MID, 1]),
-    )  # fmt: skip
+        eye_opening_mm=float(
+            measures["palpebral_fissure_height_left_mm"]
+            + measures["palpebral_fissure_height_right_mm"]
+        )
+        / 2,
+        excursion_mm=float(
+            measures["commissure_excursion_left_mm"] + measures["commissure_excursion_right_mm"]
+        )
+        / 2,
+        mouth_gap_mm=float(
+            points_mm[topology.INNER_UPPER_LIP_MID, 1] - points_mm[topology.INNER_LOWER_LIP_MID, 1]
+        ),
+    )
 
 
-def still_frames(rgb: np.ndarray, count: int, *, noise_sd: float = SENSOR_NOISE,
-                 seed: int = 0) -> Iterator[np.ndarray]:  # fmt: skip
+def still_frames(
+    rgb: np.ndarray, count: int, *, noise_sd: float = SENSOR_NOISE, seed: int = 0
+) -> Iterator[np.ndarray]:
     """``count`` frames of a camera filming ``rgb`` held still: the photo with fresh sensor
     noise (``noise_sd`` grey levels) on each."""
     rng = np.random.default_rng(seed)
@@ -238,8 +245,12 @@ def read_frame(
     blink is a frame's)."""
     numbers = read_numbers(rgb, landmarks_px)
     smoothed = FrameNumbers.median([*recent, numbers]) if recent else numbers
-    return FrameReading(gauges(smoothed, target, resting=resting), numbers.eye_opening_mm,
-                        numbers.sharpness, numbers)  # fmt: skip
+    return FrameReading(
+        gauges(smoothed, target, resting=resting),
+        numbers.eye_opening_mm,
+        numbers.sharpness,
+        numbers,
+    )
 
 
 def gauges(numbers: FrameNumbers, target: Target, *, resting: bool = True) -> tuple[Gauge, ...]:
@@ -248,8 +259,14 @@ def gauges(numbers: FrameNumbers, target: Target, *, resting: bool = True) -> tu
 
     def add(name: str, value: float, limits, words: tuple[str, str], good: str) -> None:
         status = _status(value, limits)
-        found.append(Gauge(name, status, value, good if status == "green" else
-                           words[0] if value > 0 else words[1]))  # fmt: skip
+        found.append(
+            Gauge(
+                name,
+                status,
+                value,
+                good if status == "green" else words[0] if value > 0 else words[1],
+            )
+        )
 
     # A positive yaw is a head turned towards the subject's left (``quality.pose_checks``).
     add(
@@ -266,30 +283,57 @@ def gauges(numbers: FrameNumbers, target: Target, *, resting: bool = True) -> tu
         ("lift your chin a little", "lower your chin a little"),
         "chin level",
     )
-    add("tilt", numbers.roll_deg - target.roll_deg, POSE_DEG,
-        ("tilt your head a little towards your left shoulder",
-         "tilt your head a little towards your right shoulder"), "head level")  # fmt: skip
+    add(
+        "tilt",
+        numbers.roll_deg - target.roll_deg,
+        POSE_DEG,
+        (
+            "tilt your head a little towards your left shoulder",
+            "tilt your head a little towards your right shoulder",
+        ),
+        "head level",
+    )
     if target.face_width_share:
         size = numbers.face_width_share / target.face_width_share - 1
     else:
         size = numbers.face_height_share / FACE_HEIGHT_SHARE - 1
-    add("distance", size, DISTANCE, ("move a little further away", "come a little closer"),
-        "at the right distance")  # fmt: skip
+    add(
+        "distance",
+        size,
+        DISTANCE,
+        ("move a little further away", "come a little closer"),
+        "at the right distance",
+    )
     centre = np.array(numbers.centre) - np.array(target.centre)
     worst = int(np.argmax(np.abs(centre)))
     # In the picture, not the subject's sides: "left" here is the frame's left.
-    words = (("move towards the frame's left", "move towards the frame's right"),
-             ("move up in the frame", "move down in the frame"))[worst]  # fmt: skip
+    words = (
+        ("move towards the frame's left", "move towards the frame's right"),
+        ("move up in the frame", "move down in the frame"),
+    )[worst]
     add("centre", float(centre[worst]), CENTRE, words, "centred")
-    add("light", numbers.light_balance - target.light_balance, LIGHT,
-        ("light falls more on your left cheek: face the light",
-         "light falls more on your right cheek: face the light"), "even light")  # fmt: skip
+    add(
+        "light",
+        numbers.light_balance - target.light_balance,
+        LIGHT,
+        (
+            "light falls more on your left cheek: face the light",
+            "light falls more on your right cheek: face the light",
+        ),
+        "even light",
+    )
     sharp = numbers.sharpness >= SHARPNESS_WARN or (
         target.sharpness is not None and numbers.sharpness >= SHARP_AS_BASELINE * target.sharpness
     )
     focus: Status = "green" if sharp else "amber" if numbers.sharpness >= SHARPNESS_FAIL else "red"
-    found.append(Gauge("focus", focus, numbers.sharpness,
-                       "sharp" if focus == "green" else "hold still; more light"))  # fmt: skip
+    found.append(
+        Gauge(
+            "focus",
+            focus,
+            numbers.sharpness,
+            "sharp" if focus == "green" else "hold still; more light",
+        )
+    )
     if resting:
         if target.eye_opening_mm is not None:
             add(
@@ -302,6 +346,11 @@ def gauges(numbers: FrameNumbers, target: Target, *, resting: bool = True) -> tu
         if numbers.mouth_gap_mm - target.mouth_gap_mm > MOUTH_GAP_MM:
             found.append(Gauge("mouth", "red", 1.0, "close the lips gently"))
         elif target.excursion_mm is not None:
-            add("mouth", numbers.excursion_mm - target.excursion_mm, MOUTH_MM,
-                ("relax the mouth", "relax the mouth"), "mouth relaxed")  # fmt: skip
+            add(
+                "mouth",
+                numbers.excursion_mm - target.excursion_mm,
+                MOUTH_MM,
+                ("relax the mouth", "relax the mouth"),
+                "mouth relaxed",
+            )
     return tuple(found)

@@ -111,9 +111,15 @@ class LiveSession:
         self._done: Taken | None = None
         self._armed_at = 0.0
 
-    def retarget(self, target: Target, *, resting: bool = True, blinks: bool = True,
-                 ghost: np.ndarray | None = None,
-                 ghost_size: tuple[int, int] | None = None) -> None:  # fmt: skip
+    def retarget(
+        self,
+        target: Target,
+        *,
+        resting: bool = True,
+        blinks: bool = True,
+        ghost: np.ndarray | None = None,
+        ghost_size: tuple[int, int] | None = None,
+    ) -> None:
         """Another expression or baseline: new targets and ghost. ``resting``: the face
         should be at rest (its eyes and mouth are gauged, and blinks are passed over while
         collecting); ``blinks``: the burst's average drops frames with shut eyes (not for an
@@ -196,23 +202,24 @@ class LiveSession:
         self._next_at = 0.0
         self._green_since = None
 
-    def _average(self, frames: list[np.ndarray], manual: bool, passed_over: int,
-                 blinks: bool) -> None:  # fmt: skip
+    def _average(
+        self, frames: list[np.ndarray], manual: bool, passed_over: int, blinks: bool
+    ) -> None:
         try:
             if not frames:
                 raise AnalyzerError(
                     f"The eyes were shut for the whole burst ({COLLECT_LIMIT_S:.0f} s): open "
                     "them, look at the lens, and try again."
                 )
-            taken = Taken(frames, burst_capture(frames, blinks=blinks), None, manual,
-                          passed_over)  # fmt: skip
+            taken = Taken(frames, burst_capture(frames, blinks=blinks), None, manual, passed_over)
         except AnalyzerError as error:
             taken = Taken(frames, None, str(error), manual, passed_over)
         with self._lock:
             self._done, self.state = taken, "done"
 
-    def _draw(self, rgb: np.ndarray, points: np.ndarray | None,
-              reading: FrameReading | None, state: str) -> np.ndarray:  # fmt: skip
+    def _draw(
+        self, rgb: np.ndarray, points: np.ndarray | None, reading: FrameReading | None, state: str
+    ) -> np.ndarray:
         out = np.ascontiguousarray(rgb.copy())
         width = out.shape[1]
         if self.ghost is not None and points is not None:
@@ -223,8 +230,13 @@ class LiveSession:
             ghost += points[eyes, :2].mean(axis=0) - ghost[eyes].mean(axis=0)
             self._paths(out, ghost, GHOST, 1)
         if points is not None and reading is not None:
-            worst = ("red" if any(g.status == "red" for g in reading.gauges) else "amber"
-                     if any(g.status == "amber" for g in reading.gauges) else "green")  # fmt: skip
+            worst = (
+                "red"
+                if any(g.status == "red" for g in reading.gauges)
+                else "amber"
+                if any(g.status == "amber" for g in reading.gauges)
+                else "green"
+            )
             self._paths(out, points[:, :2], COLOURS[worst], 2)
         lines = [(f"{state}", (255, 255, 255))]
         if reading is None:

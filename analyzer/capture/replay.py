@@ -35,8 +35,9 @@ class Replay:
         """The gauges that were not green on the last frame read: name → (status, value)."""
         if self.last_reading is None:
             return {"face": ("red", float("nan"))}
-        return {g.name: (g.status, g.value) for g in self.last_reading.gauges
-                if g.status != "green"}  # fmt: skip
+        return {
+            g.name: (g.status, g.value) for g in self.last_reading.gauges if g.status != "green"
+        }
 
 
 class _ClipClock:
@@ -88,5 +89,10 @@ def replay(
             taken = session.take()
             if taken is None:
                 time.sleep(0.02)
-    return Replay(fired_at_s=fired_at, taken=taken, frames_played=played, last_reading=last,
-                  held_back=held_back)  # fmt: skip
+    return Replay(
+        fired_at_s=fired_at,
+        taken=taken,
+        frames_played=played,
+        last_reading=last,
+        held_back=held_back,
+    )

@@ -64,21 +64,32 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except OSError as error:  # a full disk, a read-only or missing folder, a folder for a file
         where = f" ({shown(error.filename)})" if error.filename else ""
-        print(f"A file could not be read or written{where}: {error.strerror or error}. Check "
-              "that the folder exists and is writable, and that the disk has room; nothing "
-              "already stored was changed.", file=sys.stderr)  # fmt: skip
+        print(
+            f"A file could not be read or written{where}: {error.strerror or error}. Check "
+            "that the folder exists and is writable, and that the disk has room; nothing "
+            "already stored was changed.",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     except OperationalError as error:
         reason = shown(str(error.orig))[:200]
-        print(f"The database is busy or cannot be reached ({reason}): another program may be "
-              "writing to it. Try again in a minute; nothing already stored was changed.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"The database is busy or cannot be reached ({reason}): another program may be "
+            "writing to it. Try again in a minute; nothing already stored was changed.",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     except SQLAlchemyError as error:
-        print(f"The database refused the change ({type(error).__name__}): nothing was "
-              "changed. Check the names and values given.", file=sys.stderr)  # fmt: skip
+        print(
+            f"The database refused the change ({type(error).__name__}): nothing was "
+            "changed. Check the names and values given.",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("Interrupted. Sessions already written are complete; run the same command "
-              "again to continue.", file=sys.stderr)  # fmt: skip
+        print(
+            "Interrupted. Sessions already written are complete; run the same command "
+            "again to continue.",
+            file=sys.stderr,
+        )
         return EXIT_FAILED

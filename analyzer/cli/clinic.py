@@ -45,7 +45,7 @@ def run_users(args: argparse.Namespace) -> int:
                         f"locked until {a.locked_until:%H:%M} UTC" if a.locked_until else "active"
                     )
                 )
-                print(f"  {shown(a.name)}: {a.role}, {state}")  # fmt: skip
+                print(f"  {shown(a.name)}: {a.role}, {state}")
             return EXIT_OK
         if args.users_command == "add":
             password = _password(args.password_stdin)
@@ -109,15 +109,21 @@ def _is_loopback(host: str) -> bool:
 def run_serve(args: argparse.Namespace) -> int:
     from analyzer.history.datadir import database_url
 
-    env = {**os.environ, "ANALYZER_CLINIC": "1" if args.clinic else "0",
-           "ANALYZER_IDLE_MINUTES": str(max(1, args.idle_minutes))}  # fmt: skip
+    env = {
+        **os.environ,
+        "ANALYZER_CLINIC": "1" if args.clinic else "0",
+        "ANALYZER_IDLE_MINUTES": str(max(1, args.idle_minutes)),
+    }
     options = ["--server.address", args.host, "--server.port", str(args.port)]
     if not args.clinic:
         if not _is_loopback(args.host):
-            print(f"Not serving on {shown(args.host)}: without --clinic the dashboard has no "
-                  "login, and face photos are health data, so it answers this computer only "
-                  "(127.0.0.1). For a clinic's network use --clinic, with accounts, a "
-                  "PostgreSQL database and TLS (see the README).", file=sys.stderr)  # fmt: skip
+            print(
+                f"Not serving on {shown(args.host)}: without --clinic the dashboard has no "
+                "login, and face photos are health data, so it answers this computer only "
+                "(127.0.0.1). For a clinic's network use --clinic, with accounts, a "
+                "PostgreSQL database and TLS (see the README).",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
     else:
         problems = []
@@ -144,8 +150,9 @@ def run_serve(args: argparse.Namespace) -> int:
             db, _, _ = open_history()
             with db.transaction() as session:
                 if not has_accounts(session):
-                    problems.append("there is no account yet: python -m analyzer users add "
-                                    "NAME --role admin")  # fmt: skip
+                    problems.append(
+                        "there is no account yet: python -m analyzer users add NAME --role admin"
+                    )
                 audit_problem = audit_protection_problem(session)
             db.close()
             if audit_problem and not problems:
@@ -188,11 +195,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     audit.add_argument("--since", help="from this day on, YYYY-MM-DD")
     audit.add_argument("--csv", type=Path, help="write the rows to this CSV file")
     serve = commands.add_parser(
-        "serve", help="run the dashboard (this computer only, unless --clinic)",
+        "serve",
+        help="run the dashboard (this computer only, unless --clinic)",
         description="Run the dashboard. Without --clinic it answers this computer only "
         "(loopback): it has no login. --clinic serves a network, with accounts, an audit "
         "trail, a shared PostgreSQL database and TLS.",
-    )  # fmt: skip
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--clinic", action="store_true", help="accounts, audit, TLS, PostgreSQL")

@@ -59,10 +59,13 @@ def worker_jobs(text: str) -> int:
 
 def add_jobs_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--jobs", type=worker_jobs, default=None, metavar="N",
+        "--jobs",
+        type=worker_jobs,
+        default=None,
+        metavar="N",
         help=f"photos analysed at once, one process each (default: every core, here "
         f"{os.cpu_count() or 1})",
-    )  # fmt: skip
+    )
 
 
 def open_history():
@@ -89,9 +92,12 @@ def record_audit(db, action: str, person: str | None = None, detail: dict | None
 
 def add_fps_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--fps", type=float, default=None, metavar="N",
+        "--fps",
+        type=float,
+        default=None,
+        metavar="N",
         help="video: frames analysed per second of clip (default 8; 0: every frame)",
-    )  # fmt: skip
+    )
 
 
 def frame_progress_bar(desc: str):
@@ -115,6 +121,8 @@ def person_or_message(session, name: str):
 
     person = get_person(session, name)
     if person is None:
-        print(f"There is no person called '{name}'. `python -m analyzer info` lists them.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"There is no person called '{name}'. `python -m analyzer info` lists them.",
+            file=sys.stderr,
+        )
     return person

@@ -41,13 +41,17 @@ def run_migrate_photos(_args: argparse.Namespace) -> int:
     db, _, where = open_history()
     print(where, file=sys.stderr)
     if db.engine.dialect.name != "postgresql":
-        print("Photos move into the database only when it is PostgreSQL (ANALYZER_DB_URL); "
-              "with the local SQLite file they stay in the data folder.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "Photos move into the database only when it is PostgreSQL (ANALYZER_DB_URL); "
+            "with the local SQLite file they stay in the data folder.",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     report = migrate_photos(db, PhotoStore.default())
-    print(f"Moved {report.moved} photo(s) into the database ({report.already_there} were "
-          f"already there); {report.captures} capture(s) now point to them.")  # fmt: skip
+    print(
+        f"Moved {report.moved} photo(s) into the database ({report.already_there} were "
+        f"already there); {report.captures} capture(s) now point to them."
+    )
     for name in report.missing:
         print(f"  missing: {shown(name)}", file=sys.stderr)
     for name in report.corrupt:
@@ -65,8 +69,11 @@ def _tidy(db, store) -> None:
     if legacy is not None:
         removed += reconcile_store(db, legacy)
     if removed:
-        print(f"Removed {removed} photo file(s) that no capture refers to (left by an "
-              "interrupted import or delete).", file=sys.stderr)  # fmt: skip
+        print(
+            f"Removed {removed} photo file(s) that no capture refers to (left by an "
+            "interrupted import or delete).",
+            file=sys.stderr,
+        )
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -78,8 +85,10 @@ def run_import(args: argparse.Namespace) -> int:
     if is_video(args.folder) and not args.folder.is_dir():
         return run_import_video(args)
     if not args.folder.is_dir():
-        print(f"'{args.folder}' is not a folder. Give the folder that holds the photos.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"'{args.folder}' is not a folder. Give the folder that holds the photos.",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     db, store, where = open_history()
     print(where, file=sys.stderr)
@@ -91,10 +100,16 @@ def run_import(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         report = import_folder(
-            db, store, args.folder, args.person, expression=args.expression,
-            keep_photos=not args.landmarks_only, tags=args.tag, progress=progress,
+            db,
+            store,
+            args.folder,
+            args.person,
+            expression=args.expression,
+            keep_photos=not args.landmarks_only,
+            tags=args.tag,
+            progress=progress,
             jobs=args.jobs,
-        )  # fmt: skip
+        )
     if report.imported:
         record_audit(db, "import", args.person, {"photos": report.imported})
     print(
@@ -102,11 +117,15 @@ def run_import(args: argparse.Namespace) -> int:
         f"{args.person}; {report.duplicates} already stored (skipped)."
     )
     if report.not_accepted:
-        print(f"{report.not_accepted} photo(s) failed a quality check: stored, but left out "
-              "of the statistics.")  # fmt: skip
+        print(
+            f"{report.not_accepted} photo(s) failed a quality check: stored, but left out "
+            "of the statistics."
+        )
     if report.other_person:
-        print(f"{len(report.other_person)} photo(s) do not look like {args.person}'s other "
-              "photos (left out of the statistics; check whose they are):")  # fmt: skip
+        print(
+            f"{len(report.other_person)} photo(s) do not look like {args.person}'s other "
+            "photos (left out of the statistics; check whose they are):"
+        )
         for name in report.other_person:
             print(f"  {shown(name)}")
     if report.failed:
@@ -121,10 +140,11 @@ def add_video_import_options(importer: argparse.ArgumentParser) -> None:
     """The options of ``import`` that only a video uses."""
     add_fps_option(importer)
     importer.add_argument(
-        "--protocol", action="store_true",
+        "--protocol",
+        action="store_true",
         help="video: the clip follows the palsy protocol (rest, brow raise, gentle and full eye "
         "closure, smile, snarl, pucker), which names its segments",
-    )  # fmt: skip
+    )
 
 
 def run_import_video(args: argparse.Namespace) -> int:
@@ -143,19 +163,31 @@ def run_import_video(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         report = import_video(
-            db, None if args.landmarks_only else store, args.folder, args.person,
-            protocol=args.protocol, fps=video_fps(args), progress=progress,
-        )  # fmt: skip
+            db,
+            None if args.landmarks_only else store,
+            args.folder,
+            args.person,
+            protocol=args.protocol,
+            fps=video_fps(args),
+            progress=progress,
+        )
     if report.imported:
-        record_audit(db, "import", args.person, {"video": shown(args.folder.name),
-                                           "captures": report.imported})  # fmt: skip
-    print(f"Imported {report.imported} capture(s) from {shown(args.folder.name)} for "
-          f"{args.person}:")  # fmt: skip
+        record_audit(
+            db,
+            "import",
+            args.person,
+            {"video": shown(args.folder.name), "captures": report.imported},
+        )
+    print(
+        f"Imported {report.imported} capture(s) from {shown(args.folder.name)} for {args.person}:"
+    )
     for s in report.stored:
         state = "" if s["new"] else " (already stored)"
         state += "" if s["accepted"] else " NOT ACCEPTED: " + " ".join(s["failed"])
-        print(f"  {s['time_s']:6.2f} s  {s['expression']:<20} confidence {s['confidence']:.0%}, "
-              f"{s['burst_frames']} frames averaged{state}")  # fmt: skip
+        print(
+            f"  {s['time_s']:6.2f} s  {s['expression']:<20} confidence {s['confidence']:.0%}, "
+            f"{s['burst_frames']} frames averaged{state}"
+        )
     return EXIT_OK
 
 
@@ -168,8 +200,10 @@ def run_export(args: argparse.Namespace) -> int:
     )
 
     if not (args.csv or args.zip or args.verdicts_csv or args.protocol_csv):
-        print("Say what to write: --csv, --verdicts-csv, --protocol-csv and/or --zip FILE.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "Say what to write: --csv, --verdicts-csv, --protocol-csv and/or --zip FILE.",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     db, store, _ = open_history()
     with db.transaction() as session:
@@ -189,8 +223,11 @@ def run_export(args: argparse.Namespace) -> int:
             exported = write_zip(session, person, store, args.zip)
             print(f"Wrote {exported.captures} capture(s) with photos and landmarks to {args.zip}.")
             if exported.missing:
-                print(f"{exported.missing} photo file(s) were missing from the data folder: "
-                      "missing_photos.txt in the archive lists them.", file=sys.stderr)  # fmt: skip
+                print(
+                    f"{exported.missing} photo file(s) were missing from the data folder: "
+                    "missing_photos.txt in the archive lists them.",
+                    file=sys.stderr,
+                )
     written = [k for k in ("csv", "verdicts_csv", "protocol_csv", "zip") if getattr(args, k)]
     record_audit(db, "export", args.person, {"what": ", ".join(written)})
     return EXIT_OK
@@ -206,8 +243,10 @@ def run_delete(args: argparse.Namespace) -> int:
             return EXIT_FAILED
     if not args.yes:
         try:
-            answer = input(f"Delete {args.person} and every photo and measure of theirs? "
-                           "This cannot be undone. Type yes: ")  # fmt: skip
+            answer = input(
+                f"Delete {args.person} and every photo and measure of theirs? "
+                "This cannot be undone. Type yes: "
+            )
         except EOFError:
             answer = ""
         if answer.strip().lower() != "yes":
@@ -215,8 +254,10 @@ def run_delete(args: argparse.Namespace) -> int:
             return EXIT_FAILED
     record_audit(db, "delete", args.person)  # before: afterwards the person has no reference left
     deleted = delete_person(db, store, args.person)
-    print(f"Deleted {args.person}: {deleted.sessions} session(s), {deleted.captures} "
-          f"capture(s), {deleted.photos} photo file(s). {where}")  # fmt: skip
+    print(
+        f"Deleted {args.person}: {deleted.sessions} session(s), {deleted.captures} "
+        f"capture(s), {deleted.photos} photo file(s). {where}"
+    )
     return EXIT_OK
 
 
@@ -233,22 +274,30 @@ def run_demo(_args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         created = ensure_demo(db, store, progress)
-    print(f"Created the demo people '{DEMO_PERSON}' and '{DEMO_PALSY_PERSON}'. {where}"
-          if created else "The demo people were already created for this data folder.")  # fmt: skip
+    print(
+        f"Created the demo people '{DEMO_PERSON}' and '{DEMO_PALSY_PERSON}'. {where}"
+        if created
+        else "The demo people were already created for this data folder."
+    )
     return EXIT_OK
 
 
 def _coordinates(point: list[str]) -> tuple[str, float, float] | None:
     """POINT X Y from the command line, or None (with a sentence) when they are not that."""
     if len(point) != 3:
-        print(f"--point takes a point and where it belongs, e.g. --point left_mouth_corner "
-              f"612 705; got {' '.join(shown(p) for p in point)!r}.", file=sys.stderr)  # fmt: skip
+        print(
+            f"--point takes a point and where it belongs, e.g. --point left_mouth_corner "
+            f"612 705; got {' '.join(shown(p) for p in point)!r}.",
+            file=sys.stderr,
+        )
         return None
     try:
         return point[0], float(point[1]), float(point[2])
     except ValueError:
-        print(f"X and Y are numbers of photo pixels: {shown(point[1])} {shown(point[2])} is "
-              "not.", file=sys.stderr)  # fmt: skip
+        print(
+            f"X and Y are numbers of photo pixels: {shown(point[1])} {shown(point[2])} is not.",
+            file=sys.stderr,
+        )
         return None
 
 
@@ -257,8 +306,10 @@ def run_correct(args: argparse.Namespace) -> int:
     from analyzer.measure.topology import CORRECTABLE_POINTS
 
     if args.reset and any(len(p) != 1 for p in args.point):
-        print("With --reset, --point takes the point alone, e.g. --reset --point 291.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "With --reset, --point takes the point alone, e.g. --reset --point 291.",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     moves = [] if args.reset else [_coordinates(p) for p in args.point]
     if None in moves:
@@ -279,10 +330,15 @@ def run_correct(args: argparse.Namespace) -> int:
             print(f"Reset {count} point(s) of capture {capture.id} to the automatic landmarks.")
         for index, (_, x, y) in zip(points if moves else [], moves, strict=True):
             row = corrections.add_correction(session, capture, index, x, y)
-            print(f"Moved the {corrections.point_label(index)} of capture {capture.id} from "
-                  f"({row.old_x:.1f}, {row.old_y:.1f}) to ({x:.1f}, {y:.1f}) px.")  # fmt: skip
-        changed = {n: (before[n], v) for n, v in capture.measures.items()
-                   if n in before and abs(v - before[n]) >= 0.005}  # fmt: skip
+            print(
+                f"Moved the {corrections.point_label(index)} of capture {capture.id} from "
+                f"({row.old_x:.1f}, {row.old_y:.1f}) to ({x:.1f}, {y:.1f}) px."
+            )
+        changed = {
+            n: (before[n], v)
+            for n, v in capture.measures.items()
+            if n in before and abs(v - before[n]) >= 0.005
+        }
         rows = corrections.correction_rows(session, capture.id)
         summary = corrections.summaries(session, capture_ids=[capture.id]).get(capture.id)
     if changed:
@@ -292,11 +348,16 @@ def run_correct(args: argparse.Namespace) -> int:
     if not (args.point or args.reset):
         print(f"Capture {args.capture}: {summary.sentence if summary else 'no corrections'}.")
         for row in rows:
-            print(f"  {corrections.point_label(row.landmark)}: ({row.old_x:.1f}, "
-                  f"{row.old_y:.1f}) → ({row.new_x:.1f}, {row.new_y:.1f}) px by "
-                  f"{shown(row.corrected_by)} at {row.corrected_at:%Y-%m-%d %H:%M}")  # fmt: skip
-        print("Points by name: " + ", ".join(
-            f"{name} ({index})" for name, index in CORRECTABLE_POINTS.items()) + ".")  # fmt: skip
+            print(
+                f"  {corrections.point_label(row.landmark)}: ({row.old_x:.1f}, "
+                f"{row.old_y:.1f}) → ({row.new_x:.1f}, {row.new_y:.1f}) px by "
+                f"{shown(row.corrected_by)} at {row.corrected_at:%Y-%m-%d %H:%M}"
+            )
+        print(
+            "Points by name: "
+            + ", ".join(f"{name} ({index})" for name, index in CORRECTABLE_POINTS.items())
+            + "."
+        )
     return EXIT_OK
 
 
@@ -306,8 +367,10 @@ def run_recompute(args: argparse.Namespace) -> int:
     db, store, where = open_history()
     print(where, file=sys.stderr)
     count = recompute_all(db, store, jobs=args.jobs)
-    print(f"Recomputed the measures of {count} capture(s) from their landmarks, and followed "
-          "the protocol's expressions from their rest photos again.")  # fmt: skip
+    print(
+        f"Recomputed the measures of {count} capture(s) from their landmarks, and followed "
+        "the protocol's expressions from their rest photos again."
+    )
     return EXIT_OK
 
 
@@ -329,19 +392,23 @@ def run_info(_args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction) -> None:
     """Add this group's commands to the parser."""
     importer = commands.add_parser(
-        "import", help="import a folder of photos into a person's history",
+        "import",
+        help="import a folder of photos into a person's history",
         description="Import every photo of a folder: one session per day (from EXIF, a "
         "YYYY-MM-DD in the name, or the file time); identical photos are skipped.",
-    )  # fmt: skip
+    )
     importer.add_argument("folder", type=Path, metavar="FOLDER_OR_VIDEO")
     importer.add_argument(
         "--person", required=True, type=person_name, help="name or pseudonym (created if new)"
     )
     importer.add_argument("--expression", default="rest", type=protocol_expression)
     importer.add_argument(
-        "--tag", action="append", default=[], type=expression_name,
+        "--tag",
+        action="append",
+        default=[],
+        type=expression_name,
         help="treatment tag, repeatable",
-    )  # fmt: skip
+    )
     importer.add_argument(
         "--landmarks-only", action="store_true", help="store landmarks and measures, not photos"
     )
@@ -352,34 +419,45 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--csv", type=Path, help="one row per capture with every measure")
     export.add_argument("--zip", type=Path, help="photos, landmarks and measures")
     export.add_argument(
-        "--protocol-csv", type=Path,
+        "--protocol-csv",
+        type=Path,
         help="one row per session of the palsy protocol: movements, eFACE-style items, method",
-    )  # fmt: skip
+    )
     export.add_argument(
-        "--verdicts-csv", type=Path,
+        "--verdicts-csv",
+        type=Path,
         help="one row per session and followed measure: verdict, change, MDC95, reasons",
-    )  # fmt: skip
+    )
     delete = commands.add_parser("delete", help="delete a person and all their data")
     delete.add_argument("--person", required=True, type=person_name)
     delete.add_argument("--yes", action="store_true", help="do not ask first")
     correct = commands.add_parser(
-        "correct", help="move a measured point of a stored capture by hand, or reset it",
+        "correct",
+        help="move a measured point of a stored capture by hand, or reset it",
         description="Move a point of a stored capture to where it belongs (X, Y in the photo's "
         "pixels; for a photo saved as a mirror image, the photo turned back); the points of "
         "its contour follow, and the capture is measured again. The model's own landmarks "
         "are kept. Without --point or --reset: the capture's corrections and its points.",
-    )  # fmt: skip
+    )
     correct.add_argument(
-        "--capture", required=True, type=int, metavar="ID",
+        "--capture",
+        required=True,
+        type=int,
+        metavar="ID",
         help="the capture's id (the capture_id column of export --csv)",
-    )  # fmt: skip
+    )
     correct.add_argument(
-        "--point", action="append", nargs="+", default=[], metavar="POINT",
+        "--point",
+        action="append",
+        nargs="+",
+        default=[],
+        metavar="POINT",
         help="POINT X Y: a point's name (e.g. left_mouth_corner) or a MediaPipe index 0-477 "
         "(e.g. 291), and where it belongs; repeatable. With --reset: POINT alone.",
-    )  # fmt: skip
-    correct.add_argument("--reset", action="store_true",
-                         help="remove the corrections (of --point only, if given)")  # fmt: skip
+    )
+    correct.add_argument(
+        "--reset", action="store_true", help="remove the corrections (of --point only, if given)"
+    )
     recompute = commands.add_parser(
         "recompute", help="recompute every stored measure from stored landmarks"
     )

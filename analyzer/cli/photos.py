@@ -43,26 +43,31 @@ def positive_float(text: str) -> float:
 def add_table_options(analyze: argparse.ArgumentParser) -> None:
     """``analyze``'s options for many photos: a table file, workers, a Dask cluster."""
     analyze.add_argument(
-        "--table", type=Path, metavar="FILE",
+        "--table",
+        type=Path,
+        metavar="FILE",
         help="write one row per photo (every measure, check and region) to FILE (.csv or "
         ".parquet) instead of printing reports",
-    )  # fmt: skip
+    )
     add_jobs_option(analyze)
     analyze.add_argument(
-        "--dask", metavar="ADDRESS",
+        "--dask",
+        metavar="ADDRESS",
         help="with --table: run on a Dask distributed cluster (its scheduler's address, "
         "e.g. tcp://10.0.0.5:8786); the photos are sent to it",
-    )  # fmt: skip
+    )
     analyze.add_argument(
-        "--shared-paths", action="store_true",
+        "--shared-paths",
+        action="store_true",
         help="with --dask: the workers read the photos from the same paths (a shared "
         "folder) instead of being sent them",
-    )  # fmt: skip
+    )
     analyze.add_argument(
-        "--identity", action="store_true",
+        "--identity",
+        action="store_true",
         help="also compute the face descriptor (same-person check; about 70 ms a photo): "
         "128 columns identity_000 … in --table, 'identity' in --json",
-    )  # fmt: skip
+    )
 
 
 def analysis_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -71,8 +76,9 @@ def analysis_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     record: dict[str, Any] = {"file": shown(path), "ok": False, "error": None}
     try:
-        result = analyze_photo(path, mm_per_px=args.mm_per_px, expression=args.expression,
-                               identity=args.identity)  # fmt: skip
+        result = analyze_photo(
+            path, mm_per_px=args.mm_per_px, expression=args.expression, identity=args.identity
+        )
     except AnalyzerError as error:
         record["error"] = str(error)
         return record
@@ -133,13 +139,17 @@ def format_report(record: dict[str, Any]) -> str:
         lines.append(f"     [{marks[check['status']]}] {check['check']}: {check['message']}")
     if record.get("regions"):
         notes = record.get("region_notes", {})
-        found = [f"{name} {how}" + (f" ({notes[name].split(' (')[0]})" if name in notes
-                                    else "") for name, how in record["regions"].items()
-                 if name.startswith(("eye", "brow"))]  # fmt: skip
+        found = [
+            f"{name} {how}" + (f" ({notes[name].split(' (')[0]})" if name in notes else "")
+            for name, how in record["regions"].items()
+            if name.startswith(("eye", "brow"))
+        ]
         lines.append("   Lids and brows: " + ", ".join(found))
     if side := record.get("weaker_side"):
-        lines.append(f"   Weaker side suggested: {side['side']} ({side['confidence']} "
-                     f"confidence): {side['summary']}")  # fmt: skip
+        lines.append(
+            f"   Weaker side suggested: {side['side']} ({side['confidence']} "
+            f"confidence): {side['summary']}"
+        )
     lines.append("   Measures (subject's left and right):")
     for name, value in record["measures"].items():
         lines.append(f"     {name:<36} {value:9.2f}")
@@ -152,8 +162,10 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     videos = [p for p in args.photos if is_video(p)]
     if videos and len(videos) < len(args.photos):
-        print("Give videos and photos in separate commands: a video's rows are its frames.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "Give videos and photos in separate commands: a video's rows are its frames.",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if videos:
         if args.table is not None:  # a wrong table name is said before any frame is read
@@ -183,8 +195,11 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 
 def no_photos() -> int:
-    print("No photos found: a folder's photos are its .jpg, .jpeg, .png, .webp, .heic and "
-          ".heif files.", file=sys.stderr)  # fmt: skip
+    print(
+        "No photos found: a folder's photos are its .jpg, .jpeg, .png, .webp, .heic and "
+        ".heif files.",
+        file=sys.stderr,
+    )
     return EXIT_FAILED
 
 
@@ -193,8 +208,13 @@ def progress_bar(description: str):
     Its ``progress(done, total)`` method suits ``map_in_workers``."""
     from tqdm import tqdm
 
-    bar = tqdm(unit="photo", desc=description, file=sys.stderr, leave=False,
-               disable=not sys.stderr.isatty())  # fmt: skip
+    bar = tqdm(
+        unit="photo",
+        desc=description,
+        file=sys.stderr,
+        leave=False,
+        disable=not sys.stderr.isatty(),
+    )
 
     def progress(done: int, total: int) -> None:
         bar.total = total
@@ -210,8 +230,10 @@ def run_analyze_table(args: argparse.Namespace) -> int:
     from analyzer.measure.table import measure_table, photo_paths, table_format, write_table
 
     if args.table is None:
-        print("--dask and --shared-paths write a table: add --table FILE.csv (or .parquet).",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "--dask and --shared-paths write a table: add --table FILE.csv (or .parquet).",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     try:
         table_format(args.table)
@@ -219,13 +241,19 @@ def run_analyze_table(args: argparse.Namespace) -> int:
         print(str(error), file=sys.stderr)
         return EXIT_USAGE
     if args.landmarks or args.json:
-        print("--landmarks and --json print reports; a table has no room for them: leave "
-              "them out with --table.", file=sys.stderr)  # fmt: skip
+        print(
+            "--landmarks and --json print reports; a table has no room for them: leave "
+            "them out with --table.",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if not photo_paths(args.photos):
         return no_photos()
-    options = {"expression": args.expression, "identity": args.identity,
-               "mm_per_px": args.mm_per_px}  # fmt: skip
+    options = {
+        "expression": args.expression,
+        "identity": args.identity,
+        "mm_per_px": args.mm_per_px,
+    }
     bar = progress_bar("Analysing")
     try:
         if args.dask is None:
@@ -250,16 +278,21 @@ def dask_table(args: argparse.Namespace, progress, options: dict[str, Any]):
     from analyzer.measure.table import measure_on_dask
 
     try:
-        return measure_on_dask(args.dask, args.photos, shared=args.shared_paths,
-                               progress=progress, **options)  # fmt: skip
+        return measure_on_dask(
+            args.dask, args.photos, shared=args.shared_paths, progress=progress, **options
+        )
     except ImportError:
-        print("--dask needs the packages dask and distributed: pip install -r "
-              "requirements.txt.", file=sys.stderr)  # fmt: skip
+        print(
+            "--dask needs the packages dask and distributed: pip install -r requirements.txt.",
+            file=sys.stderr,
+        )
     except (OSError, TimeoutError, ValueError) as error:
-        print(f"The Dask scheduler at {shown(args.dask)} could not be reached "
-              f"({type(error).__name__}): check the address (tcp://HOST:8786) and that the "
-              "scheduler is running.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"The Dask scheduler at {shown(args.dask)} could not be reached "
+            f"({type(error).__name__}): check the address (tcp://HOST:8786) and that the "
+            "scheduler is running.",
+            file=sys.stderr,
+        )
     return None
 
 
@@ -268,18 +301,24 @@ def add_video_analyze_options(analyze: argparse.ArgumentParser) -> None:
     photos)."""
     if "--table" not in analyze._option_string_actions:
         analyze.add_argument(
-            "--table", type=Path, metavar="FILE",
+            "--table",
+            type=Path,
+            metavar="FILE",
             help="write one row per photo (per frame of a video) to a CSV file",
-        )  # fmt: skip
+        )
     add_fps_option(analyze)
 
 
 def segment_record(segment) -> dict[str, Any]:
     """A segment as JSON: kind, expression, times, peak and confidence."""
-    return {"kind": segment.kind, "expression": segment.expression,
-            "start_s": round(segment.start_s, 3), "end_s": round(segment.end_s, 3),
-            "peak_s": None if segment.peak_s is None else round(segment.peak_s, 3),
-            "confidence": round(segment.confidence, 3)}  # fmt: skip
+    return {
+        "kind": segment.kind,
+        "expression": segment.expression,
+        "start_s": round(segment.start_s, 3),
+        "end_s": round(segment.end_s, 3),
+        "peak_s": None if segment.peak_s is None else round(segment.peak_s, 3),
+        "confidence": round(segment.confidence, 3),
+    }
 
 
 def video_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -300,13 +339,17 @@ def video_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
             record["error"] = str(error)
             return record
     record.update(
-        ok=True, fps_analysed=video_fps(args), clip_fps=exam.info.fps,
-        rotation_deg=exam.info.rotation_deg, width=exam.info.width, height=exam.info.height,
+        ok=True,
+        fps_analysed=video_fps(args),
+        clip_fps=exam.info.fps,
+        rotation_deg=exam.info.rotation_deg,
+        width=exam.info.width,
+        height=exam.info.height,
         truncated=exam.decoded.truncated,
         frames=[frame_row(r) for r in exam.results],
         segments=[segment_record(s) for s in exam.segments],
         dynamics=exam.dynamics.as_dict(),
-    )  # fmt: skip
+    )
     return record
 
 
@@ -333,24 +376,33 @@ def format_video(record: dict[str, Any]) -> str:
         return "\n".join(lines)
     frames = record["frames"]
     measured = sum(1 for f in frames if f["ok"])
-    lines.append(f"   {record['width']}x{record['height']} at {record['clip_fps']:.1f} fps; "
-                 f"{len(frames)} frames analysed ({record['fps_analysed']:g} per second), "
-                 f"{measured} with a measurable face.")  # fmt: skip
+    lines.append(
+        f"   {record['width']}x{record['height']} at {record['clip_fps']:.1f} fps; "
+        f"{len(frames)} frames analysed ({record['fps_analysed']:g} per second), "
+        f"{measured} with a measurable face."
+    )
     if record["truncated"]:
         lines.append("   The file breaks off early: only the frames before the break were read.")
     if record["rotation_deg"]:
         lines.append(f"   Turned {record['rotation_deg']}° as the file says.")
-    keys = ("palpebral_fissure_height_left_mm", "palpebral_fissure_height_right_mm",
-            "commissure_excursion_left_mm", "commissure_excursion_right_mm",
-            "brow_height_left_mm", "brow_height_right_mm")  # fmt: skip
+    keys = (
+        "palpebral_fissure_height_left_mm",
+        "palpebral_fissure_height_right_mm",
+        "commissure_excursion_left_mm",
+        "commissure_excursion_right_mm",
+        "brow_height_left_mm",
+        "brow_height_right_mm",
+    )
     lines.append("   time_s  fissure L/R   excursion L/R   brow L/R   (mm; --table for all)")
     for f in frames:
         if not f["ok"]:
             lines.append(f"   {f['time_s']:6.2f}  {f['error']}")
             continue
         v = [f.get(k, math.nan) for k in keys]
-        lines.append(f"   {f['time_s']:6.2f}  {v[0]:5.1f} {v[1]:5.1f}   {v[2]:6.1f} {v[3]:6.1f}"
-                     f"   {v[4]:5.1f} {v[5]:5.1f}")  # fmt: skip
+        lines.append(
+            f"   {f['time_s']:6.2f}  {v[0]:5.1f} {v[1]:5.1f}   {v[2]:6.1f} {v[3]:6.1f}"
+            f"   {v[4]:5.1f} {v[5]:5.1f}"
+        )
     lines.append("   Segments:")
     for s in record["segments"]:
         if s["kind"] == "rest":
@@ -373,14 +425,18 @@ def format_dynamics(found: dict[str, Any]) -> list[str]:
 
     lines = ["   Over time (subject's left / right):"]
     for c in found["closures"]:
-        lines.append(f"     {c['expression']} from {c['start_s']:.2f} s: closed in "
-                     f"{pair(c, 'time_to_close_s', 's')}, smallest lid gap "
-                     f"{pair(c, 'min_gap_mm', 'mm')}")  # fmt: skip
+        lines.append(
+            f"     {c['expression']} from {c['start_s']:.2f} s: closed in "
+            f"{pair(c, 'time_to_close_s', 's')}, smallest lid gap "
+            f"{pair(c, 'min_gap_mm', 'mm')}"
+        )
     for b in found["blinks"]:
-        lines.append(f"     blink at {b['time_s']:.2f} s: {pair(b, 'completeness_pct', '%')} "
-                     "closed")  # fmt: skip
-    lines.append(f"     synkinesis (eye closure with mouth corner, r): "
-                 f"{pair(found, 'synkinesis_r', '')}")  # fmt: skip
+        lines.append(
+            f"     blink at {b['time_s']:.2f} s: {pair(b, 'completeness_pct', '%')} closed"
+        )
+    lines.append(
+        f"     synkinesis (eye closure with mouth corner, r): {pair(found, 'synkinesis_r', '')}"
+    )
     return lines
 
 
@@ -398,21 +454,24 @@ def run_analyze_video(args: argparse.Namespace) -> int:
         write_frame_table(args.table, records)
     failed = [r for r in records if not r["ok"]]
     if failed and not args.json:
-        print(f"\n{len(failed)} of {len(records)} video(s) could not be analysed.",
-              file=sys.stderr)  # fmt: skip
+        print(f"\n{len(failed)} of {len(records)} video(s) could not be analysed.", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add this group's commands to the parser."""
     analyze = commands.add_parser(
-        "analyze", help="analyse photos and print their measures",
+        "analyze",
+        help="analyse photos and print their measures",
         description="Analyse face photos: pose, quality checks and measures in mm.",
-    )  # fmt: skip
+    )
     analyze.add_argument(
-        "photos", nargs="+", type=Path, metavar="PHOTO_OR_FOLDER",
+        "photos",
+        nargs="+",
+        type=Path,
+        metavar="PHOTO_OR_FOLDER",
         help="photo files, or folders whose photos (.jpg, .png, .webp, .heic) are analysed",
-    )  # fmt: skip
+    )
     analyze.add_argument("--json", action="store_true", help="print a JSON list instead")
     analyze.add_argument(
         "--landmarks", action="store_true", help="include the 478 landmarks (x, y, z in px)"
@@ -424,8 +483,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="the expression the photo shows (default: rest)",
     )
     analyze.add_argument(
-        "--mm-per-px", type=positive_float, default=None, metavar="MM",
+        "--mm-per-px",
+        type=positive_float,
+        default=None,
+        metavar="MM",
         help="use this scale instead of the iris (11.7 mm) ruler",
-    )  # fmt: skip
+    )
     add_table_options(analyze)
     add_video_analyze_options(analyze)

@@ -205,9 +205,16 @@ def add_account(
     if get_account(session, name) is not None:
         raise taken
     now = now or utc_now()
-    account = Account(name=name, role=role, password_hash=_HASHER.hash(password),
-                      disabled=False, failed_logins=0, locked_until=None, created_at=now,
-                      password_changed_at=now)  # fmt: skip
+    account = Account(
+        name=name,
+        role=role,
+        password_hash=_HASHER.hash(password),
+        disabled=False,
+        failed_logins=0,
+        locked_until=None,
+        created_at=now,
+        password_changed_at=now,
+    )
     try:  # another admin may add the same name at the same moment
         with session.begin_nested():
             session.add(account)
@@ -393,8 +400,11 @@ def start_session(session: Session, account: Account, now: dt.datetime | None = 
     the browser's session keeps; the database keeps its hash."""
     now = now or utc_now()
     token = secrets.token_urlsafe(32)
-    session.add(SignIn(account_id=account.id, token_hash=_token_hash(token), created_at=now,
-                       last_seen_at=now))  # fmt: skip
+    session.add(
+        SignIn(
+            account_id=account.id, token_hash=_token_hash(token), created_at=now, last_seen_at=now
+        )
+    )
     session.flush()
     return token
 
@@ -469,8 +479,13 @@ def end_sessions(
     for sign_in in open_:
         sign_in.ended_at, sign_in.end_reason = now, reason
     if open_:
-        record(session, "logout", account=account, now=now,
-               detail={"reason": reason, "sessions": len(open_)})  # fmt: skip
+        record(
+            session,
+            "logout",
+            account=account,
+            now=now,
+            detail={"reason": reason, "sessions": len(open_)},
+        )
     return len(open_)
 
 

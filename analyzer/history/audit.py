@@ -182,8 +182,13 @@ def audit_csv(rows: list[AuditEvent]) -> str:
     writer = csv.writer(out)
     writer.writerow(AUDIT_COLUMNS)
     for row in rows:
-        cells = (row.at.isoformat(sep=" "), row.account_name or "", row.os_user or "",
-                 row.action, row.person_ref or "",
-                 json.dumps(row.detail or {}, sort_keys=True, ensure_ascii=False))  # fmt: skip
+        cells = (
+            row.at.isoformat(sep=" "),
+            row.account_name or "",
+            row.os_user or "",
+            row.action,
+            row.person_ref or "",
+            json.dumps(row.detail or {}, sort_keys=True, ensure_ascii=False),
+        )
         writer.writerow([cell_text(cell) for cell in cells])
     return out.getvalue()

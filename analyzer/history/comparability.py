@@ -61,13 +61,29 @@ SMILE_TOLERANCE_MM = 1.5
 #: Lips parted by more than this, in mm, against the baseline.
 MOUTH_GAP_TOLERANCE_MM = 2.0
 
-_EYE_STEMS = ("palpebral_fissure", "mrd1", "mrd2", "brow_height", "asymmetry_eye",
-              "asymmetry_brow", "canthal_tilt")  # fmt: skip
-_MOUTH_STEMS = ("commissure_excursion", "commissure_height", "smile_angle", "dental_show",
-                "cheek_height", "lower_face_height", "face_height", "asymmetry_mouth",
-                "asymmetry_cheek", "asymmetry_index", "nasolabial_fold")  # fmt: skip
-_LIGHT_STEMS = ("cheek", "jaw", "face_height", "lower_face_height", "asymmetry",
-                "nasolabial_fold")  # fmt: skip
+_EYE_STEMS = (
+    "palpebral_fissure",
+    "mrd1",
+    "mrd2",
+    "brow_height",
+    "asymmetry_eye",
+    "asymmetry_brow",
+    "canthal_tilt",
+)
+_MOUTH_STEMS = (
+    "commissure_excursion",
+    "commissure_height",
+    "smile_angle",
+    "dental_show",
+    "cheek_height",
+    "lower_face_height",
+    "face_height",
+    "asymmetry_mouth",
+    "asymmetry_cheek",
+    "asymmetry_index",
+    "nasolabial_fold",
+)
+_LIGHT_STEMS = ("cheek", "jaw", "face_height", "lower_face_height", "asymmetry", "nasolabial_fold")
 
 
 #: The conditions that can refuse a movement (any expression but rest): how the photo was
@@ -182,72 +198,91 @@ def _all_differences(
     cur_cameras = {camera_key(c): c for c in current}
     same_camera = bool(set(ref_cameras) & set(cur_cameras))
     if not same_camera:
-        found.append(Difference(
-            "camera",
-            f"taken with another camera ({_camera_words(next(iter(cur_cameras.values())))} "
-            f"versus {_camera_words(next(iter(ref_cameras.values())))} at baseline): use the "
-            "baseline's camera, or start a new baseline with this one",
-        ))  # fmt: skip
+        found.append(
+            Difference(
+                "camera",
+                f"taken with another camera ({_camera_words(next(iter(cur_cameras.values())))} "
+                f"versus {_camera_words(next(iter(ref_cameras.values())))} at baseline): use the "
+                "baseline's camera, or start a new baseline with this one",
+            )
+        )
     else:
         before = _median([c.face_share for c in reference])
         after = _median([c.face_share for c in current])
         if before and after and abs(after / before - 1) > DISTANCE_TOLERANCE:
             bigger = after > before
-            found.append(Difference(
-                "distance",
-                f"the face is {abs(after / before - 1):.0%} {'larger' if bigger else 'smaller'} "
-                f"in the frame: the camera was {'nearer' if bigger else 'further away'}; hold "
-                "it as far away as at baseline",
-            ))  # fmt: skip
+            found.append(
+                Difference(
+                    "distance",
+                    f"the face is {abs(after / before - 1):.0%} "
+                    f"{'larger' if bigger else 'smaller'} "
+                    f"in the frame: the camera was {'nearer' if bigger else 'further away'}; hold "
+                    "it as far away as at baseline",
+                )
+            )
     for field, tolerance, words in (
-        ("yaw_deg", POSE_TOLERANCE_DEG, ("head turned {:.0f}° more to the left",
-                                         "head turned {:.0f}° more to the right")),
+        (
+            "yaw_deg",
+            POSE_TOLERANCE_DEG,
+            ("head turned {:.0f}° more to the left", "head turned {:.0f}° more to the right"),
+        ),
         ("pitch_deg", POSE_TOLERANCE_DEG, ("chin {:.0f}° lower", "chin {:.0f}° higher")),
-    ):  # fmt: skip
+    ):
         before = _median([getattr(c, field) for c in reference])
         after = _median([getattr(c, field) for c in current])
         if before is not None and after is not None and abs(after - before) > tolerance:
             text = words[0] if after > before else words[1]
-            found.append(Difference(
-                "pose",
-                f"{text.format(abs(after - before))} than at baseline: face the camera as at "
-                "baseline, the lens at eye height",
-            ))  # fmt: skip
+            found.append(
+                Difference(
+                    "pose",
+                    f"{text.format(abs(after - before))} than at baseline: face the camera as at "
+                    "baseline, the lens at eye height",
+                )
+            )
     before = _median([c.light_balance for c in reference])
     after = _median([c.light_balance for c in current])
     if before is not None and after is not None and abs(after - before) > LIGHT_BALANCE_TOLERANCE:
         side = "left" if after > before else "right"
-        found.append(Difference(
-            "light",
-            f"lit more from the {side} (cheeks differ by {abs(after):.0%} against "
-            f"{abs(before):.0%} at baseline): use the baseline's light",
-        ))  # fmt: skip
+        found.append(
+            Difference(
+                "light",
+                f"lit more from the {side} (cheeks differ by {abs(after):.0%} against "
+                f"{abs(before):.0%} at baseline): use the baseline's light",
+            )
+        )
     eyes = _shared_change(reference, current, "fissure_left_mm", "fissure_right_mm")
     if eyes is not None and abs(eyes) > EYE_OPENING_TOLERANCE_MM:
-        found.append(Difference(
-            "eye_opening",
-            f"both eyes open {abs(eyes):.1f} mm {'wider' if eyes > 0 else 'narrower'} than at "
-            "baseline: match the baseline expression (relaxed, looking at the lens)",
-        ))  # fmt: skip
+        found.append(
+            Difference(
+                "eye_opening",
+                f"both eyes open {abs(eyes):.1f} mm {'wider' if eyes > 0 else 'narrower'} than at "
+                "baseline: match the baseline expression (relaxed, looking at the lens)",
+            )
+        )
     smile = _shared_change(
         reference, current, "commissure_excursion_left_mm", "commissure_excursion_right_mm"
     )
     if smile is not None and abs(smile) > SMILE_TOLERANCE_MM:
-        found.append(Difference(
-            "smile",
-            f"both mouth corners {abs(smile):.1f} mm {'further from' if smile > 0 else 'nearer'} "
-            f"{'' if smile > 0 else 'to '}the midline than at baseline"
-            f"{' (a faint smile?)' if smile > 0 else ''}: relax the mouth as at baseline",
-        ))  # fmt: skip
+        found.append(
+            Difference(
+                "smile",
+                f"both mouth corners {abs(smile):.1f} mm "
+                f"{'further from' if smile > 0 else 'nearer'} "
+                f"{'' if smile > 0 else 'to '}the midline than at baseline"
+                f"{' (a faint smile?)' if smile > 0 else ''}: relax the mouth as at baseline",
+            )
+        )
     found.extend(_brow_sources(reference, current))
     before = _median([c.mouth_gap_mm for c in reference])
     after = _median([c.mouth_gap_mm for c in current])
     if before is not None and after is not None and abs(after - before) > MOUTH_GAP_TOLERANCE_MM:
-        found.append(Difference(
-            "mouth_gap",
-            f"lips parted {abs(after - before):.1f} mm {'more' if after > before else 'less'} "
-            "than at baseline: rest the lips as at baseline",
-        ))  # fmt: skip
+        found.append(
+            Difference(
+                "mouth_gap",
+                f"lips parted {abs(after - before):.1f} mm {'more' if after > before else 'less'} "
+                "than at baseline: rest the lips as at baseline",
+            )
+        )
     return found
 
 
@@ -268,13 +303,15 @@ def _brow_sources(
             if after
             else ("the model's", "found in the photo")
         )
-        found.append(Difference(
-            "points",
-            f"the {side} brow's edge is {now} now but was {then} at baseline (hair over the "
-            "brow, glasses or light can hide it): the two differ by about 1.5 mm; take the "
-            "photo as at baseline",
-            regions=(f"brow_{side}",),
-        ))  # fmt: skip
+        found.append(
+            Difference(
+                "points",
+                f"the {side} brow's edge is {now} now but was {then} at baseline (hair over the "
+                "brow, glasses or light can hide it): the two differ by about 1.5 mm; take the "
+                "photo as at baseline",
+                regions=(f"brow_{side}",),
+            )
+        )
     return found
 
 

@@ -138,11 +138,15 @@ def remeasure(session: Session, capture: Capture) -> Measurement:
     capture.pitch_deg = result.pose.pitch_deg
     capture.roll_deg = result.pose.roll_deg
     old = CaptureConditions.from_dict(capture.conditions)
-    camera = CameraInfo(old.camera_make, old.camera_model, old.camera_lens,
-                        old.focal_length_35mm)  # fmt: skip
-    fresh = conditions(points, (capture.image_width, capture.image_height), result,
-                       camera=camera, camera_label=old.camera_label,
-                       regions=capture.regions).as_dict()  # fmt: skip
+    camera = CameraInfo(old.camera_make, old.camera_model, old.camera_lens, old.focal_length_35mm)
+    fresh = conditions(
+        points,
+        (capture.image_width, capture.image_height),
+        result,
+        camera=camera,
+        camera_label=old.camera_label,
+        regions=capture.regions,
+    ).as_dict()
     kept = {k: getattr(old, k) for k in _FROM_THE_PHOTO if getattr(old, k) is not None}
     capture.conditions = {**fresh, **kept}
     return result
@@ -168,8 +172,13 @@ def check_inside(capture: Capture, x: float, y: float) -> None:
 
 
 def _audit(session: Session, capture: Capture, account: str | None, detail: dict) -> None:
-    record(session, "correct", account=account, person_id=capture.person_id,
-           detail={"capture": capture.id, **detail})  # fmt: skip
+    record(
+        session,
+        "correct",
+        account=account,
+        person_id=capture.person_id,
+        detail={"capture": capture.id, **detail},
+    )
 
 
 def _now() -> dt.datetime:
@@ -200,14 +209,24 @@ def add_correction(
     check_inside(capture, x, y)
     old_x, old_y = corrected_px(session, capture)[landmark, :2]
     row = LandmarkCorrection(
-        capture_id=capture.id, landmark=landmark, old_x=float(old_x), old_y=float(old_y),
-        new_x=x, new_y=y, corrected_by=account or local_user(), corrected_at=_now(),
-    )  # fmt: skip
+        capture_id=capture.id,
+        landmark=landmark,
+        old_x=float(old_x),
+        old_y=float(old_y),
+        new_x=x,
+        new_y=y,
+        corrected_by=account or local_user(),
+        corrected_at=_now(),
+    )
     session.add(row)
     session.flush()
     remeasure(session, capture)
-    _audit(session, capture, account, {"what": "move", "landmark": landmark,
-                                       "x": round(x, 2), "y": round(y, 2)})  # fmt: skip
+    _audit(
+        session,
+        capture,
+        account,
+        {"what": "move", "landmark": landmark, "x": round(x, 2), "y": round(y, 2)},
+    )
     return row
 
 
@@ -297,11 +316,18 @@ def summaries(
 def correction_records(session: Session, capture_id: int) -> list[dict[str, Any]]:
     """A capture's corrections as plain values, for the ZIP export."""
     return [
-        {"landmark": r.landmark, "point": topology.point_name(r.landmark),
-         "old_x": r.old_x, "old_y": r.old_y, "new_x": r.new_x, "new_y": r.new_y,
-         "corrected_by": r.corrected_by, "corrected_at": r.corrected_at.isoformat()}
+        {
+            "landmark": r.landmark,
+            "point": topology.point_name(r.landmark),
+            "old_x": r.old_x,
+            "old_y": r.old_y,
+            "new_x": r.new_x,
+            "new_y": r.new_y,
+            "corrected_by": r.corrected_by,
+            "corrected_at": r.corrected_at.isoformat(),
+        }
         for r in correction_rows(session, capture_id)
-    ]  # fmt: skip
+    ]
 
 
 def corrected_protocol_captures(
@@ -341,8 +367,12 @@ def corrected_protocol_captures(
             carried = {i: tuple(fit[:, :2] @ np.asarray(xy) + fit[:, 2]) for i, xy in moves.items()}
             followed = apply_corrections(followed, carried)
         model = None if capture.model_px is None else apply_corrections(capture.model_px, moves)
-        out.append(dataclasses.replace(
-            capture, landmarks_px=apply_corrections(base, moves), followed_px=followed,
-            model_px=model,
-        ))  # fmt: skip
+        out.append(
+            dataclasses.replace(
+                capture,
+                landmarks_px=apply_corrections(base, moves),
+                followed_px=followed,
+                model_px=model,
+            )
+        )
     return out

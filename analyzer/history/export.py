@@ -59,8 +59,19 @@ BASE_COLUMNS = (
 
 #: The capture-condition columns, prefixed ``condition_`` in the CSV.
 CONDITION_COLUMNS = tuple(f.name for f in fields(CaptureConditions))
-VERDICT_COLUMNS = ("session_day", "expression", "measure", "verdict", "baseline", "current",
-                   "change", "mdc95", "noise", "reasons", "sentence")  # fmt: skip
+VERDICT_COLUMNS = (
+    "session_day",
+    "expression",
+    "measure",
+    "verdict",
+    "baseline",
+    "current",
+    "change",
+    "mdc95",
+    "noise",
+    "reasons",
+    "sentence",
+)
 
 
 def measure_names(rows: list[HistoryRow]) -> list[str]:
@@ -127,12 +138,21 @@ def verdicts_csv(
                 v = measure_progress(
                     rows, measure, expression=expression, current_id=sid, conditions=conditions
                 ).verdict
-                writer.writerow([
-                    day_of[sid].isoformat(), cell_text(expression), measure, v.verdict,
-                    _number(v.baseline_mm), _number(v.current_mm), _number(v.difference_mm),
-                    _number(v.mdc95_mm), v.repeatability_reason, "; ".join(v.reasons),
-                    judge(v, affected_side=affected_side).sentence,
-                ])  # fmt: skip
+                writer.writerow(
+                    [
+                        day_of[sid].isoformat(),
+                        cell_text(expression),
+                        measure,
+                        v.verdict,
+                        _number(v.baseline_mm),
+                        _number(v.current_mm),
+                        _number(v.difference_mm),
+                        _number(v.mdc95_mm),
+                        v.repeatability_reason,
+                        "; ".join(v.reasons),
+                        judge(v, affected_side=affected_side).sentence,
+                    ]
+                )
     return out.getvalue()
 
 
@@ -155,16 +175,26 @@ def protocol_csv(session: Session, person: Person) -> str:
     rows = load_history(session, person)
     captures = load_protocol_captures(session, person)
     sessions = sorted({(c.session_started_at, c.session_id, c.session_day) for c in captures})
-    found = [(day, session_movement(captures, rows, sid, person.affected_side))
-             for _, sid, day in sessions]  # fmt: skip
+    found = [
+        (day, session_movement(captures, rows, sid, person.affected_side))
+        for _, sid, day in sessions
+    ]
     measures = sorted({m for _, s in found for m in s.result.measures})
-    items = sorted({f"eface_{i.part}_{i.name}".replace(" ", "_") for _, s in found
-                    for i in s.result.estimate.items})  # fmt: skip
+    items = sorted(
+        {
+            f"eface_{i.part}_{i.name}".replace(" ", "_")
+            for _, s in found
+            for i in s.result.estimate.items
+        }
+    )
     parts = ["eface_static", "eface_dynamic", "eface_synkinesis", "eface_total"]
     how = [f"{expression_key(e)}_measured_by" for e in EXPRESSIONS if e in PRIMARY]
     closures = [e for e in EXPRESSIONS if e in EYES_SHUT_EXPRESSIONS]
-    shows = [f"{expression_key(e)}_lagophthalmos_{side}_shows" for e in closures
-             for side in ("left", "right")]  # fmt: skip
+    shows = [
+        f"{expression_key(e)}_lagophthalmos_{side}_shows"
+        for e in closures
+        for side in ("left", "right")
+    ]
     videos = {sid: video_dynamics(rows, sid) for _, sid, _ in sessions}
     clip = sorted({c for v in videos.values() for c in v})  # only when a clip was imported
     out = io.StringIO()
@@ -175,17 +205,26 @@ def protocol_csv(session: Session, person: Person) -> str:
         gaps = lid_gaps(rows, sid)
         estimate = s.result.estimate
         scores = {f"eface_{i.part}_{i.name}".replace(" ", "_"): i.score for i in estimate.items}
-        writer.writerow([
-            day.isoformat(),
-            *(_number(s.result.measures.get(m)) for m in measures),
-            *(_number(v) for v in (estimate.static, estimate.dynamic, estimate.synkinesis,
-                                   estimate.total)),
-            *(_number(scores.get(i)) for i in items),
-            *(s.measured_by(e) for e in EXPRESSIONS if e in PRIMARY),
-            *(gaps.get(e, {}).get(side, "") for e in closures for side in ("left", "right")),
-            *_weaker(s.result.measures),
-            *(_number(videos[sid].get(c)) for c in clip),
-        ])  # fmt: skip
+        writer.writerow(
+            [
+                day.isoformat(),
+                *(_number(s.result.measures.get(m)) for m in measures),
+                *(
+                    _number(v)
+                    for v in (
+                        estimate.static,
+                        estimate.dynamic,
+                        estimate.synkinesis,
+                        estimate.total,
+                    )
+                ),
+                *(_number(scores.get(i)) for i in items),
+                *(s.measured_by(e) for e in EXPRESSIONS if e in PRIMARY),
+                *(gaps.get(e, {}).get(side, "") for e in closures for side in ("left", "right")),
+                *_weaker(s.result.measures),
+                *(_number(videos[sid].get(c)) for c in clip),
+            ]
+        )
     return out.getvalue()
 
 
@@ -255,11 +294,16 @@ def write_zip(session: Session, person: Person, store: AnyPhotoStore, path: Path
         "affected_side": person.affected_side,
         "notes": person.notes,
         "sessions": [
-            {"id": s.id, "day": s.day.isoformat(), "started_at": s.started_at.isoformat(),
-             "tags": s.tags, "notes": s.notes}
+            {
+                "id": s.id,
+                "day": s.day.isoformat(),
+                "started_at": s.started_at.isoformat(),
+                "tags": s.tags,
+                "notes": s.notes,
+            }
             for s in sittings
         ],
-    }  # fmt: skip
+    }
     missing: list[str] = []
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("person.json", json.dumps(about, indent=1))

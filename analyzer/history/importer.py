@@ -287,8 +287,7 @@ def import_folder(
             photo.taken_at.date()
         )
         if last_of_day and analysed:
-            _write_session(db, store, person_name, analysed, expression, keep_photos, tags,
-                           report)  # fmt: skip
+            _write_session(db, store, person_name, analysed, expression, keep_photos, tags, report)
             analysed = []
     return report
 
@@ -347,27 +346,39 @@ def _write_session(
                     report.duplicates += len(analysed)
                     return
                 requests = [
-                    CaptureRequest(read_photo_file(photo.path), photo.path.suffix, analysis,
-                                   photo.taken_at, expression, source_name=photo.path.name)
+                    CaptureRequest(
+                        read_photo_file(photo.path),
+                        photo.path.suffix,
+                        analysis,
+                        photo.taken_at,
+                        expression,
+                        source_name=photo.path.name,
+                    )
                     for photo, analysis in fresh
-                ]  # fmt: skip
+                ]
                 paths = [
                     store.put(r.photo, r.suffix, session=session) if keep_photos else None
                     for r in requests
                 ]
                 sitting = session_for_day(session, person, fresh[0][0].taken_at)
                 sitting.tags = sorted(set(sitting.tags or []) | set(tags))
-                checks = batch_checks([a.identity for _, a in fresh],
-                                      references(session, person_id), person.name)  # fmt: skip
+                checks = batch_checks(
+                    [a.identity for _, a in fresh], references(session, person_id), person.name
+                )
                 other_person = []
-                for (photo, _), request, path, check in zip(fresh, requests, paths, checks,
-                                                           strict=True):  # fmt: skip
+                for (photo, _), request, path, check in zip(
+                    fresh, requests, paths, checks, strict=True
+                ):
                     if check is not None and check.status == "fail":
                         other_person.append(photo.path.name)
-                    capture = capture_record(request, person_id=person_id,
-                                             session_id=sitting.id, photo_path=path,
-                                             identity=Identity(checked=True, check=check),
-                                             photo_sha256=photo.digest)  # fmt: skip
+                    capture = capture_record(
+                        request,
+                        person_id=person_id,
+                        session_id=sitting.id,
+                        photo_path=path,
+                        identity=Identity(checked=True, check=check),
+                        photo_sha256=photo.digest,
+                    )
                     session.add(capture)
                     written += 1
                     not_accepted += not capture.accepted
@@ -448,10 +459,19 @@ def save_capture(
     ``CaptureRequest`` (the scripts, the demo, the tests); the same-person check is made on
     saving, ``identity_confirmed`` overriding a mismatch. New code builds a request."""
     request = CaptureRequest(
-        photo, suffix, analysis, taken_at, expression, mirrored=mirrored,
-        identity=Identity(confirmed=identity_confirmed), accept_anyway=accept_anyway,
-        tags=tuple(tags), source_name=source_name, camera_label=camera_label, burst=burst,
-    )  # fmt: skip
+        photo,
+        suffix,
+        analysis,
+        taken_at,
+        expression,
+        mirrored=mirrored,
+        identity=Identity(confirmed=identity_confirmed),
+        accept_anyway=accept_anyway,
+        tags=tuple(tags),
+        source_name=source_name,
+        camera_label=camera_label,
+        burst=burst,
+    )
     return save(db, store, person_name, request)
 
 
@@ -475,10 +495,16 @@ def save_burst(
     buffer = io.BytesIO()
     Image.fromarray(photo).save(buffer, format="JPEG", quality=92)
     request = CaptureRequest(
-        buffer.getvalue(), ".jpg", analysis, taken_at, expression,
-        identity=Identity(confirmed=identity_confirmed), source_name="live burst",
-        camera_label=camera_label, burst=burst,
-    )  # fmt: skip
+        buffer.getvalue(),
+        ".jpg",
+        analysis,
+        taken_at,
+        expression,
+        identity=Identity(confirmed=identity_confirmed),
+        source_name="live burst",
+        camera_label=camera_label,
+        burst=burst,
+    )
     capture_id, new = save(db, store, person_name, request)
     return capture_id, new, analysis
 
@@ -526,9 +552,13 @@ def follow_from_rest(
         result = None
         if rest_rgb is not None and expression_rgb is not None:
             result = follow_expression(
-                rest_rgb, rest.measured_px(), expression_rgb, capture.measured_px(),
-                rest_regions=rest.regions, expression_regions=capture.regions,
-            )  # fmt: skip
+                rest_rgb,
+                rest.measured_px(),
+                expression_rgb,
+                capture.measured_px(),
+                rest_regions=rest.regions,
+                expression_regions=capture.regions,
+            )
         own = {n: v for n, v in (capture.regions or {}).items() if v != "followed"}
         if result is not None and result.any_followed:
             capture.followed_landmarks = landmarks_to_bytes(result.landmarks_px)

@@ -153,17 +153,29 @@ def _recomputed_conditions(
     landmarks = capture.landmarks_px()
     size = (capture.image_width, capture.image_height)
     if again is None:
-        camera = CameraInfo(old.camera_make, old.camera_model, old.camera_lens,
-                            old.focal_length_35mm)  # fmt: skip
-        fresh = conditions(landmarks, size, result, camera=camera, camera_label=old.camera_label,
-                           regions=capture.regions)  # fmt: skip
-        kept = {k: getattr(old, k) for k in ("light_mean", "light_balance", "sharpness",
-                                             *LID_GAPS)}  # fmt: skip
+        camera = CameraInfo(
+            old.camera_make, old.camera_model, old.camera_lens, old.focal_length_35mm
+        )
+        fresh = conditions(
+            landmarks,
+            size,
+            result,
+            camera=camera,
+            camera_label=old.camera_label,
+            regions=capture.regions,
+        )
+        kept = {k: getattr(old, k) for k in ("light_mean", "light_balance", "sharpness", *LID_GAPS)}
         return {**fresh.as_dict(), **{k: v for k, v in kept.items() if v is not None}}
     return conditions(
-        landmarks, size, result, stats=again.stats, camera=again.camera,
-        camera_label=old.camera_label, regions=capture.regions, notes=again.refinement.notes,
-    ).as_dict()  # fmt: skip
+        landmarks,
+        size,
+        result,
+        stats=again.stats,
+        camera=again.camera,
+        camera_label=old.camera_label,
+        regions=capture.regions,
+        notes=again.refinement.notes,
+    ).as_dict()
 
 
 def _kept_photo(store: AnyPhotoStore | None, capture: Capture) -> bytes | None:
@@ -211,12 +223,14 @@ def recompute_all(db: Database, store: AnyPhotoStore | None = None, *, jobs: int
             else:  # without it, those found before are kept
                 result = kept_folds(result, capture.measures or {})
             # Where a capture from a video came from is not measured again: it is kept.
-            from_video = {k: v for k, v in (capture.conditions or {}).items()
-                          if k.startswith("video_")}  # fmt: skip
+            from_video = {
+                k: v for k, v in (capture.conditions or {}).items() if k.startswith("video_")
+            }
             capture.conditions = {**_recomputed_conditions(capture, result, again), **from_video}
             # A part of the face outside the photo gives no measures (``framing``).
-            outside = parts_outside(capture.landmarks_px(),
-                                    (capture.image_width, capture.image_height))  # fmt: skip
+            outside = parts_outside(
+                capture.landmarks_px(), (capture.image_width, capture.image_height)
+            )
             capture.measures = measurable(result.measures, outside)
             capture.scale_mm_per_px = result.mm_per_px
             capture.yaw_deg = result.pose.yaw_deg

@@ -366,6 +366,12 @@ class ProtocolCapture:
             return rest.landmarks_px, self.followed_px, True
         if rest.model_px is None or self.model_px is None:
             return rest.landmarks_px, self.landmarks_px, False
-        rest_px, own = unfollowed_pair(rest.landmarks_px, rest.model_px, rest.regions,
-                                       self.landmarks_px, self.model_px, self.regions)  # fmt: skip
+        rest_px, own = unfollowed_pair(
+            rest.landmarks_px,
+            rest.model_px,
+            rest.regions,
+            self.landmarks_px,
+            self.model_px,
+            self.regions,
+        )
         return rest_px, own, False

@@ -68,8 +68,9 @@ class DatabasePhotoStore:
         clash) and return their path, ``db:<sha256><suffix>``; the suffix is the one the
         photo was first stored with, so equal bytes always get equal paths."""
         if session is None:
-            raise ValueError("DatabasePhotoStore.put writes in the caller's transaction: "
-                             "pass session=")  # fmt: skip
+            raise ValueError(
+                "DatabasePhotoStore.put writes in the caller's transaction: pass session="
+            )
         suffix = suffix.lower()
         if len(suffix) > MAX_SUFFIX_LENGTH:
             raise ValueError(f"a photo suffix holds at most {MAX_SUFFIX_LENGTH} characters")
@@ -77,10 +78,15 @@ class DatabasePhotoStore:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         session.execute(
             dialect.insert(Photo)
-            .values(sha256=digest, suffix=suffix, size=len(data), data=data,
-                    created_at=dt.datetime.now().replace(microsecond=0))
+            .values(
+                sha256=digest,
+                suffix=suffix,
+                size=len(data),
+                data=data,
+                created_at=dt.datetime.now().replace(microsecond=0),
+            )
             .on_conflict_do_nothing(index_elements=["sha256"])
-        )  # fmt: skip
+        )
         stored = session.scalar(select(Photo.suffix).where(Photo.sha256 == digest))
         return f"{DB_PREFIX}{digest}{stored}"
 
@@ -202,8 +208,10 @@ def migrate_photos(
             there = session.scalar(select(Photo.sha256).where(Photo.sha256 == digest))
             moved = store.put(data, Path(relative).suffix, session=session)
             if sha256(store.read(moved, session=session)) != digest:
-                raise StorageError(f"The photo {relative} read back from the database differs "
-                                   "from the file: nothing was moved for it.")  # fmt: skip
+                raise StorageError(
+                    f"The photo {relative} read back from the database differs "
+                    "from the file: nothing was moved for it."
+                )
             result = session.execute(
                 update(Capture).where(Capture.photo_path == relative).values(photo_path=moved)
             )

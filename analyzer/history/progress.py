@@ -50,8 +50,9 @@ class MeasureProgress:
         """MDC95 of one session against the baseline: the band drawn around the baseline."""
         if not self.noise.available or not self.baseline_ids:
             return None
-        baseline = statistics.SessionValue(None, dt.datetime.min, 0.0, None, 1,
-                                           sessions=len(self.baseline_ids))  # fmt: skip
+        baseline = statistics.SessionValue(
+            None, dt.datetime.min, 0.0, None, 1, sessions=len(self.baseline_ids)
+        )
         one = statistics.SessionValue(None, dt.datetime.min, 0.0, None, 1)
         return self.noise.quantiles()[0] * self.noise.se_of_difference(baseline, one)
 
@@ -136,9 +137,15 @@ def measure_progress(
         statistics.captures_by_session(captures), default_sd=default_within_sd(measure)
     )
     if within.is_default:  # bursts of live video are repeat captures of their own
-        bursts = [(r.burst_sd[measure], r.burst_size) for r in rows
-                  if r.accepted and r.expression == expression and r.burst_size
-                  and r.burst_sd and measure in r.burst_sd]  # fmt: skip
+        bursts = [
+            (r.burst_sd[measure], r.burst_size)
+            for r in rows
+            if r.accepted
+            and r.expression == expression
+            and r.burst_size
+            and r.burst_sd
+            and measure in r.burst_sd
+        ]
         within = statistics.burst_repeatability(bursts) or within
     by_id = {s.session_id: s for s in sessions}
     treatment = first_treatment_time(rows)
@@ -162,8 +169,12 @@ def measure_progress(
         for s in sessions
         if s.session_id not in baseline_ids
     }
-    words = {"measure": measure, "label": info.label, "unit": info.unit,
-             "direction_words": info.direction_words}  # fmt: skip
+    words = {
+        "measure": measure,
+        "label": info.label,
+        "unit": info.unit,
+        "direction_words": info.direction_words,
+    }
     if current is None or current_id in baseline_ids:
         verdict = replace(
             statistics.change_vs_baseline(baseline, None, noise, **words),
@@ -181,9 +192,13 @@ def measure_progress(
         comparable_after = [s for s in after if not not_comparable.get(s.session_id)]
         refused = [] if comparable_after or not after else not_comparable[after[-1].session_id]
         before_after = statistics.before_after(
-            phase + (comparable_after or after), treatment, noise,
-            treatment_session_is_before=False, not_comparable=refused, **words,
-        )  # fmt: skip
+            phase + (comparable_after or after),
+            treatment,
+            noise,
+            treatment_session_is_before=False,
+            not_comparable=refused,
+            **words,
+        )
     trend = statistics.theil_sen_trend(sessions, label=info.label, unit=info.unit)
     return MeasureProgress(
         info=info,
@@ -233,9 +248,15 @@ def split_face_progress(
     )
     info = describe(f"{stem}_mm")
     verdict = statistics.split_face_change(
-        left, right, treated_side, noise, measure=f"{stem}_split", label=info.label,
-        unit=info.unit, direction_words=info.direction_words,
-    )  # fmt: skip
+        left,
+        right,
+        treated_side,
+        noise,
+        measure=f"{stem}_split",
+        label=info.label,
+        unit=info.unit,
+        direction_words=info.direction_words,
+    )
     return statistics.split_face_series(left, right, treated_side), verdict
 
 
@@ -329,14 +350,23 @@ def session_movement(
                 hows.setdefault(c.expression, {}).setdefault(region, []).append(
                     capture_how(c, region, rest)
                 )
-    rest_measures = next((r.measures for r in rows if r.session_id == session_id
-                          and r.expression == "rest" and r.accepted), None)  # fmt: skip
+    rest_measures = next(
+        (
+            r.measures
+            for r in rows
+            if r.session_id == session_id and r.expression == "rest" and r.accepted
+        ),
+        None,
+    )
     result = movement.session_protocol(
         by_expression, rest_measures, affected_side, followed, rest_for if rest else None
     )
     for expression in fold_movement.EXPRESSIONS:  # the folds come from the photos' measures
-        taken = [r.measures for r in rows if r.session_id == session_id
-                 and r.expression == expression and r.accepted]  # fmt: skip
+        taken = [
+            r.measures
+            for r in rows
+            if r.session_id == session_id and r.expression == expression and r.accepted
+        ]
         result.measures.update(fold_movement.fold_changes(expression, rest_measures or {}, taken))
     return SessionMovement(result, followed, hows)
 
@@ -480,8 +510,11 @@ def region_table(
         for shown, regions in sources:
             for c in (c for c in own if c.expression == shown):
                 for region in regions:
-                    how = (capture_how(c, region, rest) if shown in movement.PRIMARY
-                           else (c.regions or {}).get(region, "model"))  # fmt: skip
+                    how = (
+                        capture_how(c, region, rest)
+                        if shown in movement.PRIMARY
+                        else (c.regions or {}).get(region, "model")
+                    )
                     hows.setdefault(region, []).append(how)
         if hows:
             row = {"session": f"{own[0].session_day}"}

@@ -30,11 +30,14 @@ def references(session: Session, person_id: int | None) -> list[np.ndarray]:
         return []
     rows = session.scalars(
         select(Capture.identity)
-        .where(Capture.person_id == person_id, Capture.accepted.is_(True),
-               Capture.identity.is_not(None))
+        .where(
+            Capture.person_id == person_id,
+            Capture.accepted.is_(True),
+            Capture.identity.is_not(None),
+        )
         .order_by(Capture.taken_at.desc())
         .limit(MAX_REFERENCES)
-    )  # fmt: skip
+    )
     return [embedding_from_bytes(data) for data in rows]
 
 
@@ -50,16 +53,20 @@ def identity_check(
         return None
     if match.same:
         return QualityCheck(
-            CHECK, "pass", f"Looks like {person_name}'s earlier photos "
+            CHECK,
+            "pass",
+            f"Looks like {person_name}'s earlier photos "
             f"(face distance {match.distance:.2f}; the same person is below "
-            f"{IDENTITY_THRESHOLD:.1f})."
-        )  # fmt: skip
+            f"{IDENTITY_THRESHOLD:.1f}).",
+        )
     return QualityCheck(
-        CHECK, "fail", f"This does not look like {person_name}'s earlier photos (face distance "
+        CHECK,
+        "fail",
+        f"This does not look like {person_name}'s earlier photos (face distance "
         f"{match.distance:.2f} from {match.n_references} of them; the same person is usually "
         f"below {IDENTITY_THRESHOLD:.1f}). Check that the right person is chosen; if it is "
-        f"{person_name}, confirm it to save the photo."
-    )  # fmt: skip
+        f"{person_name}, confirm it to save the photo.",
+    )
 
 
 def batch_checks(

@@ -216,8 +216,14 @@ def phase_value(sessions: Sequence[SessionValue], session_id: Hashable) -> Sessi
     means = [s.mean_mm for s in valid]
     mean = math.fsum(means) / len(means)
     sd = math.sqrt(math.fsum((m - mean) ** 2 for m in means) / (len(means) - 1))
-    return SessionValue(session_id=session_id, time=max(s.time for s in valid), mean_mm=mean,
-                        sd_mm=sd, n=sum(s.n for s in valid), sessions=len(valid))  # fmt: skip
+    return SessionValue(
+        session_id=session_id,
+        time=max(s.time for s in valid),
+        mean_mm=mean,
+        sd_mm=sd,
+        n=sum(s.n for s in valid),
+        sessions=len(valid),
+    )
 
 
 @dataclass(frozen=True)

@@ -92,9 +92,7 @@ def get_person(session: Session, name: str) -> Person | None:
     return session.scalar(select(Person).where(Person.name_key == name_key(name)))
 
 
-def add_person(
-    session: Session, name: str, affected_side: str = "none", notes: str = ""
-) -> Person:
+def add_person(session: Session, name: str, affected_side: str = "none", notes: str = "") -> Person:
     """A new person. Raises ``InvalidNameError`` for a name that cannot be stored and
     ``PersonExistsError`` when someone already has it, capitals aside."""
     name = clean_name(name)
@@ -137,8 +135,7 @@ def get_or_create_person(session: Session, name: str, affected_side: str = "none
             raise ValueError(f"affected side must be one of {AFFECTED_SIDES}")
         try:
             with session.begin_nested():
-                person = Person(name=name, affected_side=affected_side, notes="",
-                                created_at=_now())  # fmt: skip
+                person = Person(name=name, affected_side=affected_side, notes="", created_at=_now())
                 session.add(person)
         except IntegrityError:
             person = get_person(session, name)
@@ -154,8 +151,7 @@ def session_for_day(session: Session, person: Person, when: dt.datetime) -> Sitt
     if sitting is None:
         try:  # another process may create the same day's session at the same moment
             with session.begin_nested():
-                sitting = Sitting(person_id=person.id, day=day, started_at=when, tags=[],
-                                  notes="")  # fmt: skip
+                sitting = Sitting(person_id=person.id, day=day, started_at=when, tags=[], notes="")
                 session.add(sitting)
             return sitting
         except IntegrityError:
@@ -240,19 +236,54 @@ def load_protocol_captures(session: Session, person: Person) -> list[ProtocolCap
     """Every accepted capture of a person with its landmarks, for the palsy protocol, in the
     order they were taken."""
     rows = session.execute(
-        select(Capture.id, Sitting.id, Sitting.day, Sitting.started_at, Sitting.tags,
-               Capture.expression, Capture.taken_at, Capture.landmarks,
-               Capture.followed_landmarks, Capture.followed_from_id,
-               Capture.refined_landmarks, Capture.regions)
+        select(
+            Capture.id,
+            Sitting.id,
+            Sitting.day,
+            Sitting.started_at,
+            Sitting.tags,
+            Capture.expression,
+            Capture.taken_at,
+            Capture.landmarks,
+            Capture.followed_landmarks,
+            Capture.followed_from_id,
+            Capture.refined_landmarks,
+            Capture.regions,
+        )
         .join(Capture, Capture.session_id == Sitting.id)
         .where(Capture.person_id == person.id, Capture.accepted.is_(True))
         .order_by(Sitting.started_at, Capture.taken_at)
-    )  # fmt: skip
-    return corrected_protocol_captures(session, [
-        ProtocolCapture(cid, sid, day, started, tuple(tags or ()), expression, taken,
-                        landmarks_from_bytes(data if refined is None else refined),
-                        None if followed is None else landmarks_from_bytes(followed), source,
-                        regions, landmarks_from_bytes(data))
-        for (cid, sid, day, started, tags, expression, taken, data, followed, source, refined,
-             regions) in rows
-    ])  # fmt: skip
+    )
+    return corrected_protocol_captures(
+        session,
+        [
+            ProtocolCapture(
+                cid,
+                sid,
+                day,
+                started,
+                tuple(tags or ()),
+                expression,
+                taken,
+                landmarks_from_bytes(data if refined is None else refined),
+                None if followed is None else landmarks_from_bytes(followed),
+                source,
+                regions,
+                landmarks_from_bytes(data),
+            )
+            for (
+                cid,
+                sid,
+                day,
+                started,
+                tags,
+                expression,
+                taken,
+                data,
+                followed,
+                source,
+                refined,
+                regions,
+            ) in rows
+        ],
+    )

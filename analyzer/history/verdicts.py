@@ -33,6 +33,7 @@ class MeasureProgress(Protocol):
     before_after: statistics.Verdict | None
     baseline_ids: tuple[int, ...]
 
+
 Kind = Literal["self-test", "patient follow-up"]
 #: Which way a measure is better: "up" (more is better), "down" (more is worse), "even"
 #: (a signed left − right difference: nearer zero is better), None (no better or worse).
@@ -123,18 +124,26 @@ def judge(
     name = _capitalise(info.plain or info.label)
     way = direction(verdict.measure, affected_side)
     effect, change_word = _effect(verdict, way, info.direction_words)
-    common = dict(measure=verdict.measure, name=info.plain or info.label,
-                  technical=f"{info.label} ({verdict.measure})", comparison=comparison,
-                  verdict=verdict.verdict, trend=trend.status if trend else None)  # fmt: skip
+    common = dict(
+        measure=verdict.measure,
+        name=info.plain or info.label,
+        technical=f"{info.label} ({verdict.measure})",
+        comparison=comparison,
+        verdict=verdict.verdict,
+        trend=trend.status if trend else None,
+    )
     if verdict.verdict in ("not enough captures", "not comparable") or verdict.mdc95_mm is None:
         if verdict.verdict == "not comparable":
-            sentence = (f"{name}: not compared {than.removeprefix('than ')}: the photos were "
-                        f"taken differently ({'; '.join(verdict.reasons)}).")  # fmt: skip
+            sentence = (
+                f"{name}: not compared {than.removeprefix('than ')}: the photos were "
+                f"taken differently ({'; '.join(verdict.reasons)})."
+            )
             word, colour = "Not comparable", "orange"
         else:
             sentence, word, colour = verdict.sentence, "Not enough photos", "gray"
-        return Answer(effect="", change_word="", word=word, colour=colour, sentence=sentence,
-                      **common)  # fmt: skip
+        return Answer(
+            effect="", change_word="", word=word, colour=colour, sentence=sentence, **common
+        )
     difference = verdict.difference_mm or 0.0
     amount, noise = _amounts(abs(difference), verdict.mdc95_mm, info.unit)
     varies = f"the {noise} it varies by between days"
@@ -151,17 +160,26 @@ def judge(
             sentence = f"{name}: no change {than.removeprefix('than ')}"
         elif verdict.ci95_mm is not None and abs(difference) > verdict.mdc95_mm:
             low, high = verdict.ci95_mm
-            sentence = (f"{name}: not yet a clear change — {amount} {change_word} {than}, more "
-                        f"than {varies}, but its 95% range ({_number(low)} to {_number(high)}) "
-                        "still includes none; more photos would settle it")  # fmt: skip
+            sentence = (
+                f"{name}: not yet a clear change — {amount} {change_word} {than}, more "
+                f"than {varies}, but its 95% range ({_number(low)} to {_number(high)}) "
+                "still includes none; more photos would settle it"
+            )
         else:
-            sentence = (f"{name}: no change beyond noise — {amount} {change_word} {than}, "
-                        f"within {varies}")  # fmt: skip
-    sentence += _trend_clause(verdict.verdict == "changed", difference, trend, way, info.unit,
-                              kind, info.direction_words)  # fmt: skip
-    return Answer(effect=effect if verdict.verdict == "changed" else "",
-                  change_word=change_word if verdict.verdict == "changed" else "",
-                  word=word, colour=colour, sentence=sentence, **common)  # fmt: skip
+            sentence = (
+                f"{name}: no change beyond noise — {amount} {change_word} {than}, within {varies}"
+            )
+    sentence += _trend_clause(
+        verdict.verdict == "changed", difference, trend, way, info.unit, kind, info.direction_words
+    )
+    return Answer(
+        effect=effect if verdict.verdict == "changed" else "",
+        change_word=change_word if verdict.verdict == "changed" else "",
+        word=word,
+        colour=colour,
+        sentence=sentence,
+        **common,
+    )
 
 
 def judge_progress(result: MeasureProgress, affected_side: str | None = "none") -> Answer:
@@ -181,8 +199,12 @@ def judge_phases(result: MeasureProgress, affected_side: str | None = "none") ->
     """The answer for the treatment phase against the baseline phase (None without one)."""
     if result.before_after is None:
         return None
-    return judge(result.before_after, affected_side=affected_side, comparison=PHASES,
-                 than="in the treatment phase than in the baseline phase")  # fmt: skip
+    return judge(
+        result.before_after,
+        affected_side=affected_side,
+        comparison=PHASES,
+        than="in the treatment phase than in the baseline phase",
+    )
 
 
 def headline(answers: Sequence[Answer], since: str, affected_side: str | None = "none") -> str:
@@ -204,12 +226,15 @@ def headline(answers: Sequence[Answer], since: str, affected_side: str | None = 
     if not judged:
         return f"{since}: nothing can be judged yet{rest}."
     if not changed:
-        return (f"{since}: none of {len(judged)} measures changed beyond its noise{rest}: "
-                "your face reads as it did.")  # fmt: skip
+        return (
+            f"{since}: none of {len(judged)} measures changed beyond its noise{rest}: "
+            "your face reads as it did."
+        )
     order = {"better": 0, "worse": 1, "": 2}
     shown = sorted(changed, key=lambda a: order[a.effect])
-    parts = [f"{a.name} {a.change_word}" + (f" ({a.effect})" if a.effect else "")
-             for a in shown[:6]]  # fmt: skip
+    parts = [
+        f"{a.name} {a.change_word}" + (f" ({a.effect})" if a.effect else "") for a in shown[:6]
+    ]
     if len(shown) > 6:
         parts.append(f"and {len(shown) - 6} more")
     better = sum(a.effect == "better" for a in changed)
@@ -220,8 +245,10 @@ def headline(answers: Sequence[Answer], since: str, affected_side: str | None = 
     elif better or worse:
         verb += f" ({better} better, {worse} worse)"
     rest_words = "the rest within noise" if len(changed) < len(judged) else "none within noise"
-    return (f"{since}: {len(changed)} of {len(judged)} measures {verb} — {', '.join(parts)}; "
-            f"{rest_words}{rest}.")  # fmt: skip
+    return (
+        f"{since}: {len(changed)} of {len(judged)} measures {verb} — {', '.join(parts)}; "
+        f"{rest_words}{rest}."
+    )
 
 
 def plan_sentence(baseline: int, treatment: int, needed: int, started: bool, kind: Kind) -> str:
@@ -232,30 +259,44 @@ def plan_sentence(baseline: int, treatment: int, needed: int, started: bool, kin
     k, m, need = baseline, treatment, needed
     if kind == "patient follow-up":
         if not started and k < need:
-            return (f"Baseline: {k} of {need} sessions. Take the next on another day, in the "
-                    "same place and light, with the same camera held as far away: later "
-                    "sessions are then compared with the baseline.")  # fmt: skip
+            return (
+                f"Baseline: {k} of {need} sessions. Take the next on another day, in the "
+                "same place and light, with the same camera held as far away: later "
+                "sessions are then compared with the baseline."
+            )
         if not started:
-            return (f"Baseline complete ({k} sessions): later sessions are compared with it, "
-                    "against this person's own day-to-day variation. A session every few "
-                    "weeks follows the recovery; tag sessions with a treatment to compare "
-                    "before and after it.")  # fmt: skip
-        return (f"Baseline: {k} session(s); since the first treatment: {m} session(s). The "
-                "verdicts compare the two phases.")  # fmt: skip
+            return (
+                f"Baseline complete ({k} sessions): later sessions are compared with it, "
+                "against this person's own day-to-day variation. A session every few "
+                "weeks follows the recovery; tag sessions with a treatment to compare "
+                "before and after it."
+            )
+        return (
+            f"Baseline: {k} session(s); since the first treatment: {m} session(s). The "
+            "verdicts compare the two phases."
+        )
     if not started and k < need:
-        return (f"Baseline: {k} of {need} sessions. Take the next on another day, in the same "
-                "place, at the same time of day, with the same camera held as far away; then "
-                "start the treatment and tag its sessions.")  # fmt: skip
+        return (
+            f"Baseline: {k} of {need} sessions. Take the next on another day, in the same "
+            "place, at the same time of day, with the same camera held as far away; then "
+            "start the treatment and tag its sessions."
+        )
     if not started:
-        return (f"Baseline complete: {k} sessions on different days. Start the treatment now "
-                "and tag its sessions with its name: the verdicts then compare the treatment "
-                "phase with this baseline, against your own day-to-day variation.")  # fmt: skip
+        return (
+            f"Baseline complete: {k} sessions on different days. Start the treatment now "
+            "and tag its sessions with its name: the verdicts then compare the treatment "
+            "phase with this baseline, against your own day-to-day variation."
+        )
     if k < need:
         before = f"after only {k} baseline session(s)" if k else "with no baseline session"
-        return (f"The treatment started {before} ({need} are needed): the verdicts use typical "
-                f"day-to-day variation, not yours. Treatment phase: {m} session(s).")  # fmt: skip
-    return (f"Baseline: {k} sessions; treatment phase: {m} session(s). The verdicts compare "
-            "the two phases against your own day-to-day variation.")  # fmt: skip
+        return (
+            f"The treatment started {before} ({need} are needed): the verdicts use typical "
+            f"day-to-day variation, not yours. Treatment phase: {m} session(s)."
+        )
+    return (
+        f"Baseline: {k} sessions; treatment phase: {m} session(s). The verdicts compare "
+        "the two phases against your own day-to-day variation."
+    )
 
 
 def _effect(
@@ -299,8 +340,10 @@ def _trend_clause(
     n = trend.n_sessions
     if trend.status == "no clear trend":
         if changed:
-            return (f"; the {n} sessions together show no steady trend, so it may be a recent "
-                    "step or one odd session.")  # fmt: skip
+            return (
+                f"; the {n} sessions together show no steady trend, so it may be a recent "
+                "step or one odd session."
+            )
         return f"; no steady trend over {n} sessions either."
     rising = trend.status == "rising"
     slope = _amounts(abs(trend.slope_mm_per_30_days), 0.0, unit)[0]
@@ -352,8 +395,9 @@ def _capitalise(text: str) -> str:
 def plain_badge(verdict: statistics.VerdictKind) -> str:
     """A heading for a verdict whose measure has no better or worse (e.g. a split-face
     difference): a change in blue, never green or red."""
-    word, colour = {"changed": ("Changed", "blue"),
-                    "no detectable change": ("Within noise", "gray"),
-                    "not comparable": ("Not comparable", "orange")}.get(
-        verdict, ("Not enough photos", "gray"))  # fmt: skip
+    word, colour = {
+        "changed": ("Changed", "blue"),
+        "no detectable change": ("Within noise", "gray"),
+        "not comparable": ("Not comparable", "orange"),
+    }.get(verdict, ("Not enough photos", "gray"))
     return f":{colour}[**{word}**]"

@@ -62,14 +62,28 @@ def _jpeg(rgb) -> bytes:
     return buffer.getvalue()
 
 
-def _save(db: Database, store: AnyPhotoStore | None, person: str, peak: PeakCapture,
-          taken_at: dt.datetime, source_name: str) -> tuple[int, bool]:  # fmt: skip
+def _save(
+    db: Database,
+    store: AnyPhotoStore | None,
+    person: str,
+    peak: PeakCapture,
+    taken_at: dt.datetime,
+    source_name: str,
+) -> tuple[int, bool]:
     """The one call of ``importer.save_capture`` for a clip's capture."""
     return save_capture(
-        db, store, person, _jpeg(peak.photo), ".jpg", peak.analysis, taken_at=taken_at,
-        expression=peak.segment.expression, source_name=source_name,
-        camera_label="video", burst=peak.burst,
-    )  # fmt: skip
+        db,
+        store,
+        person,
+        _jpeg(peak.photo),
+        ".jpg",
+        peak.analysis,
+        taken_at=taken_at,
+        expression=peak.segment.expression,
+        source_name=source_name,
+        camera_label="video",
+        burst=peak.burst,
+    )
 
 
 def _video_conditions(exam: Exam, peak: PeakCapture) -> dict:
@@ -85,8 +99,11 @@ def _video_conditions(exam: Exam, peak: PeakCapture) -> dict:
     if segment.kind == "movement" and "eye closure" in segment.expression:
         timing = closure_timing(exam.tracks, segment)
         synkinesis = synkinesis_r(exam.tracks, exam.segments)
-        found = {"time_to_close_s": timing.time_to_close_s, "min_gap_mm": timing.min_gap_mm,
-                 "synkinesis_r": synkinesis}  # fmt: skip
+        found = {
+            "time_to_close_s": timing.time_to_close_s,
+            "min_gap_mm": timing.min_gap_mm,
+            "synkinesis_r": synkinesis,
+        }
         for name, values in found.items():
             for value, side in zip(values, ("left", "right"), strict=True):
                 if np.isfinite(value):
@@ -117,10 +134,10 @@ def import_video(
     for peak in peak_captures(exam, identity=True):
         segment = peak.segment
         offset = peak.photo_time_s
-        source = (f"{path.name} @ {offset:.2f} s ({segment.start_s:.2f}-{segment.end_s:.2f} "
-                  f"s)")  # fmt: skip
-        capture_id, new = _save(db, store, person, peak, start + dt.timedelta(seconds=offset),
-                                source)  # fmt: skip
+        source = f"{path.name} @ {offset:.2f} s ({segment.start_s:.2f}-{segment.end_s:.2f} s)"
+        capture_id, new = _save(
+            db, store, person, peak, start + dt.timedelta(seconds=offset), source
+        )
         with db.transaction() as session:
             capture = session.get(Capture, capture_id)
             if new:
@@ -129,9 +146,15 @@ def import_video(
                     **_video_conditions(exam, peak),
                 }
             failed = [q["message"] for q in capture.quality if q["status"] == "fail"]
-            report.stored.append({
-                "expression": segment.expression, "time_s": offset, "new": new,
-                "accepted": bool(capture.accepted), "confidence": segment.confidence,
-                "burst_frames": peak.burst.size if peak.burst else 1, "failed": failed,
-            })  # fmt: skip
+            report.stored.append(
+                {
+                    "expression": segment.expression,
+                    "time_s": offset,
+                    "new": new,
+                    "accepted": bool(capture.accepted),
+                    "confidence": segment.confidence,
+                    "burst_frames": peak.burst.size if peak.burst else 1,
+                    "failed": failed,
+                }
+            )
     return report

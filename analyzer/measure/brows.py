@@ -107,8 +107,10 @@ def refine_brows(
     scale = mm_per_px if mm_per_px is not None else mm_per_px_from_iris(points)
     photo = grey(rgb)
     eye_line = points[topology.LEFT.pupil, :2] - points[topology.RIGHT.pupil, :2]
-    return {name: _refine_brow(photo, points, side, scale, eye_line) for name, side in
-            topology.BY_SIDE.items()}  # fmt: skip
+    return {
+        name: _refine_brow(photo, points, side, scale, eye_line)
+        for name, side in topology.BY_SIDE.items()
+    }
 
 
 def brow_indices(side: topology.SideIndices) -> tuple[int, ...]:
@@ -118,8 +120,9 @@ def brow_indices(side: topology.SideIndices) -> tuple[int, ...]:
 
 def edge_strength(image: np.ndarray) -> np.ndarray:
     """Bright-above / dark-below edge strength of a strip, in grey levels per mm."""
-    smooth = cv2.GaussianBlur(image, (0, 0), SMOOTH_ALONG_MM * PX_PER_MM,
-                              sigmaY=SMOOTH_ACROSS_MM * PX_PER_MM)  # fmt: skip
+    smooth = cv2.GaussianBlur(
+        image, (0, 0), SMOOTH_ALONG_MM * PX_PER_MM, sigmaY=SMOOTH_ACROSS_MM * PX_PER_MM
+    )
     strength = np.zeros_like(smooth)
     strength[1:-1] = (smooth[:-2] - smooth[2:]) / 2 * PX_PER_MM
     return strength
@@ -159,8 +162,7 @@ def _peaks(
     for _ in range(3):
         here = strength[rows, columns]
         up, down = strength[rows - 1, columns], strength[rows + 1, columns]
-        rows = np.where((up > here) & (up >= down), rows - 1,
-                        np.where(down > here, rows + 1, rows))  # fmt: skip
+        rows = np.where((up > here) & (up >= down), rows - 1, np.where(down > here, rows + 1, rows))
         rows = np.clip(rows, 1, last)
     above, centre, below = (strength[rows + k, columns] for k in (-1, 0, 1))
     curvature = above - 2 * centre + below
@@ -175,17 +177,24 @@ def _contour_y(x: np.ndarray | float, contour: np.ndarray) -> np.ndarray:
     return np.interp(x, contour[order, 0], contour[order, 1])
 
 
-def _brow_strip(photo: np.ndarray, points: np.ndarray, side: topology.SideIndices,
-                mm_per_px: float, eye_line: np.ndarray) -> Strip:  # fmt: skip
+def _brow_strip(
+    photo: np.ndarray,
+    points: np.ndarray,
+    side: topology.SideIndices,
+    mm_per_px: float,
+    eye_line: np.ndarray,
+) -> Strip:
     brow = points[list(brow_indices(side)), :2]
     along = eye_line / np.linalg.norm(eye_line)
     span_mm = np.ptp(brow @ along) * mm_per_px + 2 * STRIP_MARGIN_MM
-    return strip(photo, brow.mean(axis=0), eye_line, mm_per_px, (span_mm, STRIP_HEIGHT_MM),
-                 PX_PER_MM)  # fmt: skip
+    return strip(
+        photo, brow.mean(axis=0), eye_line, mm_per_px, (span_mm, STRIP_HEIGHT_MM), PX_PER_MM
+    )
 
 
-def _band(values: np.ndarray, columns: np.ndarray, edge_y: np.ndarray, from_mm: float,
-          to_mm: float) -> np.ndarray:  # fmt: skip
+def _band(
+    values: np.ndarray, columns: np.ndarray, edge_y: np.ndarray, from_mm: float, to_mm: float
+) -> np.ndarray:
     """``values`` of a strip from ``from_mm`` to ``to_mm`` below (negative: above) the edge
     at ``edge_y`` in each of ``columns``: (rows, columns)."""
     offsets = np.arange(round(from_mm * PX_PER_MM), round(to_mm * PX_PER_MM) + 1)
@@ -205,8 +214,13 @@ def _local_fit(x: np.ndarray, y: np.ndarray, at: float) -> tuple[np.ndarray, np.
     return coefficients, kept
 
 
-def _refine_brow(photo: np.ndarray, points: np.ndarray, side: topology.SideIndices,
-                 mm_per_px: float, eye_line: np.ndarray) -> ContourFit:  # fmt: skip
+def _refine_brow(
+    photo: np.ndarray,
+    points: np.ndarray,
+    side: topology.SideIndices,
+    mm_per_px: float,
+    eye_line: np.ndarray,
+) -> ContourFit:
     indices = brow_indices(side)
     model_points = points[list(indices), :2]
     s = _brow_strip(photo, points, side, mm_per_px, eye_line)
@@ -242,9 +256,11 @@ def _refine_brow(photo: np.ndarray, points: np.ndarray, side: topology.SideIndic
     at_anchor = np.array([np.polyval(c, at) for (c, _), at in zip(fits, anchors, strict=True)])
     placed = np.vstack([upper, lower])
     n_upper = len(upper)
-    placed[:n_upper, 1] = np.where(anchors[:n_upper] == upper[:, 0], at_anchor[:n_upper],
-                                   upper[:, 1] + at_anchor[:n_upper]
-                                   - _contour_y(anchors[:n_upper], upper))  # fmt: skip
+    placed[:n_upper, 1] = np.where(
+        anchors[:n_upper] == upper[:, 0],
+        at_anchor[:n_upper],
+        upper[:, 1] + at_anchor[:n_upper] - _contour_y(anchors[:n_upper], upper),
+    )
     shift = np.column_stack([upper[:, 0], placed[:n_upper, 1] - upper[:, 1]])
     placed[n_upper:, 1] += _contour_y(lower[:, 0], shift)
     fit = s.to_photo(placed)
@@ -265,11 +281,13 @@ def _refine_brow(photo: np.ndarray, points: np.ndarray, side: topology.SideIndic
     skin = np.maximum(_band(s.image, x, y, -3.0, -1.0).mean(axis=0), 1.0)
     darkness = float(np.median(_band(s.image, x, y, 0.5, 2.0).mean(axis=0) / skin))
     shift_mm = float(at_anchor[-1] - _contour_y(anchors[-1], upper)) / PX_PER_MM
-    details = (f"{share:.0%} of columns, {contrast:.0f} grey levels/mm, "
-               f"{contrast / max(rival, 1e-6):.1f}× the rival above, {below / contrast:.2f}× "
-               f"below, darkness {darkness:.2f}, spread {spread_mm:.2f} mm, "
-               f"{abs(shift_mm):.1f} mm {'below' if shift_mm > 0 else 'above'} the model's "
-               "contour above the pupil")  # fmt: skip
+    details = (
+        f"{share:.0%} of columns, {contrast:.0f} grey levels/mm, "
+        f"{contrast / max(rival, 1e-6):.1f}× the rival above, {below / contrast:.2f}× "
+        f"below, darkness {darkness:.2f}, spread {spread_mm:.2f} mm, "
+        f"{abs(shift_mm):.1f} mm {'below' if shift_mm > 0 else 'above'} the model's "
+        "contour above the pupil"
+    )
     for failed, note in (
         (darkness < MIN_DARKNESS, "too dark for a brow"),
         (below > MAX_BELOW_RATIO * contrast, "stronger edge below"),

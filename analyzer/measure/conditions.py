@@ -190,11 +190,15 @@ def analysis_conditions(
 ) -> CaptureConditions:
     """The conditions of an analysed photo (see ``conditions``)."""
     return conditions(
-        analysis.landmarks_px, analysis.image_size, analysis.measurement,
-        stats=analysis.image_stats, camera=camera, camera_label=camera_label,
+        analysis.landmarks_px,
+        analysis.image_size,
+        analysis.measurement,
+        stats=analysis.image_stats,
+        camera=camera,
+        camera_label=camera_label,
         regions=analysis.regions,
         notes=analysis.refinement.notes if analysis.refinement is not None else None,
-    )  # fmt: skip
+    )
 
 
 def _mean(a: float | None, b: float | None) -> float | None:

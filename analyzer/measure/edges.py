@@ -89,9 +89,12 @@ def strip(
     shift = np.array([width_px / 2.0, height_px / 2.0]) - rotation @ np.asarray(centre_px)[:2]
     to_strip = np.hstack([rotation, shift[:, None]])
     image = cv2.warpAffine(
-        grey_photo, to_strip, (width_px, height_px), flags=cv2.INTER_LINEAR,
+        grey_photo,
+        to_strip,
+        (width_px, height_px),
+        flags=cv2.INTER_LINEAR,
         borderMode=cv2.BORDER_REPLICATE,
-    )  # fmt: skip
+    )
     return Strip(image=image, to_strip=to_strip, px_per_mm=px_per_mm)
 
 

@@ -86,8 +86,9 @@ class Fold:
 def valley_strength(image: np.ndarray) -> np.ndarray:
     """How much darker each strip pixel is than the skin to either side across the line, in
     percent of that skin's brightness (0 where it is not darker)."""
-    smooth = cv2.GaussianBlur(image, (0, 0), SMOOTH_ALONG_MM * PX_PER_MM,
-                              sigmaY=SMOOTH_ACROSS_MM * PX_PER_MM)  # fmt: skip
+    smooth = cv2.GaussianBlur(
+        image, (0, 0), SMOOTH_ALONG_MM * PX_PER_MM, sigmaY=SMOOTH_ACROSS_MM * PX_PER_MM
+    )
     d = round(VALLEY_HALF_WIDTH_MM * PX_PER_MM)
     sides = np.full_like(smooth, np.nan)
     sides[d:-d] = (smooth[: -2 * d] + smooth[2 * d :]) / 2
@@ -121,8 +122,9 @@ def find_fold(
     s = strip(photo_grey, middle, along, mm_per_px, (span_mm, height_mm), PX_PER_MM)
     strength = valley_strength(s.image)
     centre_y = s.image.shape[0] / 2
-    rows = np.arange(round(centre_y + SEARCH_FROM_MM * PX_PER_MM),
-                     round(centre_y + SEARCH_TO_MM * PX_PER_MM) + 1)  # fmt: skip
+    rows = np.arange(
+        round(centre_y + SEARCH_FROM_MM * PX_PER_MM), round(centre_y + SEARCH_TO_MM * PX_PER_MM) + 1
+    )
     step = max(1, round(COLUMN_STEP_MM * PX_PER_MM))
     columns = np.arange(0, s.image.shape[1], step)
     # The line itself runs through the strip's centre row; the window follows it.
@@ -167,8 +169,10 @@ def fold_measures(
     points = np.asarray(landmarks_px, dtype=np.float64)
     up_camera = frame.axes[:, 1]  # the face's y axis in camera coordinates (y up)
     vertical = np.array([up_camera[0], -up_camera[1]])  # in the photo (y down)
-    folds = {name: find_fold(photo, points, side, mm_per_px, vertical)
-             for name, side in topology.BY_SIDE.items()}  # fmt: skip
+    folds = {
+        name: find_fold(photo, points, side, mm_per_px, vertical)
+        for name, side in topology.BY_SIDE.items()
+    }
     measures: dict[str, float] = {}
     for quantity, unit in (("contrast", "pct"), ("angle", "deg"), ("length", "mm")):
         for name, fold in folds.items():

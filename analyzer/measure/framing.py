@@ -44,8 +44,9 @@ _PARTS_BY_WORD = (
     ("face_height", ("forehead", "chin")),
 )
 #: Parts that hold no measure of their own feature: a cut outline only warns.
-OUTLINE_PARTS = frozenset({"jaw_right", "jaw_left", "chin", "forehead", "cheek_right",
-                           "cheek_left"})  # fmt: skip
+OUTLINE_PARTS = frozenset(
+    {"jaw_right", "jaw_left", "chin", "forehead", "cheek_right", "cheek_left"}
+)
 _WORDS = {
     "brow": ("the {side} brow", "include the forehead"),
     "eye": ("the {side} eye", "include both eyes"),
@@ -65,8 +66,12 @@ def parts_outside(landmarks_px: np.ndarray, image_size: tuple[int, int]) -> tupl
     width, height = image_size
     margin = max(MIN_MARGIN_PX, EDGE_MARGIN * min(width, height))
     xy = np.asarray(landmarks_px)[:, :2]
-    inside = ((xy[:, 0] >= margin) & (xy[:, 0] <= width - 1 - margin)
-              & (xy[:, 1] >= margin) & (xy[:, 1] <= height - 1 - margin))  # fmt: skip
+    inside = (
+        (xy[:, 0] >= margin)
+        & (xy[:, 0] <= width - 1 - margin)
+        & (xy[:, 1] >= margin)
+        & (xy[:, 1] <= height - 1 - margin)
+    )
     return tuple(p for p in topology.FRAMING_PARTS if not inside[topology.framing_part(p)].all())
 
 
@@ -112,8 +117,12 @@ def framing_check(outside: tuple[str, ...]) -> QualityCheck:
     status = "warn" if set(outside) <= OUTLINE_PARTS else "fail"
     # The head's pose is fitted to the whole mesh, the missing part guessed: with a feature
     # gone, the pose (and every measure in the face frame) is less reliable too.
-    caveat = (" The head's pose is estimated from the whole face, so the other measures "
-              "are less reliable too." if status == "fail" else "")  # fmt: skip
+    caveat = (
+        " The head's pose is estimated from the whole face, so the other measures "
+        "are less reliable too."
+        if status == "fail"
+        else ""
+    )
     return QualityCheck(
         "framing",
         status,

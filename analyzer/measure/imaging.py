@@ -210,8 +210,15 @@ def read_photo_file(path: str | Path) -> bytes:
 #: decoder on a HEIC cut short, ``struct.error``/``IndexError``/``KeyError`` from the
 #: metadata parsers, ``zlib.error`` from compressed PNG chunks.
 DECODER_ERRORS = (
-    OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError, KeyError,
-)  # fmt: skip
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    IndexError,
+    KeyError,
+)
 
 
 @contextlib.contextmanager

@@ -236,8 +236,12 @@ def _find_small_faces(rgb: np.ndarray) -> list[np.ndarray]:
             continue
         scale = FACE_WIDTH_PX / width
         centre = (box[:2] + box[2:]) / 2
-        base = np.array([[scale, 0.0, CROP_SIDE_PX / 2 - scale * centre[0]],
-                         [0.0, scale, CROP_SIDE_PX / 2 - scale * centre[1]]])  # fmt: skip
+        base = np.array(
+            [
+                [scale, 0.0, CROP_SIDE_PX / 2 - scale * centre[0]],
+                [0.0, scale, CROP_SIDE_PX / 2 - scale * centre[1]],
+            ]
+        )
         face = _landmarks_in_view(resample_crop(rgb, base), base, 0.0, False)
         if face is not None:
             faces.append(face)
@@ -311,9 +315,12 @@ def resample_crop(rgb: np.ndarray, base: np.ndarray) -> np.ndarray:
         matrix[:, :2] = base[:, :2] @ np.diag([width / size[0], height / size[1]])
     interpolation = cv2.INTER_LINEAR if scale < 1 else cv2.INTER_CUBIC
     return cv2.warpAffine(
-        source, matrix, (CROP_SIDE_PX, CROP_SIDE_PX), flags=interpolation,
+        source,
+        matrix,
+        (CROP_SIDE_PX, CROP_SIDE_PX),
+        flags=interpolation,
         borderMode=cv2.BORDER_REPLICATE,
-    )  # fmt: skip
+    )
 
 
 def _region_for(rgb: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -348,9 +355,12 @@ def _landmarks_in_view(
     view_image = crop
     if angle_deg != 0 or mirror:
         view_image = cv2.warpAffine(
-            crop, in_crop[:2], (CROP_SIDE_PX, CROP_SIDE_PX), flags=cv2.INTER_LINEAR,
+            crop,
+            in_crop[:2],
+            (CROP_SIDE_PX, CROP_SIDE_PX),
+            flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REPLICATE,
-        )  # fmt: skip
+        )
     found = detect_faces(view_image)
     if not found:
         return None

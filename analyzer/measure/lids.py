@@ -126,8 +126,10 @@ def refine_lids(
     scale = mm_per_px if mm_per_px is not None else mm_per_px_from_iris(landmarks_px)
     photo = grey(rgb)
     iris_px = float(np.mean(list(iris_diameters_px(landmarks_px).values())))
-    return {name: _refine_eye(photo, landmarks_px, side, scale, iris_px) for name, side in
-            topology.BY_SIDE.items()}  # fmt: skip
+    return {
+        name: _refine_eye(photo, landmarks_px, side, scale, iris_px)
+        for name, side in topology.BY_SIDE.items()
+    }
 
 
 def lid_indices(side: topology.SideIndices) -> tuple[int, ...]:
@@ -140,13 +142,15 @@ def state(note: str) -> str:
     return next((s for s in ("open", "shut") if note.startswith(s)), "uncertain")
 
 
-def _eye_strip(photo: np.ndarray, points: np.ndarray, side: topology.SideIndices,
-               mm_per_px: float) -> Strip:  # fmt: skip
+def _eye_strip(
+    photo: np.ndarray, points: np.ndarray, side: topology.SideIndices, mm_per_px: float
+) -> Strip:
     outer, inner = points[side.eye_outer, :2], points[side.eye_inner, :2]
     left, right = (outer, inner) if outer[0] < inner[0] else (inner, outer)
     width_mm = np.linalg.norm(right - left) * mm_per_px + 2 * STRIP_MARGIN_MM
-    return strip(photo, (outer + inner) / 2, right - left, mm_per_px,
-                 (width_mm, STRIP_HEIGHT_MM), PX_PER_MM)  # fmt: skip
+    return strip(
+        photo, (outer + inner) / 2, right - left, mm_per_px, (width_mm, STRIP_HEIGHT_MM), PX_PER_MM
+    )
 
 
 def smoothed(image: np.ndarray, mm_per_px: float) -> np.ndarray:
@@ -183,8 +187,10 @@ def limbus_contrast(image: np.ndarray, pupil: np.ndarray) -> float:
             return band[:, a:b].ravel()
 
         core = patch(pupil[0] - 0.5 * radius, pupil[0] + 0.5 * radius)
-        beside = [patch(pupil[0] - 1.45 * radius, pupil[0] - 1.15 * radius),
-                  patch(pupil[0] + 1.15 * radius, pupil[0] + 1.45 * radius)]  # fmt: skip
+        beside = [
+            patch(pupil[0] - 1.45 * radius, pupil[0] - 1.15 * radius),
+            patch(pupil[0] + 1.15 * radius, pupil[0] + 1.45 * radius),
+        ]
         sclera = np.concatenate(beside)
         if core.size and sclera.size:
             best = max(best, (float(np.median(sclera)) - float(np.median(core))) / max(skin, 1.0))
@@ -239,8 +245,15 @@ def margins_meet(profile: np.ndarray, upper_y: float, lower_y: float, skin: floa
     return ""
 
 
-def _arcs(x: np.ndarray, x0: float, x1: float, y0: float, y1: float, heights: np.ndarray,
-          shifts: np.ndarray) -> np.ndarray:  # fmt: skip
+def _arcs(
+    x: np.ndarray,
+    x0: float,
+    x1: float,
+    y0: float,
+    y1: float,
+    heights: np.ndarray,
+    shifts: np.ndarray,
+) -> np.ndarray:
     """Arcs through (x0, y0) and (x1, y1): two half-parabolas meeting at a vertex
     ``height`` off the chord (positive: up) at the chord's middle plus ``shift``.
     Returns y, shape (len(heights), len(shifts), len(x))."""
@@ -253,9 +266,13 @@ def _arcs(x: np.ndarray, x0: float, x1: float, y0: float, y1: float, heights: np
 
 
 def _best_arc(
-    gradient: np.ndarray, x: np.ndarray, corners: tuple[np.ndarray, np.ndarray],
-    heights_mm: tuple[float, float], sign: float, upward: bool,
-) -> tuple[np.ndarray, bool]:  # fmt: skip
+    gradient: np.ndarray,
+    x: np.ndarray,
+    corners: tuple[np.ndarray, np.ndarray],
+    heights_mm: tuple[float, float],
+    sign: float,
+    upward: bool,
+) -> tuple[np.ndarray, bool]:
     """The arc along which ``sign`` × gradient is strongest; returns its y at ``x`` and
     whether it is confident. ``upward`` arcs bulge up (the upper lid), others down."""
     (x0, y0), (x1, y1) = corners
@@ -290,8 +307,13 @@ def _lid_y(points: np.ndarray, lid: tuple[int, ...], x: float) -> float:
     return float(np.interp(x, xy[order, 0], xy[order, 1]))
 
 
-def _refine_eye(photo: np.ndarray, points: np.ndarray, side: topology.SideIndices,
-                mm_per_px: float, iris_px: float) -> ContourFit:  # fmt: skip
+def _refine_eye(
+    photo: np.ndarray,
+    points: np.ndarray,
+    side: topology.SideIndices,
+    mm_per_px: float,
+    iris_px: float,
+) -> ContourFit:
     indices = lid_indices(side)
     model_points = points[list(indices), :2]
 
@@ -338,12 +360,19 @@ def _refine_eye(photo: np.ndarray, points: np.ndarray, side: topology.SideIndice
     under = _rows(profile, lower_y + 1.0 * PX_PER_MM, lower_y + 2.5 * PX_PER_MM)
     bright_inside = inside.size and under.size and np.median(inside) > np.median(under)
     lower_sign = -1.0 if bright_inside else 1.0
-    shows = ("iris shows" if contrast >= OPEN_CONTRAST
-             else "white shows, no iris" if bright_inside else "no iris seen")  # fmt: skip
+    shows = (
+        "iris shows"
+        if contrast >= OPEN_CONTRAST
+        else "white shows, no iris"
+        if bright_inside
+        else "no iris seen"
+    )
     n_upper = len(side.upper_lid) - 2
     moved = False
-    lids = ((slice(0, n_upper), UPPER_HEIGHT_MM, -1.0, True),
-            (slice(n_upper, len(placed)), LOWER_HEIGHT_MM, lower_sign, False))  # fmt: skip
+    lids = (
+        (slice(0, n_upper), UPPER_HEIGHT_MM, -1.0, True),
+        (slice(n_upper, len(placed)), LOWER_HEIGHT_MM, lower_sign, False),
+    )
     for part, heights, sign, upward in lids:
         edge, ok = _best_arc(gradient, x, corners, heights, sign, upward)
         found = np.interp(placed[part, 0], x, edge)
@@ -354,8 +383,7 @@ def _refine_eye(photo: np.ndarray, points: np.ndarray, side: topology.SideIndice
             placed[part, 1] += shift
             moved = True
     if not moved:
-        return ContourFit(indices, model_points, confident=False,
-                          note=f"open, weak edge ({shows})")  # fmt: skip
+        return ContourFit(indices, model_points, confident=False, note=f"open, weak edge ({shows})")
     return ContourFit(indices, s.to_photo(placed), confident=True, note=f"open ({shows})")
 
 
@@ -367,8 +395,11 @@ def _lash_line(
     (x0, y0), (x1, y1) = corners
     chord = y0 + (y1 - y0) * (x - x0) / (x1 - x0)
     band = int(3.0 * PX_PER_MM)
-    rows = np.clip(np.rint(chord)[None, :].astype(int) + np.arange(-band, band + 1)[:, None],
-                   0, image.shape[0] - 1)  # fmt: skip
+    rows = np.clip(
+        np.rint(chord)[None, :].astype(int) + np.arange(-band, band + 1)[:, None],
+        0,
+        image.shape[0] - 1,
+    )
     values = image[rows, x.astype(int)[None, :]]
     valley = rows[np.argmin(values, axis=0), np.arange(len(x))]
     depth = float(np.median(np.median(values, axis=0) - values.min(axis=0)))

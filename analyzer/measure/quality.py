@@ -77,16 +77,31 @@ def pose_checks(pose: Pose) -> list[QualityCheck]:
     roll_side = "your right shoulder" if pose.roll_deg > 0 else "your left shoulder"
     pitch_way = "down" if pose.pitch_deg > 0 else "up"
     specs = [
-        ("head_turn", abs(pose.yaw_deg), YAW_WARN_DEG, YAW_FAIL_DEG,
-         f"Head turned {abs(pose.yaw_deg):.0f}° towards {yaw_side}",
-         "face the camera squarely, nose pointing at the lens"),
-        ("head_tilt", abs(pose.roll_deg), ROLL_WARN_DEG, ROLL_FAIL_DEG,
-         f"Head tilted {abs(pose.roll_deg):.0f}° towards {roll_side}",
-         "hold your head upright, eyes level"),
-        ("head_pitch", abs(pose.pitch_deg), PITCH_WARN_DEG, PITCH_FAIL_DEG,
-         f"Chin {pitch_way} by about {abs(pose.pitch_deg):.0f}°",
-         "keep the camera at eye height and your chin level"),
-    ]  # fmt: skip
+        (
+            "head_turn",
+            abs(pose.yaw_deg),
+            YAW_WARN_DEG,
+            YAW_FAIL_DEG,
+            f"Head turned {abs(pose.yaw_deg):.0f}° towards {yaw_side}",
+            "face the camera squarely, nose pointing at the lens",
+        ),
+        (
+            "head_tilt",
+            abs(pose.roll_deg),
+            ROLL_WARN_DEG,
+            ROLL_FAIL_DEG,
+            f"Head tilted {abs(pose.roll_deg):.0f}° towards {roll_side}",
+            "hold your head upright, eyes level",
+        ),
+        (
+            "head_pitch",
+            abs(pose.pitch_deg),
+            PITCH_WARN_DEG,
+            PITCH_FAIL_DEG,
+            f"Chin {pitch_way} by about {abs(pose.pitch_deg):.0f}°",
+            "keep the camera at eye height and your chin level",
+        ),
+    ]
     checks = []
     for name, value, warn, fail, what, fix in specs:
         status = _grade(value, warn, fail)
@@ -244,8 +259,9 @@ def expression_checks(
     if expression not in RESTING_EXPRESSIONS:
         return []
     checks = []
-    fissures = [f"palpebral_fissure_{d}_{side}_mm" for d in ("height", "width")
-                for side in topology.SIDES]  # fmt: skip
+    fissures = [
+        f"palpebral_fissure_{d}_{side}_mm" for d in ("height", "width") for side in topology.SIDES
+    ]
     if all(name in measures for name in fissures):  # not when the eyes are outside the photo
         checks.append(_eyes_open_check(measures))
     if "mouth" not in outside:
@@ -271,10 +287,11 @@ def _eyes_open_check(measures: dict[str, float]) -> QualityCheck:
 def _mouth_closed_check(mouth_gap_ratio: float) -> QualityCheck:
     if mouth_gap_ratio > MOUTH_OPEN_RATIO:
         return QualityCheck(
-            "mouth_closed", "warn",
+            "mouth_closed",
+            "warn",
             "The mouth is open or smiling, but a resting face was expected: close the lips "
             "gently and relax the face.",
-        )  # fmt: skip
+        )
     return QualityCheck("mouth_closed", "pass", "The mouth is closed and relaxed.")
 
 

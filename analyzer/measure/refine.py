@@ -75,9 +75,10 @@ def refine_landmarks(
     width = part.shape[1]
     direct = _find(part, points, scale)
     mirrored = _find(np.ascontiguousarray(part[:, ::-1]), mirror_points(points, width), scale)
-    fits = {name: _moved(agree(fit, mirror_fit(mirrored[partner(name)], width, fit.indices)),
-                         corner)
-            for name, fit in direct.items()}  # fmt: skip
+    fits = {
+        name: _moved(agree(fit, mirror_fit(mirrored[partner(name)], width, fit.indices)), corner)
+        for name, fit in direct.items()
+    }
     return Refinement(landmarks_px=place(landmarks_px, fits), fits=fits)
 
 
@@ -87,8 +88,11 @@ def _eyes_and_brows(
     """The part of the photo around the eyes and brows (``AROUND_MM``; a view, not a copy)
     and its top-left corner in the photo's pixels (the whole photo when the landmarks do not
     say where)."""
-    indices = [i for side in topology.BY_SIDE.values()
-               for i in (side.eye_outer, side.eye_inner, *brow_indices(side))]  # fmt: skip
+    indices = [
+        i
+        for side in topology.BY_SIDE.values()
+        for i in (side.eye_outer, side.eye_inner, *brow_indices(side))
+    ]
     xy = np.asarray(landmarks_px, dtype=np.float64)[indices, :2]
     height, width = photo.shape[:2]
     if not (np.all(np.isfinite(xy)) and np.isfinite(scale) and scale > 0):
@@ -151,6 +155,9 @@ def agree(direct: ContourFit, mirrored: ContourFit) -> ContourFit:
         return ContourFit(direct.indices, found.points_px, confident=True, note=found.note)
     if not direct.confident:
         return direct
-    note = (f"uncertain: the mirror image reads {mirrored.note}" if not mirrored.confident
-            else f"uncertain: {direct.note} here, {mirrored.note} in the mirror image")  # fmt: skip
+    note = (
+        f"uncertain: the mirror image reads {mirrored.note}"
+        if not mirrored.confident
+        else f"uncertain: {direct.note} here, {mirrored.note} in the mirror image"
+    )
     return ContourFit(direct.indices, direct.points_px, confident=False, note=note)

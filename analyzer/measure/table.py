@@ -215,8 +215,15 @@ def measure_on_dask(
                 except OSError as error:
                     rows[index] = {"file": file, "ok": False, "error": unexpected(error)}
                     continue
-            future = client.submit(measure_photo, source, file, expression=expression,
-                                   identity=identity, mm_per_px=mm_per_px, pure=False)  # fmt: skip
+            future = client.submit(
+                measure_photo,
+                source,
+                file,
+                expression=expression,
+                identity=identity,
+                mm_per_px=mm_per_px,
+                pure=False,
+            )
             futures[future] = index
         done = total - len(futures)
         for future in as_completed(futures):

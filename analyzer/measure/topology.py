@@ -116,9 +116,44 @@ STABLE_POINTS = (133, 362, 168, 6, 197, 195, 5, 4)
 #: the nose tip, which a snarl moves.
 PROTOCOL_ANCHORS = (133, 362, 168, 6, 197, 195, 127, 356)
 
-FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378,
-             400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54,
-             103, 67, 109)  # fmt: skip
+FACE_OVAL = (
+    10,
+    338,
+    297,
+    332,
+    284,
+    251,
+    389,
+    356,
+    454,
+    323,
+    361,
+    288,
+    397,
+    365,
+    379,
+    378,
+    400,
+    377,
+    152,
+    148,
+    176,
+    149,
+    150,
+    136,
+    172,
+    58,
+    132,
+    93,
+    234,
+    127,
+    162,
+    21,
+    54,
+    103,
+    67,
+    109,
+)
 
 REGIONS = ("brow", "eye", "nose", "mouth", "cheek", "jaw")
 
@@ -152,8 +187,16 @@ def midline_indices() -> np.ndarray:
 
 #: The regions that are followed from the rest photo, or refined from the image, one by
 #: one: each brow, each eye (lids and iris), the nose, the mouth and each cheek.
-FACE_REGIONS = ("brow_right", "brow_left", "eye_right", "eye_left", "nose", "mouth",
-                "cheek_right", "cheek_left")  # fmt: skip
+FACE_REGIONS = (
+    "brow_right",
+    "brow_left",
+    "eye_right",
+    "eye_left",
+    "nose",
+    "mouth",
+    "cheek_right",
+    "cheek_left",
+)
 
 
 @cache
@@ -209,23 +252,37 @@ def _correctable() -> dict[str, dict[str, int]]:
         for side_name in ("right", "left"):  # as seen on an unmirrored photo: right first
             side = BY_SIDE[side_name]
             points = (
-                {"brow above the pupil": side.brow_upper[2], "brow outer end": side.brow_upper[0],
-                 "brow inner end": side.brow_upper[-1]}
+                {
+                    "brow above the pupil": side.brow_upper[2],
+                    "brow outer end": side.brow_upper[0],
+                    "brow inner end": side.brow_upper[-1],
+                }
                 if part == "brow"
-                else {"eye outer corner": side.eye_outer, "eye inner corner": side.eye_inner,
-                      "upper lid at the pupil": side.upper_lid[4],
-                      "lower lid at the pupil": side.lower_lid[4], "pupil": side.pupil}
-            )  # fmt: skip
+                else {
+                    "eye outer corner": side.eye_outer,
+                    "eye inner corner": side.eye_inner,
+                    "upper lid at the pupil": side.upper_lid[4],
+                    "lower lid at the pupil": side.lower_lid[4],
+                    "pupil": side.pupil,
+                }
+            )
             table[f"{side_name} {part}"] = {f"{side_name} {k}": v for k, v in points.items()}
-    table["nose"] = {"nose tip": NOSE_TIP, "right nasal ala": RIGHT.nose_ala,
-                     "left nasal ala": LEFT.nose_ala, "subnasale": SUBNASALE}  # fmt: skip
+    table["nose"] = {
+        "nose tip": NOSE_TIP,
+        "right nasal ala": RIGHT.nose_ala,
+        "left nasal ala": LEFT.nose_ala,
+        "subnasale": SUBNASALE,
+    }
     table["mouth"] = {
-        "right mouth corner": RIGHT.mouth_corner, "left mouth corner": LEFT.mouth_corner,
-        "upper lip midline": UPPER_LIP_MID, "lower lip midline": LOWER_LIP_MID,
+        "right mouth corner": RIGHT.mouth_corner,
+        "left mouth corner": LEFT.mouth_corner,
+        "upper lip midline": UPPER_LIP_MID,
+        "lower lip midline": LOWER_LIP_MID,
         "inner upper lip midline": INNER_UPPER_LIP_MID,
         "inner lower lip midline": INNER_LOWER_LIP_MID,
-        "right upper lip peak": RIGHT.upper_lip_peak, "left upper lip peak": LEFT.upper_lip_peak,
-    }  # fmt: skip
+        "right upper lip peak": RIGHT.upper_lip_peak,
+        "left upper lip peak": LEFT.upper_lip_peak,
+    }
     return table
 
 

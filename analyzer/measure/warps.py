@@ -141,8 +141,9 @@ def imitate(
             continue
         index = getattr(side, field)
         index = index if position is None else index[position]
-        change = feature_change(frame, mm_per_px, landmarks_px[index, :2],
-                                (mirror * dx * mm, dy * mm), reach)  # fmt: skip
+        change = feature_change(
+            frame, mm_per_px, landmarks_px[index, :2], (mirror * dx * mm, dy * mm), reach
+        )
         photo, truth = change.apply_to_photo(photo), change.apply_to_points(truth)
     return photo, truth
 
@@ -153,8 +154,9 @@ def recapture(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     the demo person's repeat photos."""
     height, width = rgb.shape[:2]
     matrix = _reframing(width, height, rng)
-    out = cv2.warpAffine(rgb, matrix, (width, height), flags=cv2.INTER_CUBIC,
-                         borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+    out = cv2.warpAffine(
+        rgb, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
+    )
     out = np.clip(out.astype(float) * rng.uniform(0.88, 1.12), 0, 255).astype(np.uint8)
     return _focus_and_jpeg(out, rng)[0]
 
@@ -196,12 +198,14 @@ def border_points(width: int, height: int) -> np.ndarray:
     """Evenly spaced points on the image's border, corners included: (n, 2) pixels."""
     xs = np.linspace(0, width - 1, BORDER_POINTS_PER_SIDE)
     ys = np.linspace(0, height - 1, BORDER_POINTS_PER_SIDE)[1:-1]
-    return np.vstack([
-        np.column_stack([xs, np.zeros_like(xs)]),
-        np.column_stack([xs, np.full_like(xs, height - 1)]),
-        np.column_stack([np.zeros_like(ys), ys]),
-        np.column_stack([np.full_like(ys, width - 1), ys]),
-    ])  # fmt: skip
+    return np.vstack(
+        [
+            np.column_stack([xs, np.zeros_like(xs)]),
+            np.column_stack([xs, np.full_like(xs, height - 1)]),
+            np.column_stack([np.zeros_like(ys), ys]),
+            np.column_stack([np.full_like(ys, width - 1), ys]),
+        ]
+    )
 
 
 def piecewise_affine_warp(
@@ -239,8 +243,9 @@ def piecewise_affine_warp(
     a = affine[label]
     map_x = (xs * a[..., 0, 0] + ys * a[..., 1, 0] + a[..., 2, 0]).astype(np.float32)
     map_y = (xs * a[..., 0, 1] + ys * a[..., 1, 1] + a[..., 2, 1]).astype(np.float32)
-    return cv2.remap(rgb, map_x, map_y, interpolation=cv2.INTER_CUBIC,
-                     borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+    return cv2.remap(
+        rgb, map_x, map_y, interpolation=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
+    )
 
 
 def view_change(
@@ -351,13 +356,20 @@ def recapture_day(
     if smile != 0:
         photo, truth = imitate(photo, truth, frame, mm_per_px, "broad smile", smile, smile)
     if ratio != 1 or yaw != 0 or pitch != 0:
-        photo, truth = view_change(photo, truth, mm_per_px, distance_mm=distance_mm,
-                                   to_distance_mm=ratio * distance_mm, yaw_deg=yaw,
-                                   pitch_deg=pitch)  # fmt: skip
+        photo, truth = view_change(
+            photo,
+            truth,
+            mm_per_px,
+            distance_mm=distance_mm,
+            to_distance_mm=ratio * distance_mm,
+            yaw_deg=yaw,
+            pitch_deg=pitch,
+        )
     if reframe:
         matrix = _reframing(width, height, rng)
-        photo = cv2.warpAffine(photo, matrix, (width, height), flags=cv2.INTER_CUBIC,
-                               borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+        photo = cv2.warpAffine(
+            photo, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
+        )
         truth = truth.copy()
         truth[:, :2] = truth[:, :2] @ matrix[:, :2].T + matrix[:, 2]
         scale = float(np.sqrt(np.linalg.det(matrix[:, :2])))
@@ -380,8 +392,9 @@ def shut_eye(rgb: np.ndarray, landmarks_px: np.ndarray, side: str) -> np.ndarray
     but one whose iris is truly hidden: the truth is a fissure of nil on that side, the other
     side untouched."""
     eye = topology.BY_SIDE[side]
-    opening = np.vstack([landmarks_px[list(eye.upper_lid), :2],
-                         landmarks_px[list(eye.lower_lid[::-1]), :2]])  # fmt: skip
+    opening = np.vstack(
+        [landmarks_px[list(eye.upper_lid), :2], landmarks_px[list(eye.lower_lid[::-1]), :2]]
+    )
     ring = landmarks_px[list(eye.iris_ring), :2]
     iris_px = float(np.linalg.norm(ring[0] - ring[2]))
     mask = np.zeros(rgb.shape[:2], np.uint8)
@@ -429,9 +442,14 @@ def webcam_framing(
         centre_from, scale = centre_from * factor, 1.0
     shift = centre_to - scale * centre_from
     matrix = np.array([[scale, 0.0, shift[0]], [0.0, scale, shift[1]]])
-    return cv2.warpAffine(source, matrix, (width, height), flags=cv2.INTER_CUBIC,
-                          borderMode=cv2.BORDER_CONSTANT,
-                          borderValue=(background,) * 3)  # fmt: skip
+    return cv2.warpAffine(
+        source,
+        matrix,
+        (width, height),
+        flags=cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(background,) * 3,
+    )
 
 
 def hide_iris(rgb: np.ndarray, landmarks_px: np.ndarray, side: str) -> np.ndarray:
@@ -440,8 +458,9 @@ def hide_iris(rgb: np.ndarray, landmarks_px: np.ndarray, side: str) -> np.ndarra
     rolled up under the upper lid so that only white shows between the lids. The truth is
     the eye's own fissure, the other side untouched."""
     eye = topology.BY_SIDE[side]
-    opening = np.vstack([landmarks_px[list(eye.upper_lid), :2],
-                         landmarks_px[list(eye.lower_lid[::-1]), :2]])  # fmt: skip
+    opening = np.vstack(
+        [landmarks_px[list(eye.upper_lid), :2], landmarks_px[list(eye.lower_lid[::-1]), :2]]
+    )
     ring = landmarks_px[list(eye.iris_ring), :2]
     centre = landmarks_px[eye.pupil, :2]
     radius = float(np.linalg.norm(ring[0] - ring[2])) / 2

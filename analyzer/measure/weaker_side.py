@@ -111,7 +111,9 @@ def photo_weaker_side(measures: Mapping[str, float], noise_sd: Mapping[str, floa
             side, confidence, evidence, f"The {side} mouth corner and brow are lower."
         )
     return WeakerSide(
-        "none", "low", evidence,
+        "none",
+        "low",
+        evidence,
         f"No side named: the mouth corner is lower on the {side}, but not clearly beyond "
         "what healthy faces show.",
-    )  # fmt: skip
+    )

@@ -84,8 +84,10 @@ def _jpeg(rgb: np.ndarray) -> bytes:
 def _protocol_photos(base: np.ndarray, reference, session: int) -> dict[str, np.ndarray]:
     """One palsy session's seven expressions of the portrait (before re-capturing)."""
     frame, scale, points = reference.measurement.frame, reference.mm_per_px, reference.landmarks_px
-    fissure = {side: reference.measures[f"palpebral_fissure_height_{side}_mm"]
-               for side in ("left", "right")}  # fmt: skip
+    fissure = {
+        side: reference.measures[f"palpebral_fissure_height_{side}_mm"]
+        for side in ("left", "right")
+    }
     photos = {"rest": base}
     for expression, (movement, amount) in PROTOCOL.items():
         left = amount * (fissure["left"] if movement == "eye closure" else 1.0)
@@ -117,9 +119,12 @@ def ensure_demo(
     base = sample_photo()
     reference = analyze_image(base)
     lifted = feature_change(
-        reference.measurement.frame, reference.mm_per_px,
-        reference.landmarks_px[topology.LEFT.mouth_corner, :2], (0.0, LIFT_MM), 12.0,
-    ).apply_to_photo(base)  # fmt: skip
+        reference.measurement.frame,
+        reference.mm_per_px,
+        reference.landmarks_px[topology.LEFT.mouth_corner, :2],
+        (0.0, LIFT_MM),
+        12.0,
+    ).apply_to_photo(base)
     total = SESSIONS * PER_SESSION + len(RECOVERY) * (len(PROTOCOL) + 1)
     for s in range(SESSIONS):
         when = FIRST_DAY + dt.timedelta(days=14 * s)
@@ -128,10 +133,16 @@ def ensure_demo(
         for c in range(PER_SESSION):
             photo = recapture(_small_expression_change(source, reference, rng), rng)
             save_capture(
-                db, store, DEMO_PERSON, _jpeg(photo), ".jpg", analyze_image(photo),
-                taken_at=when + dt.timedelta(minutes=c), tags=tags,
+                db,
+                store,
+                DEMO_PERSON,
+                _jpeg(photo),
+                ".jpg",
+                analyze_image(photo),
+                taken_at=when + dt.timedelta(minutes=c),
+                tags=tags,
                 source_name=f"demo-session{s + 1}-{c + 1}.jpg",
-            )  # fmt: skip
+            )
             if progress:
                 progress(s * PER_SESSION + c + 1, total)
     with db.transaction() as session:
@@ -142,11 +153,16 @@ def ensure_demo(
         for c, (expression, photo) in enumerate(_protocol_photos(base, reference, s).items()):
             photo = recapture(photo, rng)
             save_capture(
-                db, store, DEMO_PALSY_PERSON, _jpeg(photo), ".jpg",
+                db,
+                store,
+                DEMO_PALSY_PERSON,
+                _jpeg(photo),
+                ".jpg",
                 analyze_image(photo, expression=expression),
-                taken_at=when + dt.timedelta(minutes=c), expression=expression,
+                taken_at=when + dt.timedelta(minutes=c),
+                expression=expression,
                 source_name=f"demo-palsy-session{s + 1}-{expression.replace(' ', '-')}.jpg",
-            )  # fmt: skip
+            )
             done += 1
             if progress:
                 progress(done, total)

@@ -82,8 +82,13 @@ class ReportContent:
 
 
 #: Colours of a verdict's word in the tables (green better, red worse, blue no direction).
-COLOURS = {"green": (30, 132, 73), "red": (192, 57, 43), "blue": (31, 58, 147),
-           "gray": (90, 90, 90), "orange": (202, 111, 30)}  # fmt: skip
+COLOURS = {
+    "green": (30, 132, 73),
+    "red": (192, 57, 43),
+    "blue": (31, 58, 147),
+    "gray": (90, 90, 90),
+    "orange": (202, 111, 30),
+}
 #: A stored measure name inside a sentence: "brow_height_diff_mm".
 STORED_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)*_(?:mm|pct|deg|ratio)\b")
 
@@ -114,13 +119,19 @@ def measure_cells(result: MeasureProgress, affected_side: str) -> list[str]:
     if info.label.lower() != name.lower():
         name += f"\n({info.label})"
     answer = judge_progress(result, affected_side)
-    return [name, _with_unit(v.baseline_mm, info.unit), _with_unit(v.current_mm, info.unit),
-            _with_unit(v.difference_mm, info.unit, change=True),
-            _with_unit(v.mdc95_mm, info.unit, change=True, spread=True), answer.word]  # fmt: skip
+    return [
+        name,
+        _with_unit(v.baseline_mm, info.unit),
+        _with_unit(v.current_mm, info.unit),
+        _with_unit(v.difference_mm, info.unit, change=True),
+        _with_unit(v.mdc95_mm, info.unit, change=True, spread=True),
+        answer.word,
+    ]
 
 
-def build_content(session: Session, person: Person, baseline_id: int | None = None,
-                  current_id: int | None = None) -> ReportContent:  # fmt: skip
+def build_content(
+    session: Session, person: Person, baseline_id: int | None = None, current_id: int | None = None
+) -> ReportContent:
     history = load_history(session, person)
     captures = load_protocol_captures(session, person)
     protocol = protocol_rows(captures, person.affected_side)
@@ -129,25 +140,36 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
     chosen = baseline_id if baseline_id in ids else None  # None: the baseline phase
     current_id = current_id if current_id in ids else (ids[-1] if ids else None)
     rest_conditions = session_conditions(history)
-    results = [measure_progress(history, n, baseline_id=chosen, current_id=current_id,
-                                conditions=rest_conditions)
-               for n in FOLLOWED if any(n in r.measures for r in history)]  # fmt: skip
+    results = [
+        measure_progress(
+            history, n, baseline_id=chosen, current_id=current_id, conditions=rest_conditions
+        )
+        for n in FOLLOWED
+        if any(n in r.measures for r in history)
+    ]
     baseline_ids = results[0].baseline_ids if results else tuple(ids[:1])
     baseline_id = baseline_ids[0] if baseline_ids else None
-    results += [measure_progress(protocol, n, expression="protocol", baseline_id=chosen,
-                                 current_id=current_id)
-                for n in (*PROTOCOL_MEASURES, *movement.synkinesis_measures(person.affected_side))
-                if any(n in r.measures for r in protocol)]  # fmt: skip
+    results += [
+        measure_progress(
+            protocol, n, expression="protocol", baseline_id=chosen, current_id=current_id
+        )
+        for n in (*PROTOCOL_MEASURES, *movement.synkinesis_measures(person.affected_side))
+        if any(n in r.measures for r in protocol)
+    ]
     day_of = {sid: day for day, sid in sessions}
     estimates, messages, hows = {}, {}, {}
     # The estimate of every protocol session up to the compared one (the table's columns:
     # the first and the latest five), the photos and their words of the two compared.
     moving = {c.session_id for c in captures if c.expression in movement.PRIMARY}
-    shown = [sid for day, sid in sessions if sid in moving
-             and (current_id is None or day <= day_of[current_id])]  # fmt: skip
+    shown = [
+        sid
+        for day, sid in sessions
+        if sid in moving and (current_id is None or day <= day_of[current_id])
+    ]
     shown = shown[:1] + shown[1:][-5:]
-    for sid in sorted({*shown, *(i for i in (baseline_id, current_id) if i is not None)},
-                      key=lambda i: day_of[i]):  # fmt: skip
+    for sid in sorted(
+        {*shown, *(i for i in (baseline_id, current_id) if i is not None)}, key=lambda i: day_of[i]
+    ):
         estimates[day_of[sid]] = session_movement(
             captures, history, sid, person.affected_side
         ).result.estimate
@@ -155,23 +177,38 @@ def build_content(session: Session, person: Person, baseline_id: int | None = No
         found = session_movement(captures, history, sid, person.affected_side)
         result = found.result
         messages[day_of[sid]] = result.message
-        ways = [f"{e}: {in_words(found.measured_by(e))}" for e in movement.EXPRESSIONS
-                if found.measured_by(e)]  # fmt: skip
+        ways = [
+            f"{e}: {in_words(found.measured_by(e))}"
+            for e in movement.EXPRESSIONS
+            if found.measured_by(e)
+        ]
         hows[day_of[sid]] = " ".join(
-            part for part in ("Points: " + "; ".join(ways) + "." if ways else "",
-                              lid_gap_sentence(lid_gaps(history, sid))) if part
-        )  # fmt: skip
+            part
+            for part in (
+                "Points: " + "; ".join(ways) + "." if ways else "",
+                lid_gap_sentence(lid_gaps(history, sid)),
+            )
+            if part
+        )
     return ReportContent(
-        person=person.name, affected_side=person.affected_side,
-        session_days=[d for d, _ in sessions], baseline_day=day_of.get(baseline_id),
-        current_day=day_of.get(current_id), rows=results, estimates=estimates,
-        protocol_messages=messages, protocol_hows=hows,
+        person=person.name,
+        affected_side=person.affected_side,
+        session_days=[d for d, _ in sessions],
+        baseline_day=day_of.get(baseline_id),
+        current_day=day_of.get(current_id),
+        rows=results,
+        estimates=estimates,
+        protocol_messages=messages,
+        protocol_hows=hows,
         plan=plan_status(history, kind=person_kind(person.affected_side)).sentence,
         conditions={day_of[sid]: found for sid, found in rest_conditions.by_session.items()},
         baseline_days=tuple(day_of[sid] for sid in baseline_ids),
-        corrections=tuple(f"{r.session_day:%d %b %Y}, {r.expression} (capture {r.capture_id}): "
-                          f"{r.corrected}" for r in history if r.corrected),
-    )  # fmt: skip
+        corrections=tuple(
+            f"{r.session_day:%d %b %Y}, {r.expression} (capture {r.capture_id}): {r.corrected}"
+            for r in history
+            if r.corrected
+        ),
+    )
 
 
 #: What showed between the lids, in words for the report.
@@ -188,8 +225,11 @@ def lid_gap_sentence(gaps: dict[str, dict[str, str]]) -> str:
     """The words "Between the lids in gentle eye closure: left …; right shut." per closure."""
     sentences = []
     for expression, sides in gaps.items():
-        words = [f"{side} " + " / ".join(LID_GAP_WORDS.get(g, g) for g in sides[side].split("/"))
-                 for side in ("left", "right") if side in sides]  # fmt: skip
+        words = [
+            f"{side} " + " / ".join(LID_GAP_WORDS.get(g, g) for g in sides[side].split("/"))
+            for side in ("left", "right")
+            if side in sides
+        ]
         sentences.append(f"Between the lids in {expression}: {'; '.join(words)}.")
     return " ".join(sentences)
 
@@ -205,8 +245,14 @@ def _chart_png(result: MeasureProgress) -> bytes:
         axis.axhspan(level - band, level + band, color="#F4D03F", alpha=0.3)
     refused = [s for s in result.sessions if result.not_comparable.get(s.session_id)]
     if refused:
-        axis.plot([s.time for s in refused], [s.mean_mm for s in refused], "x", color="#C0392B",
-                  markersize=5, label="not comparable")  # fmt: skip
+        axis.plot(
+            [s.time for s in refused],
+            [s.mean_mm for s in refused],
+            "x",
+            color="#C0392B",
+            markersize=5,
+            label="not comparable",
+        )
         axis.legend(fontsize=5)
     axis.set_title(plain_name(result.info.name, unit=True), fontsize=7)
     axis.tick_params(labelsize=6)
@@ -268,10 +314,14 @@ def write_report(
         pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(0, 5, INTENDED_USE, new_x="LMARGIN", new_y="NEXT")
     if content.corrections:
-        pdf.multi_cell(0, 5, "Points corrected by hand (these captures are measured from the "
-                       "corrected points; the model's own are kept): "
-                       + "; ".join(content.corrections) + ".", new_x="LMARGIN",
-                       new_y="NEXT")  # fmt: skip
+        pdf.multi_cell(
+            0,
+            5,
+            "Points corrected by hand (these captures are measured from the "
+            "corrected points; the model's own are kept): " + "; ".join(content.corrections) + ".",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     # Issue 26: the intended-use paragraph belongs here, on the first page under the header.
     answers = [judge_progress(r, content.affected_side) for r in content.rows]
     if answers and content.baseline_day:
@@ -279,8 +329,9 @@ def write_report(
         since = f"Since baseline ({content.baseline_day:%d %b %Y})"
         if content.current_day:
             since += f", latest session {content.current_day:%d %b %Y}"
-        pdf.multi_cell(0, 5, headline(answers, since, content.affected_side), new_x="LMARGIN",
-                       new_y="NEXT")  # fmt: skip
+        pdf.multi_cell(
+            0, 5, headline(answers, since, content.affected_side), new_x="LMARGIN", new_y="NEXT"
+        )
         pdf.set_font("Sans", "", 10)
     pdf.ln(2)
     _photo_grid(pdf, session, person, store, content)
@@ -292,8 +343,9 @@ def write_report(
     return content
 
 
-def _photo_grid(pdf: FPDF, session: Session, person: Person, store: PhotoStore,
-                content: ReportContent) -> None:  # fmt: skip
+def _photo_grid(
+    pdf: FPDF, session: Session, person: Person, store: PhotoStore, content: ReportContent
+) -> None:
     pdf.set_font("Sans", "B", 12)
     pdf.cell(0, 8, "Protocol photos", new_x="LMARGIN", new_y="NEXT")
     for day in dict.fromkeys(d for d in (content.baseline_day, content.current_day) if d):
@@ -331,9 +383,14 @@ def _measure_table(pdf: FPDF, content: ReportContent) -> None:
     pdf.cell(0, 8, "Measures: latest session against baseline", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Sans", "", 7)
     titles = ("measure", "baseline", "compared", "change", "noise (MDC95)", "verdict")
-    with pdf.table(col_widths=(70, 20, 20, 20, 22, 28), line_height=3.6, text_align="LEFT",
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
-                   first_row_as_headings=True, repeat_headings=1) as table:  # fmt: skip
+    with pdf.table(
+        col_widths=(70, 20, 20, 20, 22, 28),
+        line_height=3.6,
+        text_align="LEFT",
+        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+        first_row_as_headings=True,
+        repeat_headings=1,
+    ) as table:
         table.row(titles)
         for result in content.rows:
             cells = measure_cells(result, content.affected_side)
@@ -344,26 +401,35 @@ def _measure_table(pdf: FPDF, content: ReportContent) -> None:
             row.cell(cells[-1], style=FontFace(color=COLOURS[colour], emphasis="BOLD"))
     refused = [r for r in content.rows if r.verdict.reasons]
     for result in refused:
-        pdf.multi_cell(0, 4, f"{plain_name(result.info.name)} not compared: "
-                       + "; ".join(result.verdict.reasons), new_x="LMARGIN",
-                       new_y="NEXT")  # fmt: skip
+        pdf.multi_cell(
+            0,
+            4,
+            f"{plain_name(result.info.name)} not compared: " + "; ".join(result.verdict.reasons),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.set_font("Sans", "", 7)
-    pdf.multi_cell(0, 4, "A change is called real only when it exceeds MDC95 (the minimal "
-                   "detectable change at 95 %, from the day-to-day variation of this person's "
-                   "baseline sessions or, until there are three, a typical figure) and its 95 % "
-                   "interval excludes zero. Better (green) and worse (red) are said where a "
-                   "measure has a direction: less asymmetry, an affected side moving more, less "
-                   "synkinesis and a smaller gap left by the closing eye are better; a height "
-                   "or a width is only larger or smaller (blue). A session taken differently "
-                   "from the baseline (camera, distance, pose, light, expression) is not "
-                   "compared. "
-                   "Movements are measured from each session's rest photo. Lids and brows are "
-                   "found in both photos themselves where that is clear (\"from the photo\"); "
-                   "other regions are followed from the rest photo by optical flow where both "
-                   "photos are kept and the region's skin can be followed; otherwise the "
-                   "face-mesh model's own points are used, which read a one-sided movement as "
-                   "more symmetric than it is. Each session says which, region by region.",
-                   new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.multi_cell(
+        0,
+        4,
+        "A change is called real only when it exceeds MDC95 (the minimal "
+        "detectable change at 95 %, from the day-to-day variation of this person's "
+        "baseline sessions or, until there are three, a typical figure) and its 95 % "
+        "interval excludes zero. Better (green) and worse (red) are said where a "
+        "measure has a direction: less asymmetry, an affected side moving more, less "
+        "synkinesis and a smaller gap left by the closing eye are better; a height "
+        "or a width is only larger or smaller (blue). A session taken differently "
+        "from the baseline (camera, distance, pose, light, expression) is not "
+        "compared. "
+        "Movements are measured from each session's rest photo. Lids and brows are "
+        'found in both photos themselves where that is clear ("from the photo"); '
+        "other regions are followed from the rest photo by optical flow where both "
+        "photos are kept and the region's skin can be followed; otherwise the "
+        "face-mesh model's own points are used, which read a one-sided movement as "
+        "more symmetric than it is. Each session says which, region by region.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
 
 
 def _days(days: tuple[dt.date, ...]) -> str:
@@ -380,14 +446,30 @@ def _conditions_table(pdf: FPDF, content: ReportContent) -> None:
         return
     pdf.ln(2)
     pdf.set_font("Sans", "B", 12)
-    pdf.cell(0, 8, "Capture conditions (resting photos, median per session)", new_x="LMARGIN",
-             new_y="NEXT")  # fmt: skip
-    titles = ("session", "camera", "face share", "yaw / pitch", "light L−R", "eyes open",
-              "corner excursion")  # fmt: skip
+    pdf.cell(
+        0,
+        8,
+        "Capture conditions (resting photos, median per session)",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    titles = (
+        "session",
+        "camera",
+        "face share",
+        "yaw / pitch",
+        "light L−R",
+        "eyes open",
+        "corner excursion",
+    )
     pdf.set_font("Sans", "", 7)
-    with pdf.table(col_widths=(20, 62, 18, 22, 18, 18, 22), line_height=3.6, text_align="LEFT",
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
-                   repeat_headings=1) as table:  # fmt: skip
+    with pdf.table(
+        col_widths=(20, 62, 18, 22, 18, 18, 22),
+        line_height=3.6,
+        text_align="LEFT",
+        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+        repeat_headings=1,
+    ) as table:
         table.row(titles)
         for day in sorted(content.conditions)[-24:]:
             table.row(condition_cells(day, content.conditions[day]))
@@ -434,8 +516,10 @@ def estimate_rows(
         return f"{value:.0f} ({round(value - start):+d})"
 
     for part, name in keys:
-        found = [next((i for i in estimates[d].items if (i.part, i.name) == (part, name)), None)
-                 for d in days]  # fmt: skip
+        found = [
+            next((i for i in estimates[d].items if (i.part, i.name) == (part, name)), None)
+            for d in days
+        ]
         source = next(i.source for i in found if i is not None)
         start = found[0].score if found and found[0] is not None else None
         rows.append(
@@ -469,8 +553,14 @@ def _estimates(pdf: FPDF, content: ReportContent) -> None:
     titles, rows = estimate_rows(content.estimates)
     sessions = len(titles) - 2
     pdf.set_font("Sans", "", 7)
-    pdf.multi_cell(0, 4, "Scores 0-100 (100: symmetric and normal); in brackets the change "
-                   "from the first session shown.", new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.multi_cell(
+        0,
+        4,
+        "Scores 0-100 (100: symmetric and normal); in brackets the change "
+        "from the first session shown.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     with pdf.table(
         col_widths=(52, 58, *([80 / sessions] * sessions)),
         line_height=3.6,
@@ -486,8 +576,9 @@ def _estimates(pdf: FPDF, content: ReportContent) -> None:
                 line.cell(text, style=bold)
     missing = sorted({m for e in content.estimates.values() for m in e.missing})
     if missing:
-        pdf.multi_cell(0, 4, f"Not estimated (missing: {', '.join(missing)}).",
-                       new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        pdf.multi_cell(
+            0, 4, f"Not estimated (missing: {', '.join(missing)}).", new_x="LMARGIN", new_y="NEXT"
+        )
 
 
 def _charts(pdf: FPDF, content: ReportContent) -> None:
@@ -497,8 +588,7 @@ def _charts(pdf: FPDF, content: ReportContent) -> None:
         return
     pdf.add_page()
     pdf.set_font("Sans", "B", 12)
-    pdf.cell(0, 8, "Trends (session means; band: baseline ± MDC95)", new_x="LMARGIN",
-             new_y="NEXT")  # fmt: skip
+    pdf.cell(0, 8, "Trends (session means; band: baseline ± MDC95)", new_x="LMARGIN", new_y="NEXT")
     x0, y0 = pdf.get_x(), pdf.get_y()
     for index, result in enumerate(charts):
         x = x0 + (index % 2) * 92

@@ -66,8 +66,14 @@ def alignment_matrix(landmarks_px: np.ndarray) -> np.ndarray:
 def aligned(rgb: np.ndarray, landmarks_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The photo and its landmarks moved so the pupils are level and ``ALIGNED_*`` apart."""
     matrix = alignment_matrix(landmarks_px)
-    image = cv2.warpAffine(rgb, matrix, ALIGNED_SIZE_PX, flags=cv2.INTER_AREA,
-                           borderMode=cv2.BORDER_CONSTANT, borderValue=(255, 255, 255))  # fmt: skip
+    image = cv2.warpAffine(
+        rgb,
+        matrix,
+        ALIGNED_SIZE_PX,
+        flags=cv2.INTER_AREA,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(255, 255, 255),
+    )
     points = landmarks_px[:, :2] @ matrix[:, :2].T + matrix[:, 2]
     return image, points
 
@@ -86,8 +92,15 @@ def displacement_arrows(
         tip = start + (end - start) * magnify
         if np.linalg.norm(tip - start) < 1.5:
             continue
-        cv2.arrowedLine(out, tuple(np.round(start).astype(int)), tuple(np.round(tip).astype(int)),
-                        (255, 40, 40), 1, cv2.LINE_AA, tipLength=0.3)  # fmt: skip
+        cv2.arrowedLine(
+            out,
+            tuple(np.round(start).astype(int)),
+            tuple(np.round(tip).astype(int)),
+            (255, 40, 40),
+            1,
+            cv2.LINE_AA,
+            tipLength=0.3,
+        )
     return out
 
 
@@ -131,13 +144,14 @@ class Zoom:
 
     def to_photo(self, x: float, y: float) -> tuple[float, float]:
         """A position in the enlarged image → the same place in the photo's pixels."""
-        return (self.origin_px[0] - 0.5 + x / self.scale,
-                self.origin_px[1] - 0.5 + y / self.scale)  # fmt: skip
+        return (self.origin_px[0] - 0.5 + x / self.scale, self.origin_px[1] - 0.5 + y / self.scale)
 
     def to_image(self, x: float, y: float) -> tuple[float, float]:
         """A position in the photo's pixels → the same place in the enlarged image."""
-        return ((x + 0.5 - self.origin_px[0]) * self.scale,
-                (y + 0.5 - self.origin_px[1]) * self.scale)  # fmt: skip
+        return (
+            (x + 0.5 - self.origin_px[0]) * self.scale,
+            (y + 0.5 - self.origin_px[1]) * self.scale,
+        )
 
 
 def region_zoom(
@@ -172,8 +186,9 @@ def region_zoom(
     x1, y1 = np.minimum(np.ceil(centre + half), [width, height]).astype(int)
     scale = width_px / max(x1 - x0, 1)
     crop = rgb[y0:y1, x0:x1]
-    image = cv2.resize(crop, (width_px, max(1, round(crop.shape[0] * scale))),
-                       interpolation=cv2.INTER_CUBIC)  # fmt: skip
+    image = cv2.resize(
+        crop, (width_px, max(1, round(crop.shape[0] * scale))), interpolation=cv2.INTER_CUBIC
+    )
     zoom = Zoom(image=image, origin_px=(int(x0), int(y0)), scale=float(scale))
 
     def at(xy: np.ndarray) -> tuple[int, int]:  # where OpenCV draws: pixel centres at n
@@ -196,6 +211,14 @@ def region_zoom(
         cv2.circle(image, where, 6, (0, 0, 0), 1, cv2.LINE_AA)
         label = (where[0] + 9, where[1] - 9)
         for thickness, ink in ((4, (0, 0, 0)), (1, (255, 255, 255))):
-            cv2.putText(image, str(number), label, cv2.FONT_HERSHEY_SIMPLEX, 0.6, ink,
-                        thickness + 1, cv2.LINE_AA)  # fmt: skip
+            cv2.putText(
+                image,
+                str(number),
+                label,
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.6,
+                ink,
+                thickness + 1,
+                cv2.LINE_AA,
+            )
     return zoom

@@ -236,9 +236,11 @@ def eface_estimate(
     and pucker (%), and 100 − 20 per mm of mouth-corner movement during full eye closure.
     """
     items: list[Item] = []
-    for name, measure in (("resting brow", "brow_height_diff_mm"),
-                          ("palpebral fissure at rest", "palpebral_fissure_height_diff_mm"),
-                          ("oral commissure at rest", "commissure_height_diff_mm")):  # fmt: skip
+    for name, measure in (
+        ("resting brow", "brow_height_diff_mm"),
+        ("palpebral fissure at rest", "palpebral_fissure_height_diff_mm"),
+        ("oral commissure at rest", "commissure_height_diff_mm"),
+    ):
         if measure in rest_measures:
             score = max(0.0, 100 - 10 * abs(rest_measures[measure]))
             items.append(Item("static", name, score, f"{measure} (100 − 10 per mm)"))
@@ -253,15 +255,27 @@ def eface_estimate(
         keys = [narrowing.name(s, expression) for s in sides]
         if all(k in movement for k in keys):
             worst = max(movement[k] for k in keys)
-            items.append(Item("synkinesis", f"eye narrowing during {expression}",
-                              max(0.0, 100 - max(worst, 0.0)), " / ".join(keys)))  # fmt: skip
+            items.append(
+                Item(
+                    "synkinesis",
+                    f"eye narrowing during {expression}",
+                    max(0.0, 100 - max(worst, 0.0)),
+                    " / ".join(keys),
+                )
+            )
     sides = [side] if side else ["left", "right"]
     corner = registry.find("commissure_movement", movement=True)
     keys = [corner.name(s, "full eye closure") for s in sides]
     if all(k in movement for k in keys):
         worst = max(movement[k] for k in keys)
-        items.append(Item("synkinesis", "mouth corner during eye closure",
-                          max(0.0, 100 - 20 * worst), " / ".join(keys)))  # fmt: skip
+        items.append(
+            Item(
+                "synkinesis",
+                "mouth corner during eye closure",
+                max(0.0, 100 - 20 * worst),
+                " / ".join(keys),
+            )
+        )
     parts = {
         p: _mean([i.score for i in items if i.part == p])
         for p in ("static", "dynamic", "synkinesis")
@@ -270,10 +284,13 @@ def eface_estimate(
     missing = [e for e in EXPRESSIONS[1:] if e not in present and e in PRIMARY]
     available = [v for v in parts.values() if v is not None]
     return EfaceEstimate(
-        items=items, static=parts["static"], dynamic=parts["dynamic"],
-        synkinesis=parts["synkinesis"], total=float(np.mean(available)) if available else None,
+        items=items,
+        static=parts["static"],
+        dynamic=parts["dynamic"],
+        synkinesis=parts["synkinesis"],
+        total=float(np.mean(available)) if available else None,
         missing=missing,
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -315,8 +332,10 @@ def session_protocol(
             captures = landmarks_by_expression[expression]
             flags = (followed or {}).get(expression) or [False] * len(captures)
             bases = (rest_for or {}).get(expression) or [rest] * len(captures)
-            runs = [expression_measures(expression, r, e, affected_side, followed=f)
-                    for r, e, f in zip(bases, captures, flags, strict=True)]  # fmt: skip
+            runs = [
+                expression_measures(expression, r, e, affected_side, followed=f)
+                for r, e, f in zip(bases, captures, flags, strict=True)
+            ]
             for key in runs[0]:
                 measures[key] = float(np.nanmean([run[key] for run in runs]))
     estimate = eface_estimate(rest_measures or {}, measures, affected_side)

@@ -158,9 +158,12 @@ def follow_expression(
     cv2.fillConvexPoly(face, cv2.convexHull(start.astype(np.int32)), 1)
     expression_image = _matched_exposure(expression_image, rest_image, face.astype(bool))
 
-    lk = dict(winSize=(WINDOW_PX, WINDOW_PX), maxLevel=PYRAMID_LEVELS,
-              criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 0.01),
-              flags=cv2.OPTFLOW_USE_INITIAL_FLOW)  # fmt: skip
+    lk = dict(
+        winSize=(WINDOW_PX, WINDOW_PX),
+        maxLevel=PYRAMID_LEVELS,
+        criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 0.01),
+        flags=cv2.OPTFLOW_USE_INITIAL_FLOW,
+    )
     there, ok_there, _ = cv2.calcOpticalFlowPyrLK(
         rest_image, expression_image, start.copy(), model.copy(), **lk
     )
@@ -209,8 +212,9 @@ def follow_expression(
     # the upper (a healthy real smile read 82 % so, and 87 % by the frames, whose resting
     # excursions changed alike). Brows and eyes lie beside the registering points and keep
     # it: their frame tilts when a raised brow changes the model's depth.
-    own = [topology.face_region(n) for n, how in regions.items()
-           if how == "model" and n in LOWER_FACE]  # fmt: skip
+    own = [
+        topology.face_region(n) for n, how in regions.items() if how == "model" and n in LOWER_FACE
+    ]
     if own and followed.any():
         members = np.concatenate(own)
         out[members, :2] = frame_aligned(rest_px, expression_px)[members, :2]

@@ -45,11 +45,11 @@ def session_weaker_side(movement: Mapping[str, float], noise_sd: Mapping[str, fl
         z = difference / sd
         unit = "%" if left_name.endswith("_pct") else " mm"
         weaker = "none" if abs(z) <= BEYOND_Z else ("right" if z > 0 else "left")
-        note = (
-            f"{expression}: left {left:.1f}{unit}, right {right:.1f}{unit}"
-            + (f", the {weaker} moves less ({abs(z):.1f} × noise)" if weaker != "none" else
-               ", within noise")
-        )  # fmt: skip
+        note = f"{expression}: left {left:.1f}{unit}, right {right:.1f}{unit}" + (
+            f", the {weaker} moves less ({abs(z):.1f} × noise)"
+            if weaker != "none"
+            else ", within noise"
+        )
         evidence.append(Evidence(f"{left_name} − right", difference, sd, z, weaker, note))
     count = {s: sum(e.weaker == s for e in evidence) for s in ("left", "right")}
     measured = len(evidence)
@@ -65,7 +65,9 @@ def session_weaker_side(movement: Mapping[str, float], noise_sd: Mapping[str, fl
         why = f"neither side moves less beyond noise in {measured} expressions"
         return WeakerSide("none", "high", tuple(evidence), why)
     return WeakerSide(
-        "none", "low", tuple(evidence),
+        "none",
+        "low",
+        tuple(evidence),
         f"no side named: the left moves less in {count['left']} and the right in "
         f"{count['right']} of {measured} expressions",
-    )  # fmt: skip
+    )

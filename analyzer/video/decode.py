@@ -100,8 +100,14 @@ def video_info(path: str | Path) -> VideoInfo:
         if rotation in (90, 270):
             width, height = height, width
         count = stream.frames or round(duration * fps)
-    return VideoInfo(width=width, height=height, fps=fps, duration_s=duration,
-                     frame_count=int(count), rotation_deg=rotation)  # fmt: skip
+    return VideoInfo(
+        width=width,
+        height=height,
+        fps=fps,
+        duration_s=duration,
+        frame_count=int(count),
+        rotation_deg=rotation,
+    )
 
 
 @dataclass
@@ -113,8 +119,9 @@ class Decoded:
     error: str = ""
 
 
-def frames(path: str | Path, *, every_s: float = 0.0,
-           status: Decoded | None = None) -> Iterator[tuple[float, np.ndarray]]:  # fmt: skip
+def frames(
+    path: str | Path, *, every_s: float = 0.0, status: Decoded | None = None
+) -> Iterator[tuple[float, np.ndarray]]:
     """Each frame's time in seconds from the clip's start and its upright RGB pixels.
 
     ``every_s`` keeps one frame per that many seconds (0: every frame). A file that breaks
@@ -153,9 +160,16 @@ def frames(path: str | Path, *, every_s: float = 0.0,
         raise UnreadableVideoError(UNREADABLE.format(name=path.name, why=why))
 
 
-def encode(path: str | Path, rgb_frames: list[np.ndarray], fps: float, *,
-           rotation_deg: int = 0, codec: str = "libx264", crf: int = 18,
-           gop: int = 12) -> None:  # fmt: skip
+def encode(
+    path: str | Path,
+    rgb_frames: list[np.ndarray],
+    fps: float,
+    *,
+    rotation_deg: int = 0,
+    codec: str = "libx264",
+    crf: int = 18,
+    gop: int = 12,
+) -> None:
     """Write RGB frames as a video (H.264 in mp4 by default). ``rotation_deg`` stores the
     frames as given with a display matrix saying to turn them that much counter-clockwise
     (as a phone stores a portrait clip): pass frames already turned the other way. For

@@ -59,19 +59,28 @@ class Dynamics:
         """Plain numbers for JSON and for a capture's conditions (``video_…``)."""
 
         def pair(name: str, values: tuple[float, float], digits: int = 2) -> dict:
-            return {f"{name}_{side}": (None if np.isnan(v) else round(float(v), digits))
-                    for side, v in zip(("left", "right"), values, strict=True)}  # fmt: skip
+            return {
+                f"{name}_{side}": (None if np.isnan(v) else round(float(v), digits))
+                for side, v in zip(("left", "right"), values, strict=True)
+            }
 
         return {
-            "closures": [{"expression": c.expression, "start_s": round(c.start_s, 3),
-                          **pair("time_to_close_s", c.time_to_close_s),
-                          **pair("deepest_pct", c.deepest_pct, 1),
-                          **pair("min_gap_mm", c.min_gap_mm)} for c in self.closures],
-            "blinks": [{"time_s": round(b.time_s, 3), **pair("completeness_pct",
-                                                              b.completeness_pct, 1)}
-                       for b in self.blinks],
+            "closures": [
+                {
+                    "expression": c.expression,
+                    "start_s": round(c.start_s, 3),
+                    **pair("time_to_close_s", c.time_to_close_s),
+                    **pair("deepest_pct", c.deepest_pct, 1),
+                    **pair("min_gap_mm", c.min_gap_mm),
+                }
+                for c in self.closures
+            ],
+            "blinks": [
+                {"time_s": round(b.time_s, 3), **pair("completeness_pct", b.completeness_pct, 1)}
+                for b in self.blinks
+            ],
             **pair("synkinesis_r", self.synkinesis_r),
-        }  # fmt: skip
+        }
 
 
 def closure_timing(tracks: Tracks, segment: Segment) -> ClosureTiming:
@@ -91,10 +100,8 @@ def closure_timing(tracks: Tracks, segment: Segment) -> ClosureTiming:
         timing.append(float(times[closed[0]] - start) if len(closed) else np.nan)
         deepest.append(top)
         column_gaps = gaps[:, column]
-        smallest.append(float(np.nanmin(column_gaps)) if np.isfinite(column_gaps).any()
-                        else np.nan)  # fmt: skip
-    return ClosureTiming(segment.expression, start, tuple(timing), tuple(deepest),
-                         tuple(smallest))  # fmt: skip
+        smallest.append(float(np.nanmin(column_gaps)) if np.isfinite(column_gaps).any() else np.nan)
+    return ClosureTiming(segment.expression, start, tuple(timing), tuple(deepest), tuple(smallest))
 
 
 def rest_blinks(tracks: Tracks, segments: list[Segment]) -> list[Blink]:
@@ -103,8 +110,9 @@ def rest_blinks(tracks: Tracks, segments: list[Segment]) -> list[Blink]:
     either = np.nanmax(closure, axis=1)
     blinks = []
     for segment in (s for s in segments if s.kind == "rest"):
-        inside = np.flatnonzero((tracks.time_s >= segment.start_s)
-                                & (tracks.time_s <= segment.end_s))  # fmt: skip
+        inside = np.flatnonzero(
+            (tracks.time_s >= segment.start_s) & (tracks.time_s <= segment.end_s)
+        )
         dipping = [i for i in inside if either[i] >= BLINK_PCT]
         runs: list[list[int]] = []
         for i in dipping:
@@ -115,8 +123,7 @@ def rest_blinks(tracks: Tracks, segments: list[Segment]) -> list[Blink]:
         for run in runs:
             deepest = closure[run].max(axis=0)
             peak = run[int(np.argmax(either[run]))]
-            blinks.append(Blink(float(tracks.time_s[peak]),
-                                (float(deepest[0]), float(deepest[1]))))  # fmt: skip
+            blinks.append(Blink(float(tracks.time_s[peak]), (float(deepest[0]), float(deepest[1]))))
     return blinks
 
 
@@ -147,6 +154,9 @@ def synkinesis_r(tracks: Tracks, segments: list[Segment] = ()) -> tuple[float, f
 
 def dynamics(tracks: Tracks, segments: list[Segment]) -> Dynamics:
     """Everything of this module for one clip."""
-    closures = [closure_timing(tracks, s) for s in segments
-                if s.kind == "movement" and "eye closure" in s.expression]  # fmt: skip
+    closures = [
+        closure_timing(tracks, s)
+        for s in segments
+        if s.kind == "movement" and "eye closure" in s.expression
+    ]
     return Dynamics(closures, rest_blinks(tracks, segments), synkinesis_r(tracks, segments))

@@ -58,8 +58,13 @@ class Exam:
         return dynamics(self.tracks, self.segments)
 
 
-def read_exam(path: str | Path, *, fps: float = SAMPLE_FPS, protocol: bool = False,
-              progress: Callable[[int, int], None] | None = None) -> Exam:  # fmt: skip
+def read_exam(
+    path: str | Path,
+    *,
+    fps: float = SAMPLE_FPS,
+    protocol: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Exam:
     """Analyse ``path`` at ``fps`` and cut it into segments; ``protocol``: the clip follows
     the palsy protocol's order (``protocol.movement.EXPRESSIONS``), which names its
     segments. Raises ``UnreadableVideoError`` or, with no face in any frame, ``NoFaceError``."""
@@ -110,8 +115,9 @@ def chosen_segments(exam: Exam) -> list[Segment]:
     return ([rest] if rest else []) + exam.movements
 
 
-def peak_captures(exam: Exam, segments: list[Segment] | None = None, *,
-                  identity: bool = False) -> list[PeakCapture]:  # fmt: skip
+def peak_captures(
+    exam: Exam, segments: list[Segment] | None = None, *, identity: bool = False
+) -> list[PeakCapture]:
     """Each segment's burst (``chosen_segments`` by default), averaged and analysed as its
     expression; ``identity`` also computes the face descriptor (the same-person check)."""
     segments = chosen_segments(exam) if segments is None else segments
@@ -149,8 +155,9 @@ def _all_times(path: Path) -> list[tuple[float, None]]:
     return times
 
 
-def _average(segment: Segment, burst_frames: list[np.ndarray], times: list[float],
-             identity: bool) -> PeakCapture:  # fmt: skip
+def _average(
+    segment: Segment, burst_frames: list[np.ndarray], times: list[float], identity: bool
+) -> PeakCapture:
     expression = segment.expression
     try:
         burst = burst_capture(burst_frames, blinks=expression not in EYES_SHUT_EXPRESSIONS)

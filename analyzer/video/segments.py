@@ -107,8 +107,9 @@ class Segment:
         return replace(self, expression=expression)
 
 
-def movement_tracks(times: np.ndarray, rest_px: np.ndarray,
-                    followed: Sequence[np.ndarray | None]) -> Tracks:  # fmt: skip
+def movement_tracks(
+    times: np.ndarray, rest_px: np.ndarray, followed: Sequence[np.ndarray | None]
+) -> Tracks:
     """Every movement's measure per side, per frame, from each frame's points followed
     from the rest frame (``rest_px``: the rest frame's own, whose movement is nil; None: no
     face)."""
@@ -174,12 +175,18 @@ def find_segments(tracks: Tracks, clip_end_s: float | None = None) -> list[Segme
             lo -= 1
         while hi < len(plateau) - 1 and plateau[hi + 1]:
             hi += 1
-        movements.append(Segment(
-            kind="movement", expression=names[named], start_s=float(times[first]),
-            end_s=float(times[last]), peak_s=float(times[peak]), confidence=confidence,
-            burst_start_s=float(times[first + lo]) - step / 2,
-            burst_end_s=float(times[first + hi]) + step / 2,
-        ))  # fmt: skip
+        movements.append(
+            Segment(
+                kind="movement",
+                expression=names[named],
+                start_s=float(times[first]),
+                end_s=float(times[last]),
+                peak_s=float(times[peak]),
+                confidence=confidence,
+                burst_start_s=float(times[first + lo]) - step / 2,
+                burst_end_s=float(times[first + hi]) + step / 2,
+            )
+        )
     end = float(times[-1]) if clip_end_s is None else clip_end_s
     out: list[Segment] = []
     cursor = float(times[0])
@@ -194,8 +201,14 @@ def find_segments(tracks: Tracks, clip_end_s: float | None = None) -> list[Segme
 
 
 def _rest(start_s: float, end_s: float) -> Segment:
-    return Segment(kind="rest", expression="rest", start_s=start_s, end_s=end_s,
-                   burst_start_s=start_s, burst_end_s=end_s)  # fmt: skip
+    return Segment(
+        kind="rest",
+        expression="rest",
+        start_s=start_s,
+        end_s=end_s,
+        burst_start_s=start_s,
+        burst_end_s=end_s,
+    )
 
 
 def name_as_protocol(segments: Sequence[Segment], order: Sequence[str]) -> list[Segment]:
@@ -217,8 +230,7 @@ def name_as_protocol(segments: Sequence[Segment], order: Sequence[str]) -> list[
         if id(s) in renamed:
             both_closures = "eye closure" in s.expression and "eye closure" in renamed[id(s)]
             agrees = s.expression == renamed[id(s)] or both_closures
-            s = replace(s, expression=renamed[id(s)],
-                        confidence=s.confidence if agrees else 0.0)  # fmt: skip
+            s = replace(s, expression=renamed[id(s)], confidence=s.confidence if agrees else 0.0)
         out.append(s)
     return out
 

@@ -60,8 +60,9 @@ def schedule(holds: Sequence[Hold], fps: float) -> list[tuple[Hold, float]]:
     return out
 
 
-def clip_frames(rgb: np.ndarray, analysis: FaceAnalysis, holds: Sequence[Hold], fps: float,
-                *, seed: int = 0) -> list[np.ndarray]:  # fmt: skip
+def clip_frames(
+    rgb: np.ndarray, analysis: FaceAnalysis, holds: Sequence[Hold], fps: float, *, seed: int = 0
+) -> list[np.ndarray]:
     """The clip's frames: ``rgb`` (the resting photo, analysed as ``analysis``) with each
     hold's movement made at each frame's share, and sensor noise."""
     rng = np.random.default_rng(seed)
@@ -73,8 +74,15 @@ def clip_frames(rgb: np.ndarray, analysis: FaceAnalysis, holds: Sequence[Hold], 
             cache[key] = rgb
             movements = [(hold.movement, hold.left_mm, hold.right_mm), *hold.also]
             for movement, left_mm, right_mm in movements if hold.movement and share > 0 else ():
-                cache[key], _ = imitate(cache[key], analysis.landmarks_px, frame, scale,
-                                        movement, share * left_mm, share * right_mm)  # fmt: skip
+                cache[key], _ = imitate(
+                    cache[key],
+                    analysis.landmarks_px,
+                    frame,
+                    scale,
+                    movement,
+                    share * left_mm,
+                    share * right_mm,
+                )
         noise = np.rint(rng.normal(0.0, NOISE_SD, size=rgb.shape)).astype(np.int16)
         out.append(np.clip(cache[key].astype(np.int16) + noise, 0, 255).astype(np.uint8))
     return out
@@ -84,8 +92,9 @@ def protocol_holds(analysis: FaceAnalysis, hold_s: float = 1.0) -> list[Hold]:
     """The palsy protocol, the right side weaker: rest, brow raise, gentle and full eye
     closure (the lids lowered by shares of each resting fissure), broad smile, snarl, lip
     pucker. The amounts are the photo tests' (``tests/test_movement.py``)."""
-    fissure = {side: analysis.measures[f"palpebral_fissure_height_{side}_mm"]
-               for side in ("left", "right")}  # fmt: skip
+    fissure = {
+        side: analysis.measures[f"palpebral_fissure_height_{side}_mm"] for side in ("left", "right")
+    }
     return [
         Hold(None, hold_s=0.0, ramp_s=0.0, rest_s=1.2),
         Hold("brow raise", 4.0, 2.0, hold_s),
@@ -98,5 +107,12 @@ def protocol_holds(analysis: FaceAnalysis, hold_s: float = 1.0) -> list[Hold]:
 
 
 #: The protocol's expression for each hold of ``protocol_holds``, in order.
-PROTOCOL_EXPRESSIONS = ("rest", "brow raise", "gentle eye closure", "full eye closure",
-                        "broad smile", "snarl", "lip pucker")  # fmt: skip
+PROTOCOL_EXPRESSIONS = (
+    "rest",
+    "brow raise",
+    "gentle eye closure",
+    "full eye closure",
+    "broad smile",
+    "snarl",
+    "lip pucker",
+)

@@ -79,9 +79,13 @@ def track(
                 rest = (rgb, analysis)
             elif follow and rest is not None:
                 followed = follow_expression(
-                    rest[0], rest[1].measured_px, rgb, analysis.measured_px,
-                    rest_regions=rest[1].regions, expression_regions=analysis.regions,
-                ).landmarks_px  # fmt: skip
+                    rest[0],
+                    rest[1].measured_px,
+                    rgb,
+                    analysis.measured_px,
+                    rest_regions=rest[1].regions,
+                    expression_regions=analysis.regions,
+                ).landmarks_px
             yield FrameResult(time_s, analysis, followed_px=followed)
         if progress:
             progress(done, max(total, done))
@@ -89,13 +93,21 @@ def track(
 
 def frame_row(result: FrameResult) -> dict[str, Any]:
     """One frame as a flat table row: time, whether it was measured, pose, quality, measures."""
-    row: dict[str, Any] = {"time_s": round(result.time_s, 4), "ok": result.analysis is not None,
-                           "error": result.error}  # fmt: skip
+    row: dict[str, Any] = {
+        "time_s": round(result.time_s, 4),
+        "ok": result.analysis is not None,
+        "error": result.error,
+    }
     analysis = result.analysis
     if analysis is None:
         return row
     pose = analysis.pose
-    row.update(yaw_deg=pose.yaw_deg, pitch_deg=pose.pitch_deg, roll_deg=pose.roll_deg,
-               quality=analysis.quality_status, scale_mm_per_px=analysis.mm_per_px)  # fmt: skip
+    row.update(
+        yaw_deg=pose.yaw_deg,
+        pitch_deg=pose.pitch_deg,
+        roll_deg=pose.roll_deg,
+        quality=analysis.quality_status,
+        scale_mm_per_px=analysis.mm_per_px,
+    )
     row.update(analysis.measures)
     return row

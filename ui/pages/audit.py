@@ -28,18 +28,33 @@ account_name = middle.text_input("User name (empty: all)")
 since = right.date_input("Since", value=dt.date.today() - dt.timedelta(days=30))
 with database().transaction() as session:
     person = get_person(session, person_name) if person_name != everyone else None
-    rows = audit_rows(session, person_id=person.id if person else None,
-                      account_name=account_name.strip() or None, since=since)  # fmt: skip
+    rows = audit_rows(
+        session,
+        person_id=person.id if person else None,
+        account_name=account_name.strip() or None,
+        since=since,
+    )
     names = names_by_ref(session)
     table = [
-        {"when (UTC)": r.at, "user": r.account_name or f"(computer user {r.os_user})",
-         "action": r.action, "person": r.person_ref or "",
-         "who that is now": names.get(r.person_ref or "", ""), "detail": r.detail or {}}
+        {
+            "when (UTC)": r.at,
+            "user": r.account_name or f"(computer user {r.os_user})",
+            "action": r.action,
+            "person": r.person_ref or "",
+            "who that is now": names.get(r.person_ref or "", ""),
+            "detail": r.detail or {},
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
     text = audit_csv(rows)
 shown = {"account": account_name.strip()[:80], "since": since.isoformat(), "rows": len(rows)}
 audit("audit_view", None if person_name == everyone else person_name, shown)
 st.dataframe(table, hide_index=True, width="stretch")
-st.download_button("Download as CSV", text.encode(), file_name="audit.csv", mime="text/csv",
-                   on_click=audit, args=("audit_export",))  # fmt: skip
+st.download_button(
+    "Download as CSV",
+    text.encode(),
+    file_name="audit.csv",
+    mime="text/csv",
+    on_click=audit,
+    args=("audit_export",),
+)

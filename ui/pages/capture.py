@@ -40,8 +40,11 @@ from ui.video import video_section
 WEBCAM_NAME = "webcam.jpg"
 #: A save the server's guard refused starts with this (shown as an error, with its sentence).
 REFUSED = "Refused: "
-ICONS = {"pass": ":green[:material/check_circle:]", "warn": ":orange[:material/warning:]",
-         "fail": ":red[:material/block:]"}  # fmt: skip
+ICONS = {
+    "pass": ":green[:material/check_circle:]",
+    "warn": ":orange[:material/warning:]",
+    "fail": ":red[:material/block:]",
+}
 GUIDANCE = """
 - **Distance**: the face fills about half of the frame's height; camera at eye height.
 - **Light** from the front (face a window), no strong light from one side.
@@ -70,8 +73,10 @@ if st.session_state.pop("advance", False) and walkthrough and missing:
     # Only in the walk-through, which the person turned on, and it says so: a choice is
     # never changed silently.
     st.session_state["expression"] = missing[0]
-    moved_on.append(f"Protocol walk-through: the expression is now {missing[0]}, the next "
-                    "one still missing today.")  # fmt: skip
+    moved_on.append(
+        f"Protocol walk-through: the expression is now {missing[0]}, the next "
+        "one still missing today."
+    )
 left, right = st.columns([2, 1])
 if "expression" not in st.session_state:
     st.session_state["expression"] = EXPRESSIONS[0]
@@ -93,8 +98,12 @@ for note in st.session_state.pop("refused_save", []):  # the server refused this
     notices.error(note)
 last_saved = st.session_state.get("saved_capture")  # (person, capture id)
 if last_saved and last_saved[0] == person:
-    correct_button(notices, last_saved[1], f"Correct the points of capture {last_saved[1]}",
-                   key="correct-saved")  # fmt: skip
+    correct_button(
+        notices,
+        last_saved[1],
+        f"Correct the points of capture {last_saved[1]}",
+        key="correct-saved",
+    )
 right.checkbox(
     "Walk through the palsy protocol",
     key="walkthrough",
@@ -132,6 +141,11 @@ with video_tab:
     video_section(person)
 
 
+def _rounded(value: float, unit: str) -> str:
+    """A measure's value with its unit: 1 decimal, 2 for a ratio (no unit)."""
+    return f"{value:.{2 if not unit else 1}f} {unit}".strip()
+
+
 def todays_movement(person_name: str, expression_name: str) -> str:
     """What the latest capture of an expression moved today, per side, from today's rest."""
     with database().transaction() as session:
@@ -139,8 +153,9 @@ def todays_movement(person_name: str, expression_name: str) -> str:
         today = next((s for s in owner.sessions if s.day == dt.date.today()), None)
         if today is None:
             return ""
-        result = latest_movement(load_protocol_captures(session, owner), today.id,
-                                 expression_name, owner.affected_side)  # fmt: skip
+        result = latest_movement(
+            load_protocol_captures(session, owner), today.id, expression_name, owner.affected_side
+        )
     if result is None:
         return "Take today's rest photo too: each movement is measured from it."
     names = registry.primary_names(expression_name)
@@ -162,9 +177,7 @@ def baseline_photo(person_name: str, expression_name: str):
     found = service.baseline(database(), person_name, expression_name)
     if found is None:
         return None
-    return _baseline_picture(
-        found.capture_id, found.photo_path, found.mirrored, found.landmarks_px
-    )
+    return _baseline_picture(found.capture_id, found.photo_path, found.mirrored, found.landmarks_px)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -216,10 +229,14 @@ def show(name: str, data: bytes) -> Choice | None:
         st.session_state[f"expression-{key}"] = expression  # the page's, when it first shows
     chosen = pick[0].selectbox("Expression of this photo", EXPRESSIONS, key=f"expression-{key}")
     day = pick[1].date_input(
-        "Taken on", value=found.date(), min_value=dt.date(EARLIEST_YEAR, 1, 1),
-        max_value=now.date(), key=f"date-{key}", format="YYYY-MM-DD",
+        "Taken on",
+        value=found.date(),
+        min_value=dt.date(EARLIEST_YEAR, 1, 1),
+        max_value=now.date(),
+        key=f"date-{key}",
+        format="YYYY-MM-DD",
         help="Photos of one day form one session. Change it if the photo's date is wrong.",
-    )  # fmt: skip
+    )
     pick[1].caption(source)
     taken_at = dt.datetime.combine(day, found.time())
     result = analyse_bytes(data, mirrored, chosen)
@@ -247,14 +264,17 @@ def show(name: str, data: bytes) -> Choice | None:
         st.markdown(f"{ICONS[check.status]} {plain(check.message)}")
     measures = analysis.measures
     rows = [
-        {"measure": describe(n).plain or describe(n).label,
-         "value": f"{measures[n]:.{2 if not describe(n).unit else 1}f} {describe(n).unit}".strip(),
-         "technical name": f"{describe(n).label} ({n})",
-         "points": ", ".join(sorted({HOW_WORDS[analysis.regions.get(r, "model")]
-                                     for r in regions_of(n)}))}
+        {
+            "measure": describe(n).plain or describe(n).label,
+            "value": _rounded(measures[n], describe(n).unit),
+            "technical name": f"{describe(n).label} ({n})",
+            "points": ", ".join(
+                sorted({HOW_WORDS[analysis.regions.get(r, "model")] for r in regions_of(n)})
+            ),
+        }
         for n in FOLLOWED
         if n in measures
-    ]  # fmt: skip
+    ]
     st.caption(
         "Points: where the measure's points come from. Lids and brows are found in "
         "the photo itself where that is clear; otherwise the face-mesh model's."
@@ -268,8 +288,10 @@ def show(name: str, data: bytes) -> Choice | None:
         anyway = st.checkbox("Save anyway", key=f"anyway-{key}")
     confirmed = True
     if identity is not None and identity.status == "fail":
-        st.error(f"This may not be {plain(person)}. Saving it into their history needs your "
-                 "confirmation, which is recorded with the photo.")  # fmt: skip
+        st.error(
+            f"This may not be {plain(person)}. Saving it into their history needs your "
+            "confirmation, which is recorded with the photo."
+        )
         confirmed = st.checkbox(f"It is {plain(person)}", key=f"identity-{key}")
     tags = st.multiselect(
         "Treatment in this session", ["microcurrent", "exercise", "other"], key=f"tags-{key}"
@@ -285,11 +307,17 @@ def show(name: str, data: bytes) -> Choice | None:
     else:
         blocked = ""
     choice = Choice(
-        name=name, data=data, analysis=analysis, expression=chosen, taken_at=taken_at,
-        anyway=anyway, identity=identity,
+        name=name,
+        data=data,
+        analysis=analysis,
+        expression=chosen,
+        taken_at=taken_at,
+        anyway=anyway,
+        identity=identity,
         identity_overridden=bool(identity and identity.status == "fail"),
-        tags=tuple(tags), blocked=blocked,
-    )  # fmt: skip
+        tags=tuple(tags),
+        blocked=blocked,
+    )
     if st.button(f"Save as {chosen}", key=f"save-{key}", disabled=bool(blocked)):
         finish(save(choice))
     return choice
@@ -304,27 +332,45 @@ def save(choice: Choice) -> list[str]:
         return [f"Not saved: {plain(choice.name)}: {choice.blocked}."]
     try:
         request = CaptureRequest(
-            choice.data, Path(choice.name).suffix or ".jpg", choice.analysis, choice.taken_at,
-            choice.expression, mirrored=mirrored, accept_anyway=choice.anyway, tags=choice.tags,
-            identity=Identity(confirmed=choice.identity_overridden, checked=True,
-                              check=choice.identity),  # the check shown above: made once
+            choice.data,
+            Path(choice.name).suffix or ".jpg",
+            choice.analysis,
+            choice.taken_at,
+            choice.expression,
+            mirrored=mirrored,
+            accept_anyway=choice.anyway,
+            tags=choice.tags,
+            identity=Identity(
+                confirmed=choice.identity_overridden, checked=True, check=choice.identity
+            ),  # the check shown above: made once
             source_name=choice.name,
             camera_label="browser webcam" if choice.name == WEBCAM_NAME else "",
-        )  # fmt: skip
+        )
         capture_id, new = service.save(database(), store(), person, request)
     except (OSError, service.SaveError) as error:
         cause = error.__cause__ or error
-        return [f"Not saved: {plain(choice.name)} ({type(cause).__name__}: the disk may be "
-                "full, the data folder read-only, or the database busy). Nothing was changed "
-                "for it; try again."]  # fmt: skip
+        return [
+            f"Not saved: {plain(choice.name)} ({type(cause).__name__}: the disk may be "
+            "full, the data folder read-only, or the database busy). Nothing was changed "
+            "for it; try again."
+        ]
     if not new:
         return [f"Already saved (capture {capture_id}): {plain(choice.name)}, this exact photo."]
-    audit("save", person, {"capture": capture_id, "expression": choice.expression,
-                           "identity_confirmed": choice.identity_overridden})  # fmt: skip
+    audit(
+        "save",
+        person,
+        {
+            "capture": capture_id,
+            "expression": choice.expression,
+            "identity_confirmed": choice.identity_overridden,
+        },
+    )
     st.session_state["saved_capture"] = (person, capture_id)
     st.session_state["advance"] = True
-    notes = [f"Saved (capture {capture_id}): {plain(choice.name)}, {choice.expression}, "
-             f"{choice.taken_at:%Y-%m-%d}. See it on Trends."]  # fmt: skip
+    notes = [
+        f"Saved (capture {capture_id}): {plain(choice.name)}, {choice.expression}, "
+        f"{choice.taken_at:%Y-%m-%d}. See it on Trends."
+    ]
     if choice.expression != "rest" and choice.taken_at.date() == dt.date.today():
         notes.append(plain(todays_movement(person, choice.expression)))
     return [n for n in notes if n]
@@ -335,8 +381,9 @@ def finish(notes: list[str]) -> None:
     still missing is then current): what was saved first, what was not as warnings."""
     st.session_state["saved"] = [n for n in notes if not n.startswith(("Not saved", REFUSED))]
     st.session_state["not_saved"] = [n for n in notes if n.startswith("Not saved")]
-    st.session_state["refused_save"] = sorted({n.removeprefix(REFUSED) for n in notes
-                                               if n.startswith(REFUSED)})  # fmt: skip
+    st.session_state["refused_save"] = sorted(
+        {n.removeprefix(REFUSED) for n in notes if n.startswith(REFUSED)}
+    )
     st.rerun()
 
 

@@ -48,8 +48,13 @@ def sessions_label(session_id: int | None) -> str:
 
 
 #: Streamlit's named colours as CSS, for the table's verdict words.
-COLOURS = {"green": "#1E8449", "red": "#C0392B", "blue": "#1F3A93", "gray": "#6C757D",
-           "orange": "#CA6F1E"}  # fmt: skip
+COLOURS = {
+    "green": "#1E8449",
+    "red": "#C0392B",
+    "blue": "#1F3A93",
+    "gray": "#6C757D",
+    "orange": "#CA6F1E",
+}
 
 st.title("Compare")
 person = choose_person()
@@ -64,24 +69,40 @@ expression = st.sidebar.selectbox("Expression", expressions)
 sessions: dict[int, str] = {}
 for r in rows:
     if r.expression == expression:
-        sessions.setdefault(r.session_id, f"{r.session_day:%d %b %Y}" + (
-            f" ({', '.join(r.session_tags)})" if r.session_tags else ""))  # fmt: skip
+        sessions.setdefault(
+            r.session_id,
+            f"{r.session_day:%d %b %Y}"
+            + (f" ({', '.join(r.session_tags)})" if r.session_tags else ""),
+        )
 if len(sessions) < 2:
-    st.info("Comparing needs two sessions of this expression; there is one so far. "
-            "Take photos on another day.")  # fmt: skip
+    st.info(
+        "Comparing needs two sessions of this expression; there is one so far. "
+        "Take photos on another day."
+    )
     st.stop()
 ids = list(sessions)
 left, right = st.columns(2)
 # "Baseline" is the baseline Trends uses (the first session, or the phase before the first
 # treatment): with it and the latest session, this page and Trends give the same verdicts.
-choice = left.selectbox("Before", [None, *ids], index=0,
-                        format_func=lambda i: "Baseline (as on Trends)" if i is None
-                        else sessions[i])  # fmt: skip
+choice = left.selectbox(
+    "Before",
+    [None, *ids],
+    index=0,
+    format_func=lambda i: "Baseline (as on Trends)" if i is None else sessions[i],
+)
 second = right.selectbox("After", ids, index=len(ids) - 1, format_func=sessions.get)
 conditions = session_conditions(rows, expression)
-results = {name: measure_progress(rows, name, expression=expression, baseline_id=choice,
-                                  current_id=second, conditions=conditions)
-           for name in FOLLOWED}  # fmt: skip
+results = {
+    name: measure_progress(
+        rows,
+        name,
+        expression=expression,
+        baseline_id=choice,
+        current_id=second,
+        conditions=conditions,
+    )
+    for name in FOLLOWED
+}
 baseline_ids = next(iter(results.values())).baseline_ids
 first = choice if choice is not None else (baseline_ids[0] if baseline_ids else ids[0])
 
@@ -101,8 +122,12 @@ buttons = st.columns(2)
 for column, when, capture in ((buttons[0], "before", cap_a), (buttons[1], "after", cap_b)):
     if capture.id in marks:
         column.caption(f"The {when} photo (capture {capture.id}) is {plain(marks[capture.id])}.")
-    correct_button(column, capture.id, f"Correct the {when} photo's points (capture "
-                   f"{capture.id})", key=f"correct-{when}")  # fmt: skip
+    correct_button(
+        column,
+        capture.id,
+        f"Correct the {when} photo's points (capture {capture.id})",
+        key=f"correct-{when}",
+    )
 if photo_a is None or photo_b is None:
     st.warning("One of these sessions kept landmarks only (no photo): only the numbers below.")
 else:
@@ -117,8 +142,10 @@ else:
     magnify = st.slider("Arrow magnification", 1, 20, 5)
     arrows = displacement_arrows(image_b, points_a, points_b, float(magnify))
     photo(st, arrows, f"Landmark movement, before to after, shown {magnify}× longer", width=480)
-    st.markdown("**Mirrored composites** (a face made of two left halves and of two right "
-                "halves: asymmetry shows as a difference between the two)")  # fmt: skip
+    st.markdown(
+        "**Mirrored composites** (a face made of two left halves and of two right "
+        "halves: asymmetry shows as a difference between the two)"
+    )
     c1, c2, c3, c4 = st.columns(4)
     ll_a, rr_a = mirrored_composites(image_a, points_a)
     ll_b, rr_b = mirrored_composites(image_b, points_b)
@@ -137,31 +164,44 @@ for name, result in results.items():
     else:
         before = "the baseline" if choice is None else sessions[first]
         than = "than at baseline" if choice is None else f"than on {before}"
-        answer = judge(result.verdict, affected_side=side, than=than,
-                       comparison=f"{sessions[second]} against {before}")  # fmt: skip
+        answer = judge(
+            result.verdict,
+            affected_side=side,
+            than=than,
+            comparison=f"{sessions[second]} against {before}",
+        )
     verdict = result.verdict
     colours.append(COLOURS[answer.colour])
-    table.append({
-        "measure": info.plain or info.label,
-        "before": _value(verdict.baseline_mm, info.unit),
-        "after": _value(verdict.current_mm, info.unit),
-        "change": _value(verdict.difference_mm, info.unit, change=True),
-        "noise (MDC95)": _value(verdict.mdc95_mm, info.unit, change=True, plus_minus=True),
-        "verdict": answer.word,
-        "in words": answer.sentence,
-        "technical name": f"{info.label} ({name})",
-    })  # fmt: skip
+    table.append(
+        {
+            "measure": info.plain or info.label,
+            "before": _value(verdict.baseline_mm, info.unit),
+            "after": _value(verdict.current_mm, info.unit),
+            "change": _value(verdict.difference_mm, info.unit, change=True),
+            "noise (MDC95)": _value(verdict.mdc95_mm, info.unit, change=True, plus_minus=True),
+            "verdict": answer.word,
+            "in words": answer.sentence,
+            "technical name": f"{info.label} ({name})",
+        }
+    )
 st.markdown(f"**{answers_title(choice, second, latest)}**")
 # The verdict's word in its colour: better green, worse red, a change without a direction
 # blue, as on Trends.
 styled = pd.DataFrame(table).style.apply(
     lambda column: [f"color: {c}; font-weight: bold" for c in colours], subset=["verdict"]
 )
-st.dataframe(styled, hide_index=True, width="stretch", height=36 * (len(table) + 1) + 4,
-             column_config={"in words": st.column_config.TextColumn(width="large")})  # fmt: skip
-st.caption("A change counts as real only when it is larger than MDC95, the amount this "
-           "measure varies between days on an unchanged face, and its 95% interval excludes "
-           "zero. Two sessions taken differently (camera, distance, pose, light, expression) "
-           "are not comparable: the words say what differs. Better (the sides more even, the "
-           "affected side moving more) and worse are said where a measure has a direction; "
-           "a height or a width is only larger or smaller.")  # fmt: skip
+st.dataframe(
+    styled,
+    hide_index=True,
+    width="stretch",
+    height=36 * (len(table) + 1) + 4,
+    column_config={"in words": st.column_config.TextColumn(width="large")},
+)
+st.caption(
+    "A change counts as real only when it is larger than MDC95, the amount this "
+    "measure varies between days on an unchanged face, and its 95% interval excludes "
+    "zero. Two sessions taken differently (camera, distance, pose, light, expression) "
+    "are not comparable: the words say what differs. Better (the sides more even, the "
+    "affected side moving more) and worse are said where a measure has a direction; "
+    "a height or a width is only larger or smaller."
+)

@@ -50,14 +50,19 @@ listed, marks = service.capture_list(database(), person)
 if not listed:
     st.info(f"{plain(person)} has no captures yet. Take or upload photos on Capture.")
     st.stop()
-labels = {c.capture_id: f"{c.taken_at:%d %b %Y %H:%M}, {c.expression} (capture {c.capture_id})"
-          for c in listed}  # fmt: skip
+labels = {
+    c.capture_id: f"{c.taken_at:%d %b %Y %H:%M}, {c.expression} (capture {c.capture_id})"
+    for c in listed
+}
 if st.session_state.get(CAPTURE_KEY) not in labels:
     st.session_state[CAPTURE_KEY] = listed[-1].capture_id
 capture_id = st.selectbox("Capture", list(labels), key=CAPTURE_KEY, format_func=labels.get)
 if marks:
-    st.caption("Corrected by hand: " + "; ".join(
-        f"{labels[c]}, {plain(m.sentence)}" for c, m in marks.items()) + ".")  # fmt: skip
+    st.caption(
+        "Corrected by hand: "
+        + "; ".join(f"{labels[c]}, {plain(m.sentence)}" for c, m in marks.items())
+        + "."
+    )
 region = st.radio("Region", list(CORRECTABLE), horizontal=True, key="correct_region")
 points = CORRECTABLE[region]
 contours = list(dict.fromkeys(c for i in points.values() for c in contours_through(i)))
@@ -112,8 +117,10 @@ def clicked(capture_id: int, key: str, zoom: Zoom, where: dict[int, tuple[float,
     if distance <= PICK_RADIUS_PX:
         select(nearest)
     else:
-        st.session_state[NOTE_KEY] = ("info", "Click on a numbered point first (or use its "
-                                              "button on the right).")  # fmt: skip
+        st.session_state[NOTE_KEY] = (
+            "info",
+            "Click on a numbered point first (or use its button on the right).",
+        )
 
 
 state = service.correction_state(database(), store(), capture_id)
@@ -128,9 +135,11 @@ size = (capture.image_width, capture.image_height)
 
 may_correct = allowed("correct")
 if summary:
-    st.warning(f"This capture is {plain(summary.sentence)}. Its measures everywhere (Trends, "
-               "Compare, the CSV, the report) come from the corrected points; the model's own "
-               "are kept.")  # fmt: skip
+    st.warning(
+        f"This capture is {plain(summary.sentence)}. Its measures everywhere (Trends, "
+        "Compare, the CSV, the report) come from the corrected points; the model's own "
+        "are kept."
+    )
 else:
     st.caption("No point of this capture is corrected: its measures are the automatic ones.")
 if not may_correct:
@@ -146,27 +155,41 @@ in_region = [i for i in moves if region_of(i) == region]  # its points and their
 picture, side = st.columns([2, 1])
 with picture:
     if rgb is None:
-        st.warning("The photo of this capture was not kept (landmarks only), so there is "
-                   "nothing to click on: move a point by its coordinates on the right, or "
-                   "with `python -m analyzer correct --capture "
-                   f"{capture_id} --point POINT X Y`.")  # fmt: skip
+        st.warning(
+            "The photo of this capture was not kept (landmarks only), so there is "
+            "nothing to click on: move a point by its coordinates on the right, or "
+            "with `python -m analyzer correct --capture "
+            f"{capture_id} --point POINT X Y`."
+        )
     else:
-        zoom = region_zoom(rgb, current, list(points.values()), contours,
-                           automatic_px=automatic, corrected=set(moves),
-                           selected=selected)  # fmt: skip
+        zoom = region_zoom(
+            rgb,
+            current,
+            list(points.values()),
+            contours,
+            automatic_px=automatic,
+            corrected=set(moves),
+            selected=selected,
+        )
         where = {i: zoom.to_image(*current[i, :2]) for i in points.values()}
         key = f"zoom-{capture_id}-{region}"
         if may_correct:
             streamlit_image_coordinates(
-                zoom.image, width="stretch", key=key, image_format="JPEG",
-                jpeg_quality=90, cursor="crosshair",
+                zoom.image,
+                width="stretch",
+                key=key,
+                image_format="JPEG",
+                jpeg_quality=90,
+                cursor="crosshair",
                 on_click=partial(clicked, capture_id, key, zoom, where),
-            )  # fmt: skip
+            )
         else:
             photo(st, zoom.image, region)
-        st.caption(f"The {region}, {zoom.scale:.1f}× enlarged. Cyan: automatic points; "
-                   "orange: corrected (a grey ring where the model had it); yellow: the "
-                   "contours the measures read.")  # fmt: skip
+        st.caption(
+            f"The {region}, {zoom.scale:.1f}× enlarged. Cyan: automatic points; "
+            "orange: corrected (a grey ring where the model had it); yellow: the "
+            "contours the measures read."
+        )
 
 with side:
     if selected is not None:
@@ -176,29 +199,51 @@ with side:
         st.caption("Click a numbered point (or its button), then click where it belongs.")
     for number, (name, index) in enumerate(points.items(), start=1):
         row = st.columns([3, 2])
-        row[0].button(f"{number} · {name}", key=f"pick-{index}", on_click=select, args=(index,),
-                      type="primary" if index == selected else "secondary",
-                      disabled=not may_correct or rgb is None, width="stretch")  # fmt: skip
+        row[0].button(
+            f"{number} · {name}",
+            key=f"pick-{index}",
+            on_click=select,
+            args=(index,),
+            type="primary" if index == selected else "secondary",
+            disabled=not may_correct or rgb is None,
+            width="stretch",
+        )
         if index in moves:
             moved = math.hypot(*(current[index, :2] - automatic[index, :2]))
-            row[1].button(f"Undo (moved {moved:.1f} px)", key=f"undo-{index}",
-                          on_click=change, args=(capture_id, undo_correction, index),
-                          disabled=not may_correct,
-                          help=f"Undo the last move of the {name}")  # fmt: skip
-    st.button(f"Reset the {region} to automatic", on_click=change,
-              args=(capture_id, reset_corrections, in_region),
-              disabled=not may_correct or not in_region)  # fmt: skip
-    st.button("Reset every point of this capture", on_click=change,
-              args=(capture_id, reset_corrections, None),
-              disabled=not may_correct or not moves)  # fmt: skip
+            row[1].button(
+                f"Undo (moved {moved:.1f} px)",
+                key=f"undo-{index}",
+                on_click=change,
+                args=(capture_id, undo_correction, index),
+                disabled=not may_correct,
+                help=f"Undo the last move of the {name}",
+            )
+    st.button(
+        f"Reset the {region} to automatic",
+        on_click=change,
+        args=(capture_id, reset_corrections, in_region),
+        disabled=not may_correct or not in_region,
+    )
+    st.button(
+        "Reset every point of this capture",
+        on_click=change,
+        args=(capture_id, reset_corrections, None),
+        disabled=not may_correct or not moves,
+    )
     with st.expander("Move a point by its coordinates", expanded=rgb is None):
         index = st.selectbox("Point", list(points.values()), format_func=point_label)
-        st.caption("In the photo's pixels (for a photo saved as a mirror image, the photo "
-                   f"turned back); it is {size[0]} × {size[1]} px.")  # fmt: skip
+        st.caption(
+            "In the photo's pixels (for a photo saved as a mirror image, the photo "
+            f"turned back); it is {size[0]} × {size[1]} px."
+        )
         x = st.number_input("X", 0.0, float(size[0]), float(current[index, 0]), step=0.5)
         y = st.number_input("Y", 0.0, float(size[1]), float(current[index, 1]), step=0.5)
-        st.button("Move", on_click=change, args=(capture_id, add_correction, index, x, y),
-                  disabled=not may_correct)  # fmt: skip
+        st.button(
+            "Move",
+            on_click=change,
+            args=(capture_id, add_correction, index, x, y),
+            disabled=not may_correct,
+        )
 
 kind = region.split()[-1]
 stems = REGION_MEASURES[kind]
@@ -208,11 +253,17 @@ others = [n for n in measures if n not in shown and abs(measures[n] - before.get
 
 def table(names: list[str]) -> list[dict[str, str]]:
     return [
-        {"measure": describe(n).label, "name": n, "unit": describe(n).unit,
-         "automatic (before)": f"{before[n]:.2f}", "corrected (after)": f"{measures[n]:.2f}",
-         "change": f"{measures[n] - before[n]:+.2f}"}
-        for n in names if n in before
-    ]  # fmt: skip
+        {
+            "measure": describe(n).label,
+            "name": n,
+            "unit": describe(n).unit,
+            "automatic (before)": f"{before[n]:.2f}",
+            "corrected (after)": f"{measures[n]:.2f}",
+            "change": f"{measures[n] - before[n]:+.2f}",
+        }
+        for n in names
+        if n in before
+    ]
 
 
 st.subheader(f"Measures of the {kind}: before and after")

@@ -33,10 +33,14 @@ st.caption("Everything stays on this computer. Photos are kept by their content'
 db = database()
 with db.transaction() as session:
     summary = [
-        {"person": p.name, "affected side": p.affected_side, "sessions": p.sessions,
-         "captures": p.captures}
+        {
+            "person": p.name,
+            "affected side": p.affected_side,
+            "sessions": p.sessions,
+            "captures": p.captures,
+        }
         for p in person_summaries(session)
-    ]  # fmt: skip
+    ]
 if summary:
     listed(len(summary))
     st.dataframe(summary, hide_index=True, width="stretch")
@@ -72,8 +76,13 @@ with st.form("add-person", clear_on_submit=True):
 names = people()
 if not names:
     st.stop()
-chosen = st.selectbox("Person", names, index=names.index(st.session_state.get("person"))
-                      if st.session_state.get("person") in names else 0)  # fmt: skip
+chosen = st.selectbox(
+    "Person",
+    names,
+    index=names.index(st.session_state.get("person"))
+    if st.session_state.get("person") in names
+    else 0,
+)
 opened(chosen)
 side_suggestion(chosen, show_none=True)
 
@@ -119,8 +128,9 @@ if col1.button("Prepare the CSV (one row per capture)", disabled=not may_export)
             rows = load_history(session, get_person(session, chosen))
         st.session_state["csv"] = (chosen, history_csv(rows).encode())
 if (csv_bytes := prepared("csv")) is not None:
-    col1.download_button("Download the CSV", csv_bytes, file_name=f"{safe_name}.csv",
-                         mime="text/csv")  # fmt: skip
+    col1.download_button(
+        "Download the CSV", csv_bytes, file_name=f"{safe_name}.csv", mime="text/csv"
+    )
 if not may_export:
     st.caption(refusal("export"))
 # The ZIP holds every photo: built only when asked, so the page (and Delete below) never
@@ -136,14 +146,21 @@ if col2.button("Prepare the ZIP (photos, landmarks, measures, verdicts)", disabl
             st.session_state["zip"] = (chosen, archive.read_bytes(), exported.missing)
 if (zip_bytes := prepared("zip")) is not None:
     if missing := st.session_state["zip"][2]:
-        st.warning(f"{missing} photo file(s) are missing from the data folder: the ZIP lists "
-                   "them in missing_photos.txt.")  # fmt: skip
-    col2.download_button("Download the ZIP", io.BytesIO(zip_bytes), file_name=f"{safe_name}.zip",
-                         mime="application/zip")  # fmt: skip
+        st.warning(
+            f"{missing} photo file(s) are missing from the data folder: the ZIP lists "
+            "them in missing_photos.txt."
+        )
+    col2.download_button(
+        "Download the ZIP",
+        io.BytesIO(zip_bytes),
+        file_name=f"{safe_name}.zip",
+        mime="application/zip",
+    )
 
 st.subheader("Report for the clinician")
-if st.button("Prepare the PDF report (baseline against the latest session)",
-             disabled=not may_report):  # fmt: skip
+if st.button(
+    "Prepare the PDF report (baseline against the latest session)", disabled=not may_report
+):
     if why := refused("report", chosen):
         st.error(why)
     else:
@@ -153,8 +170,12 @@ if st.button("Prepare the PDF report (baseline against the latest session)",
             write_report(session, get_person(session, chosen), store(), pdf)
             st.session_state["report"] = (chosen, pdf.read_bytes())
 if (pdf_bytes := prepared("report")) is not None:
-    st.download_button("Download the PDF report", pdf_bytes,
-                       file_name=f"{safe_name}-report.pdf", mime="application/pdf")  # fmt: skip
+    st.download_button(
+        "Download the PDF report",
+        pdf_bytes,
+        file_name=f"{safe_name}-report.pdf",
+        mime="application/pdf",
+    )
 if not may_report:
     st.caption(refusal("report"))
 
@@ -163,8 +184,9 @@ st.write("Deletes this person's every session, capture and photo. This cannot be
 confirm = st.text_input(f"Type the name to confirm: {plain(chosen)}", key="confirm-delete")
 if not may_delete:
     st.caption(refusal("delete"))
-if st.button("Delete everything of this person", type="primary",
-             disabled=confirm != chosen or not may_delete):  # fmt: skip
+if st.button(
+    "Delete everything of this person", type="primary", disabled=confirm != chosen or not may_delete
+):
     if why := refused("delete", chosen):
         st.error(why)
     else:

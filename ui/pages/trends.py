@@ -62,15 +62,18 @@ available = list(dict.fromkeys(n for r in shown for n in r.measures))
 if expression == "protocol":
     # A palsy person also follows synkinesis on the affected side from the start.
     signs = [n for n in synkinesis_measures(side) if n in available]
-    default = [n for n in available
-               if n.endswith("_ratio_pct") or "_lagophthalmos_" in n] + signs  # fmt: skip
+    default = [n for n in available if n.endswith("_ratio_pct") or "_lagophthalmos_" in n] + signs
     st.caption(
         "Movements of the palsy protocol, each measured from the rest photo of its session "
         "(the expression's landmarks followed from it by optical flow where both photos are "
         "kept); ratios are the affected side over the healthy one"
-        + ("; synkinesis: the affected eye narrowing in a smile or pucker, its mouth corner "
-           "moving when the eyes close." if signs else ".")
-    )  # fmt: skip
+        + (
+            "; synkinesis: the affected eye narrowing in a smile or pucker, its mouth corner "
+            "moving when the eyes close."
+            if signs
+            else "."
+        )
+    )
 else:
     default = [n for n in FOLLOWED if n in available][:6]
 # A chip shows the whole plain name (Streamlit cuts a chip at a fixed width otherwise).
@@ -79,10 +82,12 @@ st.html(
     "{max-width:none}</style>"
 )
 followed = st.multiselect(
-    "Measures to follow", available, default=default,
+    "Measures to follow",
+    available,
+    default=default,
     format_func=lambda n: describe(n).plain or describe(n).label,
     help="Plain names; each card gives the technical name and the stored one below it.",
-)  # fmt: skip
+)
 conditions = session_conditions(rows, expression)
 results = {
     n: measure_progress(rows, n, expression=expression, conditions=conditions) for n in followed
@@ -94,8 +99,10 @@ day_of = {r.session_id: r.session_day for r in rows}
 since = "Since baseline"
 if first is not None and len(first.baseline_ids) > 1:
     baseline_words = f"the baseline phase ({len(first.baseline_ids)} sessions before the treatment)"
-    since = (f"Since the baseline phase ({day_of[first.baseline_ids[0]]:%d %b %Y} to "
-             f"{day_of[first.baseline_ids[-1]]:%d %b %Y})")  # fmt: skip
+    since = (
+        f"Since the baseline phase ({day_of[first.baseline_ids[0]]:%d %b %Y} to "
+        f"{day_of[first.baseline_ids[-1]]:%d %b %Y})"
+    )
 elif first is not None and first.baseline_id is not None:
     since = f"Since baseline ({day_of[first.baseline_id]:%d %b %Y})"
 if first is not None and first.current_id is not None:
@@ -116,16 +123,19 @@ if answers:
 st.caption(f"{n_sessions} session(s) of '{plain(expression)}'; baseline: {baseline_words}.")
 hand = [r for r in rows if r.corrected and expression in ("protocol", r.expression)]
 if hand:
-    st.info(f"{len(hand)} capture(s) here have points corrected by hand (diamonds on the "
-            "charts; listed under \"Correct a capture's points\" below): their measures come "
-            "from the corrected points.")  # fmt: skip
+    st.info(
+        f"{len(hand)} capture(s) here have points corrected by hand (diamonds on the "
+        'charts; listed under "Correct a capture\'s points" below): their measures come '
+        "from the corrected points."
+    )
 if expression != "protocol":
     status = plan_status(rows, expression, person_kind(side))
     plan_name = "Follow-up" if person_kind(side) == "patient follow-up" else "Self-test"
     with st.expander(
         f"{plan_name} plan: baseline {min(status.baseline_sessions, status.needed)} of "
-        f"{status.needed} sessions", expanded=status.baseline_sessions < status.needed,
-    ):  # fmt: skip
+        f"{status.needed} sessions",
+        expanded=status.baseline_sessions < status.needed,
+    ):
         st.markdown(status.sentence)
         if person_kind(side) == "self-test":  # a patient is followed, not running a trial
             st.markdown(PLAN.format(need=status.needed))
@@ -152,36 +162,47 @@ for name, result in results.items():
 
 st.subheader("Correct a capture's points")
 # Protocol rows are computed from the captures, not stored: on "protocol", every capture.
-stored = [r for r in rows
-          if r.expression != "protocol" and expression in ("protocol", r.expression)]
+stored = [
+    r for r in rows if r.expression != "protocol" and expression in ("protocol", r.expression)
+]
 corrected = [r for r in stored if r.corrected]
 for r in corrected:  # marked on the charts too (diamonds)
-    st.markdown(f"{r.session_day:%d %b %Y}, {plain(r.expression)} (capture {r.capture_id}): "
-                f"{plain(r.corrected)}")  # fmt: skip
+    st.markdown(
+        f"{r.session_day:%d %b %Y}, {plain(r.expression)} (capture {r.capture_id}): "
+        f"{plain(r.corrected)}"
+    )
 if not corrected:
     st.caption("No capture of this person has points corrected by hand.")
 picked = st.selectbox(
-    "Capture", [r.capture_id for r in reversed(stored)],
-    format_func={r.capture_id: f"{r.taken_at:%d %b %Y %H:%M}, {r.expression} (capture "
-                 f"{r.capture_id})" for r in stored}.get,
-)  # fmt: skip
+    "Capture",
+    [r.capture_id for r in reversed(stored)],
+    format_func={
+        r.capture_id: f"{r.taken_at:%d %b %Y %H:%M}, {r.expression} (capture {r.capture_id})"
+        for r in stored
+    }.get,
+)
 correct_button(st, picked, "Open it in Correct", key="trends-correct")
 
 regions = region_table(protocol_captures(person), expression, followed)
 if regions:
     st.subheader("Where the points came from")
-    st.caption("Per session, how the points of each region these measures use were found: "
-               "**from the photo** (lids and brows found in the photo itself), **followed from "
-               "rest** (the rest photo's skin followed into the expression photo), or the "
-               "face-mesh **model**'s own points. A change that coincides with a change of "
-               "source deserves a second look.")  # fmt: skip
+    st.caption(
+        "Per session, how the points of each region these measures use were found: "
+        "**from the photo** (lids and brows found in the photo itself), **followed from "
+        "rest** (the rest photo's skin followed into the expression photo), or the "
+        "face-mesh **model**'s own points. A change that coincides with a change of "
+        "source deserves a second look."
+    )
     st.dataframe(regions, hide_index=True, width="stretch")
 
 if expression != "protocol":
     st.subheader("Split face: one side treated, the other as control")
-    treated = st.selectbox("Treated side (the subject's own)", ["none", "left", "right"],
-                        help="Treating one side only and comparing it with the untreated side "
-                        "is the strongest design: what moves both sides cancels.")  # fmt: skip
+    treated = st.selectbox(
+        "Treated side (the subject's own)",
+        ["none", "left", "right"],
+        help="Treating one side only and comparing it with the untreated side "
+        "is the strongest design: what moves both sides cancels.",
+    )
     if treated != "none":
         for stem in SPLIT_FACE_STEMS:
             _, verdict = split_face_progress(rows, stem, treated, expression=expression)

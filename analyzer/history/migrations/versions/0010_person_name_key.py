@@ -29,8 +29,12 @@ def upgrade() -> None:
     # session and capture by their ON DELETE CASCADE. A column and an index are added in place.
     op.add_column("person", sa.Column("name_key", sa.String(200), nullable=True))
     connection = op.get_bind()
-    person = sa.table("person", sa.column("id", sa.Integer), sa.column("name", sa.String),
-                      sa.column("name_key", sa.String))  # fmt: skip
+    person = sa.table(
+        "person",
+        sa.column("id", sa.Integer),
+        sa.column("name", sa.String),
+        sa.column("name_key", sa.String),
+    )
     rows = connection.execute(sa.select(person.c.id, person.c.name).order_by(person.c.id)).all()
     taken = {_key(name) for _, name in rows}
     seen: set[str] = set()
@@ -43,8 +47,7 @@ def upgrade() -> None:
             name = f"{name} ({k})"
             key = _key(name)
             taken.add(key)
-            connection.execute(sa.update(person).where(person.c.id == person_id)
-                               .values(name=name))  # fmt: skip
+            connection.execute(sa.update(person).where(person.c.id == person_id).values(name=name))
         seen.add(key)
         connection.execute(sa.update(person).where(person.c.id == person_id).values(name_key=key))
     op.create_index("uq_person_name_key", "person", ["name_key"], unique=True)
