@@ -13,6 +13,7 @@ def trend_chart(progress: MeasureProgress, rows: list[HistoryRow], expression: s
     """Every capture as a dot (a diamond when corrected by hand), session means as a line,
     the baseline ± MDC95 band, the sessions with a treatment and those not comparable with
     the baseline marked."""
+    # Over 60 lines on purpose: a Plotly figure's traces and layout, declared one after another.
     info = progress.info
     value = hover_value(info.unit)
     captures = [r for r in rows if r.expression == expression and info.name in r.measures]

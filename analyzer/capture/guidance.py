@@ -255,6 +255,9 @@ def read_frame(
 
 def gauges(numbers: FrameNumbers, target: Target, *, resting: bool = True) -> tuple[Gauge, ...]:
     """Every gauge of a reading against ``target``, green, amber or red, with what to do."""
+    # Over 60 lines on purpose: one gauge after another, each a few lines of the same shape
+    # (reading, target, colour, advice); split, the table of gauges would be spread over functions
+    # that each build one row.
     found: list[Gauge] = []
 
     def add(name: str, value: float, limits, words: tuple[str, str], good: str) -> None:

@@ -107,6 +107,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    # Over 60 lines on purpose: the checks before serving (loopback, TLS files, PostgreSQL, the
+    # audit owner) and the Streamlit command line read best in the order they run.
     from analyzer.history.datadir import database_url
 
     env = {

@@ -391,6 +391,7 @@ def run_info(_args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add this group's commands to the parser."""
+    # Over 60 lines on purpose: argparse declarations of eight commands, one statement per option.
     importer = commands.add_parser(
         "import",
         help="import a folder of photos into a person's history",

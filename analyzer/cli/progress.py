@@ -22,6 +22,8 @@ from analyzer.cli.common import (
 
 
 def run_progress(args: argparse.Namespace) -> int:
+    # Over 60 lines on purpose: reading the history, the usage checks and the two outputs (text,
+    # JSON) of one command; the JSON's parts are functions of their own.
     from analyzer.history.catalog import FOLLOWED
     from analyzer.history.progress import measure_progress, plan_status, session_conditions
     from analyzer.history.storage import load_history

@@ -172,6 +172,8 @@ def protocol_csv(session: Session, person: Person) -> str:
     an iris rolled up under an open lid, "iris", …), the side that moves less
     (``analyzer.protocol.weaker_side``), and for eye closures imported from a clip what only
     the clip shows (``video_dynamics``; these columns only then)."""
+    # Over 60 lines on purpose: the CSV's columns and each row's cells are built side by side so
+    # that they stay in the same order.
     rows = load_history(session, person)
     captures = load_protocol_captures(session, person)
     sessions = sorted({(c.session_started_at, c.session_id, c.session_day) for c in captures})

@@ -130,6 +130,9 @@ def measure_progress(
     comparable". ``conditions`` can pass ``session_conditions(rows, expression)`` computed
     once for many measures.
     """
+    # Over 60 lines on purpose: the baseline, the noise, comparability, the verdict, the phase
+    # verdict and the trend of one measure share their inputs; each step is one call into
+    # statistics.
     info = describe(measure)
     captures = accepted_values(rows, measure, expression)
     sessions = statistics.session_values(captures)

@@ -25,16 +25,27 @@ treatment.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 from scipy import stats
 
-#: The two-sided 95 % normal quantile as written in the MDC literature (Weir 2005).
-Z95 = 1.96
+from analyzer.history import sentences as words
+
+# The noise figures live in ``noise``; importable from here as before.
+from analyzer.history.noise import Capture as Capture
+from analyzer.history.noise import DayNoise as DayNoise
+from analyzer.history.noise import Repeatability as Repeatability
+from analyzer.history.noise import SessionValue as SessionValue
+from analyzer.history.noise import burst_repeatability as burst_repeatability
+from analyzer.history.noise import captures_by_session as captures_by_session
+from analyzer.history.noise import day_noise as day_noise
+from analyzer.history.noise import repeatability as repeatability
+from analyzer.history.noise import session_values as session_values
+
 #: Theil-Sen slopes are reported per this many days (a month, near enough).
 TREND_PERIOD_DAYS = 30.0
 #: Differences smaller than this fraction of the values' size are float rounding, not change:
@@ -44,165 +55,6 @@ _FLOAT_TOLERANCE = 1e-9
 VerdictKind = Literal["changed", "no detectable change", "not comparable", "not enough captures"]
 TrendKind = Literal["rising", "falling", "no clear trend", "not enough sessions"]
 Side = Literal["left", "right"]
-
-
-class Capture(NamedTuple):
-    """One accepted photo's value of one measure. A plain 3-tuple works just as well."""
-
-    session_id: Hashable
-    session_time: datetime
-    value_mm: float
-
-
-@dataclass(frozen=True)
-class SessionValue:
-    """One session's value of one measure: the mean of its captures."""
-
-    session_id: Hashable
-    time: datetime
-    mean_mm: float  # NaN when n == 0 (a session without an accepted capture)
-    sd_mm: float | None  # SD of the captures, ddof=1; None when n < 2
-    n: int  # number of captures
-    sessions: int = 1  # session means behind this value (a phase pools several)
-
-
-@dataclass(frozen=True)
-class Repeatability:
-    """How much one measure varies between photos of one face taken in the same session."""
-
-    within_sd_mm: float | None  # pooled within-session SD (SD_w); None: cannot be known
-    df: int | None  # its degrees of freedom, Σ(n_i − 1); None for a default (normal quantile)
-    n_sessions: int  # this person's sessions with at least ``min_replicates`` captures
-    is_default: bool  # True: SD_w is the supplied typical value, not this person's own
-    reason: str  # one sentence saying where SD_w comes from
-
-    @property
-    def available(self) -> bool:
-        """Whether SD_w is known (own or default), so changes can be judged."""
-        return self.within_sd_mm is not None
-
-    def sem_mm(self, n: int) -> float:
-        """Standard error of a session mean of ``n`` captures, SD_w / √n.
-
-        Raises
-        ------
-        ValueError
-            When SD_w is not known or ``n`` < 1.
-        """
-        return self._sd() / math.sqrt(_positive(n, "n"))
-
-    def mdc95_mm(self, n_a: int, n_b: int) -> float:
-        """Minimal detectable change between session means of ``n_a`` and ``n_b`` captures.
-
-        MDC95 = 1.96 · √(SEM_a² + SEM_b²); with n_a = n_b this is 1.96 · √2 · SEM (Weir 2005;
-        de Vet et al. 2006).
-        """
-        return Z95 * math.hypot(self.sem_mm(n_a), self.sem_mm(n_b))
-
-    def _sd(self) -> float:
-        if self.within_sd_mm is None:
-            raise ValueError(f"within-session SD unknown: {self.reason}")
-        return self.within_sd_mm
-
-    def se_of_difference(self, a: SessionValue, b: SessionValue) -> float:
-        """SE of the difference of two means of captures: SD_w · √(1/n_a + 1/n_b)."""
-        return self._sd() * math.sqrt(1 / a.n + 1 / b.n)
-
-    def quantiles(self) -> tuple[float, float]:
-        """(MDC quantile, CI quantile): 1.96 as in the MDC literature; Student's t with this
-        figure's degrees of freedom for the interval (normal when they are unknown)."""
-        ci = stats.t.ppf(0.975, self.df) if self.df else stats.norm.ppf(0.975)
-        return Z95, float(ci)
-
-
-@dataclass(frozen=True)
-class DayNoise:
-    """How much one session's value of a measure varies between days on an unchanged face.
-
-    Photos of one session vary only by the camera's noise (``Repeatability``); sessions on
-    other days also differ by distance, pose, light and expression. This is the SD of a
-    session's value between days: the person's own (the SD of the session means of their
-    baseline phase, with k − 1 degrees of freedom) or a default, and never below the
-    within-session figure.
-    """
-
-    sd_mm: float | None  # SD of one session's value between days; None: cannot be known
-    df: int | None  # degrees of freedom (k − 1); None for a default (normal quantile)
-    n_sessions: int  # baseline-phase sessions behind an own figure
-    is_default: bool
-    reason: str
-
-    @property
-    def available(self) -> bool:
-        return self.sd_mm is not None
-
-    @property
-    def within_sd_mm(self) -> float | None:  # the name ``Repeatability`` readers know
-        return self.sd_mm
-
-    def se_of_difference(self, a: SessionValue, b: SessionValue) -> float:
-        """SE of the difference of two phase means: SD · √(1/k_a + 1/k_b), k sessions each."""
-        if self.sd_mm is None:
-            raise ValueError(f"between-day SD unknown: {self.reason}")
-        return self.sd_mm * math.sqrt(1 / a.sessions + 1 / b.sessions)
-
-    def quantiles(self) -> tuple[float, float]:
-        """Student's t with k − 1 degrees of freedom for both the MDC and the interval
-        (the normal 1.96 for a default figure)."""
-        q = float(stats.t.ppf(0.975, self.df)) if self.df else Z95
-        return q, q
-
-
-def day_noise(
-    phase_sessions: Sequence[SessionValue],
-    within: Repeatability,
-    default_sd: float | None,
-    *,
-    min_sessions: int = 3,
-) -> DayNoise:
-    """Between-day SD of one measure from a person's baseline phase, or the default.
-
-    With ``min_sessions`` or more baseline sessions on different days, the SD of their
-    session means (ddof = 1) is this person's own between-day figure with k − 1 degrees of
-    freedom: it holds everything that varied between those days. Below that, ``default_sd``
-    (a typical between-day SD, see ``analyzer.history.catalog``). Either way the figure is
-    at least the within-session SD of one session's mean (SD_w / √n), its floor.
-    """
-    valid = [s for s in phase_sessions if s.n > 0]
-    days = len({s.time.date() for s in valid})
-    floor = 0.0
-    if within.within_sd_mm is not None and valid:
-        typical_n = sum(s.n for s in valid) / len(valid)
-        floor = within.within_sd_mm / math.sqrt(typical_n)
-    if days >= min_sessions:
-        means = np.array([s.mean_mm for s in valid])
-        own = float(np.std(means, ddof=1))
-        floored = own < floor
-        return DayNoise(
-            sd_mm=max(own, floor),
-            df=len(valid) - 1,
-            n_sessions=len(valid),
-            is_default=False,
-            reason=f"Based on this person's own {len(valid)} baseline sessions on different "
-            "days" + (" (the within-session figure is larger and is used)." if floored else "."),
-        )
-    if default_sd is None:
-        return DayNoise(
-            sd_mm=None,
-            df=None,
-            n_sessions=len(valid),
-            is_default=False,
-            reason="No figure yet for how much this measure varies between days: needs "
-            f"{min_sessions} baseline sessions on different days (has {days}).",
-        )
-    return DayNoise(
-        sd_mm=max(float(default_sd), floor),
-        df=None,
-        n_sessions=len(valid),
-        is_default=True,
-        reason=f"Based on typical day-to-day variation: {min_sessions} baseline sessions on "
-        f"different days give this person's own figure (has {days}).",
-    )
 
 
 def phase_value(sessions: Sequence[SessionValue], session_id: Hashable) -> SessionValue | None:
@@ -261,165 +113,6 @@ class Trend:
     sentence: str
 
 
-class _Wording(NamedTuple):
-    """How a comparison is phrased: 'than at baseline' or 'after treatment than before'."""
-
-    than: str  # after the direction word in a "changed" sentence
-    when: str  # after the label in the other sentences ("" or " after treatment")
-    no_reference: str  # why there is nothing to compare from
-    no_compared: str  # why there is nothing to compare with
-
-
-_BASELINE = _Wording(
-    "than at baseline",
-    "",
-    "the baseline session has no accepted photo",
-    "the current session has no accepted photo",
-)
-_TREATMENT = _Wording(
-    "after treatment than before",
-    " after treatment",
-    "there is no accepted photo before the first treatment",
-    "there is no accepted photo after the first treatment",
-)
-_SPLIT = _Wording(
-    "than at baseline",
-    "",
-    "the baseline session has no accepted photo of both sides",
-    "no later session has accepted photos of both sides",
-)
-
-
-def session_values(captures: Iterable[tuple[Hashable, datetime, float]]) -> list[SessionValue]:
-    """Per session: mean, SD (ddof=1) and number of captures, sorted by session time.
-
-    Parameters
-    ----------
-    captures
-        ``(session_id, session_time, value)`` of every accepted capture of one measure.
-        A session's time is the earliest time given for it.
-
-    Raises
-    ------
-    ValueError
-        When a value is not finite: a missing measure must be left out, not averaged.
-    """
-    times: dict[Hashable, datetime] = {}
-    values: dict[Hashable, list[float]] = {}
-    for session_id, session_time, value in captures:
-        _check_finite(value, f"capture of session {session_id!r}")
-        times[session_id] = min(times.get(session_id, session_time), session_time)
-        values.setdefault(session_id, []).append(float(value))
-    result = [_summarise(sid, times[sid], values[sid]) for sid in values]
-    return sorted(result, key=lambda s: s.time)
-
-
-def captures_by_session(
-    captures: Iterable[tuple[Hashable, datetime, float]],
-) -> dict[Hashable, list[float]]:
-    """The capture values grouped by session, the input of ``repeatability``."""
-    grouped: dict[Hashable, list[float]] = {}
-    for session_id, _, value in captures:
-        _check_finite(value, f"capture of session {session_id!r}")
-        grouped.setdefault(session_id, []).append(float(value))
-    return grouped
-
-
-def repeatability(
-    captures_by_session: Mapping[Hashable, Sequence[float]],
-    min_sessions: int = 3,
-    min_replicates: int = 2,
-    default_sd: float | None = None,
-    default_df: int | None = None,
-) -> Repeatability:
-    """Pooled within-session SD of one measure, this person's own or a typical default.
-
-    SD_w = √(Σ (n_i − 1) s_i² / Σ (n_i − 1)) over every session with two or more captures:
-    the within-group mean square of a one-way ANOVA (Bland & Altman 1996), so sessions with
-    more photos weigh more. It is trusted only when at least ``min_sessions`` sessions have
-    ``min_replicates`` or more captures; otherwise ``default_sd`` (a typical SD measured on
-    sample data, supplied by the caller) is used and ``is_default`` says so.
-
-    Parameters
-    ----------
-    captures_by_session
-        Capture values of one measure, per session.
-    min_sessions, min_replicates
-        How many sessions with how many captures each make this person's own figure.
-    default_sd
-        Typical within-session SD of this measure; None: no default, changes cannot be judged
-        until this person has enough repeat photos.
-    default_df
-        Degrees of freedom behind ``default_sd``; None uses the normal quantile.
-    """
-    _positive(min_sessions, "min_sessions")
-    if min_replicates < 2:
-        raise ValueError(
-            f"min_replicates must be at least 2 to see any spread, not {min_replicates}"
-        )
-    sums_of_squares, df, n_sessions = 0.0, 0, 0
-    for session_id, values in captures_by_session.items():
-        array = np.asarray(values, dtype=float)
-        _check_finite(array, f"captures of session {session_id!r}")
-        if array.size >= 2:
-            sums_of_squares += float(np.sum((array - array.mean()) ** 2))
-            df += array.size - 1
-        n_sessions += array.size >= min_replicates
-    need = f"{min_sessions} sessions with {min_replicates}+ photos each"
-    if n_sessions >= min_sessions:
-        return Repeatability(
-            within_sd_mm=math.sqrt(sums_of_squares / df),
-            df=df,
-            n_sessions=n_sessions,
-            is_default=False,
-            reason=f"Based on this person's own repeat photos: {n_sessions} sessions with "
-            f"{min_replicates}+ photos each.",
-        )
-    has = f"(has {n_sessions})"
-    if default_sd is None:
-        return Repeatability(
-            within_sd_mm=None,
-            df=None,
-            n_sessions=n_sessions,
-            is_default=False,
-            reason=f"No figure yet for how much this measure varies: this person needs {need} "
-            f"{has}.",
-        )
-    _check_finite(default_sd, "default_sd")
-    if default_sd < 0:
-        raise ValueError(f"default_sd must not be negative, not {default_sd}")
-    return Repeatability(
-        within_sd_mm=float(default_sd),
-        df=default_df,
-        n_sessions=n_sessions,
-        is_default=True,
-        reason=f"Based on typical repeatability: this person needs {need} for their own "
-        f"figure {has}.",
-    )
-
-
-def burst_repeatability(bursts: Sequence[tuple[float, int]]) -> Repeatability | None:
-    """The within-session SD of one burst capture, from the bursts' own frame-to-frame SD.
-
-    A burst is a set of repeat captures taken a fraction of a second apart; its capture is
-    the mean of its n frames, so one burst capture varies by SD_frames / √n. Pooled over
-    bursts: √(mean(SD_i² / n_i)), with Σ(n_i − 1) degrees of freedom. ``bursts`` holds
-    (SD across the frames, number of frames); None when there is none.
-    """
-    valid = [(sd, n) for sd, n in bursts if n >= 2 and math.isfinite(sd)]
-    if not valid:
-        return None
-    variance = math.fsum(sd**2 / n for sd, n in valid) / len(valid)
-    return Repeatability(
-        within_sd_mm=math.sqrt(variance),
-        df=sum(n - 1 for _, n in valid),
-        n_sessions=len(valid),
-        is_default=False,
-        reason=f"Based on the frame-to-frame spread of {len(valid)} burst capture(s) of this "
-        "person.",
-    )
-
-
 def change_vs_baseline(
     baseline: SessionValue | None,
     current: SessionValue | None,
@@ -457,7 +150,7 @@ def change_vs_baseline(
         baseline,
         current,
         rep,
-        _BASELINE,
+        words.BASELINE,
         measure=measure,
         label=label,
         unit=unit,
@@ -504,7 +197,7 @@ def before_after(
         group(before, "before treatment"),
         group(after, "after treatment"),
         rep,
-        _TREATMENT,
+        words.TREATMENT,
         measure=measure,
         label=label,
         unit=unit,
@@ -535,27 +228,16 @@ def theil_sen_trend(
             slope_ci95_mm_per_30_days=None,
             intercept_mm=None,
             status="not enough sessions",
-            sentence=f"Not enough sessions for a trend in {label}: needs 3 on different "
-            f"days, has {n_times}.",
+            sentence=words.no_trend_sentence(label, n_times),
         )
     days = np.array([(s.time - valid[0].time).total_seconds() / 86400 for s in valid])
     means = np.array([s.mean_mm for s in valid])
     fit = stats.theilslopes(means, days, alpha=0.95)
     slope, low, high = (float(v) * TREND_PERIOD_DAYS for v in (fit[0], fit[2], fit[3]))
     status: TrendKind = "rising" if low > 0 else "falling" if high < 0 else "no clear trend"
-    digits = _digits(slope, low, high)
-    unit = _change_unit(unit)
-    per = (
-        f"per {TREND_PERIOD_DAYS:.0f} days (95% range {low:.{digits}f} to "
-        f"{_amount(high, unit, digits)})"
+    sentence = words.trend_sentence(
+        label, unit, status, slope, (low, high), len(valid), span_days, TREND_PERIOD_DAYS
     )
-    over = f"over {len(valid)} sessions across {span_days:.0f} days"
-    if status == "no clear trend":
-        sentence = f"No clear trend in {label}: {_amount(slope, unit, digits)} {per}, {over}."
-    else:
-        sentence = (
-            f"{_capitalise(label)} {status} by {_amount(abs(slope), unit, digits)} {per}, {over}."
-        )
     return Trend(
         n_sessions=len(valid),
         span_days=span_days,
@@ -645,7 +327,7 @@ def split_face_change(
         _difference(baseline) if baseline else None,
         _difference(current) if current else None,
         rep,
-        _SPLIT,
+        words.SPLIT,
         measure=measure,
         label=f"treated {treated_side} {label} against the untreated {untreated_side}",
         unit=unit,
@@ -661,7 +343,7 @@ def _compare(
     baseline: SessionValue | None,
     current: SessionValue | None,
     rep: Noise,
-    wording: _Wording,
+    wording: words.Wording,
     *,
     measure: str,
     label: str,
@@ -677,6 +359,8 @@ def _compare(
     MDC95 is that SE times the noise's MDC quantile. When ``not_comparable`` gives reasons,
     the verdict is "not comparable" whatever the numbers say, and the sentence says why.
     """
+    # Over 60 lines on purpose: one comparison's numbers (MDC, interval, decision) and its sentence
+    # use the same values; split, a dozen would travel between two functions.
     n_a = baseline.n if baseline else 0
     n_b = current.n if current else 0
     common = dict(
@@ -690,10 +374,9 @@ def _compare(
     )
     missing = [why for why, n in ((wording.no_reference, n_a), (wording.no_compared, n_b)) if not n]
     if missing or rep.within_sd_mm is None:
-        start = f"Not enough photos to compare {label}{wording.when}"
         return Verdict(
             verdict="not enough captures",
-            sentence=f"{start}: {' and '.join(missing)}." if missing else f"{start}. {rep.reason}",
+            sentence=words.not_enough_sentence(label, wording, missing, rep.reason),
             baseline_mm=baseline.mean_mm if n_a else None,
             current_mm=current.mean_mm if n_b else None,
             difference_mm=None,
@@ -716,15 +399,13 @@ def _compare(
     beyond_mdc = real and abs(difference) > mdc
     ci_excludes_zero = real and (ci[0] > 0 or ci[1] < 0)
     changed = beyond_mdc and ci_excludes_zero
-    amount, varies = _amounts(abs(difference) if real else 0.0, mdc, unit)
-    word = direction_words[0] if difference > 0 else direction_words[1]
-    by = f"the {varies} this measure varies by"
+    direction = direction_words[0] if difference > 0 else direction_words[1]
     if not_comparable:
-        what = f"{amount} {word}" if real else "no difference"
         return Verdict(
             verdict="not comparable",
-            sentence=f"Not comparable: {label}{wording.when} reads {what}, but the photos "
-            f"were taken differently: {'; '.join(not_comparable)}.",
+            sentence=words.not_comparable_sentence(
+                label, wording, difference if real else 0.0, mdc, unit, direction, not_comparable
+            ),
             baseline_mm=baseline.mean_mm,
             current_mm=current.mean_mm,
             difference_mm=difference,
@@ -734,18 +415,17 @@ def _compare(
             reasons=tuple(not_comparable),
             **common,
         )
-    if changed:
-        sentence = f"{_capitalise(label)} {amount} {word} {wording.than}, beyond {by}."
-    elif not real:
-        sentence = f"No detectable change in {label}{wording.when}: no difference at all."
-    elif beyond_mdc:
-        sentence = (
-            f"No detectable change in {label}{wording.when}: {amount} {word}, more than {by} "
-            f"but still uncertain (95% range {ci[0]:.1f} to "
-            f"{_amount(ci[1], _change_unit(unit))}); more repeat photos would settle it."
-        )
-    else:
-        sentence = f"No detectable change in {label}{wording.when}: {amount} {word}, within {by}."
+    sentence = words.verdict_sentence(
+        label,
+        wording,
+        difference if real else 0.0,
+        mdc,
+        unit,
+        direction,
+        ci,
+        changed=changed,
+        beyond_mdc=beyond_mdc,
+    )
     return Verdict(
         verdict="changed" if changed else "no detectable change",
         sentence=sentence,
@@ -757,14 +437,6 @@ def _compare(
         mdc95_mm=mdc,
         **common,
     )
-
-
-def _summarise(session_id: Hashable, time: datetime, values: Sequence[float]) -> SessionValue:
-    # Sessions hold a handful of values: the standard library is faster than NumPy here.
-    n = len(values)
-    mean = math.fsum(values) / n if n else math.nan
-    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1)) if n >= 2 else None
-    return SessionValue(session_id=session_id, time=time, mean_mm=mean, sd_mm=sd, n=n)
 
 
 def _pool(sessions: Sequence[SessionValue], session_id: Hashable) -> SessionValue | None:
@@ -820,48 +492,3 @@ def _difference(pair: tuple[SessionValue, SessionValue]) -> SessionValue:
         sd_mm=None,
         n=min(treated.n, untreated.n),
     )
-
-
-def _amounts(difference: float, mdc: float, unit: str) -> tuple[str, str]:
-    """Both numbers to 1 decimal, or 2 when 1 would print them equal (e.g. 0.94 vs 0.9)."""
-    digits = _digits(difference, mdc)
-    if f"{difference:.{digits}f}" == f"{mdc:.{digits}f}" and difference != mdc:
-        digits += 1
-    unit = _change_unit(unit)
-    return _amount(difference, unit, digits), _amount(mdc, unit, digits)
-
-
-def _digits(*values: float) -> int:
-    """Decimals that show the largest value with two significant digits (1 to 3)."""
-    largest = max((abs(v) for v in values), default=0.0)
-    return 1 if largest >= 1 else 2 if largest >= 0.1 else 3
-
-
-def _change_unit(unit: str) -> str:
-    """The unit of a difference: a change of a percentage is in percentage points."""
-    return "points" if unit == "%" else unit
-
-
-def _amount(value: float, unit: str, digits: int = 1) -> str:
-    """'1.8 mm', '3.0°', '0.2': no space before a degree or percent sign."""
-    number = f"{value:.{digits}f}"
-    if not unit:
-        return number
-    return f"{number}{unit}" if unit in ("°", "%") else f"{number} {unit}"
-
-
-def _capitalise(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _positive(n: int, name: str) -> int:
-    if n < 1:
-        raise ValueError(f"{name} must be at least 1, not {n}")
-    return n
-
-
-def _check_finite(value: float | np.ndarray, what: str) -> None:
-    # The scalar path is the hot one (every capture of a long history): math, not NumPy.
-    finite = math.isfinite(value) if isinstance(value, (int, float)) else np.isfinite(value).all()
-    if not finite:
-        raise ValueError(f"{what} is not a finite number: leave missing values out")

@@ -119,6 +119,8 @@ def judge(
     ``trend`` is said in the same sentence: "changed, and rising steadily", "changed, but
     no steady trend over the sessions", "within noise, but rising steadily".
     """
+    # Over 60 lines on purpose: the decision table of one answer (verdict × direction × trend) is
+    # kept whole so every case is seen at once.
     info = describe(verdict.measure)
     kind = person_kind(affected_side)
     name = _capitalise(info.plain or info.label)

@@ -221,6 +221,8 @@ def _refine_brow(
     mm_per_px: float,
     eye_line: np.ndarray,
 ) -> ContourFit:
+    # Over 60 lines on purpose: one image-processing pipeline (strip, edges, path, fit, checks)
+    # whose steps share the strip's geometry.
     indices = brow_indices(side)
     model_points = points[list(indices), :2]
     s = _brow_strip(photo, points, side, mm_per_px, eye_line)

@@ -105,6 +105,8 @@ def find_fold(
 ) -> Fold:
     """One side's nasolabial fold in a grey photo (``edges.grey``); ``vertical_px`` is the
     face's upward direction in the photo (``warps.frame_direction_to_image``)."""
+    # Over 60 lines on purpose: one image-processing pipeline (strip, crease, fit, checks) whose
+    # steps share the strip's geometry.
     ala = landmarks_px[side.nose_ala, :2]
     corner = landmarks_px[side.mouth_corner, :2]
     down = corner - ala

@@ -314,6 +314,8 @@ def _refine_eye(
     mm_per_px: float,
     iris_px: float,
 ) -> ContourFit:
+    # Over 60 lines on purpose: one image-processing pipeline (strip, edges, both lids, open/shut
+    # decision) whose steps share the eye's geometry.
     indices = lid_indices(side)
     model_points = points[list(indices), :2]
 

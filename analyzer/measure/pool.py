@@ -105,6 +105,8 @@ def iter_in_workers(
     an exception stops the whole map. ``progress(done, total)`` is called as results
     arrive.
     """
+    # Over 60 lines on purpose: the in-order window over a process pool (submit, wait, yield, shut
+    # down) is one loop with shared state.
     if total is None:
         total = len(items) if isinstance(items, Sized) else 0
     if progress:

@@ -330,6 +330,8 @@ def recapture_day(
     ``recapture``'s framing (in-plane rotation ±4°, scale ±10 %, shift), focus and JPEG. A
     range of (1, 1) or 0 turns a condition off.
     """
+    # Over 60 lines on purpose: one simulated re-capture applies its perturbations in a fixed order,
+    # each two or three lines.
     height, width = rgb.shape[:2]
     ratio = float(rng.uniform(*distance_ratio))
     yaw, pitch = (float(v) for v in rng.uniform(-pose_deg, pose_deg, 2))

@@ -132,6 +132,7 @@ def measure_cells(result: MeasureProgress, affected_side: str) -> list[str]:
 def build_content(
     session: Session, person: Person, baseline_id: int | None = None, current_id: int | None = None
 ) -> ReportContent:
+    # Over 60 lines on purpose: everything the PDF shows is gathered in one read transaction.
     history = load_history(session, person)
     captures = load_protocol_captures(session, person)
     protocol = protocol_rows(captures, person.affected_side)

@@ -172,6 +172,8 @@ def region_zoom(
     The view holds every point and contour of the region, automatic and corrected, with a
     margin; a flat region (a brow) gets a height of at least 40 % of its width.
     """
+    # Over 60 lines on purpose: one picture's drawing steps (crop, scale, points, contours, labels)
+    # share its geometry.
     height, width = rgb.shape[:2]
     indices = sorted({*points, *(i for c in contours for i in c)})
     shown = landmarks_px[indices, :2]

@@ -235,6 +235,8 @@ def eface_estimate(
     expressions; synkinesis items score 100 − the affected eye's narrowing during smile
     and pucker (%), and 100 − 20 per mm of mouth-corner movement during full eye closure.
     """
+    # Over 60 lines on purpose: the eFACE-style items (static, dynamic, synkinesis) are listed as
+    # the scale lists them.
     items: list[Item] = []
     for name, measure in (
         ("resting brow", "brow_height_diff_mm"),

@@ -145,6 +145,8 @@ def follow_expression(
     followed when ``MIN_REGION_FRACTION`` of its points pass, else keeps the expression's
     points. Points not followed are carried into the rest photo by the registration.
     """
+    # Over 60 lines on purpose: following one expression from rest (align, flow per region, checks,
+    # fall-backs) shares the regions' masks and transforms.
     anchors = list(topology.PROTOCOL_ANCHORS)
     to_rest = similarity_2d(expression_px[anchors, :2], rest_px[anchors, :2])
     rest_crop = crop_transform(rest_px)
