@@ -359,8 +359,8 @@ def _compare(
     MDC95 is that SE times the noise's MDC quantile. When ``not_comparable`` gives reasons,
     the verdict is "not comparable" whatever the numbers say, and the sentence says why.
     """
-    # Over 60 lines on purpose: one comparison's numbers (MDC, interval, decision) and its sentence
-    # use the same values; split, a dozen would travel between two functions.
+    # Over 60 lines on purpose: its three outcomes (not enough photos, not comparable, decided)
+    # each build a whole Verdict from the same numbers; the words are ``sentences``'.
     n_a = baseline.n if baseline else 0
     n_b = current.n if current else 0
     common = dict(
