@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from analyzer.measure.analysis import analyze_image  # noqa: E402
 from analyzer.measure.imaging import load_photo  # noqa: E402
 from analyzer.measure.landmarks import detect_landmarks  # noqa: E402
+from analyzer.measure.registry import expression_key  # noqa: E402
 from analyzer.measure.warps import imitate, recapture  # noqa: E402
 from analyzer.protocol.movement import expression_measures  # noqa: E402
 from analyzer.protocol.tracking import follow_expression  # noqa: E402
@@ -67,7 +68,7 @@ def main() -> None:
                     expression, points, followed.landmarks_px, "right", followed=True
                 )
                 alone = expression_measures(expression, points, model, "right")
-                prefix = expression.replace(" ", "_")
+                prefix = expression_key(expression)
                 keys = [f"{prefix}_{stem.format(s)}" for s in ("left", "right")]
                 keys += [f"{prefix}_ratio_pct"]
                 print(

@@ -38,6 +38,7 @@ from analyzer.history.importer import import_folder  # noqa: E402
 from analyzer.history.photos import photo_store_for  # noqa: E402
 from analyzer.history.progress import protocol_rows  # noqa: E402
 from analyzer.history.storage import get_person, load_protocol_captures, open_database  # noqa: E402
+from analyzer.measure.registry import expression_key  # noqa: E402
 from analyzer.protocol.movement import PRIMARY  # noqa: E402
 
 #: The development set's file stems and the protocol expression each one is.
@@ -111,7 +112,7 @@ def measure_person(folder: Path, work: Path) -> dict[str, list[float]]:
 
 
 def prefix(expression: str) -> str:
-    return expression.replace(" ", "_") + "_"
+    return expression_key(expression) + "_"
 
 
 def ratio_name(expression: str) -> str:

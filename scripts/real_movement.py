@@ -36,6 +36,7 @@ from analyzer.measure.frame import similarity_2d  # noqa: E402
 from analyzer.measure.imaging import load_photo  # noqa: E402
 from analyzer.measure.landmarks import detect_landmarks  # noqa: E402
 from analyzer.measure.refine import refine_landmarks  # noqa: E402
+from analyzer.measure.registry import expression_key  # noqa: E402
 from analyzer.measure.scale import mm_per_px_from_iris  # noqa: E402
 from analyzer.protocol.movement import expression_measures  # noqa: E402
 from analyzer.protocol.tracking import follow_expression, unfollowed_pair  # noqa: E402
@@ -144,7 +145,7 @@ def readings(
         ("analyzer", *analyzer),
     ):
         measures = expression_measures(expression, rest, moved, followed=is_followed)
-        stem = expression.replace(" ", "_") + "_" + MEASURE[expression]
+        stem = expression_key(expression) + "_" + MEASURE[expression]
         out[label] = {side: measures[stem.format(side)] for side in ("left", "right")}
     out["regions"] = regions
     return out

@@ -9,6 +9,7 @@ from analyzer.history.datadir import PhotoStore
 from analyzer.history.maintenance import delete_person
 from analyzer.history.progress import measure_progress, protocol_rows
 from analyzer.history.storage import get_person, load_history, load_protocol_captures, open_database
+from analyzer.measure.registry import expression_key
 from analyzer.present.demo import DEMO_PALSY_PERSON, DEMO_PERSON, PROTOCOL, RECOVERY, ensure_demo
 
 
@@ -41,7 +42,7 @@ def test_the_palsy_demo_recovers_on_every_movement(demo):
     assert all(c.followed_px is not None for c in captures if c.expression != "rest")
     rows = protocol_rows(captures, "right")
     for expression in ("brow raise", "broad smile", "snarl", "lip pucker"):
-        name = f"{expression.replace(' ', '_')}_ratio_pct"
+        name = f"{expression_key(expression)}_ratio_pct"
         ratios = [r.measures[name] for r in rows if name in r.measures]
         assert ratios == sorted(ratios), (expression, ratios)
         # Truly 15 % and 85 % of the left's movement (brow: 15 % and 70 % at the pupil).

@@ -267,3 +267,41 @@ def test_the_checker_catches_an_import_that_reaches_up(module, source):
 )
 def test_the_checker_lets_downward_imports_pass(module, source):
     assert violations(source, module) == []
+
+
+#: The longest module, and the longest function that needs no reason written at its top.
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 600, 60
+
+
+def size_problems(source: str, name: str) -> list[str]:
+    """A module over ``MAX_MODULE_LINES``, or a function over ``MAX_FUNCTION_LINES`` without
+    "Over 60 lines on purpose: <reason>" in the comment right after its docstring."""
+    lines = source.splitlines()
+    problems = [f"{name}: {len(lines)} lines"] if len(lines) > MAX_MODULE_LINES else []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if node.end_lineno - node.lineno + 1 <= MAX_FUNCTION_LINES:
+            continue
+        first = node.body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            head = "\n".join(lines[first.end_lineno : first.end_lineno + 2])  # after the doc
+        else:  # the comment lines just above the first statement
+            head = "\n".join(lines[max(node.lineno, first.lineno - 5) : first.lineno])
+        if "Over 60 lines on purpose:" not in head:
+            problems.append(f"{name}: {node.name} ({node.end_lineno - node.lineno + 1} lines)")
+    return problems
+
+
+def test_no_module_over_600_lines_and_no_long_function_without_its_reason():
+    sources = [*all_modules(), *PACKAGE.parent.joinpath("ui").rglob("*.py")]
+    problems = [p for path in sources for p in size_problems(path.read_text(), path.name)]
+    assert problems == []
+
+
+def test_the_size_check_catches_a_long_function_and_lets_a_reasoned_one_pass():
+    body = "".join(f"    x{i} = {i}\n" for i in range(70))
+    assert size_problems(f"def f():\n    '''Doc.'''\n{body}", "m") == ["m: f (72 lines)"]
+    reasoned = "    # Over 60 lines on purpose: a table of seventy assignments.\n"
+    assert size_problems(f"def f():\n    '''Doc.'''\n{reasoned}{body}", "m") == []
+    assert size_problems("x = 1\n" * 601, "m") == ["m: 601 lines"]

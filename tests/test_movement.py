@@ -18,6 +18,7 @@ from analyzer.history.progress import measure_progress, protocol_rows
 from analyzer.history.storage import ProtocolCapture
 from analyzer.measure.analysis import analyze_image
 from analyzer.measure.landmarks import detect_landmarks
+from analyzer.measure.registry import expression_key
 from analyzer.measure.warps import imitate, recapture
 from analyzer.protocol.movement import (
     EfaceEstimate,
@@ -102,7 +103,7 @@ def test_each_movement_per_side_and_the_side_ratio(rest, expression):
     points = analysis.landmarks_px
     stem, left_mm, right_mm = MOVEMENTS[expression]
     photo, truth_points = imitate_on(rgb, analysis, expression, left_mm, right_mm)
-    prefix = expression.replace(" ", "_")
+    prefix = expression_key(expression)
     truth, seen = measured(expression, rgb, points, photo, truth_points)
     for side in ("left", "right"):
         key = f"{prefix}_{stem.format(side)}"
@@ -248,7 +249,7 @@ def test_a_healthy_two_sided_expression_keeps_a_side_ratio_of_85_percent(
     rgb, analysis = rest
     photo, truth = imitate_on(rgb, analysis, movement, amount, amount)
     measures, _ = app_movement(expression, rgb, analysis, photo)
-    key = f"{expression.replace(' ', '_')}_ratio_pct"
+    key = f"{expression_key(expression)}_ratio_pct"
     true_ratio = expression_measures(expression, analysis.landmarks_px, truth)[key]
     assert measures[key] >= min(85, true_ratio - 5)
 

@@ -75,3 +75,13 @@ def test_protocol_tables_are_derived_from_the_registry():
     assert registry.regions_of("brow_raise_ratio_pct") == ("brow_right", "brow_left")
     assert registry.regions_of("mrd1_left_mm") == ("eye_left",)
     assert registry.regions_of("jaw_width_mm") == ()
+
+
+def test_tables_and_exports_put_measures_in_the_registry_order():
+    """One column order everywhere: registered names in the table's order, others after."""
+    names = ["zz_unknown_mm", "jaw_width_mm", "brow_height_right_mm", "brow_height_left_mm"]
+    ordered = registry.in_order(names)
+    assert ordered[:3] == ["brow_height_left_mm", "brow_height_right_mm", "jaw_width_mm"]
+    assert ordered[3:] == ["zz_unknown_mm"]
+    rank = {n: i for i, n in enumerate(n for m in registry.MEASURES for n in m.names())}
+    assert rank["brow_height_left_mm"] < rank["jaw_width_mm"]  # as MEASURES lists them

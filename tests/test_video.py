@@ -26,6 +26,7 @@ from analyzer.history.storage import Capture, get_person, load_protocol_captures
 from analyzer.history.video_import import import_video
 from analyzer.measure.analysis import analyze_image
 from analyzer.measure.imaging import load_photo
+from analyzer.measure.registry import expression_key
 from analyzer.measure.warps import imitate
 from analyzer.protocol.movement import expression_measures
 from analyzer.video.decode import Decoded, encode, frames, upright, video_info
@@ -122,7 +123,7 @@ def test_the_peak_reads_the_known_movement(exam, protocol_clip, face, index):
     at_peak = int(np.argmin(np.abs(exam.tracks.time_s - segment.peak_s)))
     name = "brow raise" if index == 1 else "gentle eye closure"
     seen = dict(zip(("left", "right"), exam.tracks.values[name][at_peak], strict=True))
-    prefix = expression.replace(" ", "_")
+    prefix = expression_key(expression)
     for side in ("left", "right"):
         if index == 1:
             key = f"{prefix}_brow_elevation_{side}_mm"

@@ -38,6 +38,7 @@ from analyzer.history.storage import (
     load_protocol_captures,
 )
 from analyzer.history.verdicts import judge
+from analyzer.measure import registry
 from analyzer.measure.conditions import CaptureConditions
 from analyzer.measure.quality import EYES_SHUT_EXPRESSIONS
 from analyzer.measure.registry import expression_key
@@ -75,11 +76,8 @@ VERDICT_COLUMNS = (
 
 
 def measure_names(rows: list[HistoryRow]) -> list[str]:
-    """Every measure name that occurs, in first-seen order."""
-    names: dict[str, None] = {}
-    for row in rows:
-        names.update(dict.fromkeys(row.measures))
-    return list(names)
+    """Every measure name that occurs, in the registry's order (``registry.in_order``)."""
+    return registry.in_order(name for row in rows for name in row.measures)
 
 
 def history_csv(rows: list[HistoryRow]) -> str:

@@ -24,6 +24,7 @@ May import: the standard library only (it is below everything that names a measu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -432,6 +433,21 @@ def lookup(name: str) -> Measure | None:
     if parts.expression and parts.expression not in entry.expressions:
         return None
     return entry
+
+
+def in_order(names: Iterable[str]) -> list[str]:
+    """``names`` in the registry's order (``MEASURES``, each entry's expressions and sides),
+    any unregistered name after them in the order given: the one column order of every
+    table and export."""
+    given = list(dict.fromkeys(names))
+    rank = _rank()
+    registered = sorted((n for n in given if n in rank), key=rank.__getitem__)
+    return registered + [n for n in given if n not in rank]
+
+
+@cache
+def _rank() -> dict[str, int]:
+    return {n: i for i, n in enumerate(n for m in MEASURES for n in m.names())}
 
 
 @cache

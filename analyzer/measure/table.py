@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import AnalyzerError, TableFormatError
+from analyzer.measure import registry
 from analyzer.measure.imaging import ACCEPTED_SUFFIXES
 
 if TYPE_CHECKING:
@@ -106,8 +107,8 @@ def measure_photo(
 
 def table_columns(rows: Iterable[dict[str, Any]]) -> list[str]:
     """The table's columns, in order: ``BASE_COLUMNS``, then the quality checks, the
-    measures, the regions and the face descriptor, each group in first-seen order over the
-    rows (the order of the analysis, as in the history's CSV export).
+    measures (in the registry's order, as in the history's CSV export), the regions and the
+    face descriptor (these in first-seen order over the rows).
 
     This is the one place the order is decided.
     """
@@ -119,7 +120,7 @@ def table_columns(rows: Iterable[dict[str, Any]]) -> list[str]:
     regions = [c for c in rest if c.startswith(REGION_PREFIX)]
     identity = [c for c in rest if c.startswith(IDENTITY_PREFIX)]
     grouped = {*quality, *regions, *identity}
-    measures = [c for c in rest if c not in grouped]
+    measures = registry.in_order(c for c in rest if c not in grouped)
     return [*BASE_COLUMNS, *quality, *measures, *regions, *identity]
 
 

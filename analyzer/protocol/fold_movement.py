@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from analyzer.measure.registry import expression_key
+
 #: The fold measures followed, and the expressions they are followed in.
 QUANTITIES = (("angle", "deg"), ("contrast", "pct"))
 EXPRESSIONS = ("broad smile",)
@@ -19,7 +21,7 @@ def fold_changes(
 ) -> dict[str, float]:
     """``<expression>_nasolabial_fold_<quantity>_change_<side>_<unit>``: the mean over the
     expression's captures of each fold measure minus its resting value."""
-    prefix = expression.replace(" ", "_")
+    prefix = expression_key(expression)
     out: dict[str, float] = {}
     for quantity, unit in QUANTITIES:
         for side in ("left", "right"):

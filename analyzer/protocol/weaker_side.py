@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from analyzer.measure.registry import expression_key
 from analyzer.measure.weaker_side import Evidence, WeakerSide
 from analyzer.protocol.movement import PRIMARY
 
@@ -24,7 +25,7 @@ MIN_EXPRESSIONS = 2
 def primary_names(expression: str) -> tuple[str, str]:
     """The left and right names of an expression's primary movement measure."""
     stem, unit = PRIMARY[expression].rsplit("_", 1)
-    prefix = expression.replace(" ", "_")
+    prefix = expression_key(expression)
     return f"{prefix}_{stem}_left_{unit}", f"{prefix}_{stem}_right_{unit}"
 
 
