@@ -1,7 +1,15 @@
-"""The command line: ``python -m analyzer analyze PHOTO [PHOTO ...] [--json] [--landmarks]``.
+"""The command line: ``python -m analyzer COMMAND ...`` (``--help`` lists the commands).
 
-Exit status: 0 when every photo was analysed, 1 when any was not, 2 for a usage error. An
-error is one sentence for a person, never a traceback."""
+One module per group of commands, each adding its own to the parser (``register``):
+``photos`` (``analyze``: photos, folders and videos, printed or as a table), ``history``
+(import, export, delete, correct, recompute, demo, info, migrate-photos), ``progress``
+(progress, report) and ``clinic`` (users, audit, serve); ``common`` holds what they share.
+
+Exit status: 0 when everything asked was done, 1 when any part failed, 2 for a usage error.
+An error is one sentence for a person, never a traceback.
+
+May import: every part of ``analyzer`` (it is the top); nothing of ours imports it.
+"""
 
 from __future__ import annotations
 

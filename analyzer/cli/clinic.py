@@ -164,7 +164,8 @@ def run_serve(args: argparse.Namespace) -> int:
             print("Clinic mode needs: " + "; ".join(problems) + ".", file=sys.stderr)
             return EXIT_USAGE
         options += ["--server.sslCertFile", str(args.cert), "--server.sslKeyFile", str(args.key)]
-    root = Path(__file__).resolve().parents[1]  # its .streamlit/config.toml applies there
+    # The project root: its .streamlit/config.toml applies there.
+    root = Path(__file__).resolve().parents[2]
     options += ["--browser.gatherUsageStats", "false"]
     # Clinic mode: the same app behind the clinic's HTTP rules (headers, no metrics, no
     # download for a browser without the page's cookie, no upload before sign-in).
