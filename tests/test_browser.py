@@ -216,7 +216,7 @@ def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
         page.get_by_role("tab", name="Upload photos").click()
         wrong_type = tmp_path / "scan.pdf"
         wrong_type.write_bytes(b"%PDF-1.4 not a photo")
-        page.locator("input[type=file]").set_input_files(
+        page.locator("input[type=file][multiple]").set_input_files(
             [str(text_file), str(no_face), str(wrong_type)]
         )
         expect(page.get_by_text("is not a photo we can read")).to_be_visible()
@@ -227,7 +227,9 @@ def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
         assert page.get_by_role("button", name=re.compile("^Save as")).count() == 0
         page.reload()
         page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file]").set_input_files([str(corpus[n]) for n in hostile])
+        page.locator("input[type=file][multiple]").set_input_files(
+            [str(corpus[n]) for n in hostile]
+        )
         expect(page.get_by_text("The photo is upside down")).to_be_visible()
         expect(page.get_by_text("2 faces of similar size")).to_be_visible()
         expect(page.get_by_text("too large").first).to_be_visible()
@@ -274,7 +276,7 @@ def test_a_protocol_smile_saved_today_shows_each_sides_movement(tmp_path, face_r
         page.get_by_role("option", name="broad smile").click()
         expect(page.get_by_text("Smile as broadly as you can")).to_be_visible()
         page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file]").set_input_files(str(smile))
+        page.locator("input[type=file][multiple]").set_input_files(str(smile))
         page.get_by_role("button", name="Save as broad smile").click()
         summary = page.get_by_text("Movement from today's rest photo")
         expect(summary).to_be_visible()
@@ -315,7 +317,7 @@ def test_two_dated_uploads_are_saved_as_rest_under_their_exif_dates(server, tmp_
         page.set_default_timeout(90_000)
         page.goto(url)
         page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file]").set_input_files(
+        page.locator("input[type=file][multiple]").set_input_files(
             [str(tmp_path / "dated" / n) for n in taken]
         )
         # Two photos analysed one after the other (40 views, lids and brows, the same-person
@@ -364,7 +366,9 @@ def test_each_upload_is_saved_under_its_own_expression_whatever_the_pages(server
         page.set_default_timeout(90_000)
         page.goto(url)
         page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file]").set_input_files([str(tmp_path / "two" / n) for n in names])
+        page.locator("input[type=file][multiple]").set_input_files(
+            [str(tmp_path / "two" / n) for n in names]
+        )
         expect(page.get_by_role("button", name="Save as rest")).to_have_count(2, timeout=90_000)
         expect(page.get_by_text("Date from its file name.")).to_be_visible()
         for _ in range(5):  # a click that a rerun swallows is made again
@@ -403,7 +407,7 @@ def test_a_strangers_photo_needs_an_explicit_it_is_name_to_be_saved(server, tmp_
         page.set_default_timeout(90_000)
         page.goto(url)
         page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file]").set_input_files([str(stranger)])
+        page.locator("input[type=file][multiple]").set_input_files([str(stranger)])
         expect(page.get_by_text("This does not look like Ana's earlier photos")).to_be_visible()
         save = page.get_by_role("button", name="Save as rest")
         expect(save).to_be_disabled()

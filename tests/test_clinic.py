@@ -352,7 +352,7 @@ def test_clinic_mode_in_a_browser_two_servers_one_database(clinic, tmp_path):
             sign_in(page, first, "vic")
             expect(page.get_by_role("heading", name="Capture")).to_be_visible()
             page.get_by_role("tab", name="Upload photos").click()
-            page.locator("input[type=file]").set_input_files([str(photo)])
+            page.locator("input[type=file][multiple]").set_input_files([str(photo)])
             expect(page.get_by_text("Your role (viewer) may not save captures.")).to_be_visible()
             expect(page.get_by_role("button", name="Save as rest")).to_be_disabled()
             page.get_by_role("link", name="Data").click()
@@ -363,7 +363,7 @@ def test_clinic_mode_in_a_browser_two_servers_one_database(clinic, tmp_path):
             page, requested = fresh()
             sign_in(page, first, "cleo")
             page.get_by_role("tab", name="Upload photos").click()
-            page.locator("input[type=file]").set_input_files([str(photo)])
+            page.locator("input[type=file][multiple]").set_input_files([str(photo)])
             save = page.get_by_role("button", name="Save as rest")
             expect(save).to_be_enabled()
             save.click()
@@ -412,7 +412,7 @@ def test_a_photo_is_never_served_by_the_media_endpoint_without_a_session(clinic,
         page.set_default_timeout(90_000)
         sign_in(page, server, "cleo")
         page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file]").set_input_files([str(SAMPLE)])
+        page.locator("input[type=file][multiple]").set_input_files([str(SAMPLE)])
         expect(page.get_by_text("Landmarks found")).to_be_visible()
         sources = page.eval_on_selector_all("img", "els => els.map(e => e.src)")
         assert any(s.startswith("data:image/jpeg;base64,") for s in sources)
@@ -463,7 +463,7 @@ def test_clinic_http_headers_metrics_downloads_and_uploads(clinic, tmp_path):
         sign_in(page, server, "cleo")
         expect(page.get_by_text("Signed in as cleo")).to_be_visible()
         page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file]").set_input_files([str(SAMPLE)])
+        page.locator("input[type=file][multiple]").set_input_files([str(SAMPLE)])
         expect(page.get_by_text("Landmarks found")).to_be_visible()  # the browser uploads
         # The same upload URL (it names cleo's session) from a client without her cookie.
         foreign_upload = fetch(uploads[0], "PUT")[0]
@@ -559,7 +559,7 @@ def browser_session(playwright, server: str, name: str) -> tuple[str, str]:
     sign_in(page, server, name)
     expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
     page.get_by_role("tab", name="Upload photos").click()
-    page.locator("input[type=file]").set_input_files([str(SAMPLE)])
+    page.locator("input[type=file][multiple]").set_input_files([str(SAMPLE)])
     expect(page.get_by_text("Landmarks found")).to_be_visible()
     session_id = urlsplit(uploads[0]).path.split("/")[3]
     cookie = next(c for c in context.cookies() if c["name"] == "analyzer_browser")

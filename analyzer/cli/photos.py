@@ -178,7 +178,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     if args.table is not None or args.dask is not None or args.shared_paths:
         return run_analyze_table(args)
     paths = photo_paths(args.photos)
-    if not paths:
+    if all(path.is_dir() for path in paths):  # only folders, none with a photo in it
         return no_photos()
     records = []
     for path in paths:
@@ -247,7 +247,7 @@ def run_analyze_table(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    if not photo_paths(args.photos):
+    if all(path.is_dir() for path in photo_paths(args.photos)):
         return no_photos()
     options = {
         "expression": args.expression,

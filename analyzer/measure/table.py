@@ -136,17 +136,21 @@ def rows_to_table(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
 
 def photo_paths(paths: Iterable[str | Path]) -> list[Path]:
     """The photos to measure: each file as given, and each folder's photo files (by suffix,
-    ``ACCEPTED_SUFFIXES``; hidden ones left out), sorted by name."""
+    ``ACCEPTED_SUFFIXES``; hidden ones left out), sorted by name; a folder with none is
+    given as itself (its row is an error that says so)."""
     found: list[Path] = []
     for path in map(Path, paths):
-        if path.is_dir():
-            found += sorted(
+        inside = (
+            sorted(
                 p
                 for p in path.iterdir()
                 if p.suffix.lower() in ACCEPTED_SUFFIXES and not p.name.startswith(".")
             )
-        else:
-            found.append(path)
+            if path.is_dir()
+            else []
+        )
+        # A folder without photos stays itself: its row says so, it is not dropped unseen.
+        found += inside or [path]
     return found
 
 
