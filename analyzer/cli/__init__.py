@@ -19,6 +19,8 @@ import sys
 from analyzer import __version__
 from analyzer.cli import clinic, history, photos, progress
 from analyzer.cli.common import EXIT_FAILED, shown
+from analyzer.cli.common import EXIT_OK as EXIT_OK  # exit statuses, for callers
+from analyzer.cli.common import EXIT_USAGE as EXIT_USAGE
 from analyzer.errors import AnalyzerError
 
 
