@@ -4,7 +4,9 @@ import and recompute giving the same history with two worker processes as with o
 from __future__ import annotations
 
 import os
+import sys
 import time
+import types
 
 import pytest
 from sqlalchemy import select
@@ -79,3 +81,22 @@ def _die(item: int) -> int:
 def test_a_worker_that_dies_is_a_sentence_not_a_broken_pool():
     with pytest.raises(WorkerError, match="Run again with --jobs 1"):
         list(iter_in_workers(_die, [1, 2], jobs=2))
+
+
+def _double(item: int) -> int:
+    return 2 * item
+
+
+def test_workers_do_not_run_the_parents_script_again(tmp_path, monkeypatch):
+    """Under Streamlit (or after a test ran a page) ``__main__`` is the page's script; a
+    spawned worker would run it again (app.py opens the database) before its task."""
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('the page ran in a worker')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    page.__spec__ = None
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    assert list(iter_in_workers(_double, [1, 2, 3], jobs=2)) == [2, 4, 6]
+    assert not marker.exists()
+    assert page.__file__ == str(script)  # given back

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import TypeVar
 
 from analyzer.errors import AnalyzerError
@@ -74,6 +76,28 @@ def start_worker(parent_pid: int) -> None:
     warm_up()
 
 
+def _ready() -> None:
+    """A first task for each worker: it makes the pool start them all at once."""
+
+
+@contextmanager
+def _script_hidden() -> Iterator[None]:
+    """A spawned worker runs the parent's ``__main__`` script again before its task, unless
+    that was started with ``-m``. Under Streamlit (and after a test ran a page) ``__main__``
+    is the page: ``app.py``, which opens the database the parent may be writing. The workers
+    need nothing of it, so its path is hidden while they start."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 def map_in_workers(
     function: Callable[[Item], Result],
     items: Sequence[Item],
@@ -119,12 +143,15 @@ def iter_in_workers(
                 progress(done, total)
             yield result
         return
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=start_worker,
-        initargs=(os.getpid(),),
-    )
+    with _script_hidden():
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=start_worker,
+            initargs=(os.getpid(),),
+        )
+        for _ in range(workers):  # every worker starts now, while the script is hidden
+            pool.submit(_ready)
     window = workers * IN_FLIGHT_PER_WORKER
     remaining = iter(items)
     pending: dict[Future, int] = {}

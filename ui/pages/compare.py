@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 
@@ -30,6 +32,8 @@ def _value(x: float | None, unit: str, *, change: bool = False, plus_minus: bool
     shown = "points" if change and unit == "%" else unit
     # Two decimals below 1 (a ratio always): 0.11 against a noise of 0.10 must not read 0.1/0.1.
     digits = 0 if unit == "%" else 2 if not unit or abs(x) < 1 else 1
+    if 0 < abs(x) < 10**-digits:  # a small ratio's noise: "±0.0007", never "±0.00"
+        digits = -math.floor(math.log10(abs(x)))
     x = round(x, digits) + 0.0  # no "-0.0"
     sign = "±" if plus_minus else "+" if change and x > 0 else ""
     number = f"{sign}{x:.{digits}f}"
