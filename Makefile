@@ -16,7 +16,8 @@ analyze: setup
 # The tests that mix fixed dates with the code's clock run again with the clock a year ahead
 # (libfaketime), so a test that would go red on a later day goes red today.
 LATER_TESTS := tests/test_accounts.py tests/test_progress.py tests/test_statistics.py \
-	tests/test_comparability.py tests/test_cli_history.py
+	tests/test_comparability.py tests/test_cli_history.py tests/test_verdicts.py \
+	tests/test_service.py
 
 test:
 	ANALYZER_TEST_TOOLS=1 ./scripts/bootstrap.sh
