@@ -72,18 +72,14 @@ def add_table_options(analyze: argparse.ArgumentParser) -> None:
 
 def analysis_record(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One photo's JSON object; ``ok`` is false and ``error`` says why when it failed."""
-    from analyzer.measure.analysis import analyze_photo  # imported here: keeps --help fast
+    from analyzer.measure.table import analysed  # imported here: keeps --help fast
 
     record: dict[str, Any] = {"file": shown(path), "ok": False, "error": None}
-    try:
-        result = analyze_photo(
-            path, mm_per_px=args.mm_per_px, expression=args.expression, identity=args.identity
-        )
-    except AnalyzerError as error:
-        record["error"] = str(error)
-        return record
-    except Exception as error:  # one odd file must not stop the others
-        record["error"] = unexpected(error)
+    result = analysed(
+        path, mm_per_px=args.mm_per_px, expression=args.expression, identity=args.identity
+    )
+    if isinstance(result, str):
+        record["error"] = result
         return record
     pose = result.pose
     record.update(
@@ -112,14 +108,6 @@ def photo_side(measures: dict[str, float]):
     from analyzer.measure.weaker_side import REST_EVIDENCE, photo_weaker_side
 
     return photo_weaker_side(measures, {n: default_between_day_sd(n) for n in REST_EVIDENCE})
-
-
-def unexpected(error: BaseException) -> str:
-    """A sentence for an error nobody foresaw, so that one file's failure stays its own
-    (the same as a table row's, ``analyzer.measure.table.unexpected``)."""
-    from analyzer.measure.table import unexpected as sentence
-
-    return sentence(error)
 
 
 def format_report(record: dict[str, Any]) -> str:

@@ -25,6 +25,8 @@ from analyzer.measure.imaging import ACCEPTED_SUFFIXES
 if TYPE_CHECKING:
     import pandas as pd
 
+    from analyzer.measure.analysis import FaceAnalysis
+
 #: The columns every table starts with, in this order; the quality checks
 #: (``quality_<check>``, each "pass", "warn" or "fail"), the measures and the regions'
 #: sources (``region_<region>``: "refined" from the photo, or "model") follow.
@@ -56,6 +58,20 @@ def unexpected(error: BaseException) -> str:
     )
 
 
+def analysed(source: str | Path | bytes, **options: Any) -> FaceAnalysis | str:
+    """``analyze_photo(source, **options)``, or the sentence saying why there is none
+    (whatever went wrong: one odd file must not stop the others). A table's row and the
+    command line's record both start here."""
+    from analyzer.measure.analysis import analyze_photo
+
+    try:
+        return analyze_photo(source, **options)
+    except AnalyzerError as error:
+        return str(error)
+    except Exception as error:
+        return unexpected(error)
+
+
 def measure_photo(
     source: str | Path | bytes,
     name: str | None = None,
@@ -71,20 +87,11 @@ def measure_photo(
     (``identity_000`` …), about 70 ms more; ``mm_per_px`` replaces the iris scale. Never
     raises for a bad photo: its row has ``ok`` false and the reason in ``error``.
     """
-    from analyzer.measure.analysis import analyze_image
-    from analyzer.measure.imaging import load_photo
-
     file = name if name is not None else ("" if isinstance(source, bytes) else str(source))
     row: dict[str, Any] = {"file": file, "ok": False, "error": None}
-    try:
-        result = analyze_image(
-            load_photo(source), expression=expression, identity=identity, mm_per_px=mm_per_px
-        )
-    except AnalyzerError as error:
-        row["error"] = str(error)
-        return row
-    except Exception as error:  # one odd file must not stop the others
-        row["error"] = unexpected(error)
+    result = analysed(source, expression=expression, identity=identity, mm_per_px=mm_per_px)
+    if isinstance(result, str):
+        row["error"] = result
         return row
     pose = result.pose
     row.update(
