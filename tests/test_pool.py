@@ -35,6 +35,24 @@ def test_results_come_in_the_items_order_from_a_generator_and_progress_counts_th
     assert seen[0] == (0, 12) and seen[-1] == (12, 12) and len(seen) == 13
 
 
+def cores_of_this_process(_: int) -> frozenset[int]:
+    time.sleep(0.2)  # long enough for every worker to take an item
+    return frozenset(os.sched_getaffinity(0))
+
+
+def test_each_worker_is_held_to_a_core_of_its_own_when_there_are_enough():
+    usable = sorted(os.sched_getaffinity(0))
+    found = set(iter_in_workers(cores_of_this_process, range(6), jobs=2))
+    if len(usable) >= 2:
+        assert found == {frozenset({usable[0]}), frozenset({usable[1]})}
+    else:  # one core: nothing to share out
+        assert found == {frozenset(usable)}
+    # More workers than cores: none is held, the system shares them out.
+    found = set(iter_in_workers(cores_of_this_process, range(6), jobs=len(usable) + 1))
+    assert found == {frozenset(usable)}
+    assert os.sched_getaffinity(0) == set(usable)  # this process is left as it was
+
+
 def test_worker_count_is_at_most_one_per_photo_and_refuses_zero():
     assert worker_count(8, 3) == 3 and worker_count(2, None) == 2 and worker_count(2, 0) == 1
     with pytest.raises(ValueError):
