@@ -1,5 +1,5 @@
 """Benchmark of the measures table: photos per second on one and two worker processes, one
-photo's cost before and after the view count was cut, a Dask cluster, and a worker's memory.
+photo's cost, a Dask cluster, and a worker's memory.
 
 Prints figures and asserts nothing. The photos are made from the two sample faces: resized
 to 1920 px on the long side, re-shot (``warps.recapture``: framing, exposure, focus, JPEG)
@@ -9,10 +9,11 @@ and every other one mirrored, written as JPEG to a temporary folder.
   spawned workers, each loading the model once: included in its time): photos per second
   (wall clock) and the speed-up; and the CPU time per photo (this process's and the
   workers', ``resource.getrusage``), which a loaded machine does not inflate as much.
-- ``analyze_photo`` on 1920-px photos, CPU time (``time.process_time``) median and p90,
-  with the old 40 model views (20 angles, each mirrored) and with the default now.
+- ``analyze_photo`` on 1920-px photos, CPU time (``time.process_time``) median and p90, in
+  this process held to one core.
 - The same photos on a ``distributed.LocalCluster`` of two worker processes on loopback,
-  sent as bytes: photos per second, and whether its table equals the local one.
+  each held to a core of its own as the local pool's workers are, sent as bytes: photos per
+  second, and whether its table equals the local one.
 - Peak resident memory of one worker (the largest of the pool's, and of the cluster's).
 
 Run: ``.venv/bin/python bench/bench_table.py`` (200 photos); ``--quick`` for 40.
@@ -45,7 +46,6 @@ from analyzer.measure.warps import recapture  # noqa: E402
 
 SIDE_PX = 1920
 SEED = 20261206
-OLD_VIEW_ANGLES = landmarks.view_angles(20)
 
 
 def make_photos(folder: Path, count: int) -> list[Path]:
@@ -80,10 +80,12 @@ def timed_table(paths: list[Path], jobs: int):
     return table, time.perf_counter() - wall, cpu_s() - cpu
 
 
-def photo_cpu_ms(paths: list[Path], angles: tuple[float, ...]) -> list[float]:
-    """CPU milliseconds of ``analyze_photo`` per photo with these view angles."""
-    saved = landmarks.VIEW_ANGLES_DEG
-    landmarks.VIEW_ANGLES_DEG = angles
+def photo_cpu_ms(paths: list[Path]) -> list[float]:
+    """CPU milliseconds of ``analyze_photo`` per photo, this process held to one core (its
+    library threads would otherwise add CPU time on the other core for no faster a photo;
+    ``analyzer.measure.pool._pin_to_core``)."""
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
     try:
         analyze_photo(paths[0])  # untimed
         times = []
@@ -93,7 +95,14 @@ def photo_cpu_ms(paths: list[Path], angles: tuple[float, ...]) -> list[float]:
             times.append(1000 * (time.process_time() - start))
         return times
     finally:
-        landmarks.VIEW_ANGLES_DEG = saved
+        os.sched_setaffinity(0, cores)
+
+
+def _pin_dask_worker(dask_worker) -> None:
+    """Hold a Dask worker to a core of its own, as the local pool holds its workers."""
+    cores = sorted(os.sched_getaffinity(0))
+    index = int(dask_worker.name) if str(dask_worker.name).isdigit() else 0
+    os.sched_setaffinity(0, {cores[index % len(cores)]})
 
 
 def _peak_rss_mb() -> float:
@@ -114,6 +123,7 @@ def dask_run(paths: list[Path], local):
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
+        client.run(_pin_dask_worker)
         client.run(landmarks.warm_up)  # as the local pool's initializer does
         wall = time.perf_counter()
         table = measure_on_dask(cluster.scheduler_address, paths)
@@ -149,11 +159,9 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         paths = make_photos(Path(tmp), count)
-        single = photo_cpu_ms(paths[: min(count, 20)], landmarks.VIEW_ANGLES_DEG)
-        old = photo_cpu_ms(paths[: min(count, 20)], OLD_VIEW_ANGLES)
-        print(describe("analyze_photo, 40 views (before)", old))
+        single = photo_cpu_ms(paths[: min(count, 20)])
         views = 2 * len(landmarks.VIEW_ANGLES_DEG)
-        print(describe(f"analyze_photo, {views} views (now)", single))
+        print(describe(f"analyze_photo, {views} model views, one core", single))
 
         one, one_wall, one_cpu = timed_table(paths, 1)
         two, two_wall, two_cpu = timed_table(paths, 2)

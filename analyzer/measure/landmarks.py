@@ -298,14 +298,15 @@ def _upside_down(crop: np.ndarray) -> bool:
     return score(crop[::-1, ::-1]) > score(crop) + UPSIDE_DOWN_MARGIN
 
 
-def resample_crop(rgb: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """The face crop of ``base`` (a similarity), resampled once for all views.
+def resample_crop(rgb: np.ndarray, base: np.ndarray, side_px: int = CROP_SIDE_PX) -> np.ndarray:
+    """The ``side_px`` square face crop of ``base`` (a similarity), resampled once for all
+    views.
 
     Shrinking goes through ``cv2.resize`` with area averaging first (``warpAffine`` has no
     area filter and would alias a large photo); enlarging uses cubic interpolation.
     """
     scale = _scale_of(base)
-    rgb, base = _region_for(rgb, base)
+    rgb, base = _region_for(rgb, base, side_px)
     source, matrix = rgb, base
     if scale < 1:
         height, width = rgb.shape[:2]
@@ -317,16 +318,16 @@ def resample_crop(rgb: np.ndarray, base: np.ndarray) -> np.ndarray:
     return cv2.warpAffine(
         source,
         matrix,
-        (CROP_SIDE_PX, CROP_SIDE_PX),
+        (side_px, side_px),
         flags=interpolation,
         borderMode=cv2.BORDER_REPLICATE,
     )
 
 
-def _region_for(rgb: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _region_for(rgb: np.ndarray, base: np.ndarray, side_px: int) -> tuple[np.ndarray, np.ndarray]:
     """The part of the photo that the crop samples (a view, not a copy), and the crop's
     transform from it: resampling a 4000-px photo then costs only its face."""
-    corners = np.array([[0, 0], [CROP_SIDE_PX, 0], [0, CROP_SIDE_PX], [CROP_SIDE_PX] * 2], float)
+    corners = np.array([[0, 0], [side_px, 0], [0, side_px], [side_px] * 2], float)
     inverse = cv2.invertAffineTransform(base)
     source = corners @ inverse[:, :2].T + inverse[:, 2]
     height, width = rgb.shape[:2]
@@ -343,36 +344,42 @@ def _scale_of(matrix: np.ndarray) -> float:
     return float(np.sqrt(abs(np.linalg.det(matrix[:2, :2]))))
 
 
+def view(crop: np.ndarray, angle_deg: float, mirror: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One view of a square face crop: turned by ``angle_deg`` about its centre, perhaps
+    mirrored; and the 3×3 transform from the crop to the view."""
+    side = crop.shape[0]
+    rotation = cv2.getRotationMatrix2D((side / 2, side / 2), angle_deg, 1.0)
+    in_crop = np.vstack([rotation, [0, 0, 1]])
+    if mirror:
+        in_crop = np.array([[-1.0, 0, side], [0, 1, 0], [0, 0, 1]]) @ in_crop
+    if angle_deg == 0 and not mirror:
+        return crop, in_crop
+    image = cv2.warpAffine(
+        crop, in_crop[:2], (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return image, in_crop
+
+
+def view_to_photo(
+    landmarks: np.ndarray, in_crop: np.ndarray, base: np.ndarray, mirror: bool
+) -> np.ndarray:
+    """A view's landmarks (``view``) in the photo's pixels, each point of a mirrored view
+    given its mirror partner's index."""
+    back = np.linalg.inv(in_crop @ np.vstack([base, [0, 0, 1]]))
+    original = np.empty_like(landmarks)
+    original[:, :2] = landmarks[:, :2] @ back[:2, :2].T + back[:2, 2]
+    original[:, 2] = landmarks[:, 2] / _scale_of(base)
+    return original[topology.mirror_map()] if mirror else original
+
+
 def _landmarks_in_view(
     crop: np.ndarray, base: np.ndarray, angle_deg: float, mirror: bool
 ) -> np.ndarray | None:
     """Run the model on one view of the face crop (rotated, perhaps mirrored); landmarks
     come back in the photo's pixels, with mirror partners swapped back for a mirrored view."""
-    rotation = cv2.getRotationMatrix2D((CROP_SIDE_PX / 2, CROP_SIDE_PX / 2), angle_deg, 1.0)
-    in_crop = np.vstack([rotation, [0, 0, 1]])
-    if mirror:
-        in_crop = np.array([[-1.0, 0, CROP_SIDE_PX], [0, 1, 0], [0, 0, 1]]) @ in_crop
-    view_image = crop
-    if angle_deg != 0 or mirror:
-        view_image = cv2.warpAffine(
-            crop,
-            in_crop[:2],
-            (CROP_SIDE_PX, CROP_SIDE_PX),
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-    found = detect_faces(view_image)
-    if not found:
-        return None
-    landmarks = found[0]
-    view = in_crop @ np.vstack([base, [0, 0, 1]])
-    back = np.linalg.inv(view)
-    original = np.empty_like(landmarks)
-    original[:, :2] = landmarks[:, :2] @ back[:2, :2].T + back[:2, 2]
-    original[:, 2] = landmarks[:, 2] / _scale_of(base)
-    if mirror:
-        original = original[topology.mirror_map()]
-    return original
+    image, in_crop = view(crop, angle_deg, mirror)
+    found = detect_faces(image)
+    return view_to_photo(found[0], in_crop, base, mirror) if found else None
 
 
 def _shrunk(rgb: np.ndarray, max_side_px: int) -> tuple[np.ndarray, float]:
