@@ -114,3 +114,54 @@ def robust_polyfit(
         residual = (y - np.polyval(coefficients, x)) / (4.685 * scale)
         weights = np.where(np.abs(residual) < 1, (1 - residual**2) ** 2, 0.0)
     return coefficients, weights
+
+
+def robust_polyfits(
+    x: np.ndarray, y: np.ndarray, near: np.ndarray, degree: int, scale: float, iterations: int = 8
+) -> tuple[np.ndarray, np.ndarray]:
+    """``robust_polyfit`` through several subsets of the same points at once (a brow's local
+    parabolas): ``near`` (fits × points) says which points each fit goes through. Returns
+    the coefficients (fits × degree + 1, ``np.polyval`` order) and each point's final
+    weight in each fit (fits × points; 0: left out, or not near)."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    near = np.asarray(near, dtype=bool)
+    weights = near.astype(np.float64)
+    counts = np.count_nonzero(near, axis=1)
+    coefficients = _polyfits(x, y, weights, degree, counts)
+    for _ in range(iterations):
+        going = np.count_nonzero(weights > 0, axis=1) > degree + 1
+        if not going.any():
+            break
+        fitted = _polyfits(x, y, np.sqrt(weights), degree, counts)
+        coefficients = np.where(going[:, None], fitted, coefficients)
+        residual = (y - _polyvals(coefficients, x)) / (4.685 * scale)
+        tukey = np.where(near & (np.abs(residual) < 1), (1 - residual**2) ** 2, 0.0)
+        weights = np.where(going[:, None], tukey, weights)
+    return coefficients, weights
+
+
+def _polyfits(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, degree: int, counts: np.ndarray
+) -> np.ndarray:
+    """``np.polyfit`` of the ``counts[k]`` points where ``w[k]`` is not 0, weighted by
+    ``w[k]``, for each row k: the same scaled Vandermonde least squares, solved by one
+    stacked SVD."""
+    lhs = np.vander(x, degree + 1)[None, :, :] * w[:, :, None]
+    rhs = y[None, :] * w
+    column_scale = np.sqrt((lhs * lhs).sum(axis=1))
+    column_scale[column_scale == 0] = 1.0
+    lhs /= column_scale[:, None, :]
+    u, s, vt = np.linalg.svd(lhs, full_matrices=False)
+    # lstsq's cut-off (polyfit's ``rcond``: the number of points times the machine epsilon)
+    cutoff = counts[:, None] * np.finfo(np.float64).eps * s[:, :1]
+    inverse = np.where(s > cutoff, 1 / np.where(s > 0, s, 1.0), 0.0)
+    solution = np.einsum("kji,kj->ki", vt, inverse * np.einsum("kpj,kp->kj", u, rhs))
+    return solution / column_scale
+
+
+def _polyvals(coefficients: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``np.polyval`` of each row of ``coefficients`` at ``x`` (fits × points), by Horner."""
+    values = np.zeros((len(coefficients), len(x)))
+    for c in coefficients.T:
+        values = values * x[None, :] + c[:, None]
+    return values
