@@ -280,16 +280,26 @@ def _best_arc(
     heights = direction * np.arange(heights_mm[0], heights_mm[1] + 1e-9, HEIGHT_STEP_MM) * PX_PER_MM
     shifts = np.arange(VERTEX_SHIFT_MM[0], VERTEX_SHIFT_MM[1] + 1e-9, SHIFT_STEP_MM) * PX_PER_MM
     ys = _arcs(x, x0, x1, y0, y1, heights, shifts)
-    rows = np.clip(np.rint(ys).astype(int), 0, gradient.shape[0] - 1)
-    edge = sign * gradient[rows, x.astype(int)[None, None, :]]
-    score = edge.mean(axis=2)
+    signed = sign * gradient
+    # The arcs' rows as indices into the flattened strip, gathered at once: the costly step
+    # (about 200 000 points an eye), so done in place where it can.
+    rows = np.clip(ys, 0, gradient.shape[0] - 1)
+    flat = np.rint(rows, out=rows).astype(np.intp)
+    flat *= gradient.shape[1]
+    flat += x.astype(np.intp)
+    score = signed.ravel().take(flat).mean(axis=2)
     h, s = np.unravel_index(int(np.argmax(score)), score.shape)
     best = ys[h, s]
     typical = float(np.median(np.abs(score)))
     strong = score[h, s] > MIN_EDGE_RATIO * max(typical, 1e-6)
-    # Each column's own strongest edge of this polarity within the searched band.
-    low, high = int(np.clip(ys.min(), 0, None)), int(np.clip(ys.max(), None, gradient.shape[0] - 1))
-    columns = sign * gradient[low : high + 1][:, x.astype(int)]
+    # Each column's own strongest edge of this polarity within the searched band (the
+    # heights run one way: the band's ends are the first and last heights' arcs).
+    ends = ys[[0, -1]]
+    low, high = (
+        int(np.clip(ends.min(), 0, None)),
+        int(np.clip(ends.max(), None, gradient.shape[0] - 1)),
+    )
+    columns = signed[low : high + 1][:, x.astype(int)]
     own = low + np.argmax(columns, axis=0)
     agreement = float(np.mean(np.abs(own - best) < AGREE_MM * PX_PER_MM))
     return best, bool(strong and agreement >= MIN_AGREEMENT)
