@@ -173,28 +173,28 @@ def limbus_contrast(image: np.ndarray, pupil: np.ndarray) -> float:
     brightness, at the best row within 1 mm of the pupil (strip of ``PX_PER_MM``)."""
     radius = IRIS_DIAMETER_MM / 2 * PX_PER_MM
     height, width = image.shape
-    skin = skin_level(image)
     half = int(0.75 * PX_PER_MM)
-    best = -np.inf
-    for dy in np.arange(-1.0, 1.01, 0.5) * PX_PER_MM:
-        row = round(float(pupil[1] + dy))
-        if row - half < 0 or row + half >= height:
-            continue
-        band = image[row - half : row + half + 1]
+    centres = [round(float(pupil[1] + dy)) for dy in np.arange(-1.0, 1.01, 0.5) * PX_PER_MM]
+    rows = [row for row in centres if row - half >= 0 and row + half < height]
 
-        def patch(x0: float, x1: float, band: np.ndarray = band) -> np.ndarray:
-            a, b = int(np.clip(round(x0), 0, width)), int(np.clip(round(x1), 0, width))
-            return band[:, a:b].ravel()
+    def columns(x0: float, x1: float) -> slice:
+        return slice(*(int(np.clip(round(x), 0, width)) for x in (x0, x1)))
 
-        core = patch(pupil[0] - 0.5 * radius, pupil[0] + 0.5 * radius)
-        beside = [
-            patch(pupil[0] - 1.45 * radius, pupil[0] - 1.15 * radius),
-            patch(pupil[0] + 1.15 * radius, pupil[0] + 1.45 * radius),
-        ]
-        sclera = np.concatenate(beside)
-        if core.size and sclera.size:
-            best = max(best, (float(np.median(sclera)) - float(np.median(core))) / max(skin, 1.0))
-    return float(best)
+    core = columns(pupil[0] - 0.5 * radius, pupil[0] + 0.5 * radius)
+    beside = [
+        columns(pupil[0] - 1.45 * radius, pupil[0] - 1.15 * radius),
+        columns(pupil[0] + 1.15 * radius, pupil[0] + 1.45 * radius),
+    ]
+    # Each row's band (rows × band height × columns), all rows at once.
+    bands = np.stack([image[row - half : row + half + 1] for row in rows]) if rows else None
+    if bands is None or bands[..., core].size == 0 or sum(bands[..., c].size for c in beside) == 0:
+        return -np.inf
+    iris = np.median(bands[..., core].reshape(len(rows), -1), axis=1)
+    sclera = np.median(
+        np.concatenate([bands[..., c].reshape(len(rows), -1) for c in beside], axis=1), axis=1
+    )
+    skin = max(skin_level(image), 1.0)
+    return float(np.max((sclera.astype(np.float64) - iris.astype(np.float64)) / skin))
 
 
 def pupil_profile(image: np.ndarray, pupil_x: float) -> np.ndarray:
