@@ -262,7 +262,8 @@ def _arcs(
     span = np.where(x[None, None, :] < vertex, vertex - x0, x1 - vertex)
     bump = 1 - ((x[None, None, :] - vertex) / span) ** 2
     chord = y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-    return chord[None, None, :] - heights[:, None, None] * np.clip(bump, 0, None)
+    ys = np.multiply(heights[:, None, None], np.clip(bump, 0, None))
+    return np.subtract(chord[None, None, :], ys, out=ys)
 
 
 def _best_arc(
@@ -281,24 +282,25 @@ def _best_arc(
     shifts = np.arange(VERTEX_SHIFT_MM[0], VERTEX_SHIFT_MM[1] + 1e-9, SHIFT_STEP_MM) * PX_PER_MM
     ys = _arcs(x, x0, x1, y0, y1, heights, shifts)
     signed = sign * gradient
-    # The arcs' rows as indices into the flattened strip, gathered at once: the costly step
-    # (about 200 000 points an eye), so done in place where it can.
-    rows = np.clip(ys, 0, gradient.shape[0] - 1)
-    flat = np.rint(rows, out=rows).astype(np.intp)
-    flat *= gradient.shape[1]
-    flat += x.astype(np.intp)
-    score = signed.ravel().take(flat).mean(axis=2)
+    last = gradient.shape[0] - 1
+    # The heights run one way: the arcs' extreme rows are the first and last heights'.
+    ends = ys[[0, -1]]
+    # Every arc's points read from the strip at once, by their indices in it flattened (about
+    # 200 000 points an eye: the costly step). Rows beyond the strip read its first or last
+    # row, as clipping them would, from copies of those rows added around it.
+    above = max(0, -int(np.rint(ends.min())))
+    below = max(0, int(np.rint(ends.max())) - last)
+    padded = np.pad(signed, ((above, below), (0, 0)), mode="edge")
+    index = np.rint(ys)
+    index *= gradient.shape[1]
+    index += x + above * gradient.shape[1]
+    score = padded.ravel().take(index.astype(np.intp)).mean(axis=2)
     h, s = np.unravel_index(int(np.argmax(score)), score.shape)
     best = ys[h, s]
     typical = float(np.median(np.abs(score)))
     strong = score[h, s] > MIN_EDGE_RATIO * max(typical, 1e-6)
-    # Each column's own strongest edge of this polarity within the searched band (the
-    # heights run one way: the band's ends are the first and last heights' arcs).
-    ends = ys[[0, -1]]
-    low, high = (
-        int(np.clip(ends.min(), 0, None)),
-        int(np.clip(ends.max(), None, gradient.shape[0] - 1)),
-    )
+    # Each column's own strongest edge of this polarity within the searched band.
+    low, high = int(np.clip(ends.min(), 0, None)), int(np.clip(ends.max(), None, last))
     columns = signed[low : high + 1][:, x.astype(int)]
     own = low + np.argmax(columns, axis=0)
     agreement = float(np.mean(np.abs(own - best) < AGREE_MM * PX_PER_MM))
