@@ -152,29 +152,35 @@ def robust_polyfits(
     weight in each fit (fits × points; 0: left out, or not near)."""
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
     near = np.asarray(near, dtype=bool)
-    weights = near.astype(np.float64)
     counts = np.count_nonzero(near, axis=1)
-    coefficients = _polyfits(x, y, weights, degree, counts)
+    # Each fit's own points first (a brow's are about a third of them), the rest left out.
+    order = np.argsort(~near, axis=1, kind="stable")[:, : max(int(counts.max()), 1)]
+    own = np.arange(order.shape[1])[None, :] < counts[:, None]
+    xs, ys = x[order], y[order]
+    weights = own.astype(np.float64)
+    coefficients = _polyfits(xs, ys, weights, degree, counts)
     for _ in range(iterations):
         going = np.count_nonzero(weights > 0, axis=1) > degree + 1
         if not going.any():
             break
-        fitted = _polyfits(x, y, np.sqrt(weights), degree, counts)
+        fitted = _polyfits(xs, ys, np.sqrt(weights), degree, counts)
         coefficients = np.where(going[:, None], fitted, coefficients)
-        residual = (y - _polyvals(coefficients, x)) / (4.685 * scale)
-        tukey = np.where(near & (np.abs(residual) < 1), (1 - residual**2) ** 2, 0.0)
+        residual = (ys - _polyvals(coefficients, xs)) / (4.685 * scale)
+        tukey = np.where(own & (np.abs(residual) < 1), (1 - residual**2) ** 2, 0.0)
         weights = np.where(going[:, None], tukey, weights)
-    return coefficients, weights
+    all_weights = np.zeros(near.shape)
+    np.put_along_axis(all_weights, order, np.where(own, weights, 0.0), axis=1)
+    return coefficients, all_weights
 
 
 def _polyfits(
     x: np.ndarray, y: np.ndarray, w: np.ndarray, degree: int, counts: np.ndarray
 ) -> np.ndarray:
-    """``np.polyfit`` of the ``counts[k]`` points where ``w[k]`` is not 0, weighted by
-    ``w[k]``, for each row k: the same scaled Vandermonde least squares, solved by one
-    stacked SVD."""
-    lhs = np.vander(x, degree + 1)[None, :, :] * w[:, :, None]
-    rhs = y[None, :] * w
+    """``np.polyfit(x[k], y[k], degree, w=w[k])`` for each row k, of the ``counts[k]``
+    points where ``w[k]`` is not 0: the same scaled Vandermonde least squares, solved by
+    one stacked SVD."""
+    lhs = np.vander(x.ravel(), degree + 1).reshape(*x.shape, degree + 1) * w[:, :, None]
+    rhs = y * w
     column_scale = np.sqrt((lhs * lhs).sum(axis=1))
     column_scale[column_scale == 0] = 1.0
     lhs /= column_scale[:, None, :]
@@ -187,8 +193,8 @@ def _polyfits(
 
 
 def _polyvals(coefficients: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``np.polyval`` of each row of ``coefficients`` at ``x`` (fits × points), by Horner."""
-    values = np.zeros((len(coefficients), len(x)))
+    """``np.polyval`` of each row of ``coefficients`` at the same row of ``x``, by Horner."""
+    values = np.zeros(x.shape)
     for c in coefficients.T:
-        values = values * x[None, :] + c[:, None]
+        values = values * x + c[:, None]
     return values
