@@ -133,22 +133,24 @@ def strongest_path(scores: np.ndarray, max_step: int, step_cost: float) -> np.nd
     total score less ``step_cost`` per row moved, moving at most ``max_step`` rows from
     column to column (the Viterbi algorithm)."""
     n_rows, n_columns = scores.shape
-    rows = np.arange(n_rows)
-    steps = np.arange(-max_step, max_step + 1)[:, None]
-    sources = rows[None, :] + steps  # (steps, rows): the row each step comes from
-    cost = np.where((sources >= 0) & (sources < n_rows), step_cost * np.abs(steps), np.inf)
-    sources = np.clip(sources, 0, n_rows - 1)
-    total = scores[:, 0].astype(np.float64)
-    came_from = np.zeros((n_columns, n_rows), dtype=np.intp)
+    steps = np.arange(-max_step, max_step + 1)
+    cost = (step_cost * np.abs(steps))[:, None]
+    by_column = np.ascontiguousarray(scores.T, dtype=np.float64)
+    # The best total to each row so far, between rows that no path reaches (-inf): each
+    # step's candidates are a window of it (a view, no copy).
+    padded = np.full(n_rows + 2 * max_step, -np.inf)
+    total = padded[max_step : max_step + n_rows]
+    total[:] = by_column[0]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, n_rows)  # (steps, rows)
+    came_by = np.zeros((n_columns, n_rows), dtype=np.intp)  # the step, as an index of steps
     for column in range(1, n_columns):
-        candidates = total[sources] - cost
-        best = np.argmax(candidates, axis=0)
-        came_from[column] = sources[best, rows]
-        total = candidates[best, rows] + scores[:, column]
+        candidates = windows - cost
+        came_by[column] = candidates.argmax(axis=0)
+        np.add(candidates.max(axis=0), by_column[column], out=total)
     path = np.empty(n_columns, dtype=np.intp)
     path[-1] = int(np.argmax(total))
     for column in range(n_columns - 1, 0, -1):
-        path[column - 1] = came_from[column, path[column]]
+        path[column - 1] = path[column] + steps[came_by[column, path[column]]]
     return path
 
 
