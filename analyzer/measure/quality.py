@@ -188,7 +188,7 @@ def image_stats(rgb: np.ndarray, landmarks_px: np.ndarray, frame_x: np.ndarray) 
     (x0, y0) = np.clip(np.floor(landmarks_px[:, :2].min(axis=0)) - 2, 0, [width, height])
     (x1, y1) = np.clip(np.ceil(landmarks_px[:, :2].max(axis=0)) + 2, 0, [width, height])
     x0, y0, x1, y1 = int(x0), int(y0), int(x1), int(y1)
-    gray = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    gray = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)  # OpenCV reads the view
     landmarks_px = landmarks_px - np.array([x0, y0, 0.0])
     face = gray[_face_mask(gray.shape, landmarks_px)]
     cheek = topology.region_indices("cheek")
