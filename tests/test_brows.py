@@ -14,12 +14,14 @@ rest on a glasses frame: they are left to the model.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from analyzer.measure import topology
 from analyzer.measure.analysis import measure_landmarks
-from analyzer.measure.brows import brow_indices, refine_brows
+from analyzer.measure.brows import brow_indices, refine_brows, strongest_path
 from analyzer.measure.landmarks import detect_landmarks
 from analyzer.measure.refine import place
 from analyzer.measure.warps import brow_lift, recapture
@@ -196,3 +198,24 @@ def test_a_blank_brow_region_is_left_to_the_model(astronaut):
     for side, fit in refine_brows(blank, model).items():
         assert not fit.confident, side
         assert fit.note.startswith("no edge"), fit.note
+
+
+def _best_total_by_trying_every_path(scores, max_step, step_cost):
+    n_rows, n_columns = scores.shape
+    best = -np.inf
+    for rows in itertools.product(range(n_rows), repeat=n_columns):
+        steps = np.abs(np.diff(rows))
+        if (steps <= max_step).all():
+            best = max(best, scores[rows, range(n_columns)].sum() - step_cost * steps.sum())
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_strongest_path_is_the_best_of_every_path(seed):
+    rng = np.random.default_rng(seed)
+    scores = np.round(rng.random((5, 6)) * 4)  # rounded: ties between paths too
+    max_step, step_cost = 1 + seed % 2, (0.0, 0.5, 2.0)[seed % 3]
+    path = strongest_path(scores, max_step, step_cost)
+    assert (np.abs(np.diff(path)) <= max_step).all()
+    total = scores[path, range(6)].sum() - step_cost * np.abs(np.diff(path)).sum()
+    assert total == pytest.approx(_best_total_by_trying_every_path(scores, max_step, step_cost))

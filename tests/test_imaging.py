@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pillow_heif
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from analyzer.errors import (
     AnalyzerError,
@@ -188,6 +188,25 @@ def test_exif_orientation_turns_a_landscape_jpeg_upright(orientation, turns, ori
     # Exactly the decoded pixels, turned: nothing is resampled.
     decoded = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     np.testing.assert_array_equal(rgb, np.rot90(decoded, turns))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_every_exif_orientation_gives_exactly_pillows_upright_pixels(orientation, mode, original):
+    exif = Image.Exif()
+    exif[ORIENTATION_TAG] = orientation
+    data = encode(original.crop((0, 96, 512, 416)).convert(mode), "JPEG", exif=exif.tobytes())
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))
+    np.testing.assert_array_equal(load_photo(data), expected)
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_an_rgb_photo_decodes_to_exactly_pillows_pixels(suffix, encoded):
+    # RGB photos are decoded straight into a NumPy buffer, not through Pillow's copies.
+    expected = np.asarray(Image.open(io.BytesIO(encoded[suffix])).convert("RGB"))
+    rgb = load_photo(encoded[suffix])
+    np.testing.assert_array_equal(rgb, expected)
+    assert rgb.flags["C_CONTIGUOUS"]
 
 
 def test_exif_orientation_one_leaves_the_photo_as_stored(original, original_rgb):

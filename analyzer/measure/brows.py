@@ -42,7 +42,7 @@ import cv2
 import numpy as np
 
 from analyzer.measure import topology
-from analyzer.measure.edges import ContourFit, Strip, grey, robust_polyfit, strip
+from analyzer.measure.edges import ContourFit, Strip, grey, robust_polyfits, strip
 from analyzer.measure.scale import mm_per_px_from_iris
 
 PX_PER_MM = 4.0
@@ -133,22 +133,24 @@ def strongest_path(scores: np.ndarray, max_step: int, step_cost: float) -> np.nd
     total score less ``step_cost`` per row moved, moving at most ``max_step`` rows from
     column to column (the Viterbi algorithm)."""
     n_rows, n_columns = scores.shape
-    rows = np.arange(n_rows)
-    steps = np.arange(-max_step, max_step + 1)[:, None]
-    sources = rows[None, :] + steps  # (steps, rows): the row each step comes from
-    cost = np.where((sources >= 0) & (sources < n_rows), step_cost * np.abs(steps), np.inf)
-    sources = np.clip(sources, 0, n_rows - 1)
-    total = scores[:, 0].astype(np.float64)
-    came_from = np.zeros((n_columns, n_rows), dtype=np.intp)
+    steps = np.arange(-max_step, max_step + 1)
+    cost = (step_cost * np.abs(steps))[:, None]
+    by_column = np.ascontiguousarray(scores.T, dtype=np.float64)
+    # The best total to each row so far, between rows that no path reaches (-inf): each
+    # step's candidates are a window of it (a view, no copy).
+    padded = np.full(n_rows + 2 * max_step, -np.inf)
+    total = padded[max_step : max_step + n_rows]
+    total[:] = by_column[0]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, n_rows)  # (steps, rows)
+    came_by = np.zeros((n_columns, n_rows), dtype=np.intp)  # the step, as an index of steps
     for column in range(1, n_columns):
-        candidates = total[sources] - cost
-        best = np.argmax(candidates, axis=0)
-        came_from[column] = sources[best, rows]
-        total = candidates[best, rows] + scores[:, column]
+        candidates = windows - cost
+        came_by[column] = candidates.argmax(axis=0)
+        np.add(candidates.max(axis=0), by_column[column], out=total)
     path = np.empty(n_columns, dtype=np.intp)
     path[-1] = int(np.argmax(total))
     for column in range(n_columns - 1, 0, -1):
-        path[column - 1] = came_from[column, path[column]]
+        path[column - 1] = path[column] + steps[came_by[column, path[column]]]
     return path
 
 
@@ -202,18 +204,6 @@ def _band(
     return values[np.clip(rows, 0, values.shape[0] - 1), columns[None, :]]
 
 
-def _local_fit(x: np.ndarray, y: np.ndarray, at: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """A robust parabola through the columns within ``LOCAL_REACH_MM`` of ``at``, and which
-    of all columns it kept; None when too few columns are near."""
-    near = np.abs(x - at) <= LOCAL_REACH_MM * PX_PER_MM
-    if np.count_nonzero(near) < MIN_LOCAL_COLUMNS:
-        return None
-    coefficients, weights = robust_polyfit(x[near], y[near], 2, scale=FIT_SCALE_MM * PX_PER_MM)
-    kept = np.zeros(len(x), dtype=bool)
-    kept[near] = weights > 0
-    return coefficients, kept
-
-
 def _refine_brow(
     photo: np.ndarray,
     points: np.ndarray,
@@ -252,10 +242,11 @@ def _refine_brow(
     # 3. Each upper landmark on a local robust parabola; beyond the ends, moved as the end.
     x, y, edge = columns[clear].astype(np.float64), edge_y[clear], edge[clear]
     anchors = np.clip(np.append(upper[:, 0], pupil_x), x.min(), x.max())
-    fits = [_local_fit(x, y, at) for at in anchors]
-    if any(fit is None for fit in fits):
+    near = np.abs(x[None, :] - anchors[:, None]) <= LOCAL_REACH_MM * PX_PER_MM
+    if np.any(np.count_nonzero(near, axis=1) < MIN_LOCAL_COLUMNS):
         return ContourFit(indices, model_points, confident=False, note="no edge at a landmark")
-    at_anchor = np.array([np.polyval(c, at) for (c, _), at in zip(fits, anchors, strict=True)])
+    parabolas, weights = robust_polyfits(x, y, near, 2, scale=FIT_SCALE_MM * PX_PER_MM)
+    at_anchor = (parabolas[:, 0] * anchors + parabolas[:, 1]) * anchors + parabolas[:, 2]
     placed = np.vstack([upper, lower])
     n_upper = len(upper)
     placed[:n_upper, 1] = np.where(
@@ -269,8 +260,8 @@ def _refine_brow(
 
     # Confidence: each column is judged by the local parabola of its nearest landmark.
     nearest = np.argmin(np.abs(x[:, None] - anchors[None, :n_upper]), axis=1)
-    kept = np.array([fits[k][1][i] for i, k in enumerate(nearest)])
-    local = np.array([fits[k][0] for k in nearest])  # each column's parabola
+    kept = weights[nearest, np.arange(len(x))] > 0
+    local = parabolas[nearest]  # each column's parabola
     share = np.count_nonzero(kept) / len(columns)
     if share < MIN_COLUMN_SHARE:
         return ContourFit(indices, fit, confident=False, note=f"no edge ({share:.0%} of columns)")

@@ -35,7 +35,7 @@ import numpy as np
 
 from analyzer.measure import topology
 from analyzer.measure.brows import strongest_path
-from analyzer.measure.edges import grey, robust_polyfit, strip
+from analyzer.measure.edges import robust_polyfit, strip
 from analyzer.measure.frame import FaceFrame
 
 
@@ -97,14 +97,14 @@ def valley_strength(image: np.ndarray) -> np.ndarray:
 
 
 def find_fold(
-    photo_grey: np.ndarray,
+    photo: np.ndarray,
     landmarks_px: np.ndarray,
     side: topology.SideIndices,
     mm_per_px: float,
     vertical_px: np.ndarray,
 ) -> Fold:
-    """One side's nasolabial fold in a grey photo (``edges.grey``); ``vertical_px`` is the
-    face's upward direction in the photo (``warps.frame_direction_to_image``)."""
+    """One side's nasolabial fold in an RGB or grey photo (``edges.grey``); ``vertical_px``
+    is the face's upward direction in the photo (``warps.frame_direction_to_image``)."""
     # Over 60 lines on purpose: one image-processing pipeline (strip, crease, fit, checks) whose
     # steps share the strip's geometry.
     ala = landmarks_px[side.nose_ala, :2]
@@ -121,7 +121,7 @@ def find_fold(
     span_mm = length_px * mm_per_px + BEYOND_ALA_MM + BEYOND_CORNER_MM
     height_mm = 2 * max(abs(SEARCH_FROM_MM), SEARCH_TO_MM) + 4 * VALLEY_HALF_WIDTH_MM
     middle = ala + down * (length_px + (BEYOND_CORNER_MM - BEYOND_ALA_MM) / mm_per_px) / 2
-    s = strip(photo_grey, middle, along, mm_per_px, (span_mm, height_mm), PX_PER_MM)
+    s = strip(photo, middle, along, mm_per_px, (span_mm, height_mm), PX_PER_MM)
     strength = valley_strength(s.image)
     centre_y = s.image.shape[0] / 2
     rows = np.arange(
@@ -167,12 +167,11 @@ def fold_measures(
 ) -> tuple[dict[str, float], dict[str, Fold]]:
     """Both folds' measures by name (only those found; ``_diff_`` when both are) and each
     side's ``Fold``."""
-    photo = grey(rgb)
     points = np.asarray(landmarks_px, dtype=np.float64)
     up_camera = frame.axes[:, 1]  # the face's y axis in camera coordinates (y up)
     vertical = np.array([up_camera[0], -up_camera[1]])  # in the photo (y down)
     folds = {
-        name: find_fold(photo, points, side, mm_per_px, vertical)
+        name: find_fold(rgb, points, side, mm_per_px, vertical)  # strips convert to grey
         for name, side in topology.BY_SIDE.items()
     }
     measures: dict[str, float] = {}

@@ -14,11 +14,12 @@ import stat
 import struct
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 from pillow_heif import register_heif_opener
@@ -71,8 +72,28 @@ def load_photo(source: str | Path | bytes) -> np.ndarray:
         raise FileTooLargeError(_file_too_large(name, len(data)))
     with _decoding(name):
         image = _opened(io.BytesIO(data), name)
+        rgb = _decoded_rgb(image)
+        orientation = image.getexif().get(_ORIENTATION)  # a PNG's EXIF may follow its pixels
+    return upright(rgb, orientation)
+
+
+def _decoded_rgb(image: Image.Image) -> np.ndarray:
+    """The pixels of an opened image, decoded, as an RGB ``uint8`` array (not yet turned).
+
+    Pillow keeps RGB as 4 bytes a pixel, and ``np.asarray`` copies it out through
+    ``tobytes`` (the encoder's chunks, then their join): at 1920 px the two copies and a
+    ``convert`` cost more than the decoding. An RGB photo (most JPEGs, PNGs and WebPs) is
+    decoded straight into a NumPy buffer instead, the way ``Image.frombuffer`` shares one,
+    and one OpenCV call drops the fourth byte. Other modes are converted by Pillow.
+    """
+    if image.mode == "RGB":
+        buffer = np.empty((image.height, image.width, 4), dtype=np.uint8)
+        image.im = mapped = Image.core.map_buffer(buffer, image.size, "raw", 0, ("RGB", 0, 1))
         image.load()
-        rgb = _to_8_bit(_upright(image)).convert("RGB")
+        if image.im is mapped:  # else the format's plugin decoded into its own memory
+            return cv2.cvtColor(buffer, cv2.COLOR_RGBA2RGB)
+    image.load()
+    rgb = image if image.mode == "RGB" else _to_8_bit(image).convert("RGB")
     return np.asarray(rgb, dtype=np.uint8)
 
 
@@ -263,29 +284,29 @@ def _opened(file: BinaryIO, name: str) -> Image.Image:
     return image
 
 
-#: EXIF orientation (TIFF tag 274) → the transpose that shows the photo as the camera held it.
+#: EXIF orientation (TIFF tag 274) → the pixels turned as the camera held the phone: the
+#: transposes of ``PIL.ImageOps.exif_transpose``, on the array.
 _ORIENTATION = 0x0112
-_UPRIGHT = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
+_UPRIGHT: dict[int, Callable[[np.ndarray], np.ndarray]] = {
+    2: lambda a: a[:, ::-1],  # FLIP_LEFT_RIGHT
+    3: lambda a: a[::-1, ::-1],  # ROTATE_180
+    4: lambda a: a[::-1],  # FLIP_TOP_BOTTOM
+    5: lambda a: a.swapaxes(0, 1),  # TRANSPOSE
+    6: lambda a: np.rot90(a, -1),  # ROTATE_270 (a quarter clockwise)
+    7: lambda a: a[::-1, ::-1].swapaxes(0, 1),  # TRANSVERSE
+    8: lambda a: np.rot90(a),  # ROTATE_90 (a quarter anticlockwise)
 }
 
 
-def _upright(image: Image.Image) -> Image.Image:
-    """The pixels turned as the EXIF orientation says.
+def upright(rgb: np.ndarray, orientation: object) -> np.ndarray:
+    """The pixels turned as the EXIF ``orientation`` says (a contiguous array).
 
     Not ``ImageOps.exif_transpose``: it also rewrites the EXIF block, which raises
     ``TypeError``, ``AttributeError`` or ``struct.error`` on a tag of the wrong type, and we
     only need the pixels. An orientation that is not one of the eight values is ignored.
     """
-    orientation = image.getexif().get(_ORIENTATION)
-    method = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
-    return image.transpose(method) if method is not None else image
+    turn = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
+    return np.ascontiguousarray(turn(rgb)) if turn is not None else rgb
 
 
 def _check_size(width: int, height: int, name: str) -> None:

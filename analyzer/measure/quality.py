@@ -133,14 +133,21 @@ def _face_mask(shape: tuple[int, int], landmarks_px: np.ndarray) -> np.ndarray:
     mask = np.zeros(shape, dtype=np.uint8)
     polygon = np.round(landmarks_px[list(topology.FACE_OVAL), :2]).astype(np.int32)
     cv2.fillPoly(mask, [polygon], 1)
-    return mask.astype(bool)
+    return mask.view(bool)  # its 0 and 1 read as booleans, not copied
 
 
-def _hull_mask(shape: tuple[int, int], points_xy: np.ndarray) -> np.ndarray:
-    mask = np.zeros(shape, dtype=np.uint8)
+def _hull_mean(gray: np.ndarray, points_xy: np.ndarray) -> float:
+    """The mean of ``gray`` inside the convex hull of ``points_xy``, masked only in the
+    hull's bounding box (a cheek's is a small part of the face's)."""
     hull = cv2.convexHull(np.round(points_xy).astype(np.int32))
-    cv2.fillConvexPoly(mask, hull, 1)
-    return mask.astype(bool)
+    x, y, w, h = cv2.boundingRect(hull)
+    x0, y0 = max(x, 0), max(y, 0)
+    box = gray[y0 : max(y + h, y0), x0 : max(x + w, x0)]
+    if box.size == 0:  # the hull is outside the face's box: no pixel (NaN, as NumPy's mean)
+        return float(box.mean())
+    mask = np.zeros(box.shape, dtype=np.uint8)
+    cv2.fillConvexPoly(mask, hull - np.array([x0, y0], dtype=np.int32), 1)
+    return float(box[mask.view(bool)].mean())
 
 
 def sharpness(gray: np.ndarray, landmarks_px: np.ndarray) -> float:
@@ -188,14 +195,14 @@ def image_stats(rgb: np.ndarray, landmarks_px: np.ndarray, frame_x: np.ndarray) 
     (x0, y0) = np.clip(np.floor(landmarks_px[:, :2].min(axis=0)) - 2, 0, [width, height])
     (x1, y1) = np.clip(np.ceil(landmarks_px[:, :2].max(axis=0)) + 2, 0, [width, height])
     x0, y0, x1, y1 = int(x0), int(y0), int(x1), int(y1)
-    gray = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    gray = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2GRAY)  # OpenCV reads the view
     landmarks_px = landmarks_px - np.array([x0, y0, 0.0])
     face = gray[_face_mask(gray.shape, landmarks_px)]
     cheek = topology.region_indices("cheek")
     sides = {}
     for side, sign in (("left", 1.0), ("right", -1.0)):
         points = cheek[frame_x[cheek] * sign > 0]
-        sides[side] = float(gray[_hull_mask(gray.shape, landmarks_px[points, :2])].mean())
+        sides[side] = _hull_mean(gray, landmarks_px[points, :2])
     return ImageStats(
         sharpness=sharpness(gray, landmarks_px),
         light_mean=float(face.mean()) if face.size else 0.0,

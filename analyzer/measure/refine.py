@@ -68,8 +68,8 @@ def refine_landmarks(
     place the fits both accept into the model's ``landmarks_px``. ``mm_per_px`` overrides
     the iris scale."""
     scale = mm_per_px if mm_per_px is not None else mm_per_px_from_iris(landmarks_px)
-    photo = grey(rgb)  # once for both finders (a 4000-px photo: about 10 ms each time)
-    part, corner = _eyes_and_brows(photo, landmarks_px, scale)
+    (y0, y1, x0, x1), corner = _eyes_and_brows(rgb.shape[:2], landmarks_px, scale)
+    part = grey(rgb[y0:y1, x0:x1])  # once for both finders, and only where they look
     points = np.array(landmarks_px, dtype=np.float64, copy=True)
     points[:, :2] -= corner
     width = part.shape[1]
@@ -83,26 +83,27 @@ def refine_landmarks(
 
 
 def _eyes_and_brows(
-    photo: np.ndarray, landmarks_px: np.ndarray, scale: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """The part of the photo around the eyes and brows (``AROUND_MM``; a view, not a copy)
-    and its top-left corner in the photo's pixels (the whole photo when the landmarks do not
-    say where)."""
+    shape: tuple[int, ...], landmarks_px: np.ndarray, scale: float
+) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """The part of a photo of ``shape`` (height, width) around the eyes and brows
+    (``AROUND_MM``), as its rows and columns (y0, y1, x0, x1), and its top-left corner in
+    the photo's pixels (the whole photo when the landmarks do not say where)."""
     indices = [
         i
         for side in topology.BY_SIDE.values()
         for i in (side.eye_outer, side.eye_inner, *brow_indices(side))
     ]
     xy = np.asarray(landmarks_px, dtype=np.float64)[indices, :2]
-    height, width = photo.shape[:2]
+    height, width = shape
+    whole = (0, height, 0, width), np.zeros(2)
     if not (np.all(np.isfinite(xy)) and np.isfinite(scale) and scale > 0):
-        return photo, np.zeros(2)
+        return whole
     reach = AROUND_MM / scale
     x0, y0 = np.clip(np.floor(xy.min(axis=0) - reach), 0, [width, height]).astype(int)
     x1, y1 = np.clip(np.ceil(xy.max(axis=0) + reach), 0, [width, height]).astype(int)
     if x1 - x0 < 2 or y1 - y0 < 2:
-        return photo, np.zeros(2)
-    return photo[y0:y1, x0:x1], np.array([x0, y0], dtype=np.float64)
+        return whole
+    return (int(y0), int(y1), int(x0), int(x1)), np.array([x0, y0], dtype=np.float64)
 
 
 def _moved(fit: ContourFit, corner: np.ndarray) -> ContourFit:
