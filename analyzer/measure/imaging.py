@@ -86,7 +86,9 @@ def _decoded_rgb(image: Image.Image) -> np.ndarray:
     decoded straight into a NumPy buffer instead, the way ``Image.frombuffer`` shares one,
     and one OpenCV call drops the fourth byte. Other modes are converted by Pillow.
     """
-    if image.mode == "RGB":
+    # ``map_buffer`` is how ``Image.frombuffer`` shares memory; should a later Pillow drop it,
+    # photos are decoded the plain way (tests/test_imaging.py checks both give Pillow's pixels).
+    if image.mode == "RGB" and hasattr(Image.core, "map_buffer"):
         buffer = np.empty((image.height, image.width, 4), dtype=np.uint8)
         image.im = mapped = Image.core.map_buffer(buffer, image.size, "raw", 0, ("RGB", 0, 1))
         image.load()
