@@ -10,7 +10,7 @@ and every other one mirrored, written as JPEG to a temporary folder.
   (wall clock) and the speed-up; and the CPU time per photo (this process's and the
   workers', ``resource.getrusage``), which a loaded machine does not inflate as much.
 - ``analyze_photo`` on 1920-px photos, CPU time (``time.process_time``) median and p90, in
-  this process held to one core.
+  this process held to one core and OpenCV to one thread, as a pool worker is.
 - The same photos on a ``distributed.LocalCluster`` of two worker processes on loopback,
   each held to a core of its own as the local pool's workers are, sent as bytes: photos per
   second, and whether its table equals the local one.
@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from analyzer.measure import landmarks  # noqa: E402
 from analyzer.measure.analysis import analyze_photo  # noqa: E402
 from analyzer.measure.imaging import load_photo  # noqa: E402
+from analyzer.measure.pool import hold_to_core  # noqa: E402
 from analyzer.measure.table import measure_on_dask, measure_table  # noqa: E402
 from analyzer.measure.warps import recapture  # noqa: E402
 
@@ -81,11 +82,14 @@ def timed_table(paths: list[Path], jobs: int):
 
 
 def photo_cpu_ms(paths: list[Path]) -> list[float]:
-    """CPU milliseconds of ``analyze_photo`` per photo, this process held to one core (its
-    library threads would otherwise add CPU time on the other core for no faster a photo;
-    ``analyzer.measure.pool._pin_to_core``)."""
-    cores = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(cores)})
+    """CPU milliseconds of ``analyze_photo`` per photo, this process held to one core and
+    OpenCV to one thread, as a pool worker is (``analyzer.measure.pool.start_worker``): the
+    libraries' threads would otherwise add CPU time on the other core, and OpenCV's waiting
+    threads on a held core take turns with the work. (Its numerical libraries started with
+    two threads each at import; ``hold_to_core`` holds those too.)"""
+    cores, threads = os.sched_getaffinity(0), cv2.getNumThreads()
+    hold_to_core(0)
+    cv2.setNumThreads(1)
     try:
         analyze_photo(paths[0])  # untimed
         times = []
@@ -95,14 +99,14 @@ def photo_cpu_ms(paths: list[Path]) -> list[float]:
             times.append(1000 * (time.process_time() - start))
         return times
     finally:
-        os.sched_setaffinity(0, cores)
+        for thread in os.listdir("/proc/self/task"):
+            os.sched_setaffinity(int(thread), cores)
+        cv2.setNumThreads(threads)
 
 
 def _pin_dask_worker(dask_worker) -> None:
     """Hold a Dask worker to a core of its own, as the local pool holds its workers."""
-    cores = sorted(os.sched_getaffinity(0))
-    index = int(dask_worker.name) if str(dask_worker.name).isdigit() else 0
-    os.sched_setaffinity(0, {cores[index % len(cores)]})
+    hold_to_core(int(dask_worker.name) if str(dask_worker.name).isdigit() else 0)
 
 
 def _peak_rss_mb() -> float:

@@ -58,20 +58,48 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(1)
 
 
-def _pin_to_core(index: int) -> None:
-    """Keep this process, and every thread it starts, on one of the cores it may use (the
-    ``index``-th, round the list), where the operating system allows it (Linux).
+#: Environment variables by which numerical libraries read how many threads to start (NumPy's
+#: OpenBLAS starts one per core at import). A worker is one core's worth: one thread each.
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
-    MediaPipe's graph keeps threads of its own busy beside the one that asked for landmarks:
-    one process on an idle 2-core machine uses 1.8 cores for no faster a photo than on one
-    core (CPU 805 ms against 440 ms of wall time per 1920-px photo; held to one core, 420-490
-    ms of both). Two unpinned workers on two cores fight over them; pinned, each has its own.
+
+def hold_to_core(index: int) -> None:
+    """Keep this process, every thread it has and every thread it starts, on one of the
+    cores it may use (the ``index``-th, round the list), where the operating system allows
+    it (Linux).
+
+    MediaPipe's graph and OpenCV keep threads of their own busy beside the one that asked
+    for landmarks: one process on an idle 2-core machine uses 1.8 cores of CPU for about the
+    same time per photo as on one core. Two workers left free on two cores slow each other
+    down; held, each has its own.
     """
     if not hasattr(os, "sched_setaffinity"):
         return
     cores = sorted(os.sched_getaffinity(0))
-    with contextlib.suppress(OSError):
-        os.sched_setaffinity(0, {cores[index % len(cores)]})
+    core = {cores[index % len(cores)]}
+    try:
+        threads = [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        threads = [0]
+    for thread in threads:  # the call holds one thread; those started later inherit it
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(thread, core)
+
+
+@contextmanager
+def _one_thread_libraries() -> Iterator[None]:
+    """Workers started inside this block start their numerical libraries with one thread
+    each (``THREAD_VARIABLES``; spawned workers read this process's environment)."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def start_worker(parent_pid: int, counter: Synchronized | None = None, workers: int = 0) -> None:
@@ -81,7 +109,7 @@ def start_worker(parent_pid: int, counter: Synchronized | None = None, workers: 
 
     Each worker is one core's worth: OpenCV runs on one thread in it, and when there are no
     more workers than cores (``counter`` numbers them as they start), each is held to a core
-    of its own (``_pin_to_core``).
+    of its own (``hold_to_core``).
     """
     import cv2
 
@@ -93,7 +121,7 @@ def start_worker(parent_pid: int, counter: Synchronized | None = None, workers: 
         with counter.get_lock():
             index = counter.value
             counter.value += 1
-        _pin_to_core(index)
+        hold_to_core(index)
     from analyzer.measure.landmarks import warm_up
 
     warm_up()
@@ -173,7 +201,7 @@ def iter_in_workers(
             yield result
         return
     context = multiprocessing.get_context("spawn")
-    with _script_hidden():
+    with _script_hidden(), _one_thread_libraries():
         pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
