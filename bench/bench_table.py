@@ -11,9 +11,11 @@ and every other one mirrored, written as JPEG to a temporary folder.
   workers', ``resource.getrusage``), which a loaded machine does not inflate as much.
 - ``analyze_photo`` on 1920-px photos, CPU time (``time.process_time``) median and p90, in
   this process held to one core and OpenCV to one thread, as a pool worker is.
-- The same photos on a ``distributed.LocalCluster`` of two worker processes on loopback,
-  each held to a core of its own as the local pool's workers are, sent as bytes: photos per
-  second, and whether its table equals the local one.
+- The same photos on a ``distributed.LocalCluster`` of two single-threaded worker processes
+  on loopback, sent as bytes: photos per second, and whether its table equals the local
+  one. (Held each to a core, as the local pool's workers are, they ran slower: 2.90 photos/s
+  against 3.29-3.59; a Dask worker's own threads, its connection among them, then share
+  the core with the model.)
 - Peak resident memory of one worker (the largest of the pool's, and of the cluster's).
 
 Run: ``.venv/bin/python bench/bench_table.py`` (200 photos); ``--quick`` for 40.
@@ -104,11 +106,6 @@ def photo_cpu_ms(paths: list[Path]) -> list[float]:
         cv2.setNumThreads(threads)
 
 
-def _pin_dask_worker(dask_worker) -> None:
-    """Hold a Dask worker to a core of its own, as the local pool holds its workers."""
-    hold_to_core(int(dask_worker.name) if str(dask_worker.name).isdigit() else 0)
-
-
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -127,7 +124,6 @@ def dask_run(paths: list[Path], local):
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        client.run(_pin_dask_worker)
         client.run(landmarks.warm_up)  # as the local pool's initializer does
         wall = time.perf_counter()
         table = measure_on_dask(cluster.scheduler_address, paths)
