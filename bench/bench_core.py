@@ -68,6 +68,7 @@ from analyzer.measure.identity import face_embedding  # noqa: E402
 from analyzer.measure.imaging import load_photo  # noqa: E402
 from analyzer.measure.landmarks import FaceDetection, detect_landmarks  # noqa: E402
 from analyzer.measure.lids import refine_lids  # noqa: E402
+from analyzer.measure.pool import one_thread_libraries  # noqa: E402
 from analyzer.measure.refine import refine_landmarks  # noqa: E402
 from analyzer.protocol.tracking import follow_expression  # noqa: E402
 
@@ -75,16 +76,6 @@ SAMPLE = ROOT / "sample_images" / "astronaut.png"
 WIDTHS = (640, 1920, 4000)
 FOLDER_WIDTH = 1920
 JPEG_QUALITY = 92
-#: Thread-count variables set for the single-core child (read when the libraries load).
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "OPENCV_FOR_THREADS_NUM",
-)
-
 #: One timed step, and per width, per step: the timing of each repetition in milliseconds.
 Step = Callable[[], object]
 Timings = dict[int, dict[str, list[float]]]
@@ -221,25 +212,10 @@ def single_core_run(photos: dict[int, Path], reps: int) -> SingleCoreResult:
     )
 
 
-@contextlib.contextmanager
-def _single_thread_environment() -> Iterator[None]:
-    """Set the thread-count variables for processes started inside the block."""
-    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
-    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def run_single_core(photos: dict[int, Path], reps: int) -> SingleCoreResult:
     """``single_core_run`` in a fresh process, so its settings leave this one untouched."""
     with (
-        _single_thread_environment(),
+        one_thread_libraries(),
         ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool,
     ):
         return pool.submit(single_core_run, photos, reps).result()
@@ -268,7 +244,7 @@ def run_throughput(paths: list[Path], workers: int, one_thread: bool) -> tuple[f
     """Seconds to start and warm ``workers`` processes, and seconds to analyse ``paths``."""
     context = get_context("spawn")
     all_warm = context.Barrier(workers)
-    environment = _single_thread_environment() if one_thread else contextlib.nullcontext()
+    environment = one_thread_libraries() if one_thread else contextlib.nullcontext()
     start = time.perf_counter()
     with (
         environment,

@@ -60,7 +60,14 @@ def _watch_parent(parent_pid: int) -> None:
 
 #: Environment variables by which numerical libraries read how many threads to start (NumPy's
 #: OpenBLAS starts one per core at import). A worker is one core's worth: one thread each.
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "OPENCV_FOR_THREADS_NUM",
+)
 
 
 def hold_to_core(index: int) -> None:
@@ -87,9 +94,9 @@ def hold_to_core(index: int) -> None:
 
 
 @contextmanager
-def _one_thread_libraries() -> Iterator[None]:
-    """Workers started inside this block start their numerical libraries with one thread
-    each (``THREAD_VARIABLES``; spawned workers read this process's environment)."""
+def one_thread_libraries() -> Iterator[None]:
+    """Processes started inside this block start their numerical libraries with one thread
+    each (``THREAD_VARIABLES``; a spawned process reads this one's environment)."""
     saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
     os.environ.update({name: "1" for name in THREAD_VARIABLES})
     try:
@@ -201,7 +208,7 @@ def iter_in_workers(
             yield result
         return
     context = multiprocessing.get_context("spawn")
-    with _script_hidden(), _one_thread_libraries():
+    with _script_hidden(), one_thread_libraries():
         pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
