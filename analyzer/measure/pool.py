@@ -75,10 +75,10 @@ def hold_to_core(index: int) -> None:
     cores it may use (the ``index``-th, round the list), where the operating system allows
     it (Linux).
 
-    MediaPipe's graph and OpenCV keep threads of their own busy beside the one that asked
-    for landmarks: one process on an idle 2-core machine uses 1.8 cores of CPU for about the
-    same time per photo as on one core. Two workers left free on two cores slow each other
-    down; held, each has its own.
+    MediaPipe's graph, OpenCV and OpenBLAS keep threads of their own busy beside the one
+    that asked for landmarks: one process on an idle 2-core machine uses about 1.9 cores of
+    CPU for about the same time per photo as on one core. Two workers left free on two cores
+    slow each other down; held, each has its own (README, "Speed").
     """
     if not hasattr(os, "sched_setaffinity"):
         return
