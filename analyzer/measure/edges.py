@@ -89,9 +89,10 @@ def strip(
     rotation = np.vstack([u, v]) * k
     shift = np.array([width_px / 2.0, height_px / 2.0]) - rotation @ np.asarray(centre_px)[:2]
     to_strip = np.hstack([rotation, shift[:, None]])
-    if photo.ndim == 3:
-        (y0, y1, x0, x1), corner = _under(to_strip, (width_px, height_px), photo.shape[:2])
-        source = grey(photo[y0:y1, x0:x1])
+    box = read_box(to_strip, (width_px, height_px), photo.shape) if photo.ndim == 3 else None
+    if box is not None:
+        y0, y1, x0, x1 = box
+        source, corner = grey(photo[y0:y1, x0:x1]), np.array([x0, y0], dtype=np.float64)
     else:
         source, corner = grey(photo), np.zeros(2)  # a float32 grey photo passes through
     warp = to_strip.copy()
@@ -102,27 +103,35 @@ def strip(
     return Strip(image=image, to_strip=to_strip, px_per_mm=px_per_mm)
 
 
-def _under(
-    to_strip: np.ndarray, size_px: tuple[int, int], shape: tuple[int, ...]
-) -> tuple[tuple[int, int, int, int], np.ndarray]:
-    """The part of a photo of ``shape`` (height, width) that a strip of ``size_px`` reads,
-    as rows and columns (y0, y1, x0, x1), and its top-left corner: the strip's corners in
-    the photo, 2 px around for the interpolation, within the photo (where the strip reaches
-    beyond, the photo's edge rows or columns are in the part, as the border replicates
-    them). The whole photo when the strip has no place in it (a non-finite transform)."""
-    height, width = shape
-    inverse = cv2.invertAffineTransform(to_strip)
+def read_box(
+    transform: np.ndarray,
+    size_px: tuple[int, int],
+    shape: tuple[int, ...],
+    margin_px: tuple[int, int] = (2, 3),
+) -> tuple[int, int, int, int] | None:
+    """The part of a photo of ``shape`` (height, width) that ``cv2.warpAffine`` reads to
+    make an image of ``size_px`` (width, height) with ``transform`` (photo to image, 2×3),
+    as rows and columns (y0, y1, x0, x1): the image's corners in the photo, ``margin_px``
+    (before, after) around them for the interpolation, within the photo (where the image
+    reaches beyond, the photo's edge rows or columns are in the part, as a replicated border
+    reads them). None when the transform places the image nowhere (not finite).
+
+    Resampling only that part (its corner added to the transform) gives the same image at
+    the cost of the part: a strip or a face crop of a 4000-px photo costs its few hundred
+    pixels."""
+    height, width = shape[:2]
+    inverse = cv2.invertAffineTransform(transform)
     corners = np.array([[0, 0], [size_px[0], 0], [0, size_px[1]], list(size_px)], dtype=float)
     xy = corners @ inverse[:, :2].T + inverse[:, 2]
     if not np.all(np.isfinite(xy)):
-        return (0, height, 0, width), np.zeros(2)
-    low = np.floor(xy.min(axis=0)) - 2
-    high = np.ceil(xy.max(axis=0)) + 3
+        return None
+    low = np.floor(xy.min(axis=0)) - margin_px[0]
+    high = np.ceil(xy.max(axis=0)) + margin_px[1]
     x0, y0 = (int(np.clip(a, 0, n - 1)) for a, n in zip(low, (width, height), strict=True))
     x1, y1 = (
         int(np.clip(b, a + 1, n)) for a, b, n in zip((x0, y0), high, (width, height), strict=True)
     )
-    return (y0, y1, x0, x1), np.array([x0, y0], dtype=np.float64)
+    return y0, y1, x0, x1
 
 
 def robust_polyfit(

@@ -19,6 +19,7 @@ import numpy as np
 
 from analyzer.errors import ImageTooSmallError, NoFaceError, UpsideDownError
 from analyzer.measure import topology
+from analyzer.measure.edges import read_box
 
 #: Faces looked for in one photo; more than one is reported by the quality checks.
 MAX_FACES = 4
@@ -325,16 +326,12 @@ def resample_crop(rgb: np.ndarray, base: np.ndarray, side_px: int = CROP_SIDE_PX
 
 
 def _region_for(rgb: np.ndarray, base: np.ndarray, side_px: int) -> tuple[np.ndarray, np.ndarray]:
-    """The part of the photo that the crop samples (a view, not a copy), and the crop's
-    transform from it: resampling a 4000-px photo then costs only its face."""
-    corners = np.array([[0, 0], [side_px, 0], [0, side_px], [side_px] * 2], float)
-    inverse = cv2.invertAffineTransform(base)
-    source = corners @ inverse[:, :2].T + inverse[:, 2]
-    height, width = rgb.shape[:2]
-    x0, y0 = np.clip(np.floor(source.min(axis=0)) - 4, 0, [width, height]).astype(int)
-    x1, y1 = np.clip(np.ceil(source.max(axis=0)) + 4, 0, [width, height]).astype(int)
-    if x1 - x0 < 2 or y1 - y0 < 2:
+    """The part of the photo that the crop samples (a view, not a copy; ``edges.read_box``,
+    4 px around), and the crop's transform from it."""
+    box = read_box(base, (side_px, side_px), rgb.shape, margin_px=(4, 4))
+    if box is None:
         return rgb, base
+    y0, y1, x0, x1 = box
     shifted = base.copy()
     shifted[:, 2] += base[:, :2] @ np.array([x0, y0], dtype=float)
     return rgb[y0:y1, x0:x1], shifted
