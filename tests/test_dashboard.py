@@ -330,3 +330,20 @@ def test_a_wrong_file_types_reason_is_a_sentence_on_the_page():
     assert message.startswith("scan") and "is a .pdf file, not a photo" in message
     assert "JPEG, PNG" in message
     assert "without a type" in upload_refusal("README")
+
+
+def test_the_same_photo_chosen_twice_is_kept_once_and_said_so():
+    """Two uploads with the same bytes would give two panels with the same widget keys (the
+    page stopped with an error): the first is kept, the repeat named in a sentence."""
+    from ui.state import distinct_photos, photo_key
+
+    photos = [("a.jpg", b"one"), ("b.jpg", b"two"), ("copy of a.jpg", b"one"), ("c.jpg", b"one")]
+    kept, repeats = distinct_photos(photos)
+    assert kept == [("a.jpg", b"one"), ("b.jpg", b"two")]
+    # The names as the page writes them (``plain``: markdown's characters escaped).
+    assert [r.split(" is the same photo as ")[0] for r in repeats] == [
+        plain("copy of a.jpg"),
+        plain("c.jpg"),
+    ]
+    assert all(f" is the same photo as {plain('a.jpg')} " in r for r in repeats)
+    assert photo_key(b"one") != photo_key(b"two") and photo_key(b"one") == photo_key(b"one")

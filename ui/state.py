@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 
@@ -62,6 +63,29 @@ def upload_refusal(name: str) -> str | None:
         f"{plain(name)} is {kind}, not a photo this app reads: choose a JPEG, PNG, WebP "
         "or HEIC photo (.jpg, .png, .webp, .heic)."
     )
+
+
+def photo_key(data: bytes) -> str:
+    """A photo's own name for its widgets: the same bytes, the same key, whatever its place."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def distinct_photos(photos: list[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """The photos with each one's bytes kept once (the first name wins), and a sentence for
+    each repeat: the same photo chosen twice is shown and saved once."""
+    first: dict[str, str] = {}
+    kept, repeats = [], []
+    for name, data in photos:
+        key = photo_key(data)
+        if key in first:
+            repeats.append(
+                f"{plain(name)} is the same photo as {plain(first[key])} (the same bytes): "
+                "it is shown and saved once."
+            )
+        else:
+            first[key] = name
+            kept.append((name, data))
+    return kept, repeats
 
 
 def store() -> AnyPhotoStore:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +27,10 @@ from ui.state import (
     choose_person,
     correct_button,
     database,
+    distinct_photos,
     load_photo_for_display,
     photo,
+    photo_key,
     plain,
     same_person_check,
     store,
@@ -220,7 +221,7 @@ def show(name: str, data: bytes) -> Choice | None:
     its Save button. Returns what Save stores, or None when the photo has no face."""
     # Over 60 lines on purpose: one photo's panel from top to bottom as the page shows it,
     # its widgets keyed by the photo; split, the order on screen would be scattered.
-    key = hashlib.sha256(data).hexdigest()[:16]  # the photo's own widgets, whatever its place
+    key = photo_key(data)  # the photo's own widgets, whatever its place
     st.subheader(plain(name))
     now = dt.datetime.now().replace(microsecond=0)
     found, source = when_taken(name, data, now)
@@ -387,6 +388,9 @@ def finish(notes: list[str]) -> None:
     st.rerun()
 
 
+photos, repeats = distinct_photos(photos)
+if repeats:
+    st.info("\n\n".join(repeats))
 if not photos:
     st.caption("Take a photo or upload some to see the landmarks, quality checks and measures.")
 choices = [c for c in (show(name, data) for name, data in photos) if c is not None]
