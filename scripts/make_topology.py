@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from analyzer.measure.imaging import load_photo  # noqa: E402
 from analyzer.measure.landmarks import detect_faces  # noqa: E402
+from analyzer.measure.topology import FACE_OVAL  # noqa: E402
 
 OUT = ROOT / "analyzer" / "measure" / "data" / "topology.json"
 PHOTO = ROOT / "sample_images" / "astronaut.png"
@@ -79,44 +80,7 @@ LIPS = [
     310,
     415,
 ]
-OVAL = [
-    10,
-    338,
-    297,
-    332,
-    284,
-    251,
-    389,
-    356,
-    454,
-    323,
-    361,
-    288,
-    397,
-    365,
-    379,
-    378,
-    400,
-    377,
-    152,
-    148,
-    176,
-    149,
-    150,
-    136,
-    172,
-    58,
-    132,
-    93,
-    234,
-    127,
-    162,
-    21,
-    54,
-    103,
-    67,
-    109,
-]
+OVAL = list(FACE_OVAL)  # the face outline, kept once in analyzer.measure.topology
 
 
 def mirror_map(points: np.ndarray, flipped_back: np.ndarray) -> tuple[np.ndarray, float]:
