@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import expect, sync_playwright
 
 from analyzer.history.datadir import PhotoStore
 from analyzer.history.importer import import_folder, save_capture
@@ -105,12 +105,61 @@ def serving(data: Path) -> Iterator[str]:
             break
         except OSError:
             time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    except BaseException:
+        process.terminate()
+        # The test failed: what the server said is the first thing to read.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            print(
+                "The app's log when the test failed:\n" + process.communicate(timeout=20)[0][-6000:]
+            )
+        process.kill()
+        raise
     process.terminate()
     log = process.communicate(timeout=20)[0]
     # While it served (Streamlit's own shutdown may race a finishing script thread).
     served = log.split("Stopping...")[0]
     assert "Traceback" not in served, served[-3000:]
+
+
+def settled(page: Page) -> None:
+    """Wait until the app has finished the run a click or an upload asked for: what is done
+    to the page in the middle of a run can be lost when the run redraws it."""
+    page.wait_for_timeout(300)  # time for the click's rerun to be asked for
+    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for()
+
+
+@contextlib.contextmanager
+def explaining(page: Page, name: str) -> Iterator[None]:
+    """On a failure, the page's text is printed and a full screenshot kept (``name``-failed.png)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            print("The page when the test failed:\n" + page.inner_text("body")[-6000:])
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-failed.png"), full_page=True)
+        raise
+
+
+def upload(page: Page, files: list[Path], shown: str) -> None:
+    """Choose ``files`` in the photo uploader once the page is idle, and wait until the text
+    ``shown`` appears; an upload the page lost (no file listed under the uploader) is made
+    again, once."""
+    settled(page)
+    chooser = page.locator("input[type=file][multiple]")
+    for attempt in range(2):
+        chooser.set_input_files([str(f) for f in files])
+        listed = page.get_by_test_id("stFileChip")
+        try:
+            expect(listed).to_have_count(len(files), timeout=20_000)
+            break
+        except AssertionError:
+            if attempt:
+                raise
+            print(f"The upload of {[f.name for f in files]} was lost; choosing the files again.")
+    expect(page.get_by_text(shown).first).to_be_visible(timeout=90_000)
 
 
 @pytest.fixture
@@ -227,10 +276,16 @@ def test_bad_uploads_get_a_clear_message_and_no_traceback(server, tmp_path):
         assert page.get_by_role("button", name=re.compile("^Save as")).count() == 0
         page.reload()
         page.get_by_role("tab", name="Upload photos").click()
+        # The same photo chosen twice, under another name: shown and saved once.
+        again = tmp_path / "two_faces_again.png"
+        again.write_bytes(corpus["two_faces.png"].read_bytes())
         page.locator("input[type=file][multiple]").set_input_files(
-            [str(corpus[n]) for n in hostile]
+            [*(str(corpus[n]) for n in hostile), str(again)]
         )
         expect(page.get_by_text("The photo is upside down")).to_be_visible()
+        expect(
+            page.get_by_text("two_faces_again.png is the same photo as two_faces.png")
+        ).to_be_visible()
         expect(page.get_by_text("2 faces of similar size")).to_be_visible()
         expect(page.get_by_text("too large").first).to_be_visible()
         body = page.inner_text("body")
@@ -270,28 +325,31 @@ def test_a_protocol_smile_saved_today_shows_each_sides_movement(tmp_path, face_r
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
         page.set_default_timeout(90_000)
         page.goto(url)
-        expect(page.get_by_text("still missing brow raise")).to_be_visible()
-        page.get_by_text("Walk through the palsy protocol").click()
-        page.get_by_label("Expression", exact=True).click()
-        page.get_by_role("option", name="broad smile").click()
-        expect(page.get_by_text("Smile as broadly as you can")).to_be_visible()
-        page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file][multiple]").set_input_files(str(smile))
-        page.get_by_role("button", name="Save as broad smile").click()
-        summary = page.get_by_text("Movement from today's rest photo")
-        expect(summary).to_be_visible()
-        text = summary.inner_text()
-        # The walk-through, turned on, moves on to the next expression still missing today
-        # and says so.
-        expect(page.get_by_text("the expression is now brow raise")).to_be_visible()
-        expect(page.get_by_text("Raise both eyebrows as high as you can")).to_be_visible()
-        expect(
-            page.get_by_text(
-                "still missing brow raise, gentle eye closure, full eye closure, snarl, lip pucker"
-            )
-        ).to_be_visible()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "capture-protocol-smile.png"))
+        with explaining(page, "capture-protocol-smile"):
+            expect(page.get_by_text("still missing brow raise")).to_be_visible()
+            page.get_by_text("Walk through the palsy protocol").click()
+            settled(page)
+            page.get_by_label("Expression", exact=True).click()
+            page.get_by_role("option", name="broad smile").click()
+            expect(page.get_by_text("Smile as broadly as you can")).to_be_visible()
+            page.get_by_role("tab", name="Upload photos").click()
+            upload(page, [smile], "Expression of this photo")
+            page.get_by_role("button", name="Save as broad smile").click()
+            summary = page.get_by_text("Movement from today's rest photo")
+            expect(summary).to_be_visible()
+            text = summary.inner_text()
+            # The walk-through, turned on, moves on to the next expression still missing
+            # today and says so.
+            expect(page.get_by_text("the expression is now brow raise")).to_be_visible()
+            expect(page.get_by_text("Raise both eyebrows as high as you can")).to_be_visible()
+            expect(
+                page.get_by_text(
+                    "still missing brow raise, gentle eye closure, full eye closure, snarl, "
+                    "lip pucker"
+                )
+            ).to_be_visible()
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "capture-protocol-smile.png"))
         browser.close()
     # How the mouth's points were had, per region: followed from today's rest photo.
     assert "measured: mouth followed from rest" in text
@@ -317,9 +375,7 @@ def test_two_dated_uploads_are_saved_as_rest_under_their_exif_dates(server, tmp_
         page.set_default_timeout(90_000)
         page.goto(url)
         page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file][multiple]").set_input_files(
-            [str(tmp_path / "dated" / n) for n in taken]
-        )
+        upload(page, [tmp_path / "dated" / n for n in taken], "Expression of this photo")
         # Two photos analysed one after the other (40 views, lids and brows, the same-person
         # check each): 12 s alone, more on a loaded machine.
         expect(page.get_by_role("button", name="Save as rest")).to_have_count(2, timeout=90_000)
@@ -366,9 +422,7 @@ def test_each_upload_is_saved_under_its_own_expression_whatever_the_pages(server
         page.set_default_timeout(90_000)
         page.goto(url)
         page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file][multiple]").set_input_files(
-            [str(tmp_path / "two" / n) for n in names]
-        )
+        upload(page, [tmp_path / "two" / n for n in names], "Expression of this photo")
         expect(page.get_by_role("button", name="Save as rest")).to_have_count(2, timeout=90_000)
         expect(page.get_by_text("Date from its file name.")).to_be_visible()
         for _ in range(5):  # a click that a rerun swallows is made again
@@ -407,7 +461,7 @@ def test_a_strangers_photo_needs_an_explicit_it_is_name_to_be_saved(server, tmp_
         page.set_default_timeout(90_000)
         page.goto(url)
         page.get_by_role("tab", name="Upload photos").click()
-        page.locator("input[type=file][multiple]").set_input_files([str(stranger)])
+        upload(page, [stranger], "Expression of this photo")
         expect(page.get_by_text("This does not look like Ana's earlier photos")).to_be_visible()
         save = page.get_by_role("button", name="Save as rest")
         expect(save).to_be_disabled()
