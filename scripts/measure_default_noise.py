@@ -93,8 +93,11 @@ def main() -> None:
             drawn.append((name, analysis_conditions(analysis)))
     within_sd = {m: round(pooled_sd(within, m), 4) for m in within[next(iter(PHOTOS))][0]}
     between_sd = {}
-    for measure in between[next(iter(PHOTOS))][0]:
-        unit = describe(measure if not measure.endswith("_split") else "x_mm").unit
+    first = between[next(iter(PHOTOS))][0]
+    for measure in first:
+        # A split (left − right) is in its sides' unit: the allowance of degrees for an angle.
+        sides = [n for n in first if n.startswith(measure.removesuffix("split") + "left_")]
+        unit = describe(sides[0] if measure.endswith("_split") else measure).unit
         simulated = pooled_sd(between, measure)
         between_sd[measure] = round(float(np.hypot(simulated, CAPTURE_ALLOWANCE[unit])), 4)
     # Other scripts' figures in the same file (``protocol_between_day_sd``) are kept.
