@@ -17,7 +17,7 @@ analyze: setup
 # (libfaketime), so a test that would go red on a later day goes red today.
 LATER_TESTS := tests/test_accounts.py tests/test_progress.py tests/test_statistics.py \
 	tests/test_comparability.py tests/test_cli_history.py tests/test_verdicts.py \
-	tests/test_service.py
+	tests/test_service.py tests/test_browser.py
 
 test:
 	ANALYZER_TEST_TOOLS=1 ./scripts/bootstrap.sh
