@@ -146,20 +146,20 @@ def explaining(page: Page, name: str) -> Iterator[None]:
 def upload(page: Page, files: list[Path], shown: str) -> None:
     """Choose ``files`` in the photo uploader once the page is idle, and wait until the text
     ``shown`` appears; an upload the page lost (no file listed under the uploader) is made
-    again, once."""
+    again, once. On a failure the page is shown (``explaining``)."""
     settled(page)
     chooser = page.locator("input[type=file][multiple]")
-    for attempt in range(2):
-        chooser.set_input_files([str(f) for f in files])
-        listed = page.get_by_test_id("stFileChip")
-        try:
-            expect(listed).to_have_count(len(files), timeout=20_000)
-            break
-        except AssertionError:
-            if attempt:
-                raise
-            print(f"The upload of {[f.name for f in files]} was lost; choosing the files again.")
-    expect(page.get_by_text(shown).first).to_be_visible(timeout=90_000)
+    with explaining(page, "upload"):
+        for attempt in range(2):
+            chooser.set_input_files([str(f) for f in files])
+            try:
+                expect(page.get_by_test_id("stFileChip")).to_have_count(len(files), timeout=20_000)
+                break
+            except AssertionError:
+                if attempt:
+                    raise
+                print(f"The upload of {[f.name for f in files]} was lost; choosing them again.")
+        expect(page.get_by_text(shown).first).to_be_visible(timeout=90_000)
 
 
 @pytest.fixture
