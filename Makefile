@@ -17,7 +17,9 @@ analyze: setup
 # (libfaketime), so a test that would go red on a later day goes red today.
 LATER_TESTS := tests/test_accounts.py tests/test_progress.py tests/test_statistics.py \
 	tests/test_comparability.py tests/test_cli_history.py tests/test_verdicts.py \
-	tests/test_service.py tests/test_browser.py
+	tests/test_service.py \
+	tests/test_browser.py::test_two_dated_uploads_are_saved_as_rest_under_their_exif_dates \
+	tests/test_browser.py::test_each_upload_is_saved_under_its_own_expression_whatever_the_pages
 
 test:
 	ANALYZER_TEST_TOOLS=1 ./scripts/bootstrap.sh
