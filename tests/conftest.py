@@ -14,6 +14,27 @@ from analyzer.measure.imaging import load_photo
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_images" / "astronaut.png"
 SECOND_SAMPLE = ROOT / "sample_images" / "grace_hopper.jpg"
+#: What a failed browser test saw (the page's text, the app's log), written as it fails and
+#: printed at the end of the run, also when the rerun passed: a flaky page stays visible.
+BROWSER_FAILURES = ROOT / "out" / "browser-failures.log"
+
+
+def note_browser_failure(text: str) -> None:
+    """Print ``text`` (shown with the failure) and keep it for the end of the run."""
+    print(text)
+    BROWSER_FAILURES.parent.mkdir(parents=True, exist_ok=True)
+    with BROWSER_FAILURES.open("a") as log:
+        log.write(text + "\n\n")
+
+
+def pytest_sessionstart(session) -> None:
+    BROWSER_FAILURES.unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if BROWSER_FAILURES.exists():
+        terminalreporter.section("what failed browser tests saw (reruns included)")
+        terminalreporter.write_line(BROWSER_FAILURES.read_text()[-12_000:])
 
 
 @pytest.fixture(scope="session")

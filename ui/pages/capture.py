@@ -120,7 +120,11 @@ with st.expander("How to take photos that can be compared", expanded=False):
     st.markdown(GUIDANCE)
 
 st.subheader("Live camera")
-live_section(person, expression)
+# One container: the live section shows more or fewer elements as the camera connects and
+# plays, and without it the tabs below would move on the page, be drawn anew and fall back
+# to their first tab (an upload's result then hid in "Upload photos").
+with st.container():
+    live_section(person, expression)
 st.subheader("Or a photo")
 camera_tab, upload_tab, video_tab = st.tabs(["Webcam", "Upload photos", "Upload a video"])
 photos: list[tuple[str, bytes]] = []
